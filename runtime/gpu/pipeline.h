@@ -1,0 +1,56 @@
+// Compute pipelines built once from embedded SPIR-V, keyed by shader name + specialization
+// constants, with a shared VkPipelineCache.
+//
+// Shader interface convention (every shaders/*.comp follows it):
+//   set 0, bindings 0..buffers-1: storage buffers, in the order the op passes them;
+//   one push-constant block of push_bytes (<= 128, the guaranteed minimum);
+//   specialization constants 0..n-1: uint32 values, constant 0 is the workgroup size.
+#pragma once
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tern::gpu {
+
+class Device;
+
+struct PipelineDesc {
+  std::string shader;
+  uint32_t buffers = 0;
+  uint32_t push_bytes = 0;
+  std::vector<uint32_t> spec;
+
+  bool operator<(const PipelineDesc& o) const {
+    return std::tie(shader, buffers, push_bytes, spec) < std::tie(o.shader, o.buffers, o.push_bytes, o.spec);
+  }
+};
+
+struct Pipeline {
+  PipelineDesc desc;
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+};
+
+class PipelineCache {
+ public:
+  explicit PipelineCache(Device& device);
+  ~PipelineCache();
+  // Returns a pipeline that lives as long as the cache. Throws Internal for an unknown shader.
+  const Pipeline& get(const PipelineDesc& desc);
+  size_t size() const;
+
+ private:
+  Device& device_;
+  VkPipelineCache cache_ = VK_NULL_HANDLE;
+  mutable std::mutex mutex_;
+  std::map<PipelineDesc, std::unique_ptr<Pipeline>> pipelines_;
+  std::map<std::string, VkShaderModule> modules_;
+};
+
+}  // namespace tern::gpu

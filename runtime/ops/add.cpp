@@ -1,0 +1,14 @@
+#include "ops/add.h"
+
+namespace tern::ops {
+
+void add(Recorder& rec, BufferRef a, BufferRef b, BufferRef y, uint32_t n) {
+  constexpr uint32_t wg = 256;
+  struct {
+    uint32_t n;
+  } push{n};
+  const Grid g = fold_grid(div_up(n, wg));
+  rec.dispatch(pipeline(rec, "add", 3, sizeof(push), {wg}), {a, b, y}, push, g.x, g.y, 1, "add");
+}
+
+}  // namespace tern::ops

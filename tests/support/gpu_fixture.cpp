@@ -1,0 +1,86 @@
+#include "support/gpu_fixture.h"
+
+#include <cmath>
+#include <fstream>
+#include <mutex>
+
+#include "common/error.h"
+
+namespace tern::test {
+
+gpu::Device& test_device() {
+  static std::shared_ptr<gpu::Device> dev = [] {
+    gpu::DeviceOptions o;
+    o.validation = gpu::Validation::IfAvailable;
+    return gpu::Device::create(o);
+  }();
+  return *dev;
+}
+
+void GpuTest::SetUp() {
+  rec_ = std::make_unique<gpu::Recorder>(dev());
+  validation_before_ = dev().validation_message_count();
+}
+
+void GpuTest::TearDown() {
+  rec_.reset();
+  const uint32_t now = dev().validation_message_count();
+  if (now != validation_before_) {
+    std::string all;
+    for (const auto& m : dev().validation_messages()) all += m + "\n";
+    ADD_FAILURE() << (now - validation_before_) << " Vulkan validation message(s):\n" << all;
+  }
+}
+
+gpu::Buffer GpuTest::upload(const void* data, size_t bytes) {
+  gpu::Buffer b = dev().allocator().create(bytes, gpu::MemoryUse::Device, "test input");
+  dev().allocator().write(b, 0, data, bytes);
+  return b;
+}
+
+gpu::Buffer GpuTest::poisoned(size_t bytes) {
+  gpu::Buffer b = dev().allocator().create(bytes, gpu::MemoryUse::Device, "test output");
+  std::vector<uint8_t> nan(bytes, 0xff);  // 0xffffffff is a NaN as f32, 0xffff a NaN as f16
+  dev().allocator().write(b, 0, nan.data(), bytes);
+  return b;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float lo, float hi) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+double rel_l2(const std::vector<float>& ref, const std::vector<float>& got) {
+  if (ref.size() != got.size()) return INFINITY;
+  double num = 0, den = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(got[i])) return INFINITY;
+    const double d = double(got[i]) - double(ref[i]);
+    num += d * d;
+    den += double(ref[i]) * double(ref[i]);
+  }
+  if (den == 0) return num == 0 ? 0 : INFINITY;
+  return std::sqrt(num / den);
+}
+
+double max_abs_diff(const std::vector<float>& ref, const std::vector<float>& got) {
+  if (ref.size() != got.size()) return INFINITY;
+  double m = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!std::isfinite(got[i])) return INFINITY;
+    m = std::max(m, std::fabs(double(got[i]) - double(ref[i])));
+  }
+  return m;
+}
+
+void record_error(const std::string& op, double rel_err) {
+  static std::mutex m;
+  std::lock_guard lock(m);
+  std::ofstream f(std::string(TERN_BINARY_DIR) + "/op-errors.txt", std::ios::app);
+  f << op << " " << rel_err << "\n";
+}
+
+}  // namespace tern::test

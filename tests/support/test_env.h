@@ -1,0 +1,20 @@
+// Paths to shared test data; tests that need a file skip cleanly when it is absent.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace tern::test {
+
+// ../shared (or $TERN_SHARED_DIR) joined with rel.
+std::filesystem::path shared_path(const std::string& rel);
+
+// Returns the path, or an empty path after GTEST_SKIP-style message when missing:
+// use as `auto p = shared_file("models/x"); if (p.empty()) GTEST_SKIP() << ...;`
+std::filesystem::path shared_file(const std::string& rel);
+
+// A fresh directory under the build tree for a test's scratch files.
+std::filesystem::path scratch_dir(const std::string& name);
+
+}  // namespace tern::test
