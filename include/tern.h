@@ -1,0 +1,270 @@
+/*
+ * tern.h: the C API of Tern, an embedded LLM runtime for edge GPUs (Vulkan compute).
+ *
+ * Conventions
+ *  - C99, stable ABI. Every function returns a tern_status (or a value documented otherwise);
+ *    on failure tern_last_error() gives a readable message for the calling thread.
+ *  - Handles are opaque. Every create has a destroy that accepts NULL.
+ *  - Params structs start with `struct_size`; always initialise them with the matching
+ *    tern_*_default_params() so new fields can be added without breaking binaries.
+ *  - Strings are UTF-8. Strings returned by Tern are owned by the object that returned them
+ *    and live until that object is destroyed (or until the next call that says it replaces them).
+ *  - Output buffers use (buf, capacity, size_t *needed): *needed always receives the full size;
+ *    when capacity is too small the call returns TERN_ERR_BUFFER_TOO_SMALL and writes nothing
+ *    beyond capacity.
+ *  - No C++ exception ever crosses this boundary; Vulkan device loss becomes TERN_ERR_DEVICE_LOST
+ *    and poisons the context (destroy it and create a new one).
+ *
+ * Threading
+ *  - A tern_model is immutable after loading and may be shared by several contexts used on
+ *    different threads at the same time.
+ *  - A tern_context must be used by one thread at a time. The one exception is tern_cancel(),
+ *    which may be called from any thread at any time while the context is alive.
+ *  - tern_last_error() is thread-local.
+ */
+#ifndef TERN_H
+#define TERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && !defined(TERN_STATIC)
+#  ifdef TERN_BUILDING_LIBRARY
+#    define TERN_API __declspec(dllexport)
+#  else
+#    define TERN_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define TERN_API __attribute__((visibility("default")))
+#else
+#  define TERN_API
+#endif
+
+/* Bumped when the ABI changes incompatibly (major) or grows (minor). */
+#define TERN_API_VERSION_MAJOR 0
+#define TERN_API_VERSION_MINOR 1
+#define TERN_API_VERSION ((TERN_API_VERSION_MAJOR << 16) | TERN_API_VERSION_MINOR)
+
+typedef enum tern_status {
+  TERN_OK = 0,
+  TERN_ERR_INVALID_ARGUMENT = 1,
+  TERN_ERR_IO = 2,
+  TERN_ERR_BAD_MODEL = 3,            /* corrupt, truncated or hostile model file */
+  TERN_ERR_UNSUPPORTED = 4,          /* valid file, unsupported architecture or tensor type */
+  TERN_ERR_OUT_OF_DEVICE_MEMORY = 5,
+  TERN_ERR_OUT_OF_HOST_MEMORY = 6,
+  TERN_ERR_NO_DEVICE = 7,
+  TERN_ERR_VULKAN = 8,
+  TERN_ERR_DEVICE_LOST = 9,
+  TERN_ERR_CANCELLED = 10,
+  TERN_ERR_CONTEXT_FULL = 11,        /* tokens do not fit the context length / KV budget */
+  TERN_ERR_INVALID_HANDLE = 12,
+  TERN_ERR_INVALID_UTF8 = 13,
+  TERN_ERR_STATE_MISMATCH = 14,      /* saved state from another model or format version */
+  TERN_ERR_INTERNAL = 15,
+  TERN_ERR_BUFFER_TOO_SMALL = 16
+} tern_status;
+
+typedef int32_t tern_token;
+
+typedef struct tern_model tern_model;
+typedef struct tern_context tern_context;
+
+/* ---- library ---------------------------------------------------------------------------- */
+
+/* "major.minor.patch" of the library. */
+TERN_API const char *tern_version(void);
+/* TERN_API_VERSION the library was built with; compare with the header's. */
+TERN_API uint32_t tern_api_version(void);
+/* Message of the last failed call on this thread ("" if none). Valid until the next call. */
+TERN_API const char *tern_last_error(void);
+/* Short name of a status ("invalid argument", ...). Never NULL. */
+TERN_API const char *tern_status_string(tern_status status);
+
+/* ---- model -------------------------------------------------------------------------------- */
+
+/* Called during loading with progress in [0, 1]; return 0 to cancel (load returns CANCELLED). */
+typedef int (*tern_progress_fn)(float progress, void *user_data);
+
+typedef struct tern_model_params {
+  size_t struct_size;
+  const char *device;            /* Vulkan device index or name substring; NULL = $TERN_DEVICE or best */
+  tern_progress_fn progress;     /* may be NULL */
+  void *progress_user_data;
+  int32_t validation;            /* 1: enable Vulkan validation layers when installed (debugging) */
+} tern_model_params;
+
+TERN_API tern_model_params tern_model_default_params(void);
+
+/* Loads a GGUF model onto the GPU. On failure *out is NULL. */
+TERN_API tern_status tern_model_load(const char *path, const tern_model_params *params, tern_model **out);
+TERN_API void tern_model_free(tern_model *model);
+
+typedef struct tern_model_info {
+  size_t struct_size;
+  const char *architecture;      /* "llama", "qwen2" (owned by the model) */
+  const char *name;              /* general.name or the file name */
+  const char *device_name;       /* the Vulkan device the model runs on */
+  int32_t n_vocab;
+  int32_t n_ctx_train;           /* context length the model was trained with */
+  int32_t n_embd;
+  int32_t n_layer;
+  int32_t n_head;
+  int32_t n_head_kv;
+  int32_t n_ff;
+  uint64_t n_params;
+  uint64_t weight_bytes;         /* bytes of weights on the device */
+  uint64_t device_bytes;         /* all device memory held by the model */
+  tern_token bos, eos;           /* -1 when absent */
+  const char *chat_template;     /* tokenizer.chat_template or NULL */
+} tern_model_info;
+
+TERN_API tern_status tern_model_get_info(const tern_model *model, tern_model_info *info);
+
+/* ---- tokenizer --------------------------------------------------------------------------- */
+
+/* Text (UTF-8) to tokens. add_bos: prepend BOS when the model uses it; parse_special: text
+ * such as "<|im_start|>" becomes the special token. */
+TERN_API tern_status tern_tokenize(const tern_model *model, const char *text, size_t text_len, int add_bos,
+                                   int parse_special, tern_token *tokens, size_t capacity, size_t *n_tokens);
+/* Tokens to text. Special (control) tokens are rendered only when render_special is set. */
+TERN_API tern_status tern_detokenize(const tern_model *model, const tern_token *tokens, size_t n_tokens,
+                                     int render_special, char *text, size_t capacity, size_t *text_len);
+/* Nonzero when the token ends generation (EOS, <|eot_id|>, <|im_end|>, ...). */
+TERN_API int tern_token_is_eog(const tern_model *model, tern_token token);
+
+/* ---- context --------------------------------------------------------------------------------- */
+
+typedef enum tern_kv_policy {
+  TERN_KV_DENSE = 0,         /* every token, up to n_ctx */
+  TERN_KV_WINDOW = 1,        /* ring buffer of the last kv_window tokens */
+  TERN_KV_SINKS_WINDOW = 2,  /* kv_sinks first tokens forever + the last (kv_window - kv_sinks) */
+  TERN_KV_BEACON = 3         /* Activation Beacon compression (with optional sinks) */
+} tern_kv_policy;
+
+typedef enum tern_rope_scaling {
+  TERN_ROPE_SCALING_FROM_MODEL = -1,
+  TERN_ROPE_SCALING_NONE = 0,
+  TERN_ROPE_SCALING_LINEAR = 1,
+  TERN_ROPE_SCALING_NTK = 2,
+  TERN_ROPE_SCALING_YARN = 3,
+  TERN_ROPE_SCALING_LLAMA3 = 4
+} tern_rope_scaling;
+
+typedef struct tern_context_params {
+  size_t struct_size;
+  int32_t n_ctx;                 /* max tokens in the KV cache (0 = the model's training length) */
+  int32_t n_batch;               /* max tokens per prefill submit (default 512) */
+  uint64_t kv_budget_bytes;      /* 0 = no budget; otherwise the KV cache must fit in it */
+  tern_kv_policy kv_policy;
+  int32_t kv_window;             /* window size for WINDOW / SINKS_WINDOW (0 = derive from budget) */
+  int32_t kv_sinks;              /* sink tokens (default 4) */
+  int32_t beacon_ratio;          /* compression ratio for BEACON (0 = derive) */
+  int32_t beacon_window;         /* raw tokens per beacon chunk (0 = default) */
+  tern_rope_scaling rope_scaling;
+  float rope_freq_base;          /* 0 = from model */
+  float rope_scale_factor;       /* 0 = from model */
+  int32_t rope_original_ctx;     /* 0 = from model */
+  uint64_t seed;                 /* sampler seed */
+  int32_t profile;               /* 1: record per-op GPU times (see tern_context_stats) */
+} tern_context_params;
+
+TERN_API tern_context_params tern_context_default_params(void);
+TERN_API tern_status tern_context_create(tern_model *model, const tern_context_params *params, tern_context **out);
+TERN_API void tern_context_free(tern_context *ctx);
+/* Forgets all tokens (the KV cache is emptied); keeps the allocation. */
+TERN_API tern_status tern_context_reset(tern_context *ctx);
+
+/* Feeds tokens (prompt prefill in batches, or one token of decoding). Logits of the last token
+ * become available through tern_get_logits. */
+TERN_API tern_status tern_eval(tern_context *ctx, const tern_token *tokens, size_t n_tokens);
+/* Logits of the last evaluated token: n_vocab floats owned by the context, valid until the next eval. */
+TERN_API tern_status tern_get_logits(tern_context *ctx, const float **logits, int32_t *n_vocab);
+
+/* Requests that the running eval/generate stops at the next GPU submit boundary. Any thread. */
+TERN_API void tern_cancel(tern_context *ctx);
+
+typedef struct tern_context_stats {
+  size_t struct_size;
+  uint64_t tokens_consumed;      /* all tokens fed since the last reset */
+  int32_t kv_slots_used;         /* raw + sink + beacon slots in use */
+  int32_t kv_slots_capacity;
+  uint64_t kv_bytes;             /* device bytes of the KV cache */
+  uint64_t device_bytes;         /* device bytes held by this context (KV + activations) */
+  double prompt_ms, prompt_tokens;  /* totals since reset */
+  double decode_ms, decode_tokens;
+} tern_context_stats;
+
+TERN_API tern_status tern_context_get_stats(const tern_context *ctx, tern_context_stats *stats);
+
+/* ---- sampling ---------------------------------------------------------------------------- */
+
+typedef struct tern_sampler_params {
+  size_t struct_size;
+  float temperature;             /* <= 0: greedy */
+  int32_t top_k;                 /* <= 0: off */
+  float top_p;                   /* >= 1: off */
+  float min_p;                   /* <= 0: off */
+  float repeat_penalty;          /* 1: off */
+  float frequency_penalty;       /* 0: off */
+  float presence_penalty;        /* 0: off */
+  int32_t penalty_last_n;        /* window of recent tokens the penalties look at */
+} tern_sampler_params;
+
+TERN_API tern_sampler_params tern_sampler_default_params(void);
+/* Samples from the current logits with the context's seeded RNG (deterministic for a seed). */
+TERN_API tern_status tern_sample(tern_context *ctx, const tern_sampler_params *params, tern_token *out);
+
+/* ---- generation ---------------------------------------------------------------------------- */
+
+/* Receives each piece of generated text (always whole UTF-8 characters); return 0 to stop. */
+typedef int (*tern_piece_fn)(const char *piece, size_t len, void *user_data);
+
+typedef struct tern_generate_params {
+  size_t struct_size;
+  tern_sampler_params sampler;
+  int32_t max_tokens;            /* default 256; <= 0 means until EOS / context policy */
+  const char *const *stop;       /* NULL-terminated list of stop strings, or NULL */
+  int32_t add_bos;               /* prepend BOS to the prompt when the context is empty (default 1) */
+  int32_t parse_special;         /* special-token text in the prompt becomes tokens (default 1) */
+} tern_generate_params;
+
+TERN_API tern_generate_params tern_generate_default_params(void);
+/* Tokenizes prompt, feeds it, then samples and streams until EOS, a stop string, max_tokens,
+ * the callback returning 0, or tern_cancel. n_generated (may be NULL) receives the count. */
+TERN_API tern_status tern_generate(tern_context *ctx, const char *prompt, const tern_generate_params *params,
+                                   tern_piece_fn on_piece, void *user_data, int32_t *n_generated);
+
+/* ---- chat templates ------------------------------------------------------------------------ */
+
+typedef struct tern_chat_message {
+  const char *role;              /* "system", "user", "assistant" */
+  const char *content;
+} tern_chat_message;
+
+/* Renders messages with a template: name is one of "llama2", "llama3", "chatml", "mistral",
+ * "zephyr", "gemma", "tinyllama", or NULL to recognise the model's tokenizer.chat_template
+ * (falls back to chatml). add_assistant: end with the assistant turn's opening. */
+TERN_API tern_status tern_chat_apply_template(const tern_model *model, const char *name,
+                                              const tern_chat_message *messages, size_t n_messages,
+                                              int add_assistant, char *buf, size_t capacity, size_t *needed);
+/* Name of the built-in template recognised for the model ("chatml", ...), or "none". */
+TERN_API const char *tern_chat_template_name(const tern_model *model);
+
+/* ---- state ------------------------------------------------------------------------------ */
+
+/* Saves tokens, KV contents and policy state. The header carries a model fingerprint. */
+TERN_API tern_status tern_state_save_file(tern_context *ctx, const char *path);
+TERN_API tern_status tern_state_load_file(tern_context *ctx, const char *path);
+TERN_API tern_status tern_state_save(tern_context *ctx, void *buf, size_t capacity, size_t *needed);
+TERN_API tern_status tern_state_load(tern_context *ctx, const void *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TERN_H */
