@@ -71,6 +71,22 @@ INSTANTIATE_TEST_SUITE_P(Shapes, RmsNormTest,
 
 class RmsNormArgs : public GpuTest {};
 
+// More rows than one grid dimension holds (65535): the grid is folded into x/y.
+TEST_F(RmsNormArgs, FoldedGrid) {
+  const uint32_t rows = 70001, n = 3;
+  auto x = random_floats(size_t(rows) * n, 5), w = random_floats(n, 6);
+  std::vector<float> want(x.size());
+  ref::rms_norm(x.data(), w.data(), want.data(), rows, n, 1e-5f);
+  auto gx = upload(x), gw = upload(w);
+  auto gy = poisoned(x.size() * 4);
+  rec().begin();
+  ops::rms_norm(rec(), gx, gw, gy, rows, n, 1e-5f);
+  rec().submit_and_wait();
+  const double err = rel_l2(want, download<float>(gy, x.size()));
+  record_error("rms_norm/auto", err);
+  EXPECT_LT(err, 1e-5);
+}
+
 TEST_F(RmsNormArgs, ShortBufferIsInvalidArgument) {
   auto x = poisoned(100 * 4), w = poisoned(100 * 4), y = poisoned(99 * 4);
   rec().begin();

@@ -141,6 +141,30 @@ TEST_F(RopeConvention, KnownRotation) {
   EXPECT_LT(max_abs_diff(want_n, yn), 1e-6);
 }
 
+// A YaRN table (what the model passes for long contexts) with its mscale, positions to 1e5.
+TEST_F(RopeConvention, YarnTableMatchesReference) {
+  ops::RopeScaling sc;
+  sc.type = ops::RopeScaling::Yarn;
+  sc.factor = 4;
+  sc.original_ctx = 4096;
+  float mscale = 1;
+  const auto freqs = ops::rope_freqs(128, 10000.f, sc, &mscale);
+  const uint32_t tokens = 37, heads = 2, dim = 128;
+  const size_t n = size_t(tokens) * heads * dim;
+  auto x = random_floats(n, 131);
+  auto pos = random_positions(tokens, 132);
+  std::vector<float> want(n);
+  ref::rope(x.data(), pos.data(), freqs.data(), want.data(), tokens, heads, dim, dim, RopeMode::Neox, mscale);
+  auto gx = upload(x), gp = upload(pos), gf = upload(freqs);
+  auto gy = poisoned(n * 4);
+  rec().begin();
+  ops::rope(rec(), gx, gp, gf, gy, tokens, heads, dim, dim, RopeMode::Neox, mscale);
+  rec().submit_and_wait();
+  const double err = rel_l2(want, download<float>(gy, n));
+  record_error("rope", err);
+  EXPECT_LT(err, 1e-5);
+}
+
 TEST_F(RopeConvention, RejectsBadShapes) {
   auto x = poisoned(64 * 4), p = poisoned(4), f = poisoned(64 * 4);
   rec().begin();
