@@ -3,6 +3,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "common/error.h"
 
@@ -52,6 +53,17 @@ std::string io_message(const std::string& what, const std::string& path) {
 }  // namespace
 
 GgufWriter::GgufWriter() = default;
+
+GgufWriter::GgufWriter(GgufWriter&& o) noexcept
+    : alignment_(o.alignment_),
+      kvs_(std::move(o.kvs_)),
+      kv_index_(std::move(o.kv_index_)),
+      tensors_(std::move(o.tensors_)),
+      tensor_index_(std::move(o.tensor_index_)),
+      data_size_(o.data_size_),
+      stream_(std::exchange(o.stream_, nullptr)),
+      stream_path_(std::move(o.stream_path_)),
+      next_tensor_(o.next_tensor_) {}
 
 GgufWriter::~GgufWriter() {
   if (stream_) std::fclose(stream_);

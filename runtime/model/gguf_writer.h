@@ -29,6 +29,8 @@ class GgufWriter {
   ~GgufWriter();
   GgufWriter(const GgufWriter&) = delete;
   GgufWriter& operator=(const GgufWriter&) = delete;
+  GgufWriter(GgufWriter&& other) noexcept;
+  GgufWriter& operator=(GgufWriter&&) = delete;
 
   // Data alignment (power of two, 1..1 MiB). Also stored as "general.alignment" (u32) when it
   // differs from the default 32, which is what readers assume when the key is absent.
