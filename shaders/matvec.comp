@@ -17,6 +17,17 @@
 // @variant matvec_q4_0_shmem WTYPE_Q4_0=1
 // @variant matvec_q4_k_shmem WTYPE_Q4_K=1
 // @variant matvec_q6_k_shmem WTYPE_Q6_K=1
+// @variant matvec_f32_lane WTYPE_F32=1 ROW_PER_LANE=1
+// @variant matvec_f16_lane WTYPE_F16=1 ROW_PER_LANE=1
+// @variant matvec_q8_0_lane WTYPE_Q8_0=1 ROW_PER_LANE=1
+// @variant matvec_q4_0_lane WTYPE_Q4_0=1 ROW_PER_LANE=1
+// @variant matvec_q4_k_lane WTYPE_Q4_K=1 ROW_PER_LANE=1
+// @variant matvec_q6_k_lane WTYPE_Q6_K=1 ROW_PER_LANE=1
+//
+// ROW_PER_LANE: each invocation computes one whole row and walks k in step with its neighbours,
+// so x loads are uniform and no reduction is needed. This suits CPU drivers (lavapipe), where
+// invocations are SIMD lanes and uniform loads are scalar broadcasts; GPUs want the split-k
+// layout, whose weight reads coalesce.
 #if SUBGROUP
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -144,6 +155,23 @@ float unit_dot(uint row, uint u, float xv[UNIT]) {
 #endif
 }
 
+#if ROW_PER_LANE
+void main() {
+  const uint r = flat_group() * WG + gl_LocalInvocationID.x;
+  const uint row = p.w_skip + min(r, p.chunk_rows - 1u) * p.row_bytes;  // clamped: no OOB reads
+  const uint units = p.cols / UNIT;
+  float acc = 0.0;
+  for (uint u = 0u; u < units; ++u) {
+    float xv[UNIT];
+    for (uint i = 0u; i < UNIT; ++i) xv[i] = x[elem(u, i)];
+    acc += unit_dot(row, u, xv);
+  }
+#if defined(WTYPE_F32) || defined(WTYPE_F16)
+  for (uint k = units * UNIT; k < p.cols; ++k) acc += dequant1(row, k) * x[k];
+#endif
+  if (r < p.chunk_rows) y[p.y_first + r] = acc;
+}
+#else
 shared float red[NR * WG];
 
 void main() {
@@ -196,3 +224,4 @@ void main() {
   if (tid < NR && first + tid < p.chunk_rows) y[p.y_first + first + tid] = red[tid * WG];
 #endif
 }
+#endif

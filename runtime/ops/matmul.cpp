@@ -14,17 +14,31 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
             const MatmulOptions& opt) {
   auto& dev = rec.device();
   const auto& info = dev.info();
+  const uint32_t row_bytes = weight_row_bytes(w);
+  const bool cpu = info.type == gpu::DeviceType::Cpu;
+  if (opt.layout == MatvecLayout::RowPerInvocation || (opt.layout == MatvecLayout::Auto && cpu)) {
+    const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
+    const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
+    const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, 1});
+    for (const auto& c : chunks) {
+      const struct {
+        uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;
+      } push{w.cols, row_bytes, c.skip, c.rows, c.row0};
+      const Grid g = fold_grid(div_up(c.rows, wg), info.max_workgroup_count[0]);
+      rec.dispatch(pipe, {c.ref, x, y}, push, g.x, g.y, 1, shader.c_str());
+    }
+    return;
+  }
   const bool subgroup = dev.features().subgroup_arithmetic && !opt.shared_reduction;
   // On a CPU driver one subgroup per workgroup avoids barriers; GPUs want more invocations.
   uint32_t wg = opt.matvec_workgroup;
-  if (!wg) wg = info.type == gpu::DeviceType::Cpu ? std::max<uint32_t>(info.subgroup_size, 4) : 64;
+  if (!wg) wg = cpu ? std::max<uint32_t>(info.subgroup_size, 4) : 64;
   const uint32_t nr = opt.matvec_rows ? opt.matvec_rows : 4;
   check(is_pow2(wg) && wg >= nr && wg <= info.max_workgroup_invocations, Status::InvalidArgument,
         "matvec workgroup size must be a power of two >= rows per workgroup");
   check(uint64_t(nr) * wg * 4 <= info.max_shared_memory, Status::InvalidArgument, "matvec reduction too large");
   const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + (subgroup ? "" : "_shmem");
   const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, nr});
-  const uint32_t row_bytes = weight_row_bytes(w);
   for (const auto& c : chunks) {
     const struct {
       uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;

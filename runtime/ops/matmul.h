@@ -3,8 +3,13 @@
 
 namespace tern::ops {
 
+// How a matvec spreads work: rows split over a workgroup's invocations along k (GPUs), or one
+// row per invocation (CPU drivers, where invocations are SIMD lanes).
+enum class MatvecLayout { Auto, SplitK, RowPerInvocation };
+
 // Tuning and test hooks; the defaults pick what suits the device.
 struct MatmulOptions {
+  MatvecLayout layout = MatvecLayout::Auto;
   uint64_t max_weight_binding = 0;  // bind weights in ranges of at most this many bytes (0: device limit)
   bool shared_reduction = false;    // matvec: shared-memory reduction even when subgroup ops exist
   uint32_t matvec_workgroup = 0;    // matvec invocations per workgroup (power of two), 0: auto
