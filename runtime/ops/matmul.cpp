@@ -16,7 +16,7 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
   const auto& info = dev.info();
   const uint32_t row_bytes = weight_row_bytes(w);
   const bool cpu = info.type == gpu::DeviceType::Cpu;
-  if (opt.layout == MatvecLayout::RowPerInvocation || (opt.layout == MatvecLayout::Auto && cpu)) {
+  if (opt.layout == MatvecLayout::RowPerInvocation) {
     const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
     const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
     const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, 1});

@@ -3,8 +3,9 @@
 
 namespace tern::ops {
 
-// How a matvec spreads work: rows split over a workgroup's invocations along k (GPUs), or one
-// row per invocation (CPU drivers, where invocations are SIMD lanes).
+// How a matvec spreads work: rows split over a workgroup's invocations along k (the default:
+// fastest on lavapipe too, measured), or one row per invocation (uniform x loads, no reduction;
+// kept selectable for drivers where that wins).
 enum class MatvecLayout { Auto, SplitK, RowPerInvocation };
 
 // Tuning and test hooks; the defaults pick what suits the device.

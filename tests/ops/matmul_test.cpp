@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(Types, MatmulTest, ::testing::ValuesIn(all_cases()), ca
 class MatvecTiming : public GpuTest {};
 
 TEST_F(MatvecTiming, DISABLED_Timing) {
-  constexpr uint32_t rows = 4096, cols = 14336, reps = 10;
+  constexpr uint32_t rows = 4096, cols = 14336, reps = 5;
   const auto x = random_floats(cols, 3);
   auto gx = upload(x);
   auto gy = poisoned(rows * 4);
@@ -101,11 +101,14 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     }
     auto gw = upload(w);
     const ops::WeightView wv{gw, t, rows, cols};
+    for (auto layout : {ops::MatvecLayout::SplitK, ops::MatvecLayout::RowPerInvocation}) {
+    ops::MatmulOptions opt;
+    opt.layout = layout;
     double best_gpu = 1e30, best_wall = 1e30;
     for (uint32_t i = 0; i < reps + 1; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       rec().begin();
-      ops::matmul(rec(), wv, gx, gy, 1);
+      ops::matmul(rec(), wv, gx, gy, 1, opt);
       rec().submit_and_wait();
       const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (i == 0) continue;  // pipeline creation
@@ -115,8 +118,10 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
         if (d.label != "begin") gpu += d.ms;
       if (!rec().timings().empty()) best_gpu = std::min(best_gpu, gpu);
     }
-    std::printf("matvec %-5s %ux%u: best %.2f ms (GPU timestamps), %.2f ms (wall, with submit)\n",
-                std::string(ggml_type_name(t)).c_str(), rows, cols, best_gpu, best_wall);
+    std::printf("matvec %-5s %ux%u %-13s: best %.2f ms (GPU timestamps), %.2f ms (wall, with submit)\n",
+                std::string(ggml_type_name(t)).c_str(), rows, cols,
+                layout == ops::MatvecLayout::SplitK ? "split-k" : "row-per-lane", best_gpu, best_wall);
+    }
   }
 }
 
