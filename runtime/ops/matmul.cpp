@@ -1,0 +1,87 @@
+#include "ops/matmul.h"
+
+#include <algorithm>
+#include <string>
+
+#include "common/error.h"
+
+namespace tern::ops {
+namespace {
+
+bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x, BufferRef y,
+            const MatmulOptions& opt) {
+  auto& dev = rec.device();
+  const auto& info = dev.info();
+  const uint32_t row_bytes = weight_row_bytes(w);
+  const bool cpu = info.type == gpu::DeviceType::Cpu;
+  if (opt.layout == MatvecLayout::RowPerInvocation) {
+    const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
+    const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
+    const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, 1});
+    for (const auto& c : chunks) {
+      const struct {
+        uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;
+      } push{w.cols, row_bytes, c.skip, c.rows, c.row0};
+      const Grid g = fold_grid(div_up(c.rows, wg), info.max_workgroup_count[0]);
+      rec.dispatch(pipe, {c.ref, x, y}, push, g.x, g.y, 1, shader.c_str());
+    }
+    return;
+  }
+  const bool subgroup = dev.features().subgroup_arithmetic && !opt.shared_reduction;
+  // On a CPU driver one subgroup per workgroup avoids barriers; GPUs want more invocations.
+  uint32_t wg = opt.matvec_workgroup;
+  if (!wg) wg = cpu ? std::max<uint32_t>(info.subgroup_size, 4) : 64;
+  const uint32_t nr = opt.matvec_rows ? opt.matvec_rows : 4;
+  check(is_pow2(wg) && wg >= nr && wg <= info.max_workgroup_invocations, Status::InvalidArgument,
+        "matvec workgroup size must be a power of two >= rows per workgroup");
+  check(uint64_t(nr) * wg * 4 <= info.max_shared_memory, Status::InvalidArgument, "matvec reduction too large");
+  const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + (subgroup ? "" : "_shmem");
+  const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, nr});
+  for (const auto& c : chunks) {
+    const struct {
+      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;
+    } push{w.cols, row_bytes, c.skip, c.rows, c.row0};
+    const Grid g = fold_grid(div_up(c.rows, nr), info.max_workgroup_count[0]);
+    rec.dispatch(pipe, {c.ref, x, y}, push, g.x, g.y, 1, shader.c_str());
+  }
+}
+
+void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
+                  BufferRef y, uint32_t batch) {
+  const auto& info = rec.device().info();
+  constexpr uint32_t bk = 32;
+  uint32_t bm = 64, bn = batch <= 16 ? 16 : batch <= 32 ? 32 : 64;
+  // Shrink the tile until its shared memory and invocation count fit the device.
+  auto fits = [&] {
+    return (bm + bn) * bk * 4 <= info.max_shared_memory && (bm / 4) * (bn / 4) <= info.max_workgroup_invocations;
+  };
+  while (!fits() && (bm > 16 || bn > 16)) (bm >= bn ? bm : bn) /= 2;
+  check(fits(), Status::Unsupported, "device shared memory too small for the matmul tile");
+  const uint32_t wg = (bm / 4) * (bn / 4);
+  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type);
+  const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {wg, bm, bn});
+  const uint32_t row_bytes = weight_row_bytes(w);
+  for (const auto& c : chunks) {
+    const struct {
+      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
+    } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
+    rec.dispatch(pipe, {c.ref, x, y}, push, div_up(c.rows, bm), div_up(batch, bn), 1, shader.c_str());
+  }
+}
+
+}  // namespace
+
+void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt) {
+  check(batch >= 1, Status::InvalidArgument, "matmul with an empty batch");
+  check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
+  check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
+  const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
+  if (batch == 1)
+    matvec(rec, w, chunks, x, y, opt);
+  else
+    matmul_tiled(rec, w, chunks, x, y, batch);
+}
+
+}  // namespace tern::ops
