@@ -245,8 +245,16 @@ class HfSource : public ModelSource {
     tensors = llama_tensor_specs(hparams);
     for (const auto& t : tensors) {
       Source src{SIZE_MAX, hf_name_of(t.name)};
-      for (size_t i = 0; i < shards_.size(); ++i)
-        if (shards_[i]->entries().count(src.hf_name)) src.shard = i;
+      auto find = [&] {
+        for (size_t i = 0; i < shards_.size(); ++i)
+          if (shards_[i]->entries().count(src.hf_name)) src.shard = i;
+      };
+      find();
+      // Tied checkpoints saved with shared-tensor dedup keep only lm_head.weight.
+      if (src.shard == SIZE_MAX && t.name == "token_embd.weight" && hparams.tied_output) {
+        src.hf_name = "lm_head.weight";
+        find();
+      }
       check(src.shard != SIZE_MAX, Status::BadModel, "tensor " + src.hf_name + " not found in the safetensors files");
       if (hparams.arch == "llama") {
         if (t.name.ends_with("attn_q.weight")) src.unpermute_heads = hparams.n_head;
