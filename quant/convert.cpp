@@ -1,0 +1,159 @@
+#include "convert.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "common/error.h"
+#include "gguf_out.h"
+#include "quantize.h"
+
+namespace tern::quant {
+namespace {
+
+// llama.cpp's use_more_bits: the first and last eighth of the layers, and every third layer
+// in between, get the larger type in the *_K_M mixes.
+bool use_more_bits(int64_t i_layer, int64_t n_layers) {
+  return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 || (i_layer - n_layers / 8) % 3 == 2;
+}
+
+int64_t layer_of(const std::string& name) {
+  if (name.rfind("blk.", 0) != 0) return -1;
+  return std::stoll(name.substr(4, name.find('.', 4) - 4));
+}
+
+std::string dims_str(const std::vector<uint64_t>& d) {
+  std::string s;
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? " x " : "") + std::to_string(d[i]);
+  return s;
+}
+
+}  // namespace
+
+uint32_t ftype_of(GgmlType target) {
+  switch (target) {
+    case GgmlType::F32: return 0;
+    case GgmlType::F16: return 1;
+    case GgmlType::Q4_0: return 2;
+    case GgmlType::Q8_0: return 7;
+    case GgmlType::Q4_K: return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
+    default: throw Error(Status::InvalidArgument, "unsupported target type " + std::string(ggml_type_name(target)));
+  }
+}
+
+GgmlType choose_tensor_type(const TensorSpec& t, const HyperParams& hp, const ConvertOptions& opts, std::string* why) {
+  std::string reason;
+  GgmlType type = opts.target;
+  if (t.dims.size() < 2) {
+    type = GgmlType::F32;  // norms and biases
+  } else if (opts.target == GgmlType::Q4_K) {
+    const int64_t layer = layer_of(t.name);
+    if (t.name == "output.weight" || (hp.tied_output && t.name == "token_embd.weight")) {
+      type = GgmlType::Q6_K;
+      reason = "Q4_K_M: output head";
+    } else if (t.name.ends_with("attn_v.weight") && use_more_bits(layer, hp.n_layer)) {
+      type = GgmlType::Q6_K;
+      reason = "Q4_K_M: more bits for this layer's attn_v";
+    } else if (t.name.ends_with("ffn_down.weight") && use_more_bits(layer, hp.n_layer)) {
+      type = GgmlType::Q6_K;
+      reason = "Q4_K_M: more bits for this layer's ffn_down";
+    }
+  }
+  const uint64_t row = t.dims[0];
+  if (row % ggml_traits(type).block_elems != 0) {
+    const GgmlType wanted = type;
+    if (type == GgmlType::Q4_K) type = opts.k_fallback;
+    else if (type == GgmlType::Q6_K) type = GgmlType::Q8_0;
+    if (row % ggml_traits(type).block_elems != 0) type = GgmlType::F16;
+    reason = "row length " + std::to_string(row) + " is not a multiple of " + std::string(ggml_type_name(wanted)) +
+             "'s block size " + std::to_string(ggml_traits(wanted).block_elems) + ": fallback";
+  }
+  if (why) *why = reason;
+  return type;
+}
+
+std::vector<TensorReport> convert_to_gguf(const ModelSource& src, const std::filesystem::path& out_path,
+                                          const ConvertOptions& opts, std::ostream& log) {
+  const auto& hp = src.hparams;
+  const auto& v = src.vocab;
+  const std::string a = hp.arch;
+  check(v.tokens.size() == hp.n_vocab, Status::BadModel,
+        "vocabulary has " + std::to_string(v.tokens.size()) + " tokens, model " + std::to_string(hp.n_vocab));
+  GgufOut g;
+  g.set_str("general.architecture", a);
+  g.set_str("general.name", hp.name.empty() ? std::string("model") : hp.name);
+  g.set_u32("general.alignment", GgufOut::kAlignment);
+  g.set_u32(a + ".context_length", hp.n_ctx);
+  g.set_u32(a + ".embedding_length", hp.n_embd);
+  g.set_u32(a + ".block_count", hp.n_layer);
+  g.set_u32(a + ".feed_forward_length", hp.n_ff);
+  g.set_u32(a + ".attention.head_count", hp.n_head);
+  g.set_u32(a + ".attention.head_count_kv", hp.n_head_kv);
+  g.set_f32(a + ".rope.freq_base", hp.rope_freq_base);
+  g.set_f32(a + ".attention.layer_norm_rms_epsilon", hp.rms_eps);
+  g.set_u32(a + ".rope.dimension_count", hp.rope_dim());
+  if (hp.head_dim != 0) {
+    g.set_u32(a + ".attention.key_length", hp.head_dim);
+    g.set_u32(a + ".attention.value_length", hp.head_dim);
+  }
+  g.set_u32(a + ".vocab_size", hp.n_vocab);
+  if (!hp.rope_scaling_type.empty()) {
+    g.set_str(a + ".rope.scaling.type", hp.rope_scaling_type);
+    g.set_f32(a + ".rope.scaling.factor", hp.rope_scaling_factor);
+    if (hp.rope_scaling_orig_ctx) g.set_u32(a + ".rope.scaling.original_context_length", hp.rope_scaling_orig_ctx);
+  }
+  g.set_u32("general.file_type", ftype_of(opts.target));
+  g.set_u32("general.quantization_version", 2);
+  g.set_str("tokenizer.ggml.model", v.model);
+  g.set_arr_str("tokenizer.ggml.tokens", v.tokens);
+  g.set_arr_f32("tokenizer.ggml.scores", v.scores);
+  g.set_arr_i32("tokenizer.ggml.token_type", v.types);
+  if (v.bos_id >= 0) g.set_u32("tokenizer.ggml.bos_token_id", uint32_t(v.bos_id));
+  if (v.eos_id >= 0) g.set_u32("tokenizer.ggml.eos_token_id", uint32_t(v.eos_id));
+  if (v.unk_id >= 0) g.set_u32("tokenizer.ggml.unknown_token_id", uint32_t(v.unk_id));
+  if (v.pad_id >= 0) g.set_u32("tokenizer.ggml.padding_token_id", uint32_t(v.pad_id));
+  g.set_bool("tokenizer.ggml.add_bos_token", v.add_bos);
+  g.set_bool("tokenizer.ggml.add_eos_token", v.add_eos);
+
+  std::vector<TensorReport> reports;
+  for (const auto& t : src.tensors) {
+    TensorReport r{t.name, t.dims, GgmlType::F32, "", 0.0};
+    r.type = choose_tensor_type(t, hp, opts, &r.why);
+    g.add_tensor(t.name, r.type, t.dims);
+    reports.push_back(r);
+  }
+  g.begin(out_path);
+  std::vector<uint8_t> buf;
+  std::vector<float> back;
+  for (size_t i = 0; i < src.tensors.size(); ++i) {
+    const auto& t = src.tensors[i];
+    auto& r = reports[i];
+    if (opts.progress) {
+      log << "[" << (i + 1) << "/" << src.tensors.size() << "] " << t.name << " (" << dims_str(t.dims) << ") -> "
+          << ggml_type_name(r.type) << "..." << std::flush;
+    }
+    const std::vector<float> w = src.load(i);
+    check(w.size() == t.elements(), Status::Internal, t.name + ": source returned the wrong element count");
+    buf.resize(g.tensor_bytes(i));
+    quantize_row(r.type, w.data(), buf.data(), static_cast<int64_t>(w.size()));
+    back.resize(w.size());
+    dequantize_row(r.type, buf.data(), back.data(), static_cast<int64_t>(back.size()));
+    double num = 0, den = 0;
+    for (size_t k = 0; k < w.size(); ++k) {
+      const double d = double(back[k]) - w[k];
+      num += d * d;
+      den += double(w[k]) * w[k];
+    }
+    r.rms_rel_error = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    g.write_tensor(i, buf.data(), buf.size());
+    if (opts.progress) {
+      char e[32];
+      std::snprintf(e, sizeof e, "%.3e", r.rms_rel_error);
+      log << " rms rel error " << e << (r.why.empty() ? "" : " (" + r.why + ")") << "\n";
+    }
+  }
+  g.finish();
+  return reports;
+}
+
+}  // namespace tern::quant

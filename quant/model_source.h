@@ -1,0 +1,96 @@
+// An in-memory description of a Llama-family model being converted: hyper-parameters, the
+// vocabulary and the list of tensors (GGUF / llama.cpp names, GGUF dimension order: ne0 = row
+// length first). Tensor data is produced on demand, one tensor at a time, so a converter can
+// stream a model far larger than RAM.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tern::quant {
+
+struct HyperParams {
+  std::string arch = "llama";  // "llama" or "qwen2"
+  std::string name;            // general.name
+  uint32_t n_embd = 0;
+  uint32_t n_layer = 0;
+  uint32_t n_head = 0;
+  uint32_t n_head_kv = 0;
+  uint32_t n_ff = 0;
+  uint32_t n_vocab = 0;
+  uint32_t n_ctx = 0;
+  uint32_t head_dim = 0;  // 0: n_embd / n_head
+  float rope_freq_base = 10000.f;
+  float rms_eps = 1e-5f;
+  std::string rope_scaling_type;  // "" (none), "linear", "yarn", "llama3"
+  float rope_scaling_factor = 0.f;
+  uint32_t rope_scaling_orig_ctx = 0;
+  bool tied_output = false;  // output.weight absent: the head reuses token_embd.weight
+
+  uint32_t rope_dim() const { return head_dim != 0 ? head_dim : n_embd / n_head; }
+};
+
+// GGUF token types (tokenizer.ggml.token_type), as sentencepiece numbers them.
+enum class TokenType : int32_t { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+
+struct Vocabulary {
+  std::string model = "llama";  // tokenizer.ggml.model
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;  // TokenType values
+  int32_t bos_id = 1;
+  int32_t eos_id = 2;
+  int32_t unk_id = 0;
+  int32_t pad_id = -1;  // -1: not written
+  bool add_bos = true;
+  bool add_eos = false;
+
+  void add(std::string piece, float score, TokenType type) {
+    tokens.push_back(std::move(piece));
+    scores.push_back(score);
+    types.push_back(static_cast<int32_t>(type));
+  }
+};
+
+struct TensorSpec {
+  std::string name;             // e.g. "blk.3.attn_q.weight"
+  std::vector<uint64_t> dims;   // GGUF order: dims[0] = row length
+  uint64_t elements() const {
+    uint64_t n = 1;
+    for (auto d : dims) n *= d;
+    return n;
+  }
+};
+
+class ModelSource {
+ public:
+  virtual ~ModelSource() = default;
+  HyperParams hparams;
+  Vocabulary vocab;
+  std::vector<TensorSpec> tensors;  // in the order they are written
+  // The F32 values of tensors[index] (row-major, dims[0] fastest). Reads or generates them now.
+  virtual std::vector<float> load(size_t index) const = 0;
+};
+
+// llama2.c version-0 checkpoint plus its tokenizer.bin (see llama2c_reader.cpp).
+std::unique_ptr<ModelSource> open_llama2c(const std::filesystem::path& checkpoint,
+                                          const std::filesystem::path& tokenizer);
+
+// A Hugging Face model directory: config.json, *.safetensors, tokenizer.model or tokenizer.json.
+std::unique_ptr<ModelSource> open_hf_dir(const std::filesystem::path& dir);
+
+// Random N(0, 0.02) weights (seeded) at the shapes of a known model; names from
+// synthetic_model_names(). tokenizer: optional sentencepiece .model for a real vocabulary.
+std::unique_ptr<ModelSource> make_synthetic(const std::string& name, const std::filesystem::path& tokenizer,
+                                            uint64_t seed = 1);
+std::vector<std::string> synthetic_model_names();
+
+// Vocabulary from a sentencepiece .model file (pieces, scores, types as the library reports).
+Vocabulary read_sentencepiece_vocab(const std::filesystem::path& model_file);
+
+// The standard tensor list of a Llama/Qwen2 model with these hyper-parameters.
+std::vector<TensorSpec> llama_tensor_specs(const HyperParams& hp);
+
+}  // namespace tern::quant

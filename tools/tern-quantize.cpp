@@ -1,0 +1,128 @@
+// tern-quantize: converts llama2.c checkpoints, Hugging Face directories or synthetic models
+// into GGUF v3 files with F32/F16/Q8_0/Q4_0/Q4_K_M weights, reporting each tensor's error.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "common/error.h"
+#include "convert.h"
+#include "model_source.h"
+
+namespace {
+
+void usage() {
+  std::printf(
+      "usage: tern-quantize INPUT -o OUT.gguf [--type TYPE] [options]\n"
+      "\n"
+      "inputs (one of):\n"
+      "  --llama2c FILE.bin --tokenizer TOK.bin   llama2.c version-0 checkpoint + its tokenizer.bin\n"
+      "  --hf DIR                                 Hugging Face directory (config.json, *.safetensors,\n"
+      "                                           tokenizer.model or tokenizer.json); llama / qwen2\n"
+      "  --synthetic NAME [--tokenizer SP.model]  random N(0, 0.02) weights at real shapes; NAME is\n"
+      "                                           tinyllama-1.1b, llama-2-7b, qwen2.5-0.5b, smollm-135m\n"
+      "  --gguf FILE                              (not yet: needs Tern's GGUF reader)\n"
+      "\n"
+      "types (--type, default f16):\n"
+      "  f32, f16   2-D weights in that float type\n"
+      "  q8_0       8-bit blocks of 32\n"
+      "  q4_0       4-bit blocks of 32\n"
+      "  q4_k       llama.cpp's Q4_K_M mix: Q4_K, with Q6_K for the output head and for half of\n"
+      "             attn_v / ffn_down\n"
+      "  Norms and biases stay F32. Rows that do not fill whole blocks fall back (Q4_K -> the\n"
+      "  --k-fallback type, Q6_K -> Q8_0, then F16), as llama.cpp does.\n"
+      "\n"
+      "options:\n"
+      "  -o, --output FILE     output GGUF path (required)\n"
+      "  --k-fallback TYPE     q8_0 (default), q5_0 (llama.cpp's choice; not run by Tern's GPU) or q4_0\n"
+      "  --seed N              seed for --synthetic (default 1)\n"
+      "  --quiet               no per-tensor lines\n"
+      "  -h, --help            this text\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tern;
+  std::string llama2c, hf, synthetic, gguf, tokenizer, output, type = "f16", fallback = "q8_0";
+  uint64_t seed = 1;
+  bool quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "tern-quantize: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      usage();
+      return 0;
+    } else if (a == "--llama2c") llama2c = value();
+    else if (a == "--hf") hf = value();
+    else if (a == "--synthetic") synthetic = value();
+    else if (a == "--gguf") gguf = value();
+    else if (a == "--tokenizer") tokenizer = value();
+    else if (a == "-o" || a == "--output") output = value();
+    else if (a == "--type") type = value();
+    else if (a == "--k-fallback") fallback = value();
+    else if (a == "--seed") seed = std::stoull(value());
+    else if (a == "--quiet") quiet = true;
+    else {
+      std::fprintf(stderr, "tern-quantize: unknown argument '%s' (see --help)\n", a.c_str());
+      return 2;
+    }
+  }
+  const int inputs = !llama2c.empty() + !hf.empty() + !synthetic.empty() + !gguf.empty();
+  if (inputs != 1 || output.empty()) {
+    std::fprintf(stderr, "tern-quantize: need exactly one input and -o OUT.gguf (see --help)\n");
+    return 2;
+  }
+  try {
+    quant::ConvertOptions opts;
+    const auto t = ggml_type_from_name(type);
+    check(t && (*t == GgmlType::F32 || *t == GgmlType::F16 || *t == GgmlType::Q8_0 || *t == GgmlType::Q4_0 ||
+                *t == GgmlType::Q4_K),
+          Status::InvalidArgument, "unknown --type '" + type + "' (f32, f16, q8_0, q4_0, q4_k)");
+    opts.target = *t;
+    const auto fb = ggml_type_from_name(fallback);
+    check(fb && (*fb == GgmlType::Q8_0 || *fb == GgmlType::Q5_0 || *fb == GgmlType::Q4_0), Status::InvalidArgument,
+          "unknown --k-fallback '" + fallback + "' (q8_0, q5_0, q4_0)");
+    opts.k_fallback = *fb;
+    opts.progress = !quiet;
+
+    std::unique_ptr<quant::ModelSource> src;
+    if (!llama2c.empty()) {
+      check(!tokenizer.empty(), Status::InvalidArgument, "--llama2c needs --tokenizer TOKENIZER.bin");
+      src = quant::open_llama2c(llama2c, tokenizer);
+    } else if (!hf.empty()) {
+      src = quant::open_hf_dir(hf);
+    } else if (!synthetic.empty()) {
+      src = quant::make_synthetic(synthetic, tokenizer, seed);
+    } else {
+      // TODO(gguf): re-quantise GGUF input through runtime/model/gguf_reader.h once merged.
+      throw Error(Status::Unsupported, "--gguf input is not supported yet (waits for Tern's GGUF reader)");
+    }
+    const auto& hp = src->hparams;
+    std::printf("model: %s, arch %s, %u layers, embd %u, ff %u, heads %u/%u, vocab %u, ctx %u%s\n", hp.name.c_str(),
+                hp.arch.c_str(), hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head, hp.n_head_kv, hp.n_vocab, hp.n_ctx,
+                hp.tied_output ? ", tied output" : "");
+    const auto reports = quant::convert_to_gguf(*src, output, opts, std::cout);
+    uint64_t fallbacks = 0;
+    double worst = 0;
+    for (const auto& r : reports) {
+      if (r.why.find("fallback") != std::string::npos) ++fallbacks;
+      worst = std::max(worst, r.rms_rel_error);
+    }
+    std::printf("wrote %s: %zu tensors, %llu fallbacks, worst rms rel error %.3e\n", output.c_str(), reports.size(),
+                static_cast<unsigned long long>(fallbacks), worst);
+    return 0;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tern-quantize: %s: %s\n", status_name(e.status()), e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tern-quantize: %s\n", e.what());
+    return 1;
+  }
+}
