@@ -1,0 +1,130 @@
+#include "ops/attention.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace tern::ops {
+namespace {
+
+constexpr uint32_t k_wg = 128;         // attention_split / attention_tiled (power of two, >= 256 / 2)
+constexpr uint32_t k_reduce_wg = 64;
+constexpr uint32_t k_max_owned = 16;   // attention_tiled's MAX_OWNED
+constexpr uint32_t k_split_max_queries = 8;
+
+struct Push {
+  uint32_t n_q, n_kv, n_head, n_head_kv;
+  float scale;
+  uint32_t q_pos0, has_mask, n_chunks;
+};
+
+struct Tiles {
+  uint32_t bq, bk;
+};
+
+uint32_t tiled_shared_bytes(uint32_t hd, Tiles t) {
+  // qs[BQ*HD] + ks,vs[BK*HD/2] + s[BQ*BK] + three per-row floats
+  return 4 * (t.bq * hd + t.bk * hd + t.bq * t.bk + 3 * t.bq);
+}
+
+// Largest tiles that fit the device's shared memory, keeping BQ * HD / 2 <= MAX_OWNED * WG.
+Tiles tiled_tiles(uint32_t hd, uint32_t shared_limit) {
+  Tiles t{32, 32};
+  while (t.bq * hd / 2 > k_max_owned * k_wg) t.bq /= 2;
+  while (tiled_shared_bytes(hd, t) > shared_limit) {
+    if (t.bk > 8 && t.bk >= t.bq)
+      t.bk /= 2;
+    else if (t.bq > 1)
+      t.bq /= 2;
+    else if (t.bk > 1)
+      t.bk /= 2;
+    else
+      throw Error(Status::Unsupported, "attention: device shared memory too small for head_dim " + std::to_string(hd));
+  }
+  return t;
+}
+
+uint32_t split_chunks(const AttentionParams& p) { return div_up(p.n_kv, k_attention_split_chunk); }
+
+void validate(const AttentionParams& p) {
+  check(p.n_q > 0 && p.n_kv > 0, Status::InvalidArgument, "attention: n_q and n_kv must be > 0");
+  check(p.n_head_kv > 0 && p.n_head % p.n_head_kv == 0, Status::InvalidArgument,
+        "attention: n_head (" + std::to_string(p.n_head) + ") must be a multiple of n_head_kv (" +
+            std::to_string(p.n_head_kv) + ")");
+  check(p.head_dim >= 2 && p.head_dim % 2 == 0 && p.head_dim <= k_attention_max_head_dim, Status::InvalidArgument,
+        "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256");
+  check(p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
+        "attention: n_kv < n_q needs an explicit q_pos0 (queries would see no key)");
+}
+
+}  // namespace
+
+AttentionKernel attention_kernel(const AttentionParams& p) {
+  if (p.kernel != AttentionKernel::Auto) return p.kernel;
+  return p.n_q <= k_split_max_queries ? AttentionKernel::Split : AttentionKernel::Tiled;
+}
+
+size_t attention_scratch_bytes(const AttentionParams& p) {
+  if (attention_kernel(p) != AttentionKernel::Split) return 0;
+  return size_t(p.n_q) * p.n_head * split_chunks(p) * (p.head_dim + 2) * sizeof(float);
+}
+
+void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
+               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch) {
+  validate(p);
+  const uint32_t hd = p.head_dim;
+  const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
+  const uint64_t kv_bytes = uint64_t(p.n_kv) * p.n_head_kv * hd * 2;
+  check(q.bytes() >= qo_bytes && out.bytes() >= qo_bytes, Status::InvalidArgument,
+        "attention: q or out buffer smaller than n_q * n_head * head_dim floats");
+  check(k_cache.bytes() >= kv_bytes && v_cache.bytes() >= kv_bytes, Status::InvalidArgument,
+        "attention: K/V cache holds fewer than n_kv slots");
+  const uint64_t mask_bytes = uint64_t(p.n_q) * p.n_kv * 4;
+  check(!mask || mask->bytes() >= mask_bytes, Status::InvalidArgument, "attention: mask smaller than n_q * n_kv floats");
+
+  // Bind only what is read: keys 0..n_kv-1 of the cache (it may be larger than the device's
+  // maxStorageBufferRange), and exact ranges elsewhere.
+  const BufferRef qb(*q.buffer, q.offset, qo_bytes), ob(*out.buffer, out.offset, qo_bytes);
+  const BufferRef kb(*k_cache.buffer, k_cache.offset, kv_bytes), vb(*v_cache.buffer, v_cache.offset, kv_bytes);
+  const BufferRef mb = mask ? BufferRef(*mask->buffer, mask->offset, mask_bytes) : qb;  // placeholder when absent
+
+  Push push{};
+  push.n_q = p.n_q;
+  push.n_kv = p.n_kv;
+  push.n_head = p.n_head;
+  push.n_head_kv = p.n_head_kv;
+  push.scale = p.scale != 0.f ? p.scale : 1.f / std::sqrt(float(hd));
+  push.q_pos0 = p.q_pos0.value_or(p.n_kv - p.n_q);
+  push.has_mask = mask ? 1 : 0;
+
+  const auto& info = rec.device().info();
+  if (attention_kernel(p) == AttentionKernel::Split) {
+    const uint32_t chunks = split_chunks(p);
+    const uint32_t rows = p.n_q * p.n_head;
+    const uint64_t part_bytes = attention_scratch_bytes(p);
+    check(scratch.buffer && scratch.bytes() >= part_bytes, Status::InvalidArgument,
+          "attention: scratch smaller than attention_scratch_bytes() = " + std::to_string(part_bytes));
+    check(chunks <= info.max_workgroup_count[0] && rows <= info.max_workgroup_count[1], Status::Unsupported,
+          "attention: too many keys or query rows for one split dispatch");
+    push.n_chunks = chunks;
+    const BufferRef part(*scratch.buffer, scratch.offset, part_bytes);
+    rec.dispatch(pipeline(rec, "attention_split", 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
+                 {qb, kb, vb, mb, part}, push, chunks, rows, 1, "attention_split");
+    struct {
+      uint32_t n_rows, n_chunks;
+    } rpush{rows, chunks};
+    const Grid g = fold_grid(rows);
+    rec.dispatch(pipeline(rec, "attention_reduce", 2, sizeof(rpush), {k_reduce_wg, hd}), {part, ob}, rpush, g.x, g.y,
+                 1, "attention_reduce");
+    return;
+  }
+
+  const Tiles t = tiled_tiles(hd, std::min<uint32_t>(info.max_shared_memory, 32768));
+  const uint32_t blocks = div_up(p.n_q, t.bq);
+  check(blocks <= info.max_workgroup_count[0] && p.n_head <= info.max_workgroup_count[1], Status::Unsupported,
+        "attention: too many queries or heads for one tiled dispatch");
+  rec.dispatch(pipeline(rec, "attention_tiled", 5, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob}, push,
+               blocks, p.n_head, 1, "attention_tiled");
+}
+
+}  // namespace tern::ops

@@ -1,0 +1,51 @@
+// Scaled dot-product attention over the f16 KV cache, with an fp32 online softmax.
+//
+//   q   f32 [n_q][n_head][head_dim] (RoPE applied)     out f32 [n_q][n_head][head_dim]
+//   k,v f16 [slot][n_head_kv][head_dim] (packed pairs, see ops/kv_store.h); keys 0..n_kv-1 used
+//   mask (optional) f32 [n_q][n_kv], additive (0 or -inf); replaces the causal rule when given
+//
+// Grouped-query: query head h reads kv head h / (n_head / n_head_kv). Causal rule: query i sits
+// at key index q_pos0 + i and sees keys j <= q_pos0 + i. A query that sees no key outputs zeros.
+//
+// Two kernels: "split" (flash-decoding: key chunks across workgroups, partial (max, sum, acc)
+// to scratch, then a reduce dispatch) for few queries, and "tiled" (a block of queries per
+// workgroup looping over key blocks in shared memory) for prefill.
+#pragma once
+#include <cstddef>
+#include <optional>
+
+#include "ops/dispatch_util.h"
+
+namespace tern::ops {
+
+enum class AttentionKernel { Auto, Split, Tiled };
+
+struct AttentionParams {
+  uint32_t n_q = 1;
+  uint32_t n_kv = 1;
+  uint32_t n_head = 1;
+  uint32_t n_head_kv = 1;
+  uint32_t head_dim = 64;  // even, <= 256
+  float scale = 0.f;       // 0 means 1/sqrt(head_dim)
+  // Key index of query 0; nullopt means n_kv - n_q (the batch is the newest n_q cache entries).
+  std::optional<uint32_t> q_pos0;
+  AttentionKernel kernel = AttentionKernel::Auto;  // tests force one; callers leave Auto
+};
+
+// Largest head_dim the kernels take.
+constexpr uint32_t k_attention_max_head_dim = 256;
+// Keys per workgroup in the split kernel.
+constexpr uint32_t k_attention_split_chunk = 256;
+
+// The kernel Auto picks for these parameters (Split for n_q <= 8, Tiled otherwise).
+AttentionKernel attention_kernel(const AttentionParams& p);
+
+// Scratch bytes attention() needs (0 when the tiled kernel runs). Grows with n_kv, so sizing
+// it for the largest n_kv (and n_q) a context uses covers every call.
+size_t attention_scratch_bytes(const AttentionParams& p);
+
+// Throws InvalidArgument on inconsistent parameters or buffers that are too small.
+void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
+               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch);
+
+}  // namespace tern::ops

@@ -1,0 +1,37 @@
+#include "ops/kv_store.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+
+namespace tern::ops {
+
+void kv_store(Recorder& rec, BufferRef src, BufferRef cache, uint32_t first_slot, uint32_t n_tok, uint32_t row_elems) {
+  check(row_elems > 0 && row_elems % 2 == 0, Status::InvalidArgument, "kv_store: row_elems must be even and > 0");
+  if (n_tok == 0) return;
+  const uint64_t row_bytes = uint64_t(row_elems) * 2;
+  const uint64_t dst_begin = uint64_t(first_slot) * row_bytes;
+  const uint64_t dst_bytes = uint64_t(n_tok) * row_bytes;
+  check(dst_begin + dst_bytes <= cache.bytes(), Status::InvalidArgument,
+        "kv_store: slots " + std::to_string(first_slot) + ".." + std::to_string(uint64_t(first_slot) + n_tok - 1) +
+            " lie past the end of the cache");
+  check(uint64_t(n_tok) * row_elems * 4 <= src.bytes(), Status::InvalidArgument, "kv_store: source buffer too small");
+  const uint64_t n_words = dst_bytes / 4;
+  check(n_words <= 0xffffffffull, Status::InvalidArgument, "kv_store: too many rows in one call");
+
+  // Bind the cache from an aligned offset at or below the first written word.
+  const uint64_t align = std::max<uint64_t>(rec.device().info().min_storage_buffer_offset_alignment, 4);
+  const uint64_t abs_begin = cache.offset + dst_begin;
+  const uint64_t bind_begin = abs_begin - abs_begin % align;
+  const BufferRef dst(*cache.buffer, bind_begin, abs_begin - bind_begin + dst_bytes);
+  const BufferRef in(*src.buffer, src.offset, uint64_t(n_tok) * row_elems * 4);
+
+  constexpr uint32_t wg = 256;
+  struct {
+    uint32_t n_words, dst_word0;
+  } push{uint32_t(n_words), uint32_t((abs_begin - bind_begin) / 4)};
+  const Grid g = fold_grid(div_up(n_words, wg));
+  rec.dispatch(pipeline(rec, "kv_store", 2, sizeof(push), {wg}), {in, dst}, push, g.x, g.y, 1, "kv_store");
+}
+
+}  // namespace tern::ops

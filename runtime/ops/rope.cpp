@@ -1,0 +1,55 @@
+#include "ops/rope.h"
+
+#include "ops/op_checks.h"
+
+namespace tern::ops {
+namespace {
+
+struct RopePush {
+  uint32_t pairs, n_heads, head_dim, n_rot, mode;
+  float attn_factor;
+};
+
+// Validates the shape and buffers; returns the push constants (pairs = elements / 2).
+RopePush check_rope(const char* op, const BufferRef& x, const BufferRef& positions, const BufferRef& freqs,
+                    const BufferRef& y, uint32_t n_rows, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
+                    RopeMode mode, float attn_factor, uint32_t elem_bytes) {
+  const std::string name(op);
+  check(head_dim % 2 == 0 && head_dim > 0, Status::InvalidArgument, name + ": head_dim must be even and > 0");
+  check(n_rot % 2 == 0 && n_rot > 0 && n_rot <= head_dim, Status::InvalidArgument,
+        name + ": n_rot must be even, > 0 and <= head_dim");
+  check(mode == RopeMode::Interleaved || mode == RopeMode::Neox, Status::InvalidArgument, name + ": unknown mode");
+  const uint64_t elems = uint64_t(n_rows) * n_heads * head_dim;
+  require_u32(elems, op);
+  require_bytes(x, elems * elem_bytes, op, "x");
+  require_bytes(y, elems * elem_bytes, op, "y");
+  require_bytes(positions, uint64_t(n_rows) * 4, op, "positions");
+  require_bytes(freqs, uint64_t(n_rot / 2) * 4, op, "freqs");
+  return {uint32_t(elems / 2), n_heads, head_dim, n_rot, uint32_t(mode), attn_factor};
+}
+
+}  // namespace
+
+void rope(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, BufferRef y, uint32_t n_rows,
+          uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode, float attn_factor) {
+  if (n_rows == 0 || n_heads == 0) return;
+  const RopePush push =
+      check_rope("rope", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor, 4);
+  constexpr uint32_t wg = 256;
+  const Grid g = fold_grid(div_up(push.pairs, wg));
+  rec.dispatch(pipeline(rec, "rope", 4, sizeof(push), {wg}), {x, positions, freqs, y}, push, g.x, g.y, 1, "rope");
+}
+
+void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, BufferRef y, uint32_t n_rows,
+              uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode, float attn_factor) {
+  if (n_rows == 0 || n_heads == 0) return;
+  const RopePush push =
+      check_rope("rope_f16", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor, 2);
+  check(!overlaps(x, uint64_t(push.pairs) * 4, y, uint64_t(push.pairs) * 4), Status::InvalidArgument, "rope_f16: y must not overlap x");
+  constexpr uint32_t wg = 256;
+  const Grid g = fold_grid(div_up(push.pairs, wg));
+  rec.dispatch(pipeline(rec, "rope_f16", 4, sizeof(push), {wg}), {x, positions, freqs, y}, push, g.x, g.y, 1,
+               "rope_f16");
+}
+
+}  // namespace tern::ops

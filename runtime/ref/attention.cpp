@@ -1,0 +1,49 @@
+#include "ref/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "common/fp16.h"
+
+namespace tern::ref {
+
+void attention(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
+               float* out) {
+  const uint32_t group = s.n_head / s.n_head_kv;
+  const size_t kv_row = size_t(s.n_head_kv) * s.head_dim;
+  std::vector<double> score(s.n_kv), acc(s.head_dim);
+  for (uint32_t i = 0; i < s.n_q; ++i) {
+    for (uint32_t h = 0; h < s.n_head; ++h) {
+      const float* qv = q + (size_t(i) * s.n_head + h) * s.head_dim;
+      float* o = out + (size_t(i) * s.n_head + h) * s.head_dim;
+      const size_t kv_off = size_t(h / group) * s.head_dim;
+      double best = -std::numeric_limits<double>::infinity();
+      for (uint32_t j = 0; j < s.n_kv; ++j) {
+        double d = 0;
+        for (uint32_t e = 0; e < s.head_dim; ++e) d += double(qv[e]) * fp16_to_fp32(k[j * kv_row + kv_off + e]);
+        d *= s.scale;
+        if (mask)
+          d += mask[size_t(i) * s.n_kv + j];
+        else if (uint64_t(j) > uint64_t(s.q_pos0) + i)
+          d = -std::numeric_limits<double>::infinity();
+        score[j] = d;
+        best = std::max(best, d);
+      }
+      for (uint32_t e = 0; e < s.head_dim; ++e) o[e] = 0.f;
+      if (best == -std::numeric_limits<double>::infinity()) continue;  // nothing visible
+      double sum = 0;
+      for (uint32_t j = 0; j < s.n_kv; ++j) sum += score[j] = std::exp(score[j] - best);
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (uint32_t j = 0; j < s.n_kv; ++j) {
+        if (score[j] == 0) continue;  // masked: its value row is never read
+        const uint16_t* vr = v + j * kv_row + kv_off;
+        for (uint32_t e = 0; e < s.head_dim; ++e) acc[e] += score[j] * fp16_to_fp32(vr[e]);
+      }
+      for (uint32_t e = 0; e < s.head_dim; ++e) o[e] = float(acc[e] / sum);
+    }
+  }
+}
+
+}  // namespace tern::ref

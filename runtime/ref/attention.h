@@ -1,0 +1,19 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+
+namespace tern::ref {
+
+struct AttentionShape {
+  uint32_t n_q, n_kv, n_head, n_head_kv, head_dim;
+  float scale;
+  uint32_t q_pos0;  // key index of query 0 (ignored when a mask is given)
+};
+
+// CPU reference for ops::attention: plain loops in double. q/out f32 [n_q][n_head][head_dim];
+// k/v f16 bits [slot][n_head_kv][head_dim]; mask f32 [n_q][n_kv] or null (causal rule).
+// A query that sees no key gets zeros.
+void attention(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
+               float* out);
+
+}  // namespace tern::ref

@@ -1,0 +1,8 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace tern::ref {
+// CPU reference for ops::kv_store: cache[(first_slot + t) * row_elems + e] = f16(src[t * row_elems + e]).
+void kv_store(const float* src, uint16_t* cache, size_t first_slot, size_t n_tok, size_t row_elems);
+}  // namespace tern::ref

@@ -1,0 +1,16 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "ops/rope_mode.h"
+
+namespace tern::ref {
+// CPU reference for ops::rope on x, y [n_rows][n_heads][head_dim]. The angle of pair i is the
+// fp32 product float(positions[row]) * freqs[i] (one rounding, as the shader computes it);
+// cos/sin of that float are then taken in double (exact range reduction), times attn_factor.
+void rope(const float* x, const int32_t* positions, const float* freqs, float* y, size_t n_rows, size_t n_heads,
+          size_t head_dim, size_t n_rot, RopeMode mode, float attn_factor = 1.0f);
+// The same on f16 bit patterns (converted to float, rotated as above, rounded to nearest even).
+void rope_f16(const uint16_t* x, const int32_t* positions, const float* freqs, uint16_t* y, size_t n_rows,
+              size_t n_heads, size_t head_dim, size_t n_rot, RopeMode mode, float attn_factor = 1.0f);
+}  // namespace tern::ref

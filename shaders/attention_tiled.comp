@@ -1,0 +1,125 @@
+#version 450
+// Prefill attention: workgroup (query block qb, head h) keeps BQ queries in shared memory
+// and walks the visible keys in blocks of BK, with an online softmax per query row
+// (running max m, running sum l, output rescaled by e^(m_old - m_new)). Each invocation owns
+// fixed (query, dim pair) output entries in registers. Tile sizes come from the host,
+// clamped to the device's shared memory.
+#include "common/index.glsl"
+#include "common/attention.glsl"
+layout(constant_id = 1) const uint HD = 128;  // head_dim, even
+layout(constant_id = 2) const uint BQ = 16;   // queries per workgroup
+layout(constant_id = 3) const uint BK = 32;   // keys per block
+
+layout(std430, binding = 0) readonly buffer Q { float q[]; };
+layout(std430, binding = 1) readonly buffer K { uint k[]; };
+layout(std430, binding = 2) readonly buffer V { uint v[]; };
+layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
+layout(std430, binding = 4) writeonly buffer Out { float o[]; };
+
+const uint NP = HD / 2u;          // dim pairs per row
+const uint MAX_OWNED = 16u;       // host keeps BQ * NP <= MAX_OWNED * WG
+const uint OWNED = (BQ * NP + WG - 1u) / WG;
+
+shared float qs[BQ * HD];         // scaled queries
+shared uint ks[BK * NP];          // key block, f16 pairs
+shared uint vs[BK * NP];          // value block, f16 pairs
+shared float s[BQ * BK];          // scores, then probabilities
+shared float row_m[BQ], row_l[BQ], row_alpha[BQ];
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint q0 = gl_WorkGroupID.x * BQ;
+  const uint h = gl_WorkGroupID.y;
+  const uint kvh = h / (p.n_head / p.n_head_kv);
+  const uint nq = min(BQ, p.n_q - q0);
+
+  for (uint e = tid; e < BQ * HD; e += WG) {
+    const uint qi = e / HD;
+    qs[e] = qi < nq ? q[((q0 + qi) * p.n_head + h) * HD + e % HD] * p.scale : 0.0;
+  }
+  for (uint qi = tid; qi < BQ; qi += WG) {
+    row_m[qi] = NEG_INF;
+    row_l[qi] = 0.0;
+  }
+  vec2 acc[MAX_OWNED];
+  for (uint i = 0u; i < MAX_OWNED; ++i) acc[i] = vec2(0.0);
+
+  const uint key_end = visible_key_end(q0 + nq - 1u);  // the block's last query sees the most
+  for (uint kb = 0u; kb < key_end; kb += BK) {
+    barrier();  // previous block fully consumed
+    for (uint e = tid; e < BK * NP; e += WG) {
+      const uint key = kb + e / NP;
+      const bool in_range = key < key_end;
+      const uint w = kv_word(in_range ? key : 0u, kvh, HD) + e % NP;
+      ks[e] = in_range ? k[w] : 0u;
+      vs[e] = in_range ? v[w] : 0u;  // zeros, never cache garbage: p * NaN would poison the sum
+    }
+    barrier();
+
+    for (uint e = tid; e < BQ * BK; e += WG) {
+      const uint qi = e / BK, key = kb + e % BK;
+      float sv = NEG_INF;
+      if (qi < nq && key < key_end) {
+        const uint qg = q0 + qi;
+        if (p.has_mask != 0u || key <= p.q_pos0 + qg) {
+          sv = 0.0;
+          const uint kw = (e % BK) * NP;
+          for (uint w = 0u; w < NP; ++w) {
+            const vec2 kk = unpackHalf2x16(ks[kw + w]);
+            sv += qs[qi * HD + 2u * w] * kk.x + qs[qi * HD + 2u * w + 1u] * kk.y;
+          }
+          if (p.has_mask != 0u) sv += mask[qg * p.n_kv + key];
+        }
+      }
+      s[e] = sv;
+    }
+    barrier();
+
+    for (uint qi = tid; qi < BQ; qi += WG) {
+      const float m_old = row_m[qi];
+      float m_new = m_old;
+      for (uint j = 0u; j < BK; ++j) m_new = max(m_new, s[qi * BK + j]);
+      if (m_new == NEG_INF) {  // nothing visible to this row yet
+        row_alpha[qi] = 1.0;
+        for (uint j = 0u; j < BK; ++j) s[qi * BK + j] = 0.0;
+      } else {
+        const float alpha = exp(m_old - m_new);  // 0 when m_old is -inf
+        float sum = 0.0;
+        for (uint j = 0u; j < BK; ++j) {
+          const float pj = exp(s[qi * BK + j] - m_new);
+          s[qi * BK + j] = pj;
+          sum += pj;
+        }
+        row_m[qi] = m_new;
+        row_l[qi] = row_l[qi] * alpha + sum;
+        row_alpha[qi] = alpha;
+      }
+    }
+    barrier();
+
+    for (uint i = 0u; i < OWNED; ++i) {
+      const uint e = tid + i * WG;
+      if (e < BQ * NP) {
+        const uint qi = e / NP, pp = e % NP;
+        vec2 a = acc[i] * row_alpha[qi];
+        for (uint j = 0u; j < BK; ++j) a += s[qi * BK + j] * unpackHalf2x16(vs[j * NP + pp]);
+        acc[i] = a;
+      }
+    }
+  }
+  barrier();
+
+  for (uint i = 0u; i < OWNED; ++i) {
+    const uint e = tid + i * WG;
+    if (e < BQ * NP) {
+      const uint qi = e / NP, pp = e % NP;
+      if (qi < nq) {
+        const float l = row_l[qi];
+        const vec2 r = l > 0.0 ? acc[i] / l : vec2(0.0);
+        const uint dst = ((q0 + qi) * p.n_head + h) * HD + 2u * pp;
+        o[dst] = r.x;
+        o[dst + 1u] = r.y;
+      }
+    }
+  }
+}

@@ -1,0 +1,276 @@
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+
+#include "common/error.h"
+#include "common/fp16.h"
+#include "ops/attention.h"
+#include "ops/kv_store.h"
+#include "ref/attention.h"
+#include "support/gpu_fixture.h"
+
+namespace tern::test {
+namespace {
+
+using ops::AttentionKernel;
+
+struct Heads {
+  uint32_t n_head, n_head_kv;
+};
+
+struct Problem {
+  uint32_t n_q, n_kv;
+  Heads heads;
+  uint32_t head_dim;
+  AttentionKernel kernel;
+  std::optional<uint32_t> q_pos0 = std::nullopt;
+  bool mask = false;
+  bool fill_with_kv_store = false;  // write the cache through ops::kv_store instead of the host
+};
+
+const char* kernel_name(AttentionKernel k) {
+  return k == AttentionKernel::Split ? "split" : k == AttentionKernel::Tiled ? "tiled" : "auto";
+}
+
+// Random additive mask (0 or -inf), each row with at least one visible key.
+std::vector<float> random_mask(uint32_t n_q, uint32_t n_kv, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::bernoulli_distribution visible(0.6);
+  std::uniform_int_distribution<uint32_t> any_key(0, n_kv - 1);
+  std::vector<float> m(size_t(n_q) * n_kv);
+  for (uint32_t i = 0; i < n_q; ++i) {
+    for (uint32_t j = 0; j < n_kv; ++j) m[size_t(i) * n_kv + j] = visible(rng) ? 0.f : -INFINITY;
+    m[size_t(i) * n_kv + any_key(rng)] = 0.f;
+  }
+  return m;
+}
+
+}  // namespace
+
+class AttentionTest : public GpuTest {
+ protected:
+  struct Result {
+    double rel, max_abs;
+  };
+
+  // Runs one problem on the GPU and the reference; the cache has 3 more slots than n_kv,
+  // filled with f16 NaN, so reading past key n_kv - 1 poisons the result.
+  Result run(const Problem& pr, uint32_t seed) {
+    const auto [n_head, n_head_kv] = pr.heads;
+    const uint32_t hd = pr.head_dim;
+    const size_t kv_row = size_t(n_head_kv) * hd;
+    const size_t slots = size_t(pr.n_kv) + 3;
+    auto q = random_floats(size_t(pr.n_q) * n_head * hd, seed, -4.f, 4.f);
+    auto kf = random_floats(pr.n_kv * kv_row, seed + 1);
+    auto vf = random_floats(pr.n_kv * kv_row, seed + 2);
+    std::vector<uint16_t> k(slots * kv_row, 0xffff), v(slots * kv_row, 0xffff);
+    for (size_t i = 0; i < kf.size(); ++i) {
+      k[i] = fp32_to_fp16(kf[i]);
+      v[i] = fp32_to_fp16(vf[i]);
+    }
+    std::vector<float> mask;
+    if (pr.mask) mask = random_mask(pr.n_q, pr.n_kv, seed + 3);
+
+    ops::AttentionParams p;
+    p.n_q = pr.n_q;
+    p.n_kv = pr.n_kv;
+    p.n_head = n_head;
+    p.n_head_kv = n_head_kv;
+    p.head_dim = hd;
+    p.q_pos0 = pr.q_pos0;
+    p.kernel = pr.kernel;
+
+    const ref::AttentionShape shape{pr.n_q, pr.n_kv, n_head, n_head_kv, hd, 1.f / std::sqrt(float(hd)),
+                                    pr.q_pos0.value_or(pr.n_kv - pr.n_q)};
+    std::vector<float> want(q.size());
+    ref::attention(shape, q.data(), k.data(), v.data(), pr.mask ? mask.data() : nullptr, want.data());
+
+    auto gq = upload(q);
+    auto gk = pr.fill_with_kv_store ? poisoned(k.size() * 2) : upload(k);
+    auto gv = pr.fill_with_kv_store ? poisoned(v.size() * 2) : upload(v);
+    auto gkf = upload(kf), gvf = upload(vf);
+    auto gmask = upload(pr.mask ? mask : std::vector<float>{0.f});
+    auto gout = poisoned(q.size() * 4);
+    const size_t scratch_bytes = ops::attention_scratch_bytes(p);
+    auto gscratch = poisoned(std::max<size_t>(scratch_bytes, 4));
+
+    rec().begin();
+    if (pr.fill_with_kv_store) {
+      ops::kv_store(rec(), gkf, gk, 0, pr.n_kv, uint32_t(kv_row));
+      ops::kv_store(rec(), gvf, gv, 0, pr.n_kv, uint32_t(kv_row));
+    }
+    ops::attention(rec(), p, gq, gk, gv, gout, pr.mask ? std::optional<gpu::BufferRef>(gmask) : std::nullopt,
+                   gscratch);
+    rec().submit_and_wait();
+    auto got = download<float>(gout, q.size());
+    return {rel_l2(want, got), max_abs_diff(want, got)};
+  }
+
+  // Runs and checks one problem; returns its relative error.
+  double check(const Problem& pr, uint32_t seed, double tol) {
+    const Result r = run(pr, seed);
+    EXPECT_LT(r.rel, tol) << "n_q " << pr.n_q << " n_kv " << pr.n_kv << " heads " << pr.heads.n_head << "/"
+                          << pr.heads.n_head_kv << " head_dim " << pr.head_dim << " kernel "
+                          << kernel_name(pr.kernel) << " max abs " << r.max_abs;
+    record_error(std::string("attention/") + kernel_name(ops::attention_kernel(
+                     {pr.n_q, pr.n_kv, pr.heads.n_head, pr.heads.n_head_kv, pr.head_dim, 0.f, pr.q_pos0, pr.kernel})),
+                 r.rel);
+    return r.rel;
+  }
+};
+
+// Both kernels compute in fp32 from the same f16 K/V as the double-precision reference, so
+// the only differences are fp32 rounding in dot products, exp and sums.
+constexpr double k_tol = 2e-6;
+
+// ---- decode: one query against caches of many lengths ----
+struct DecodeCase {
+  Heads heads;
+  uint32_t head_dim;
+  AttentionKernel kernel;
+};
+
+class AttentionDecode : public AttentionTest, public ::testing::WithParamInterface<DecodeCase> {};
+
+TEST_P(AttentionDecode, MatchesReference) {
+  const DecodeCase c = GetParam();
+  double worst = 0;
+  for (uint32_t n_kv : {1u, 7u, 255u, 256u, 257u, 1000u, 4097u})
+    worst = std::max(worst, check({1, n_kv, c.heads, c.head_dim, c.kernel}, n_kv, k_tol));
+  std::printf("worst rel L2 %.3g\n", worst);
+}
+
+std::vector<DecodeCase> decode_cases() {
+  std::vector<DecodeCase> cases;
+  for (Heads h : {Heads{8, 8}, Heads{8, 4}, Heads{8, 1}, Heads{32, 8}})
+    for (uint32_t hd : {64u, 128u, 80u})
+      for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled}) cases.push_back({h, hd, k});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, AttentionDecode, ::testing::ValuesIn(decode_cases()), [](const auto& test_info) {
+  const DecodeCase& c = test_info.param;
+  return "h" + std::to_string(c.heads.n_head) + "_kv" + std::to_string(c.heads.n_head_kv) + "_d" +
+         std::to_string(c.head_dim) + "_" + kernel_name(c.kernel);
+});
+
+// ---- prefill: many queries, into an empty cache and continuing a filled one ----
+struct PrefillCase {
+  uint32_t head_dim;
+  AttentionKernel kernel;
+};
+
+class AttentionPrefill : public AttentionTest, public ::testing::WithParamInterface<PrefillCase> {};
+
+TEST_P(AttentionPrefill, MatchesReference) {
+  const PrefillCase c = GetParam();
+  double worst = 0;
+  for (uint32_t n_q : {1u, 5u, 64u, 130u}) {
+    worst = std::max(worst, check({n_q, n_q, {8, 4}, c.head_dim, c.kernel}, n_q, k_tol));             // empty cache
+    worst = std::max(worst, check({n_q, n_q + 300, {8, 2}, c.head_dim, c.kernel}, n_q + 7, k_tol));  // continuing
+  }
+  std::printf("worst rel L2 %.3g\n", worst);
+}
+
+std::vector<PrefillCase> prefill_cases() {
+  std::vector<PrefillCase> cases;
+  for (uint32_t hd : {8u, 16u, 64u, 80u, 128u, 256u})
+    for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled}) cases.push_back({hd, k});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, AttentionPrefill, ::testing::ValuesIn(prefill_cases()), [](const auto& test_info) {
+  return "d" + std::to_string(test_info.param.head_dim) + "_" + kernel_name(test_info.param.kernel);
+});
+
+// ---- explicit mask, explicit q_pos0, kv_store-fed cache, long decode ----
+class AttentionSemantics : public AttentionTest, public ::testing::WithParamInterface<AttentionKernel> {};
+
+TEST_P(AttentionSemantics, RandomMaskReplacesCausalRule) {
+  for (uint32_t n_q : {1u, 5u, 37u}) check({n_q, 300, {8, 4}, 64, GetParam(), std::nullopt, true}, 50 + n_q, k_tol);
+  check({1, 1000, {4, 1}, 128, GetParam(), std::nullopt, true}, 77, k_tol);
+}
+
+TEST_P(AttentionSemantics, ExplicitQueryPosition) {
+  // Queries sitting before the end of the cache (keys after them hidden), and past its end.
+  check({5, 600, {8, 4}, 64, GetParam(), 100u}, 11, k_tol);
+  check({40, 600, {8, 8}, 128, GetParam(), 0u}, 12, k_tol);
+  check({3, 20, {2, 1}, 16, GetParam(), 30u}, 13, k_tol);
+}
+
+TEST_P(AttentionSemantics, CacheWrittenByKvStore) {
+  check({20, 20, {8, 4}, 64, GetParam(), std::nullopt, false, true}, 21, k_tol);
+  check({1, 500, {8, 4}, 128, GetParam(), std::nullopt, false, true}, 22, k_tol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, AttentionSemantics,
+                         ::testing::Values(AttentionKernel::Split, AttentionKernel::Tiled, AttentionKernel::Auto),
+                         [](const auto& test_info) { return std::string(kernel_name(test_info.param)); });
+
+TEST_F(AttentionTest, LongDecodeSplitsKeys16K) {
+  check({1, 16384, {8, 8}, 128, AttentionKernel::Auto}, 5, k_tol);
+}
+
+TEST_F(AttentionTest, RejectsBadArguments) {
+  auto b = poisoned(1 << 16);
+  ops::AttentionParams p;
+  p.n_head = 6;
+  p.n_head_kv = 4;
+  rec().begin();
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // 6 heads over 4 kv heads
+  p.n_head = 8;
+  p.head_dim = 512;
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // head_dim too large
+  p.head_dim = 64;
+  p.n_q = 4;
+  p.n_kv = 2;
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // n_kv < n_q, no q_pos0
+  p.n_q = 1;
+  p.n_kv = 4096;
+  auto tiny = poisoned(64);
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, tiny), Error);  // cache/scratch too small
+  rec().submit_and_wait();
+}
+
+// Decode timing for a 7B-like layer: 32 heads x 128 dims. Run with --gtest_also_run_disabled_tests.
+TEST_F(AttentionTest, DISABLED_DecodeTiming) {
+  for (Heads heads : {Heads{32, 32}, Heads{32, 8}}) {
+    for (uint32_t n_kv : {1024u, 4096u, 16384u}) {
+      ops::AttentionParams p;
+      p.n_kv = n_kv;
+      p.n_head = heads.n_head;
+      p.n_head_kv = heads.n_head_kv;
+      p.head_dim = 128;
+      const size_t kv_bytes = size_t(n_kv) * heads.n_head_kv * 128 * 2;
+      std::vector<uint16_t> kv(kv_bytes / 2);
+      std::mt19937 rng(1);
+      for (auto& x : kv) x = fp32_to_fp16(std::uniform_real_distribution<float>(-1, 1)(rng));
+      auto gk = upload(kv), gv = upload(kv);
+      auto gq = upload(random_floats(32 * 128, 3));
+      auto gout = poisoned(32 * 128 * 4);
+      auto gscratch = poisoned(ops::attention_scratch_bytes(p));
+      rec().set_profiling(true);
+      double best_ms = 1e30, best_gpu_ms = 1e30;
+      for (int it = 0; it < 6; ++it) {
+        rec().begin();
+        ops::attention(rec(), p, gq, gk, gv, gout, std::nullopt, gscratch);
+        const auto t0 = std::chrono::steady_clock::now();
+        rec().submit_and_wait();
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        double gpu_ms = 0;
+        for (const auto& t : rec().timings()) gpu_ms += t.ms;
+        if (it > 0) {
+          best_ms = std::min(best_ms, ms);
+          best_gpu_ms = std::min(best_gpu_ms, gpu_ms);
+        }
+      }
+      std::printf("decode attention %2u/%2u heads x 128, %5u keys: %.3f ms wall, %.3f ms GPU timestamps\n",
+                  heads.n_head, heads.n_head_kv, n_kv, best_ms, best_gpu_ms);
+    }
+  }
+}
+
+}  // namespace tern::test
