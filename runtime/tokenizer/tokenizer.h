@@ -1,0 +1,80 @@
+// Text <-> token ids for Llama-family (sentencepiece / SPM) vocabularies, on the sentencepiece
+// library. A vocabulary from a GGUF file or a llama2.c export is handed to the library as an
+// in-memory ModelProto (sentencepiece_proto.h); special-token splitting and the dummy-prefix
+// rule around special tokens follow llama.cpp, so prompts tokenize as they do there.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tokenizer/vocab.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace tern {
+
+class Tokenizer {
+ public:
+  // A sentencepiece .model file, used as is (its own normalizer included).
+  static std::unique_ptr<Tokenizer> from_model_file(const std::string& path);
+  // A vocabulary as GGUF stores it; only model "llama" (SPM) is supported.
+  static std::unique_ptr<Tokenizer> from_vocab(const Vocab& vocab);
+  // A llama2.c tokenizer .bin (e.g. stories260K's tok512.bin).
+  static std::unique_ptr<Tokenizer> from_llama2c(const std::string& path);
+  ~Tokenizer();
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+
+  // Token ids for utf8 (BOS first when add_bos and the vocabulary has one; EOS is never added).
+  // User-defined tokens are always matched in the text; with parse_special, control tokens
+  // ("<s>", "<|im_start|>") are too, otherwise they are plain text. Each text run gets the
+  // dummy-prefix space when the vocabulary asks for it. Throws Error(InvalidUtf8) with the byte
+  // offset when utf8 is not valid UTF-8.
+  std::vector<int32_t> encode(std::string_view utf8, bool add_bos, bool parse_special = false) const;
+
+  // Text of a whole sequence, as sentencepiece's DecodeIds gives it: control tokens vanish,
+  // byte tokens join into characters (ill-formed ones become U+FFFD), the first piece loses its
+  // dummy-prefix space. Throws Error(InvalidArgument) for an id out of range.
+  std::string decode(std::span<const int32_t> ids) const;
+
+  // Raw bytes of one token: U+2581 -> ' ', a byte token -> that byte (possibly a partial UTF-8
+  // character: feed it through Utf8Stream), a control token -> "" unless show_special, <unk> ->
+  // " \u2047 " unless show_special. Throws Error(InvalidArgument) for an id out of range.
+  std::string token_text(int32_t id, bool show_special = false) const;
+  // token_text of id printed right after prev (-1: nothing before): the dummy-prefix space of
+  // the first piece after the start or BOS is dropped, as llama.cpp does when it prints.
+  std::string stream_text(int32_t prev, int32_t id) const;
+
+  int32_t n_vocab() const { return int32_t(vocab_.tokens.size()); }
+  int32_t bos() const { return vocab_.bos; }
+  int32_t eos() const { return vocab_.eos; }
+  bool is_control(int32_t id) const;  // false for ids out of range
+  // EOS and the other end-of-generation tokens present by text (<|eot_id|>, <|im_end|>, ...).
+  bool is_eog(int32_t id) const;
+  const Vocab& vocab() const { return vocab_; }
+
+ private:
+  Tokenizer(Vocab vocab, std::unique_ptr<sentencepiece::SentencePieceProcessor> sp, int32_t n_model_pieces);
+  void check_id(int32_t id) const;
+  void encode_text(std::string_view text, std::vector<int32_t>& out) const;
+
+  Vocab vocab_;
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  int32_t n_model_pieces_;  // > n_vocab when a stand-in <unk> was appended to the model
+  // Tokens matched in text: (text, id, is control-like = only with parse_special), longest first.
+  struct Special {
+    std::string text;
+    int32_t id;
+    bool needs_parse_special;
+  };
+  std::vector<Special> specials_;
+  std::vector<int32_t> eog_;
+};
+
+}  // namespace tern

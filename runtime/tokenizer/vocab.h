@@ -1,0 +1,29 @@
+// A tokenizer vocabulary as llama.cpp keeps it in GGUF (tokenizer.ggml.*). The model loader fills
+// it from a GGUF file; from_llama2c and the sentencepiece reader fill it from other formats.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+// GGUF token types (tokenizer.ggml.token_type); the same numbers as sentencepiece's piece types.
+enum class TokenType : int32_t {
+  Normal = 1,
+  Unknown = 2,
+  Control = 3,
+  UserDefined = 4,
+  Unused = 5,
+  Byte = 6,
+};
+
+struct Vocab {
+  std::string model = "llama";  // tokenizer.ggml.model; "llama" = sentencepiece (SPM)
+  std::vector<std::string> tokens;  // piece text, spaces as U+2581, bytes as "<0xAB>"
+  std::vector<float> scores;
+  std::vector<int32_t> types;  // TokenType values
+  int32_t bos = -1, eos = -1, unk = -1, pad = -1;
+  bool add_bos = true, add_eos = false, add_space_prefix = true;
+};
+
+}  // namespace tern
