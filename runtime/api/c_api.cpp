@@ -1,0 +1,470 @@
+// The C API (include/tern.h) over the C++ runtime. Every entry point catches every exception
+// and turns it into a tern_status plus a thread-local message; handles are checked against a
+// registry of live objects so a freed or foreign pointer is reported, not dereferenced.
+#include "tern.h"
+
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <new>
+#include <unordered_set>
+
+#include "api/context.h"
+#include "chat/chat_template.h"
+#include "common/error.h"
+#include "model/model.h"
+
+static_assert(int(tern::Status::Internal) == TERN_ERR_INTERNAL, "tern_status and tern::Status must agree");
+static_assert(int(tern::Status::StateMismatch) == TERN_ERR_STATE_MISMATCH, "tern_status and tern::Status must agree");
+
+struct tern_model {
+  std::shared_ptr<tern::Model> model;
+  std::string arch, name, device_name, chat_template, template_name;
+};
+
+struct tern_context {
+  std::shared_ptr<tern::Model> model;  // keeps the model alive while the context lives
+  std::unique_ptr<tern::Context> ctx;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+std::mutex g_handles_mutex;
+std::unordered_set<const void*> g_handles;
+
+void register_handle(const void* h) {
+  std::lock_guard lock(g_handles_mutex);
+  g_handles.insert(h);
+}
+bool unregister_handle(const void* h) {
+  std::lock_guard lock(g_handles_mutex);
+  return g_handles.erase(h) > 0;
+}
+bool live(const void* h) {
+  std::lock_guard lock(g_handles_mutex);
+  return g_handles.count(h) > 0;
+}
+
+tern_status fail(tern_status s, const std::string& msg) {
+  g_last_error = msg;
+  return s;
+}
+
+// Runs f, mapping exceptions to statuses.
+template <class F>
+tern_status guarded(F&& f) {
+  try {
+    g_last_error.clear();
+    return f();
+  } catch (const tern::Error& e) {
+    return fail(tern_status(int(e.status())), e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(TERN_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+  } catch (const std::exception& e) {
+    return fail(TERN_ERR_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail(TERN_ERR_INTERNAL, "internal error: unknown exception");
+  }
+}
+
+#define TERN_CHECK_ARG(cond, what) \
+  if (!(cond)) return fail(TERN_ERR_INVALID_ARGUMENT, what)
+#define TERN_CHECK_MODEL(m) \
+  if (!(m)) return fail(TERN_ERR_INVALID_ARGUMENT, "model is NULL"); \
+  if (!live(m)) return fail(TERN_ERR_INVALID_HANDLE, "model handle is not a live tern_model (freed or foreign)")
+#define TERN_CHECK_CTX(c) \
+  if (!(c)) return fail(TERN_ERR_INVALID_ARGUMENT, "context is NULL"); \
+  if (!live(c)) return fail(TERN_ERR_INVALID_HANDLE, "context handle is not a live tern_context (freed or foreign)")
+
+// Copies bytes into a caller buffer with the (buf, capacity, needed) convention.
+tern_status copy_out(const void* src, size_t bytes, void* buf, size_t capacity, size_t* needed) {
+  if (needed) *needed = bytes;
+  if (capacity < bytes) return fail(TERN_ERR_BUFFER_TOO_SMALL, "buffer of " + std::to_string(capacity) +
+                                                                   " bytes is too small; " + std::to_string(bytes) + " needed");
+  if (bytes) std::memcpy(buf, src, bytes);
+  return TERN_OK;
+}
+
+tern::SamplerParams to_cpp(const tern_sampler_params& p) {
+  tern::SamplerParams s;
+  s.temperature = p.temperature;
+  s.top_k = p.top_k;
+  s.top_p = p.top_p;
+  s.min_p = p.min_p;
+  s.repeat_penalty = p.repeat_penalty;
+  s.frequency_penalty = p.frequency_penalty;
+  s.presence_penalty = p.presence_penalty;
+  s.penalty_last_n = p.penalty_last_n;
+  return s;
+}
+
+tern::ChatTemplate model_template(const tern_model* m) {
+  if (auto t = tern::detect_chat_template(m->model->chat_template())) return *t;
+  return tern::ChatTemplate::ChatML;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* tern_version(void) { return "0.1.0"; }
+uint32_t tern_api_version(void) { return TERN_API_VERSION; }
+const char* tern_last_error(void) { return g_last_error.c_str(); }
+const char* tern_status_string(tern_status s) {
+  if (s == TERN_ERR_BUFFER_TOO_SMALL) return "buffer too small";
+  return tern::status_name(tern::Status(int(s)));
+}
+
+tern_model_params tern_model_default_params(void) {
+  tern_model_params p{};
+  p.struct_size = sizeof(p);
+  return p;
+}
+
+tern_status tern_model_load(const char* path, const tern_model_params* params, tern_model** out) {
+  if (out) *out = nullptr;
+  TERN_CHECK_ARG(out, "out is NULL");
+  TERN_CHECK_ARG(path && *path, "path is NULL or empty");
+  TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set (use tern_model_default_params)");
+  return guarded([&] {
+    tern::ModelLoadOptions o;
+    if (params) {
+      if (params->device) o.device = params->device;
+      o.validation = params->validation != 0;
+      if (params->progress) {
+        auto fn = params->progress;
+        void* ud = params->progress_user_data;
+        o.progress = [fn, ud](float f) { return fn(f, ud) != 0; };
+      }
+    }
+    auto h = std::make_unique<tern_model>();
+    h->model = tern::Model::load(path, o);
+    h->arch = h->model->config().arch_name;
+    h->name = h->model->config().name.empty() ? std::string(path) : h->model->config().name;
+    h->device_name = h->model->device().info().name;
+    h->chat_template = h->model->chat_template();
+    h->template_name = tern::detect_chat_template(h->chat_template)
+                           ? std::string(tern::chat_template_name(*tern::detect_chat_template(h->chat_template)))
+                           : "none";
+    *out = h.release();
+    register_handle(*out);
+    return TERN_OK;
+  });
+}
+
+void tern_model_free(tern_model* model) {
+  if (model && unregister_handle(model)) delete model;
+}
+
+tern_status tern_model_get_info(const tern_model* m, tern_model_info* info) {
+  TERN_CHECK_MODEL(m);
+  TERN_CHECK_ARG(info, "info is NULL");
+  TERN_CHECK_ARG(info->struct_size >= sizeof(size_t), "info.struct_size is not set");
+  tern_model_info i{};
+  i.struct_size = sizeof(i);
+  const auto& c = m->model->config();
+  i.architecture = m->arch.c_str();
+  i.name = m->name.c_str();
+  i.device_name = m->device_name.c_str();
+  i.n_vocab = int32_t(c.n_vocab);
+  i.n_ctx_train = int32_t(c.n_ctx_train);
+  i.n_embd = int32_t(c.n_embd);
+  i.n_layer = int32_t(c.n_layer);
+  i.n_head = int32_t(c.n_head);
+  i.n_head_kv = int32_t(c.n_head_kv);
+  i.n_ff = int32_t(c.n_ff);
+  i.n_params = m->model->n_params();
+  i.weight_bytes = m->model->weight_bytes();
+  i.device_bytes = m->model->weight_bytes();
+  i.bos = m->model->tokenizer().bos();
+  i.eos = m->model->tokenizer().eos();
+  i.chat_template = m->chat_template.empty() ? nullptr : m->chat_template.c_str();
+  std::memcpy(info, &i, std::min(info->struct_size, sizeof(i)));
+  info->struct_size = std::min(info->struct_size, sizeof(i));
+  return TERN_OK;
+}
+
+tern_status tern_tokenize(const tern_model* m, const char* text, size_t len, int add_bos, int parse_special,
+                          tern_token* tokens, size_t capacity, size_t* n_tokens) {
+  TERN_CHECK_MODEL(m);
+  TERN_CHECK_ARG(text || len == 0, "text is NULL");
+  TERN_CHECK_ARG(tokens || capacity == 0, "tokens is NULL with a nonzero capacity");
+  return guarded([&] {
+    auto ids = m->model->tokenizer().encode(std::string_view(text ? text : "", len), add_bos != 0, parse_special != 0);
+    size_t needed = 0;
+    const tern_status s = copy_out(ids.data(), ids.size() * sizeof(tern_token), tokens, capacity * sizeof(tern_token), &needed);
+    if (n_tokens) *n_tokens = ids.size();
+    return s;
+  });
+}
+
+tern_status tern_detokenize(const tern_model* m, const tern_token* tokens, size_t n, int render_special, char* text,
+                            size_t capacity, size_t* text_len) {
+  TERN_CHECK_MODEL(m);
+  TERN_CHECK_ARG(tokens || n == 0, "tokens is NULL");
+  TERN_CHECK_ARG(text || capacity == 0, "text is NULL with a nonzero capacity");
+  return guarded([&] {
+    const auto& tok = m->model->tokenizer();
+    std::string s;
+    for (size_t i = 0; i < n; ++i) {
+      tern::check(tokens[i] >= 0 && tokens[i] < tok.n_vocab(), tern::Status::InvalidArgument,
+                  "token id " + std::to_string(tokens[i]) + " is outside the vocabulary");
+      if (tok.is_control(tokens[i]) && !render_special) continue;
+      s += tok.is_control(tokens[i]) ? tok.vocab().tokens[size_t(tokens[i])] : tok.token_text(tokens[i]);
+    }
+    // Leave room for a terminating NUL when the caller gave any buffer.
+    if (text_len) *text_len = s.size();
+    if (capacity < s.size() + 1) {
+      return fail(TERN_ERR_BUFFER_TOO_SMALL, "text buffer too small: " + std::to_string(s.size() + 1) + " bytes needed");
+    }
+    std::memcpy(text, s.data(), s.size());
+    text[s.size()] = '\0';
+    return TERN_OK;
+  });
+}
+
+int tern_token_is_eog(const tern_model* m, tern_token t) {
+  if (!m || !live(m)) return 0;
+  try {
+    return m->model->tokenizer().is_eog(t) ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+tern_context_params tern_context_default_params(void) {
+  tern_context_params p{};
+  p.struct_size = sizeof(p);
+  p.n_batch = 512;
+  p.kv_policy = TERN_KV_DENSE;
+  p.kv_sinks = 4;
+  p.rope_scaling = TERN_ROPE_SCALING_FROM_MODEL;
+  return p;
+}
+
+tern_status tern_context_create(tern_model* m, const tern_context_params* params, tern_context** out) {
+  if (out) *out = nullptr;
+  TERN_CHECK_MODEL(m);
+  TERN_CHECK_ARG(out, "out is NULL");
+  tern_context_params p = tern_context_default_params();
+  if (params) {
+    TERN_CHECK_ARG(params->struct_size >= sizeof(size_t) && params->struct_size <= (1u << 16),
+                   "params.struct_size is not set (use tern_context_default_params)");
+    std::memcpy(&p, params, std::min(params->struct_size, sizeof(p)));
+  }
+  TERN_CHECK_ARG(p.n_ctx >= 0, "n_ctx must not be negative");
+  TERN_CHECK_ARG(p.n_batch > 0, "n_batch must be positive");
+  TERN_CHECK_ARG(p.kv_policy == TERN_KV_DENSE, "only the dense KV policy is available in this build");
+  TERN_CHECK_ARG(p.rope_scaling == TERN_ROPE_SCALING_FROM_MODEL || p.rope_scaling == TERN_ROPE_SCALING_NONE,
+                 "RoPE scaling overrides are not available in this build");
+  return guarded([&] {
+    tern::ContextParams cp;
+    cp.n_ctx = uint32_t(p.n_ctx);
+    cp.n_batch = uint32_t(p.n_batch);
+    cp.kv_budget_bytes = p.kv_budget_bytes;
+    cp.seed = p.seed;
+    cp.profile = p.profile != 0;
+    auto h = std::make_unique<tern_context>();
+    h->model = m->model;
+    h->ctx = std::make_unique<tern::Context>(m->model, cp);
+    *out = h.release();
+    register_handle(*out);
+    return TERN_OK;
+  });
+}
+
+void tern_context_free(tern_context* c) {
+  if (c && unregister_handle(c)) delete c;
+}
+
+tern_status tern_context_reset(tern_context* c) {
+  TERN_CHECK_CTX(c);
+  return guarded([&] {
+    c->ctx->reset();
+    return TERN_OK;
+  });
+}
+
+tern_status tern_eval(tern_context* c, const tern_token* tokens, size_t n) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(tokens && n > 0, "tokens is NULL or empty");
+  return guarded([&] {
+    c->ctx->eval(std::span<const int32_t>(tokens, n));
+    return TERN_OK;
+  });
+}
+
+tern_status tern_get_logits(tern_context* c, const float** logits, int32_t* n_vocab) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(logits, "logits is NULL");
+  auto l = c->ctx->logits();
+  if (l.empty()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
+  *logits = l.data();
+  if (n_vocab) *n_vocab = int32_t(l.size());
+  return TERN_OK;
+}
+
+void tern_cancel(tern_context* c) {
+  if (c && live(c)) c->ctx->cancel();
+}
+
+tern_status tern_context_get_stats(const tern_context* c, tern_context_stats* out) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(out && out->struct_size >= sizeof(size_t), "stats is NULL or its struct_size is not set");
+  const auto s = c->ctx->stats();
+  tern_context_stats r{};
+  r.struct_size = sizeof(r);
+  r.tokens_consumed = s.tokens_consumed;
+  r.kv_slots_used = int32_t(s.kv_slots_used);
+  r.kv_slots_capacity = int32_t(s.kv_slots_capacity);
+  r.kv_bytes = s.kv_bytes;
+  r.device_bytes = s.device_bytes;
+  r.prompt_ms = s.prompt_ms;
+  r.prompt_tokens = s.prompt_tokens;
+  r.decode_ms = s.decode_ms;
+  r.decode_tokens = s.decode_tokens;
+  const size_t n = std::min(out->struct_size, sizeof(r));
+  std::memcpy(out, &r, n);
+  out->struct_size = n;
+  return TERN_OK;
+}
+
+tern_sampler_params tern_sampler_default_params(void) {
+  tern::SamplerParams d;
+  tern_sampler_params p{};
+  p.struct_size = sizeof(p);
+  p.temperature = d.temperature;
+  p.top_k = d.top_k;
+  p.top_p = d.top_p;
+  p.min_p = d.min_p;
+  p.repeat_penalty = d.repeat_penalty;
+  p.frequency_penalty = d.frequency_penalty;
+  p.presence_penalty = d.presence_penalty;
+  p.penalty_last_n = d.penalty_last_n;
+  return p;
+}
+
+tern_status tern_sample(tern_context* c, const tern_sampler_params* params, tern_token* out) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(out, "out is NULL");
+  TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set");
+  if (c->ctx->logits().empty()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
+  return guarded([&] {
+    const tern_sampler_params p = params ? *params : tern_sampler_default_params();
+    *out = c->ctx->sample(to_cpp(p));
+    return TERN_OK;
+  });
+}
+
+tern_generate_params tern_generate_default_params(void) {
+  tern_generate_params p{};
+  p.struct_size = sizeof(p);
+  p.sampler = tern_sampler_default_params();
+  p.max_tokens = 256;
+  p.add_bos = 1;
+  p.parse_special = 1;
+  return p;
+}
+
+tern_status tern_generate(tern_context* c, const char* prompt, const tern_generate_params* params,
+                          tern_piece_fn on_piece, void* user_data, int32_t* n_generated) {
+  if (n_generated) *n_generated = 0;
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(prompt, "prompt is NULL");
+  TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set");
+  return guarded([&] {
+    tern_generate_params p = tern_generate_default_params();
+    if (params) std::memcpy(&p, params, std::min(params->struct_size, sizeof(p)));
+    tern::GenerateParams g;
+    g.sampler = to_cpp(p.sampler);
+    g.max_tokens = p.max_tokens;
+    g.add_bos = p.add_bos != 0;
+    g.parse_special = p.parse_special != 0;
+    if (p.stop)
+      for (const char* const* s = p.stop; *s; ++s) g.stop.emplace_back(*s);
+    const int32_t n = c->ctx->generate(prompt, g, [&](std::string_view piece) {
+      return on_piece ? on_piece(piece.data(), piece.size(), user_data) != 0 : true;
+    });
+    if (n_generated) *n_generated = n;
+    return TERN_OK;
+  });
+}
+
+tern_status tern_chat_apply_template(const tern_model* m, const char* name, const tern_chat_message* messages,
+                                     size_t n, int add_assistant, char* buf, size_t capacity, size_t* needed) {
+  TERN_CHECK_MODEL(m);
+  TERN_CHECK_ARG(messages || n == 0, "messages is NULL");
+  TERN_CHECK_ARG(buf || capacity == 0, "buf is NULL with a nonzero capacity");
+  return guarded([&] {
+    tern::ChatTemplate t = model_template(m);
+    if (name) {
+      auto named = tern::chat_template_from_name(name);
+      tern::check(named.has_value(), tern::Status::InvalidArgument, std::string("unknown chat template '") + name + "'");
+      t = *named;
+    }
+    std::vector<tern::ChatMessage> msgs;
+    for (size_t i = 0; i < n; ++i) {
+      tern::check(messages[i].role && messages[i].content, tern::Status::InvalidArgument,
+                  "message " + std::to_string(i) + " has a NULL role or content");
+      msgs.push_back({messages[i].role, messages[i].content});
+    }
+    const std::string s = tern::apply_chat_template(t, msgs, add_assistant != 0);
+    if (needed) *needed = s.size() + 1;
+    if (capacity < s.size() + 1)
+      return fail(TERN_ERR_BUFFER_TOO_SMALL, "buffer too small: " + std::to_string(s.size() + 1) + " bytes needed");
+    std::memcpy(buf, s.c_str(), s.size() + 1);
+    return TERN_OK;
+  });
+}
+
+const char* tern_chat_template_name(const tern_model* m) {
+  if (!m || !live(m)) return "none";
+  return m->template_name.c_str();
+}
+
+tern_status tern_state_save(tern_context* c, void* buf, size_t capacity, size_t* needed) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(buf || capacity == 0, "buf is NULL with a nonzero capacity");
+  return guarded([&] {
+    const auto s = c->ctx->save_state();
+    return copy_out(s.data(), s.size(), buf, capacity, needed);
+  });
+}
+
+tern_status tern_state_load(tern_context* c, const void* buf, size_t size) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(buf && size > 0, "buf is NULL or empty");
+  return guarded([&] {
+    c->ctx->load_state(std::span<const uint8_t>(static_cast<const uint8_t*>(buf), size));
+    return TERN_OK;
+  });
+}
+
+tern_status tern_state_save_file(tern_context* c, const char* path) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(path && *path, "path is NULL or empty");
+  return guarded([&] {
+    const auto s = c->ctx->save_state();
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    tern::check(bool(f), tern::Status::Io, std::string("cannot open '") + path + "' for writing");
+    f.write(reinterpret_cast<const char*>(s.data()), std::streamsize(s.size()));
+    tern::check(bool(f), tern::Status::Io, std::string("cannot write '") + path + "'");
+    return TERN_OK;
+  });
+}
+
+tern_status tern_state_load_file(tern_context* c, const char* path) {
+  TERN_CHECK_CTX(c);
+  TERN_CHECK_ARG(path && *path, "path is NULL or empty");
+  return guarded([&] {
+    std::ifstream f(path, std::ios::binary);
+    tern::check(bool(f), tern::Status::Io, std::string("cannot open '") + path + "'");
+    std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    c->ctx->load_state(data);
+    return TERN_OK;
+  });
+}
+
+}  // extern "C"

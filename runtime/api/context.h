@@ -1,0 +1,84 @@
+// A conversation's state on the GPU: KV cache, activations, token history, sampler. The C API's
+// tern_context wraps one. Used by one thread at a time; cancel() may come from any thread.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kv/kv_cache.h"
+#include "model/forward.h"
+#include "model/model.h"
+#include "sampling/sampler.h"
+#include "tokenizer/utf8_stream.h"
+
+namespace tern {
+
+struct ContextParams {
+  uint32_t n_ctx = 0;          // 0: the model's training length
+  uint32_t n_batch = 512;
+  uint64_t kv_budget_bytes = 0;
+  uint64_t seed = 0;
+  bool profile = false;
+};
+
+struct GenerateParams {
+  SamplerParams sampler;
+  int32_t max_tokens = 256;
+  std::vector<std::string> stop;
+  bool add_bos = true;
+  bool parse_special = true;
+};
+
+struct ContextStats {
+  uint64_t tokens_consumed = 0;
+  uint32_t kv_slots_used = 0, kv_slots_capacity = 0;
+  uint64_t kv_bytes = 0, device_bytes = 0;
+  double prompt_ms = 0, prompt_tokens = 0, decode_ms = 0, decode_tokens = 0;
+};
+
+class Context {
+ public:
+  Context(std::shared_ptr<const Model> model, const ContextParams& params);
+
+  const Model& model() const { return *model_; }
+  void reset();
+  // Feeds tokens (in batches of n_batch). Throws ContextFull when they do not fit, Cancelled
+  // when cancel() was called (the tokens fed so far stay in the cache).
+  void eval(std::span<const int32_t> tokens);
+  // Logits of the last evaluated token (empty before any eval).
+  std::span<const float> logits() const { return last_logits_; }
+  int32_t sample(const SamplerParams& p) { return sampler_.sample(last_logits_, p); }
+  // Tokenizes and feeds prompt, then samples and streams text pieces (whole UTF-8 characters)
+  // to on_piece until EOS, a stop string, max_tokens, on_piece returning false, or cancel().
+  int32_t generate(const std::string& prompt, const GenerateParams& params,
+                   const std::function<bool(std::string_view)>& on_piece);
+
+  void cancel() { cancel_.store(true); }
+  ContextStats stats() const;
+  uint32_t n_past() const { return n_past_; }
+  uint32_t n_ctx() const { return n_ctx_; }
+  const std::vector<int32_t>& tokens() const { return history_; }
+
+  std::vector<uint8_t> save_state() const;
+  void load_state(std::span<const uint8_t> data);
+
+ private:
+  void check_cancel();
+
+  std::shared_ptr<const Model> model_;
+  ContextParams params_;
+  uint32_t n_ctx_ = 0;
+  std::unique_ptr<KvCache> kv_;
+  std::unique_ptr<Forward> forward_;
+  Sampler sampler_;
+  std::vector<int32_t> history_;
+  std::vector<float> last_logits_, scratch_logits_;
+  uint32_t n_past_ = 0;
+  std::atomic<bool> cancel_{false};
+  ContextStats stats_;
+};
+
+}  // namespace tern

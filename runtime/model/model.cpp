@@ -1,0 +1,130 @@
+#include "model/model.h"
+
+#include "common/error.h"
+#include "model/gguf_reader.h"
+#include "model/vocab_from_gguf.h"
+#include "ggml_types.h"
+
+namespace tern {
+namespace {
+
+std::string dims_str(const std::vector<uint64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+uint64_t fnv1a(uint64_t h, const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+Model::~Model() = default;
+
+ops::WeightView Model::upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
+                              bool optional) {
+  const GgufTensorInfo* t = f.tensor(name);
+  if (!t) {
+    if (optional) return {};
+    throw Error(Status::BadModel, "model is missing tensor '" + name + "'");
+  }
+  std::vector<uint64_t> got(t->dims.begin(), t->dims.end());
+  while (got.size() > dims.size() && got.back() == 1) got.pop_back();
+  check(got == dims, Status::BadModel,
+        "tensor '" + name + "' has shape " + dims_str(got) + ", expected " + dims_str(dims));
+  const GgmlType type = t->type;
+  if (matrix) {
+    check(ggml_type_runs_on_gpu(type), Status::Unsupported,
+          "tensor '" + name + "' has type " + std::string(ggml_type_name(type)) +
+              ", which Tern does not run (supported: f32, f16, q8_0, q4_0, q4_k, q6_k)");
+  } else {
+    check(type == GgmlType::F32, Status::Unsupported,
+          "tensor '" + name + "' (a norm or bias vector) has type " + std::string(ggml_type_name(type)) + ", expected f32");
+  }
+  gpu::Buffer buf = device_->allocator().create(t->bytes, gpu::MemoryUse::Device, "tensor " + name);
+  device_->allocator().write(buf, 0, f.tensor_data(*t), t->bytes);
+  weight_bytes_ += t->bytes;
+  n_params_ += t->n_elements;
+  bytes_by_type_[std::string(ggml_type_name(type))] += t->bytes;
+  fingerprint_ = fnv1a(fingerprint_, name.data(), name.size());
+  fingerprint_ = fnv1a(fingerprint_, &t->type, sizeof(t->type));
+  fingerprint_ = fnv1a(fingerprint_, t->dims.data(), t->dims.size() * sizeof(t->dims[0]));
+  // Sample the data too, so two different fine-tunes of one shape differ.
+  fingerprint_ = fnv1a(fingerprint_, f.tensor_data(*t), std::min<uint64_t>(t->bytes, 64));
+
+  ops::WeightView v;
+  v.type = type;
+  v.cols = uint32_t(dims[0]);
+  v.rows = dims.size() > 1 ? uint32_t(dims[1]) : 1;
+  buffers_.push_back(std::move(buf));
+  v.buf = gpu::BufferRef(buffers_.back());
+  bytes_done_ += t->bytes;
+  if (progress_ && bytes_total_ && !progress_(float(double(bytes_done_) / double(bytes_total_))))
+    throw Error(Status::Cancelled, "model loading cancelled");
+  return v;
+}
+
+std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptions& options) {
+  std::shared_ptr<Model> m(new Model());
+  m->path_ = path;
+  m->progress_ = options.progress;
+  auto file = GgufFile::open(path);
+  m->config_ = read_model_config(*file);
+  ModelConfig& c = m->config_;
+  m->tokenizer_ = Tokenizer::from_vocab(vocab_from_gguf(*file));
+  c.n_vocab = uint32_t(m->tokenizer_->n_vocab());
+  if (auto tmpl = file->get_string("tokenizer.chat_template")) m->chat_template_ = std::string(*tmpl);
+
+  if (options.use_device) {
+    m->device_ = options.use_device;
+  } else {
+    gpu::DeviceOptions dopt;
+    dopt.selector = options.device;
+    if (options.validation) dopt.validation = gpu::Validation::IfAvailable;
+    m->device_ = gpu::Device::create(dopt);
+  }
+  // Buffers are referenced by WeightView pointers: reserve so they never move.
+  m->buffers_.reserve(file->tensors().size() + 1);
+  for (const auto& t : file->tensors()) m->bytes_total_ += t.bytes;
+  m->fingerprint_ = fnv1a(1469598103934665603ull, &c.n_layer, sizeof(c.n_layer));
+
+  const uint64_t E = c.n_embd, V = c.n_vocab, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
+  m->token_embd_ = m->upload(*file, "token_embd.weight", {E, V}, true);
+  m->output_norm_ = m->upload(*file, "output_norm.weight", {E}, false);
+  m->output_ = m->upload(*file, "output.weight", {E, V}, true, /*optional=*/true);
+  if (m->output_.rows == 0) m->output_ = m->token_embd_;  // tied embeddings
+  m->layers_.resize(c.n_layer);
+  for (uint32_t i = 0; i < c.n_layer; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    LayerWeights& L = m->layers_[i];
+    L.attn_norm = m->upload(*file, p + "attn_norm.weight", {E}, false);
+    L.wq = m->upload(*file, p + "attn_q.weight", {E, Q}, true);
+    L.wk = m->upload(*file, p + "attn_k.weight", {E, KV}, true);
+    L.wv = m->upload(*file, p + "attn_v.weight", {E, KV}, true);
+    L.wo = m->upload(*file, p + "attn_output.weight", {Q, E}, true);
+    if (c.qkv_bias) {
+      L.bq = m->upload(*file, p + "attn_q.bias", {Q}, false);
+      L.bk = m->upload(*file, p + "attn_k.bias", {KV}, false);
+      L.bv = m->upload(*file, p + "attn_v.bias", {KV}, false);
+    }
+    L.ffn_norm = m->upload(*file, p + "ffn_norm.weight", {E}, false);
+    L.w_gate = m->upload(*file, p + "ffn_gate.weight", {E, F}, true);
+    L.w_up = m->upload(*file, p + "ffn_up.weight", {E, F}, true);
+    L.w_down = m->upload(*file, p + "ffn_down.weight", {F, E}, true);
+  }
+  if (const GgufTensorInfo* rf = file->tensor("rope_freqs.weight")) {
+    check(rf->type == GgmlType::F32 && rf->n_elements == c.n_rot / 2, Status::BadModel,
+          "rope_freqs.weight must be f32 with n_rot/2 elements");
+    const auto* p = reinterpret_cast<const float*>(file->tensor_data(*rf));
+    m->rope_freq_factors_.assign(p, p + rf->n_elements);
+  }
+  m->rope_freqs_ = ops::rope_freqs(int(c.n_rot), c.rope_base, c.rope_scaling, &m->rope_attn_factor_);
+  for (size_t i = 0; i < m->rope_freq_factors_.size(); ++i) m->rope_freqs_[i] /= m->rope_freq_factors_[i];
+  if (m->progress_) m->progress_(1.f);
+  return m;  // the mapped file is released here: weights live on the device only
+}
+
+}  // namespace tern

@@ -1,0 +1,84 @@
+// A loaded model: configuration, tokenizer and weights resident in device memory.
+// Immutable after load, shared (std::shared_ptr) by every context made from it.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpu/buffer.h"
+#include "gpu/device.h"
+#include "model/model_config.h"
+#include "ops/matmul.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tern {
+
+class GgufFile;
+
+struct LayerWeights {
+  ops::WeightView attn_norm, wq, wk, wv, wo;
+  ops::WeightView bq, bk, bv;  // qwen2 only (rows == 0 when absent)
+  ops::WeightView ffn_norm, w_gate, w_up, w_down;
+};
+
+struct ModelLoadOptions {
+  std::string device;               // selector, see gpu::DeviceOptions
+  bool validation = false;
+  std::shared_ptr<gpu::Device> use_device;  // share an existing device (tests); overrides the above
+  // Progress in [0, 1]; return false to cancel (load throws Cancelled).
+  std::function<bool(float)> progress;
+};
+
+class Model {
+ public:
+  static std::shared_ptr<Model> load(const std::string& path, const ModelLoadOptions& options = {});
+  ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  gpu::Device& device() const { return *device_; }
+  std::shared_ptr<gpu::Device> device_ptr() const { return device_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+
+  const ops::WeightView& token_embd() const { return token_embd_; }
+  const ops::WeightView& output_norm() const { return output_norm_; }
+  const ops::WeightView& output() const { return output_; }
+  const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
+  // theta_i table (n_rot/2) for the model's own RoPE settings and its attention factor.
+  const std::vector<float>& rope_freqs() const { return rope_freqs_; }
+  // Llama 3 per-pair frequency divisors (rope_freqs.weight), empty when absent.
+  const std::vector<float>& rope_freq_factors() const { return rope_freq_factors_; }
+  // cos/sin multiplier of the scaled RoPE (YaRN's attention factor; 1 otherwise).
+  float rope_attn_factor() const { return rope_attn_factor_; }
+
+  const std::string& path() const { return path_; }
+  const std::string& chat_template() const { return chat_template_; }
+  uint64_t weight_bytes() const { return weight_bytes_; }
+  uint64_t n_params() const { return n_params_; }
+  const std::map<std::string, uint64_t>& bytes_by_type() const { return bytes_by_type_; }
+  // Identifies the model for saved states: hash of the config and tensor layout.
+  uint64_t fingerprint() const { return fingerprint_; }
+
+ private:
+  Model() = default;
+  ops::WeightView upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
+                         bool optional = false);
+
+  std::string path_;
+  std::shared_ptr<gpu::Device> device_;
+  ModelConfig config_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::vector<gpu::Buffer> buffers_;
+  ops::WeightView token_embd_, output_norm_, output_;
+  std::vector<LayerWeights> layers_;
+  std::vector<float> rope_freqs_, rope_freq_factors_;
+  float rope_attn_factor_ = 1.f;
+  std::string chat_template_;
+  uint64_t weight_bytes_ = 0, n_params_ = 0, fingerprint_ = 0;
+  std::map<std::string, uint64_t> bytes_by_type_;
+  std::function<bool(float)> progress_;
+  uint64_t bytes_total_ = 0, bytes_done_ = 0;
+};
+
+}  // namespace tern

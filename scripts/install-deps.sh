@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Tern builds, tests and runs with (CI uses this too).
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake ninja-build pkg-config git ca-certificates \
+  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools \
+  glslc glslang-tools spirv-tools \
+  libsentencepiece-dev googletest libgtest-dev nlohmann-json3-dev \
+  clang libclang-rt-14-dev >/dev/null

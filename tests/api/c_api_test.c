@@ -1,0 +1,400 @@
+/* Drives the whole public API from C (compiled as C99, linked against the shared libtern):
+ * load, tokenize, generate with a callback, cancel, save/restore, threads, and error paths.
+ * argv[1]: a GGUF model (stories260K converted by tern-quantize); argv[2]: a scratch folder. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tern.h"
+
+static int g_passed = 0, g_failed = 0;
+
+#define EXPECT(cond)                                                            \
+  do {                                                                          \
+    if (cond) {                                                                 \
+      ++g_passed;                                                               \
+    } else {                                                                    \
+      ++g_failed;                                                               \
+      fprintf(stderr, "%s:%d: FAILED: %s (last error: %s)\n", __FILE__, __LINE__, #cond, tern_last_error()); \
+    }                                                                           \
+  } while (0)
+
+#define EXPECT_STATUS(call, status) EXPECT((call) == (status) && (status == TERN_OK || tern_last_error()[0] != '\0'))
+
+static const char *g_model_path;
+static char g_scratch[1024];
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+typedef struct {
+  char text[8192];
+  size_t len;
+  int pieces;
+  int stop_after;       /* return 0 after this many pieces (0 = never) */
+  tern_context *cancel; /* tern_cancel this context after stop_after pieces */
+} collector;
+
+static int collect(const char *piece, size_t len, void *ud) {
+  collector *c = (collector *)ud;
+  if (c->len + len < sizeof(c->text)) {
+    memcpy(c->text + c->len, piece, len);
+    c->len += len;
+    c->text[c->len] = '\0';
+  }
+  c->pieces++;
+  if (c->stop_after && c->pieces >= c->stop_after) {
+    if (c->cancel) {
+      tern_cancel(c->cancel);
+      return 1;
+    }
+    return 0;
+  }
+  return 1;
+}
+
+static tern_generate_params greedy(int max_tokens) {
+  tern_generate_params p = tern_generate_default_params();
+  p.sampler.temperature = 0.0f;
+  p.max_tokens = max_tokens;
+  return p;
+}
+
+static int progress_calls = 0;
+static int count_progress(float p, void *ud) {
+  (void)p;
+  (void)ud;
+  progress_calls++;
+  return 1;
+}
+static int cancel_progress(float p, void *ud) {
+  (void)p;
+  (void)ud;
+  return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------------------- */
+
+static void test_library(void) {
+  EXPECT(tern_api_version() == TERN_API_VERSION);
+  EXPECT(strlen(tern_version()) > 0);
+  EXPECT(strcmp(tern_status_string(TERN_ERR_BAD_MODEL), "bad model file") == 0);
+}
+
+static void test_load_errors(void) {
+  tern_model *m = (tern_model *)0x1;
+  tern_model_params p = tern_model_default_params();
+  EXPECT_STATUS(tern_model_load(NULL, &p, &m), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT(m == NULL);
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, NULL), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(tern_model_load("/nonexistent/model.gguf", &p, &m), TERN_ERR_IO);
+  EXPECT(m == NULL);
+
+  char path[1200];
+  snprintf(path, sizeof path, "%s/not-a-model.gguf", g_scratch);
+  FILE *f = fopen(path, "wb");
+  fputs("this is not a GGUF file, just some text that is long enough to have a header", f);
+  fclose(f);
+  EXPECT_STATUS(tern_model_load(path, &p, &m), TERN_ERR_BAD_MODEL);
+
+  tern_model_params zero;
+  memset(&zero, 0, sizeof zero); /* struct_size not set */
+  EXPECT_STATUS(tern_model_load(g_model_path, &zero, &m), TERN_ERR_INVALID_ARGUMENT);
+
+  p.progress = cancel_progress;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_ERR_CANCELLED);
+  EXPECT(m == NULL);
+}
+
+static void test_model_info(tern_model *m) {
+  tern_model_info info;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  EXPECT_STATUS(tern_model_get_info(m, &info), TERN_OK);
+  EXPECT(strcmp(info.architecture, "llama") == 0);
+  EXPECT(info.n_vocab == 512);
+  EXPECT(info.n_layer == 5);
+  EXPECT(info.n_embd == 64);
+  EXPECT(info.weight_bytes > 0);
+  EXPECT(info.bos == 1 && info.eos == 2);
+  EXPECT_STATUS(tern_model_get_info(m, NULL), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(tern_model_get_info(NULL, &info), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(tern_model_get_info((const tern_model *)&info, &info), TERN_ERR_INVALID_HANDLE);
+}
+
+static void test_tokenize(tern_model *m) {
+  const char *text = "Once upon a time, there was a little girl.";
+  tern_token ids[64];
+  size_t n = 0;
+  EXPECT_STATUS(tern_tokenize(m, text, strlen(text), 1, 0, ids, 64, &n), TERN_OK);
+  EXPECT(n > 5 && ids[0] == 1);
+  char out[256];
+  size_t len = 0;
+  EXPECT_STATUS(tern_detokenize(m, ids, n, 0, out, sizeof out, &len), TERN_OK);
+  /* sentencepiece's dummy prefix gives a leading space */
+  EXPECT(strstr(out, text) != NULL);
+  /* buffer too small reports the size needed */
+  size_t needed_tokens = 0;
+  EXPECT_STATUS(tern_tokenize(m, text, strlen(text), 1, 0, ids, 2, &needed_tokens), TERN_ERR_BUFFER_TOO_SMALL);
+  EXPECT(needed_tokens == n);
+  EXPECT_STATUS(tern_detokenize(m, ids, n, 0, out, 3, &len), TERN_ERR_BUFFER_TOO_SMALL);
+  /* invalid UTF-8 */
+  const char bad[] = {'a', (char)0xC3, (char)0x28, 0};
+  EXPECT_STATUS(tern_tokenize(m, bad, 3, 1, 0, ids, 64, &n), TERN_ERR_INVALID_UTF8);
+  tern_token bad_id = 100000;
+  EXPECT_STATUS(tern_detokenize(m, &bad_id, 1, 0, out, sizeof out, &len), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(tern_tokenize(m, NULL, 5, 1, 0, ids, 64, &n), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT(tern_token_is_eog(m, 2) == 1);
+  EXPECT(tern_token_is_eog(m, 100) == 0);
+}
+
+static void test_context_errors(tern_model *m) {
+  tern_context *c = NULL;
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = -5;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  p = tern_context_default_params();
+  p.n_batch = 0;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  p = tern_context_default_params();
+  p.kv_budget_bytes = 16; /* smaller than one token's K and V */
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT(c == NULL);
+  EXPECT_STATUS(tern_context_create(NULL, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+
+  /* a prompt longer than the context */
+  p = tern_context_default_params();
+  p.n_ctx = 8;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  tern_token ids[20];
+  for (int i = 0; i < 20; ++i) ids[i] = 300 + i;
+  EXPECT_STATUS(tern_eval(c, ids, 20), TERN_ERR_CONTEXT_FULL);
+  tern_token bad = -3;
+  EXPECT_STATUS(tern_eval(c, &bad, 1), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT_STATUS(tern_eval(c, NULL, 1), TERN_ERR_INVALID_ARGUMENT);
+  const float *logits = NULL;
+  EXPECT_STATUS(tern_get_logits(c, &logits, NULL), TERN_ERR_INVALID_ARGUMENT); /* nothing evaluated */
+  tern_token t;
+  EXPECT_STATUS(tern_sample(c, NULL, &t), TERN_ERR_INVALID_ARGUMENT);
+  collector col;
+  memset(&col, 0, sizeof col);
+  tern_generate_params g = greedy(4);
+  EXPECT_STATUS(tern_generate(c, "Once upon a time there was a very long prompt that does not fit", &g, collect, &col, NULL),
+                TERN_ERR_CONTEXT_FULL);
+  tern_context_free(c);
+  /* the freed handle is detected (nothing allocated in between) */
+  EXPECT_STATUS(tern_eval(c, ids, 1), TERN_ERR_INVALID_HANDLE);
+  tern_context_free(NULL);
+  tern_model_free(NULL);
+}
+
+static void test_generate(tern_model *m) {
+  tern_context *c = NULL;
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 256;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  collector a, b;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  tern_generate_params g = greedy(40);
+  int32_t n = 0;
+  EXPECT_STATUS(tern_generate(c, "Once upon a time", &g, collect, &a, &n), TERN_OK);
+  EXPECT(n > 0 && n <= 40 && a.len > 0);
+  EXPECT_STATUS(tern_context_reset(c), TERN_OK);
+  EXPECT_STATUS(tern_generate(c, "Once upon a time", &g, collect, &b, &n), TERN_OK);
+  EXPECT(strcmp(a.text, b.text) == 0); /* greedy is deterministic */
+
+  /* the callback stops generation */
+  memset(&b, 0, sizeof b);
+  b.stop_after = 3;
+  tern_context_reset(c);
+  EXPECT_STATUS(tern_generate(c, "Once upon a time", &g, collect, &b, &n), TERN_OK);
+  EXPECT(b.pieces == 3);
+
+  /* cancellation requested during generation */
+  memset(&b, 0, sizeof b);
+  b.stop_after = 2;
+  b.cancel = c;
+  tern_context_reset(c);
+  EXPECT_STATUS(tern_generate(c, "Once upon a time", &g, collect, &b, &n), TERN_ERR_CANCELLED);
+  EXPECT(b.pieces == 2);
+
+  /* a stop string ends the text before it */
+  tern_context_reset(c);
+  memset(&b, 0, sizeof b);
+  const char *stops[] = {"girl", NULL};
+  g.stop = stops;
+  g.max_tokens = 60;
+  EXPECT_STATUS(tern_generate(c, "Once upon a time, there was a little", &g, collect, &b, &n), TERN_OK);
+  EXPECT(strstr(b.text, "girl") == NULL);
+
+  /* seeded sampling is reproducible */
+  tern_generate_params s = tern_generate_default_params();
+  s.sampler.temperature = 1.0f;
+  s.max_tokens = 30;
+  tern_context *c1 = NULL, *c2 = NULL;
+  p.seed = 1234;
+  tern_context_create(m, &p, &c1);
+  tern_context_create(m, &p, &c2);
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  tern_generate(c1, "Once upon a time", &s, collect, &a, NULL);
+  tern_generate(c2, "Once upon a time", &s, collect, &b, NULL);
+  EXPECT(a.len > 0 && strcmp(a.text, b.text) == 0);
+  tern_context_free(c1);
+  tern_context_free(c2);
+
+  tern_context_stats st;
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  EXPECT_STATUS(tern_context_get_stats(c, &st), TERN_OK);
+  EXPECT(st.kv_slots_capacity == 256 && st.kv_bytes > 0);
+  tern_context_free(c);
+}
+
+static void continue_greedy(tern_context *c, int n, tern_token *out) {
+  tern_sampler_params sp = tern_sampler_default_params();
+  sp.temperature = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    tern_sample(c, &sp, &out[i]);
+    tern_eval(c, &out[i], 1);
+  }
+}
+
+static void test_state(tern_model *m) {
+  tern_context *c = NULL;
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 128;
+  tern_context_create(m, &p, &c);
+  tern_token prompt[64];
+  size_t n = 0;
+  tern_tokenize(m, "Once upon a time, there was a", 29, 1, 0, prompt, 64, &n);
+  EXPECT_STATUS(tern_eval(c, prompt, n), TERN_OK);
+
+  size_t needed = 0;
+  EXPECT_STATUS(tern_state_save(c, NULL, 0, &needed), TERN_ERR_BUFFER_TOO_SMALL);
+  EXPECT(needed > 0);
+  void *buf = malloc(needed);
+  EXPECT_STATUS(tern_state_save(c, buf, needed, &needed), TERN_OK);
+  char path[1200];
+  snprintf(path, sizeof path, "%s/state.bin", g_scratch);
+  EXPECT_STATUS(tern_state_save_file(c, path), TERN_OK);
+
+  tern_token first[12], again[12], other[12];
+  continue_greedy(c, 12, first);
+  EXPECT_STATUS(tern_state_load(c, buf, needed), TERN_OK);
+  continue_greedy(c, 12, again);
+  EXPECT(memcmp(first, again, sizeof first) == 0);
+
+  /* a fresh context restored from the file continues identically */
+  tern_context *d = NULL;
+  tern_context_create(m, &p, &d);
+  EXPECT_STATUS(tern_state_load_file(d, path), TERN_OK);
+  continue_greedy(d, 12, other);
+  EXPECT(memcmp(first, other, sizeof first) == 0);
+
+  /* damaged states are refused */
+  ((char *)buf)[0] ^= 0x55;
+  EXPECT_STATUS(tern_state_load(d, buf, needed), TERN_ERR_STATE_MISMATCH);
+  ((char *)buf)[0] ^= 0x55;
+  EXPECT_STATUS(tern_state_load(d, buf, needed - 7), TERN_ERR_STATE_MISMATCH);
+  EXPECT_STATUS(tern_state_load(d, buf, 5), TERN_ERR_STATE_MISMATCH);
+  EXPECT_STATUS(tern_state_load_file(d, "/nonexistent/state"), TERN_ERR_IO);
+  free(buf);
+  tern_context_free(c);
+  tern_context_free(d);
+}
+
+typedef struct {
+  tern_model *model;
+  collector out;
+  tern_status status;
+} thread_job;
+
+static void *run_job(void *arg) {
+  thread_job *j = (thread_job *)arg;
+  tern_context *c = NULL;
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 128;
+  j->status = tern_context_create(j->model, &p, &c);
+  if (j->status != TERN_OK) return NULL;
+  tern_generate_params g = greedy(30);
+  j->status = tern_generate(c, "The little dog", &g, collect, &j->out, NULL);
+  tern_context_free(c);
+  return NULL;
+}
+
+static void test_threads(tern_model *m) {
+  /* one model shared by contexts on several threads gives the same text as a single thread */
+  thread_job solo;
+  memset(&solo, 0, sizeof solo);
+  solo.model = m;
+  run_job(&solo);
+  thread_job jobs[3];
+  pthread_t th[3];
+  for (int i = 0; i < 3; ++i) {
+    memset(&jobs[i], 0, sizeof jobs[i]);
+    jobs[i].model = m;
+    pthread_create(&th[i], NULL, run_job, &jobs[i]);
+  }
+  for (int i = 0; i < 3; ++i) {
+    pthread_join(th[i], NULL);
+    EXPECT(jobs[i].status == TERN_OK);
+    EXPECT(strcmp(jobs[i].out.text, solo.out.text) == 0);
+  }
+}
+
+static void test_chat_template(tern_model *m) {
+  tern_chat_message msgs[2] = {{"system", "Be kind."}, {"user", "Hi"}};
+  size_t needed = 0;
+  EXPECT_STATUS(tern_chat_apply_template(m, "chatml", msgs, 2, 1, NULL, 0, &needed), TERN_ERR_BUFFER_TOO_SMALL);
+  char *buf = (char *)malloc(needed);
+  EXPECT_STATUS(tern_chat_apply_template(m, "chatml", msgs, 2, 1, buf, needed, &needed), TERN_OK);
+  EXPECT(strcmp(buf, "<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n") == 0);
+  free(buf);
+  char small[8];
+  EXPECT_STATUS(tern_chat_apply_template(m, "no-such-template", msgs, 2, 1, small, sizeof small, &needed),
+                TERN_ERR_INVALID_ARGUMENT);
+  tern_chat_message bad[1] = {{"robot", "x"}};
+  EXPECT_STATUS(tern_chat_apply_template(m, "chatml", bad, 1, 1, small, sizeof small, &needed), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT(strcmp(tern_chat_template_name(m), "none") == 0); /* stories260K has no template */
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: c_api_test MODEL.gguf SCRATCH_DIR\n");
+    return 2;
+  }
+  g_model_path = argv[1];
+  snprintf(g_scratch, sizeof g_scratch, "%s", argv[2]);
+  FILE *probe = fopen(g_model_path, "rb");
+  if (!probe) {
+    printf("SKIP: model %s is absent\n", g_model_path);
+    return 77;
+  }
+  fclose(probe);
+
+  test_library();
+  test_load_errors();
+  tern_model *m = NULL;
+  tern_model_params mp = tern_model_default_params();
+  mp.progress = count_progress;
+  EXPECT_STATUS(tern_model_load(g_model_path, &mp, &m), TERN_OK);
+  if (!m) {
+    fprintf(stderr, "cannot load %s: %s\n", g_model_path, tern_last_error());
+    return 1;
+  }
+  EXPECT(progress_calls > 0);
+  test_model_info(m);
+  test_tokenize(m);
+  test_context_errors(m);
+  test_generate(m);
+  test_state(m);
+  test_threads(m);
+  test_chat_template(m);
+  tern_model_free(m);
+  tern_model_free(m); /* double free is detected and ignored */
+
+  printf("c_api_test: %d passed, %d failed\n", g_passed, g_failed);
+  return g_failed ? 1 : 0;
+}

@@ -1,0 +1,15 @@
+# Model fixtures converted once per test run by tern-quantize (skipped when ../shared lacks
+# the source), and the C API test: C99, linked against the shared libtern.
+set(TERN_TEST_MODELS ${PROJECT_BINARY_DIR}/test-models)
+add_test(NAME fixture_stories260K_f32
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/convert_if_present.sh $<TARGET_FILE:tern-quantize>
+                 ${TERN_SHARED_DIR}/models/stories260K.bin ${TERN_TEST_MODELS}/stories260K-f32.gguf f32
+                 --tokenizer ${TERN_SHARED_DIR}/models/tok512.bin)
+set_tests_properties(fixture_stories260K_f32 PROPERTIES FIXTURES_SETUP stories260K SKIP_RETURN_CODE 77)
+
+add_executable(c_api_test ${CMAKE_CURRENT_SOURCE_DIR}/api/c_api_test.c)
+set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/api/c_api_test.c PROPERTIES LANGUAGE C)
+target_link_libraries(c_api_test PRIVATE tern Threads::Threads)
+target_compile_options(c_api_test PRIVATE -Wall -Wextra -Wpedantic -Werror -std=c99)
+add_test(NAME c_api_test COMMAND c_api_test ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR})
+set_tests_properties(c_api_test PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 600)

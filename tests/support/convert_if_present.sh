@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# convert_if_present.sh TERN_QUANTIZE SOURCE OUTPUT TYPE [extra args]: converts a shared model
+# for tests, or exits 77 (ctest's skip code) with a message when the source is absent.
+set -euo pipefail
+quantize=$1 src=$2 out=$3 type=$4
+shift 4
+if [ ! -e "$src" ]; then
+  echo "SKIP: $src is absent (tests that need it are skipped)"
+  exit 77
+fi
+mkdir -p "$(dirname "$out")"
+exec "$quantize" "$src" "$@" -o "$out" --type "$type"

@@ -1,0 +1,283 @@
+// tern-chat: interactive chat (or one-shot completion) with a GGUF model through the C API.
+// Streams tokens as they come; Ctrl-C stops the current answer, not the program; with a
+// non-terminal stdin each line is one user message, so it can be scripted.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tern.h"
+
+namespace {
+
+tern_context* g_ctx = nullptr;
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void on_sigint(int) {
+  g_interrupted = 1;
+  if (g_ctx) tern_cancel(g_ctx);  // only sets an atomic flag: async-signal-safe in practice
+}
+
+struct Options {
+  std::string model, prompt, system, chat_template;
+  int n_predict = 256;
+  bool raw = false, verbose = false, raw_forced_off = false;
+  tern_sampler_params sampler = tern_sampler_default_params();
+  tern_context_params ctx = tern_context_default_params();
+};
+
+void usage() {
+  std::printf(
+      "usage: tern-chat [-m MODEL.gguf] [options]\n"
+      "  -m, --model FILE        GGUF model (default: $TERN_MODEL, then models/default.gguf)\n"
+      "  -p, --prompt TEXT       one-shot: answer TEXT and exit\n"
+      "  -n, --n-predict N       max new tokens per answer (default 256)\n"
+      "      --system TEXT       system prompt\n"
+      "      --raw               plain completion, no chat template (base models)\n"
+      "      --template NAME     chat template: chatml llama2 llama3 mistral zephyr gemma tinyllama\n"
+      "      --temp T            temperature (0 = greedy; default 0.8)\n"
+      "      --top-k K  --top-p P  --min-p P\n"
+      "      --repeat-penalty R  --frequency-penalty F  --presence-penalty P  --repeat-last-n N\n"
+      "      --seed S            sampler seed (default 0)\n"
+      "      --ctx N             context length in tokens (default: the model's)\n"
+      "      --kv-budget BYTES   KV cache memory budget (suffixes K, M, G)\n"
+      "      --kv-policy NAME    dense (window, sinks, beacon: see README long-context section)\n"
+      "      --verbose           print speed and memory after each answer\n"
+      "In chat: /reset /stats /save FILE /load FILE /help /quit. Ctrl-C stops an answer.\n");
+}
+
+uint64_t parse_bytes(const std::string& s) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  switch (end && *end ? *end : ' ') {
+    case 'k': case 'K': v *= 1024; break;
+    case 'm': case 'M': v *= 1024 * 1024; break;
+    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
+    default: break;
+  }
+  return uint64_t(v);
+}
+
+bool parse_args(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "tern-chat: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") { usage(); std::exit(0); }
+    else if (a == "-m" || a == "--model") o.model = next();
+    else if (a == "-p" || a == "--prompt") o.prompt = next();
+    else if (a == "-n" || a == "--n-predict") o.n_predict = std::atoi(next().c_str());
+    else if (a == "--system") o.system = next();
+    else if (a == "--raw") o.raw = true;
+    else if (a == "--template") o.chat_template = next();
+    else if (a == "--temp") o.sampler.temperature = std::strtof(next().c_str(), nullptr);
+    else if (a == "--top-k") o.sampler.top_k = std::atoi(next().c_str());
+    else if (a == "--top-p") o.sampler.top_p = std::strtof(next().c_str(), nullptr);
+    else if (a == "--min-p") o.sampler.min_p = std::strtof(next().c_str(), nullptr);
+    else if (a == "--repeat-penalty") o.sampler.repeat_penalty = std::strtof(next().c_str(), nullptr);
+    else if (a == "--frequency-penalty") o.sampler.frequency_penalty = std::strtof(next().c_str(), nullptr);
+    else if (a == "--presence-penalty") o.sampler.presence_penalty = std::strtof(next().c_str(), nullptr);
+    else if (a == "--repeat-last-n") o.sampler.penalty_last_n = std::atoi(next().c_str());
+    else if (a == "--seed") o.ctx.seed = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--ctx") o.ctx.n_ctx = std::atoi(next().c_str());
+    else if (a == "--kv-budget") o.ctx.kv_budget_bytes = parse_bytes(next());
+    else if (a == "--kv-policy") {
+      const std::string p = next();
+      if (p == "dense") o.ctx.kv_policy = TERN_KV_DENSE;
+      else if (p == "window") o.ctx.kv_policy = TERN_KV_WINDOW;
+      else if (p == "sinks") o.ctx.kv_policy = TERN_KV_SINKS_WINDOW;
+      else if (p == "beacon") o.ctx.kv_policy = TERN_KV_BEACON;
+      else { std::fprintf(stderr, "tern-chat: unknown KV policy '%s'\n", p.c_str()); return false; }
+    } else if (a == "--verbose") o.verbose = true;
+    else { std::fprintf(stderr, "tern-chat: unknown option '%s' (see --help)\n", a.c_str()); return false; }
+  }
+  return true;
+}
+
+int progress_bar(float p, void*) {
+  if (!isatty(2)) return 1;
+  const int width = 40, filled = int(p * width);
+  std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%", filled, "########################################", width - filled, "",
+               int(p * 100));
+  if (p >= 1.f) std::fprintf(stderr, "\r%*s\r", width + 20, "");
+  return 1;
+}
+
+int print_piece(const char* piece, size_t len, void*) {
+  std::fwrite(piece, 1, len, stdout);
+  std::fflush(stdout);
+  return 1;
+}
+
+void print_stats(tern_context* ctx) {
+  tern_context_stats s{};
+  s.struct_size = sizeof(s);
+  if (tern_context_get_stats(ctx, &s) != TERN_OK) return;
+  std::fprintf(stderr, "[prompt %.0f tokens, %.1f tok/s | generation %.0f tokens, %.1f tok/s | KV %d/%d slots, %.1f MiB | context memory %.1f MiB]\n",
+               s.prompt_tokens, s.prompt_ms > 0 ? s.prompt_tokens * 1000 / s.prompt_ms : 0.0, s.decode_tokens,
+               s.decode_ms > 0 ? s.decode_tokens * 1000 / s.decode_ms : 0.0, s.kv_slots_used, s.kv_slots_capacity,
+               double(s.kv_bytes) / 1048576.0, double(s.device_bytes) / 1048576.0);
+}
+
+int check(tern_status s, const char* what) {
+  if (s == TERN_OK) return 0;
+  std::fprintf(stderr, "tern-chat: %s: %s (%s)\n", what, tern_last_error(), tern_status_string(s));
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse_args(argc, argv, o)) return 2;
+  if (o.model.empty()) {
+    if (const char* env = std::getenv("TERN_MODEL")) o.model = env;
+    else if (access("models/default.gguf", R_OK) == 0) o.model = "models/default.gguf";
+    else {
+      std::fprintf(stderr,
+                   "tern-chat: no model given. Run scripts/chat.sh (converts ../shared/models/stories260K.bin), "
+                   "or pass any llama/qwen2 GGUF file: tern-chat -m path/to/model.gguf (or set TERN_MODEL).\n");
+      return 2;
+    }
+  }
+  tern_model_params mp = tern_model_default_params();
+  mp.progress = progress_bar;
+  tern_model* model = nullptr;
+  if (check(tern_model_load(o.model.c_str(), &mp, &model), "loading the model")) return 1;
+  tern_model_info info{};
+  info.struct_size = sizeof(info);
+  tern_model_get_info(model, &info);
+  if (!o.raw && o.chat_template.empty() && std::strcmp(tern_chat_template_name(model), "none") == 0) {
+    o.raw = true;  // a base model: plain completion is the only thing that makes sense
+    std::fprintf(stderr, "(model has no chat template: plain completion mode; use --template NAME to force one)\n");
+  }
+  std::fprintf(stderr, "%s: %s, %d layers, %.1f M params, %.1f MiB on %s\n", info.name, info.architecture, info.n_layer,
+               double(info.n_params) / 1e6, double(info.weight_bytes) / 1048576.0, info.device_name);
+
+  tern_context* ctx = nullptr;
+  if (check(tern_context_create(model, &o.ctx, &ctx), "creating the context")) {
+    tern_model_free(model);
+    return 1;
+  }
+  g_ctx = ctx;
+  std::signal(SIGINT, on_sigint);
+
+  std::vector<std::string> roles, contents;  // chat history
+  if (!o.system.empty()) {
+    roles.push_back("system");
+    contents.push_back(o.system);
+  }
+  std::string fed;  // the rendered conversation text already in the context
+  auto answer = [&](const std::string& user) -> int {
+    std::string prompt;
+    if (o.raw) {
+      prompt = user;
+    } else {
+      roles.push_back("user");
+      contents.push_back(user);
+      std::vector<tern_chat_message> msgs;
+      for (size_t i = 0; i < roles.size(); ++i) msgs.push_back({roles[i].c_str(), contents[i].c_str()});
+      size_t needed = 0;
+      const char* tmpl = o.chat_template.empty() ? nullptr : o.chat_template.c_str();
+      tern_chat_apply_template(model, tmpl, msgs.data(), msgs.size(), 1, nullptr, 0, &needed);
+      std::string buf(needed, '\0');
+      if (check(tern_chat_apply_template(model, tmpl, msgs.data(), msgs.size(), 1, buf.data(), buf.size(), &needed),
+                "applying the chat template"))
+        return 1;
+      buf.resize(needed - 1);
+      if (buf.rfind(fed, 0) == 0) {
+        prompt = buf.substr(fed.size());  // only what is new since the last turn
+      } else {  // history diverged (e.g. after /load): start over
+        tern_context_reset(ctx);
+        prompt = buf;
+      }
+      fed = buf;
+    }
+    tern_generate_params gp = tern_generate_default_params();
+    gp.sampler = o.sampler;
+    gp.max_tokens = o.n_predict;
+    if (o.raw) std::fputs(user.c_str(), stdout);
+    std::string reply;
+    auto collect = [](const char* piece, size_t len, void* ud) -> int {
+      static_cast<std::string*>(ud)->append(piece, len);
+      return print_piece(piece, len, nullptr);
+    };
+    int32_t n = 0;
+    g_interrupted = 0;
+    const tern_status s = tern_generate(ctx, prompt.c_str(), &gp, collect, &reply, &n);
+    std::fputs("\n", stdout);
+    std::fflush(stdout);
+    if (s == TERN_ERR_CANCELLED) std::fprintf(stderr, "[stopped]\n");
+    else if (s != TERN_OK) return check(s, "generating");
+    if (!o.raw) {
+      roles.push_back("assistant");
+      contents.push_back(reply);
+      fed += reply;  // the turn's closing marker is fed with the next prompt
+    }
+    if (o.verbose) print_stats(ctx);
+    return 0;
+  };
+
+  int rc = 0;
+  if (!o.prompt.empty()) {
+    rc = answer(o.prompt);
+    if (o.verbose) print_stats(ctx);
+  } else {
+    const bool tty = isatty(0);
+    if (tty) std::fprintf(stderr, "Type a message (/help for commands, Ctrl-D to quit).\n");
+    std::string line;
+    while (true) {
+      if (tty) std::fputs("> ", stdout), std::fflush(stdout);
+      if (!std::getline(std::cin, line)) break;
+      if (line.empty()) continue;
+      if (line == "/quit" || line == "/exit") break;
+      if (line == "/help") {
+        std::printf("/reset  forget the conversation\n/stats  speed and memory\n/save FILE  save the context\n"
+                    "/load FILE  restore a saved context\n/quit   leave\n");
+        continue;
+      }
+      if (line == "/reset") {
+        tern_context_reset(ctx);
+        roles.resize(o.system.empty() ? 0 : 1);
+        contents.resize(roles.size());
+        fed.clear();
+        std::printf("(conversation reset)\n");
+        continue;
+      }
+      if (line == "/stats") {
+        print_stats(ctx);
+        continue;
+      }
+      if (line.rfind("/save ", 0) == 0) {
+        if (!check(tern_state_save_file(ctx, line.substr(6).c_str()), "saving")) std::printf("(saved)\n");
+        continue;
+      }
+      if (line.rfind("/load ", 0) == 0) {
+        if (!check(tern_state_load_file(ctx, line.substr(6).c_str()), "loading")) {
+          fed.clear();  // the restored tokens are opaque to the chat history kept here
+          std::printf("(loaded)\n");
+        }
+        continue;
+      }
+      if (answer(line)) {
+        rc = 1;
+        break;
+      }
+    }
+    print_stats(ctx);
+  }
+  g_ctx = nullptr;
+  tern_context_free(ctx);
+  tern_model_free(model);
+  return rc;
+}
