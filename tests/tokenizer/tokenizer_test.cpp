@@ -14,6 +14,8 @@
 
 #include "common/error.h"
 #include "support/test_env.h"
+#include "model/gguf_reader.h"
+#include "tokenizer/gguf_vocab.h"
 #include "tokenizer/llama2c_vocab.h"
 #include "tokenizer/piece_text.h"
 #include "tokenizer/sentencepiece_proto.h"
@@ -137,8 +139,37 @@ TEST_F(Llama2Golden, BpeNotUnigramReproducesGoldens) {
   EXPECT_GT(mismatches[1], 0) << "unigram also reproduces every golden";
 }
 
-TEST(GgufVocab, LlamaSpm) {
-  GTEST_SKIP() << "needs the GGUF reader (models/ggml-vocab-llama-spm.gguf); added by the model loader";
+// llama.cpp's vocabulary-only GGUF of the same Llama 2 vocabulary, through the in-memory proto.
+TEST_F(Llama2Golden, GgufVocabulary) {
+  auto p = shared_file("models/ggml-vocab-llama-spm.gguf");
+  if (p.empty()) GTEST_SKIP() << "models/ggml-vocab-llama-spm.gguf absent";
+  auto f = GgufFile::open(p.string());
+  const Vocab v = vocab_from_gguf(*f);
+  EXPECT_EQ(v.tokens, vocab_through_processor(model_.string()).tokens);
+  auto tok = Tokenizer::from_vocab(v);
+  EXPECT_EQ(tok->bos(), 1);
+  EXPECT_EQ(tok->eos(), 2);
+  expect_goldens(*tok, "GGUF vocabulary");
+}
+
+// llama.cpp's own prompt tokens for TinyStories-656K (a vocabulary with equal scores, pieces
+// across spaces, no byte tokens and <unk> typed as control).
+TEST(GgufVocab, TinyStoriesPromptsMatchLlamaCpp) {
+  auto p = shared_file("models/TinyStories-656K-Q8_0.gguf");
+  if (p.empty()) GTEST_SKIP() << "models/TinyStories-656K-Q8_0.gguf absent";
+  auto tok = Tokenizer::from_vocab(vocab_from_gguf(*GgufFile::open(p.string())));
+  EXPECT_EQ(tok->n_vocab(), 2048);
+  EXPECT_TRUE(tok->is_eog(2));
+  int n = 0;
+  for (int i = 1; i < 100; ++i) {
+    auto c = shared_file("golden/tinystories-656K/case" + std::to_string(i) + ".json");
+    if (c.empty()) continue;
+    auto j = read_json(c);
+    const std::string prompt = j["prompt"];
+    EXPECT_EQ(tok->encode(prompt, tok->vocab().add_bos), j["prompt_tokens"].get<Ids>()) << prompt;
+    ++n;
+  }
+  if (n == 0) GTEST_SKIP() << "no golden/tinystories-656K/case*.json";
 }
 
 // ---- (2) llama2.c's encoder: stories260K prompts and a re-implementation --------------------
