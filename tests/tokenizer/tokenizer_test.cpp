@@ -625,3 +625,36 @@ TEST(TokenizerFuzz, RandomValidUtf8RoundTrips) {
 
 }  // namespace
 }  // namespace tern
+
+namespace tern {
+namespace {
+
+// The file readers on truncated and corrupted input: a result or Error, never a crash.
+TEST(TokenizerFuzz, CorruptModelFilesGiveErrors) {
+  auto bin = shared_file("models/tok512.bin");
+  auto model = shared_file("models/tok512.model");
+  if (bin.empty() || model.empty()) GTEST_SKIP() << "tok512.bin / tok512.model absent";
+  std::mt19937 rng(2024);
+  for (const auto& [path, is_proto] : {std::pair{bin, false}, std::pair{model, true}}) {
+    const std::string good = read_text(path);
+    int ok = 0, errors = 0;
+    for (int iter = 0; iter < 400; ++iter) {
+      std::string bad = good.substr(0, rng() % (good.size() + 1));
+      for (int k = int(rng() % 8); k > 0 && !bad.empty(); --k) bad[rng() % bad.size()] = char(rng());
+      try {
+        Vocab v = is_proto ? parse_sentencepiece_proto(bad).vocab : parse_llama2c_vocab(bad);
+        auto tok = Tokenizer::from_vocab(v);
+        (void)tok->encode("Once upon a time, 🦙", true, true);
+        ++ok;
+      } catch (const Error& e) {
+        EXPECT_TRUE(e.status() == Status::BadModel || e.status() == Status::InvalidArgument) << e.what();
+        ++errors;
+      }
+    }
+    EXPECT_GT(ok, 0) << path;  // mostly truncations that cut a record: errors dominate
+    EXPECT_GT(errors, 20) << path;
+  }
+}
+
+}  // namespace
+}  // namespace tern
