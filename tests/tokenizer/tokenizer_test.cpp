@@ -14,6 +14,8 @@
 
 #include "common/error.h"
 #include "support/test_env.h"
+#include "model/gguf_reader.h"
+#include "tokenizer/gguf_vocab.h"
 #include "tokenizer/llama2c_vocab.h"
 #include "tokenizer/piece_text.h"
 #include "tokenizer/sentencepiece_proto.h"
@@ -137,8 +139,37 @@ TEST_F(Llama2Golden, BpeNotUnigramReproducesGoldens) {
   EXPECT_GT(mismatches[1], 0) << "unigram also reproduces every golden";
 }
 
-TEST(GgufVocab, LlamaSpm) {
-  GTEST_SKIP() << "needs the GGUF reader (models/ggml-vocab-llama-spm.gguf); added by the model loader";
+// llama.cpp's vocabulary-only GGUF of the same Llama 2 vocabulary, through the in-memory proto.
+TEST_F(Llama2Golden, GgufVocabulary) {
+  auto p = shared_file("models/ggml-vocab-llama-spm.gguf");
+  if (p.empty()) GTEST_SKIP() << "models/ggml-vocab-llama-spm.gguf absent";
+  auto f = GgufFile::open(p.string());
+  const Vocab v = vocab_from_gguf(*f);
+  EXPECT_EQ(v.tokens, vocab_through_processor(model_.string()).tokens);
+  auto tok = Tokenizer::from_vocab(v);
+  EXPECT_EQ(tok->bos(), 1);
+  EXPECT_EQ(tok->eos(), 2);
+  expect_goldens(*tok, "GGUF vocabulary");
+}
+
+// llama.cpp's own prompt tokens for TinyStories-656K (a vocabulary with equal scores, pieces
+// across spaces, no byte tokens and <unk> typed as control).
+TEST(GgufVocab, TinyStoriesPromptsMatchLlamaCpp) {
+  auto p = shared_file("models/TinyStories-656K-Q8_0.gguf");
+  if (p.empty()) GTEST_SKIP() << "models/TinyStories-656K-Q8_0.gguf absent";
+  auto tok = Tokenizer::from_vocab(vocab_from_gguf(*GgufFile::open(p.string())));
+  EXPECT_EQ(tok->n_vocab(), 2048);
+  EXPECT_TRUE(tok->is_eog(2));
+  int n = 0;
+  for (int i = 1; i < 100; ++i) {
+    auto c = shared_file("golden/tinystories-656K/case" + std::to_string(i) + ".json");
+    if (c.empty()) continue;
+    auto j = read_json(c);
+    const std::string prompt = j["prompt"];
+    EXPECT_EQ(tok->encode(prompt, tok->vocab().add_bos), j["prompt_tokens"].get<Ids>()) << prompt;
+    ++n;
+  }
+  if (n == 0) GTEST_SKIP() << "no golden/tinystories-656K/case*.json";
 }
 
 // ---- (2) llama2.c's encoder: stories260K prompts and a re-implementation --------------------
@@ -589,6 +620,39 @@ TEST(TokenizerFuzz, RandomValidUtf8RoundTrips) {
       if (identity) {
         ASSERT_EQ(tok->decode(tok->encode(s, true)), s) << name;
       }
+  }
+}
+
+}  // namespace
+}  // namespace tern
+
+namespace tern {
+namespace {
+
+// The file readers on truncated and corrupted input: a result or Error, never a crash.
+TEST(TokenizerFuzz, CorruptModelFilesGiveErrors) {
+  auto bin = shared_file("models/tok512.bin");
+  auto model = shared_file("models/tok512.model");
+  if (bin.empty() || model.empty()) GTEST_SKIP() << "tok512.bin / tok512.model absent";
+  std::mt19937 rng(2024);
+  for (const auto& [path, is_proto] : {std::pair{bin, false}, std::pair{model, true}}) {
+    const std::string good = read_text(path);
+    int ok = 0, errors = 0;
+    for (int iter = 0; iter < 400; ++iter) {
+      std::string bad = good.substr(0, rng() % (good.size() + 1));
+      for (int k = int(rng() % 8); k > 0 && !bad.empty(); --k) bad[rng() % bad.size()] = char(rng());
+      try {
+        Vocab v = is_proto ? parse_sentencepiece_proto(bad).vocab : parse_llama2c_vocab(bad);
+        auto tok = Tokenizer::from_vocab(v);
+        (void)tok->encode("Once upon a time, 🦙", true, true);
+        ++ok;
+      } catch (const Error& e) {
+        EXPECT_TRUE(e.status() == Status::BadModel || e.status() == Status::InvalidArgument) << e.what();
+        ++errors;
+      }
+    }
+    EXPECT_GT(ok, 0) << path;  // mostly truncations that cut a record: errors dominate
+    EXPECT_GT(errors, 20) << path;
   }
 }
 

@@ -1,0 +1,34 @@
+#include "tokenizer/gguf_vocab.h"
+
+#include "common/error.h"
+
+namespace tern {
+
+Vocab vocab_from_gguf(const GgufFile& f) {
+  Vocab v;
+  v.model = std::string(f.get_string("tokenizer.ggml.model").value_or(""));
+  auto tokens = f.get_string_array("tokenizer.ggml.tokens");
+  check(tokens.has_value() && !tokens->empty(), Status::BadModel, "GGUF: no tokenizer.ggml.tokens");
+  v.tokens.assign(tokens->begin(), tokens->end());
+  const size_t n = v.tokens.size();
+  v.scores = f.get_f32_array("tokenizer.ggml.scores").value_or(std::vector<float>(n, 0.f));
+  v.types = f.get_i32_array("tokenizer.ggml.token_type").value_or(std::vector<int32_t>(n, 1));
+  check(v.scores.size() == n, Status::BadModel, "GGUF: tokenizer.ggml.scores length differs from tokens");
+  check(v.types.size() == n, Status::BadModel, "GGUF: tokenizer.ggml.token_type length differs from tokens");
+
+  const bool spm = v.model == "llama";
+  auto id = [&](const char* key, int64_t fallback) -> int32_t {
+    const int64_t x = f.get_i64(key).value_or(fallback);
+    return (x >= 0 && uint64_t(x) < n) ? int32_t(x) : -1;
+  };
+  v.bos = id("tokenizer.ggml.bos_token_id", spm ? 1 : -1);
+  v.eos = id("tokenizer.ggml.eos_token_id", spm ? 2 : -1);
+  v.unk = id("tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
+  v.pad = id("tokenizer.ggml.padding_token_id", -1);
+  v.add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(spm);
+  v.add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  v.add_space_prefix = f.get_bool("tokenizer.ggml.add_space_prefix").value_or(spm);
+  return v;
+}
+
+}  // namespace tern
