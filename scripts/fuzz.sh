@@ -8,7 +8,7 @@ SECS=${1:-60}
 BUILD=${BUILD:-build-fuzz}
 
 cmake -S . -B "$BUILD" -G Ninja -DTERN_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_BUILD_TOOLS=OFF >/dev/null
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j2 --target gguf_fuzz gguf_fuzz_corpus
 
 work=$(mktemp -d)
