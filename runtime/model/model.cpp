@@ -2,7 +2,7 @@
 
 #include "common/error.h"
 #include "model/gguf_reader.h"
-#include "model/vocab_from_gguf.h"
+#include "tokenizer/gguf_vocab.h"
 #include "ggml_types.h"
 
 namespace tern {

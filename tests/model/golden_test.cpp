@@ -1,0 +1,274 @@
+// Whole-model tests against ../shared/golden: llama2.c's outputs on stories260K and llama.cpp's
+// on TinyStories-656K. Row r of a golden logits file = logits after feeding tokens[r] at
+// position r, so every step is checked with the golden token fed (teacher forcing), through
+// the decode path (one token per submit) and the prefill path (the whole sequence as a batch).
+#include <cmath>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "api/context.h"
+#include "model/forward.h"
+#include "model/model.h"
+#include "support/gpu_fixture.h"
+#include "support/model_files.h"
+#include "support/test_env.h"
+
+namespace tern::test {
+namespace {
+
+struct GoldenCase {
+  std::string name, prompt;
+  std::vector<int32_t> prompt_tokens, tokens;
+  uint32_t steps = 0, vocab = 0;
+  std::vector<float> logits;  // [steps][vocab]
+  std::span<const float> row(uint32_t r) const { return {logits.data() + size_t(r) * vocab, vocab}; }
+};
+
+std::vector<GoldenCase> load_cases(const std::string& dir) {
+  std::vector<GoldenCase> out;
+  for (int i = 1; i <= 3; ++i) {
+    auto json_path = shared_file("golden/" + dir + "/case" + std::to_string(i) + ".json");
+    if (json_path.empty()) continue;
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
+    GoldenCase c;
+    c.name = dir + "/case" + std::to_string(i);
+    c.prompt = j["prompt"];
+    c.prompt_tokens = j["prompt_tokens"].get<std::vector<int32_t>>();
+    c.tokens = j["tokens"].get<std::vector<int32_t>>();
+    c.steps = j["steps"];
+    c.vocab = j["vocab_size"];
+    c.logits.resize(size_t(c.steps) * c.vocab);
+    std::ifstream lf(json_path.parent_path() / j["logits_file"].get<std::string>(), std::ios::binary);
+    lf.read(reinterpret_cast<char*>(c.logits.data()), std::streamsize(c.logits.size() * 4));
+    if (!lf) continue;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+double rel_l2(std::span<const float> ref, std::span<const float> got) {
+  return test::rel_l2(std::vector<float>(ref.begin(), ref.end()), std::vector<float>(got.begin(), got.end()));
+}
+
+int32_t argmax(std::span<const float> v) {
+  return int32_t(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+std::shared_ptr<Model> load(const std::filesystem::path& p) {
+  ModelLoadOptions o;
+  o.use_device = std::shared_ptr<gpu::Device>(&test_device(), [](gpu::Device*) {});
+  return Model::load(p.string(), o);
+}
+
+struct Agreement {
+  uint32_t steps = 0, greedy_steps = 0, argmax_agree = 0;
+  double max_rel = 0, sum_rel = 0;
+  uint32_t greedy_prefix = 0;  // free-running greedy tokens identical to the golden ones
+  // Largest gap between the golden top-1 and top-2 logits on a row where Tern's argmax
+  // differs: small values mean the disagreements are near-ties.
+  double worst_mismatch_margin = 0;
+  double mean_rel() const { return steps ? sum_rel / steps : 0; }
+};
+
+// Teacher-forced decode: one token per step through tern::Context.
+Agreement decode_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c) {
+  ContextParams cp;
+  cp.n_ctx = c.steps + 1;
+  Context ctx(m, cp);
+  Agreement a;
+  for (uint32_t r = 0; r < c.steps; ++r) {
+    ctx.eval(std::span<const int32_t>(&c.tokens[r], 1));
+    const double e = rel_l2(c.row(r), ctx.logits());
+    a.max_rel = std::max(a.max_rel, e);
+    a.sum_rel += e;
+    ++a.steps;
+    // Rows inside the prompt are followed by the prompt's next token, not a greedy choice.
+    if (r + 1 < c.prompt_tokens.size()) continue;
+    const bool same = argmax(ctx.logits()) == c.tokens[r + 1];
+    a.argmax_agree += same;
+    ++a.greedy_steps;
+    if (!same) {
+      std::vector<float> g(c.row(r).begin(), c.row(r).end());
+      std::partial_sort(g.begin(), g.begin() + 2, g.end(), std::greater<float>());
+      a.worst_mismatch_margin = std::max(a.worst_mismatch_margin, double(g[0] - g[1]));
+    }
+  }
+  return a;
+}
+
+// Free-running greedy generation after the prompt, compared with the golden continuation.
+uint32_t greedy_prefix(const std::shared_ptr<Model>& m, const GoldenCase& c, uint32_t max_new) {
+  ContextParams cp;
+  cp.n_ctx = c.steps + 1;
+  Context ctx(m, cp);
+  ctx.eval(c.prompt_tokens);
+  SamplerParams greedy;
+  greedy.temperature = 0;
+  uint32_t same = 0;
+  for (size_t i = c.prompt_tokens.size(); i < c.tokens.size() && same < max_new; ++i) {
+    const int32_t t = ctx.sample(greedy);
+    if (t != c.tokens[i]) break;
+    ++same;
+    if (i + 1 < c.tokens.size()) ctx.eval(std::span<const int32_t>(&t, 1));
+  }
+  return same;
+}
+
+void report(const std::string& line) {
+  std::ofstream(std::string(TERN_BINARY_DIR) + "/model-report.txt", std::ios::app) << line << "\n";
+  std::printf("%s\n", line.c_str());
+}
+
+class Golden : public GpuTest {};
+
+// llama.cpp's golden logits come from a Q8_0 product that also rounds activations to 8 bits, so
+// they differ from Tern's (fp32 activations) by about 1% (rel L2). Where the golden top-2 logits
+// are closer than that, the greedy choice is a coin flip between implementations: the test
+// accepts a disagreement only there, and at most 3% of the steps.
+void ExpectNearTieDisagreementsOnly(const Agreement& a, const std::string& name) {
+  EXPECT_LT(a.worst_mismatch_margin, 0.05) << name << ": a greedy token differs where llama.cpp's choice was clear";
+  EXPECT_GE(a.argmax_agree * 100, a.greedy_steps * 97) << name;
+}
+
+TEST_F(Golden, Stories260KTokenizerMatchesLlama2c) {
+  auto cases = load_cases("stories260K");
+  auto path = stories260k_gguf(GgmlType::F32);
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) EXPECT_EQ(m->tokenizer().encode(c.prompt, true), c.prompt_tokens) << c.name;
+}
+
+TEST_F(Golden, Stories260KF32DecodeMatchesLlama2c) {
+  auto cases = load_cases("stories260K");
+  auto path = stories260k_gguf(GgmlType::F32);
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) {
+    const Agreement a = decode_agreement(m, c);
+    report("stories260K f32 decode " + c.name + ": " + std::to_string(a.argmax_agree) + "/" + std::to_string(a.greedy_steps) +
+           " greedy tokens, logits rel L2 max " + std::to_string(a.max_rel) + " mean " + std::to_string(a.mean_rel()));
+    EXPECT_EQ(a.argmax_agree, a.greedy_steps) << c.name;
+    EXPECT_LT(a.max_rel, 1e-4) << c.name;
+  }
+}
+
+TEST_F(Golden, Stories260KF32PrefillMatchesLlama2c) {
+  auto cases = load_cases("stories260K");
+  auto path = stories260k_gguf(GgmlType::F32);
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) {
+    // The whole sequence as one batch (matrix-matrix products, tiled attention), all logits.
+    KvCache kv(m->device(), m->config().n_layer, c.steps, m->config().kv_dim());
+    Forward fwd(m, kv, c.steps);
+    std::vector<int32_t> pos(c.steps);
+    for (uint32_t i = 0; i < c.steps; ++i) pos[i] = int32_t(i);
+    ForwardStep s;
+    s.tokens = std::span<const int32_t>(c.tokens.data(), c.steps);
+    s.positions = pos;
+    s.first_slot = 0;
+    s.n_kv = c.steps;
+    s.all_logits = true;
+    std::vector<float> logits;
+    fwd.run(s, logits);
+    double worst = 0;
+    uint32_t agree = 0;
+    for (uint32_t r = 0; r < c.steps; ++r) {
+      std::span<const float> got(logits.data() + size_t(r) * c.vocab, c.vocab);
+      worst = std::max(worst, rel_l2(c.row(r), got));
+      if (r + 1 >= c.prompt_tokens.size()) agree += argmax(got) == c.tokens[r + 1];
+    }
+    const uint32_t greedy_steps = c.steps + 1 - uint32_t(c.prompt_tokens.size());
+    report("stories260K f32 prefill " + c.name + ": " + std::to_string(agree) + "/" + std::to_string(greedy_steps) +
+           " greedy tokens, logits rel L2 max " + std::to_string(worst));
+    EXPECT_EQ(agree, greedy_steps) << c.name;
+    EXPECT_LT(worst, 1e-4) << c.name;
+  }
+}
+
+TEST_F(Golden, Stories260KQ8_0KeepsFirst32GreedyTokens) {
+  auto cases = load_cases("stories260K");
+  auto path = stories260k_gguf(GgmlType::Q8_0);
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) {
+    const uint32_t same = greedy_prefix(m, c, 32);
+    const Agreement a = decode_agreement(m, c);
+    report("stories260K q8_0 " + c.name + ": first " + std::to_string(same) + " free-running greedy tokens identical; " +
+           std::to_string(a.argmax_agree) + "/" + std::to_string(a.greedy_steps) + " teacher-forced; logits rel L2 mean " +
+           std::to_string(a.mean_rel()) + " max " + std::to_string(a.max_rel));
+    EXPECT_EQ(same, 32u) << c.name;
+  }
+}
+
+class GoldenQ4 : public Golden, public ::testing::WithParamInterface<GgmlType> {};
+
+TEST_P(GoldenQ4, Stories260KReport) {
+  auto cases = load_cases("stories260K");
+  auto path = stories260k_gguf(GetParam());
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) {
+    const uint32_t same = greedy_prefix(m, c, 256);
+    const Agreement a = decode_agreement(m, c);
+    report("stories260K " + std::string(ggml_type_name(GetParam())) + " " + c.name + ": first " + std::to_string(same) +
+           " free-running greedy tokens identical; " + std::to_string(a.argmax_agree) + "/" + std::to_string(a.greedy_steps) +
+           " teacher-forced; logits rel L2 mean " + std::to_string(a.mean_rel()) + " max " + std::to_string(a.max_rel));
+    // 4-bit weights change the logits; they must still be the same model.
+    EXPECT_GT(a.argmax_agree, a.greedy_steps / 2) << c.name;
+    EXPECT_LT(a.mean_rel(), 0.25) << c.name;
+  }
+}
+
+TEST_P(GoldenQ4, TinyStories656KHfReport) {
+  auto cases = load_cases("tinystories-656K");
+  auto path = tinystories656k_hf_gguf(GetParam());
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared tinystories-656K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) {
+    const Agreement a = decode_agreement(m, c);
+    report("tinystories-656K (HF import) " + std::string(ggml_type_name(GetParam())) + " " + c.name + ": " +
+           std::to_string(a.argmax_agree) + "/" + std::to_string(a.greedy_steps) + " teacher-forced greedy tokens; logits rel L2 mean " +
+           std::to_string(a.mean_rel()) + " max " + std::to_string(a.max_rel));
+    EXPECT_GT(a.argmax_agree, a.greedy_steps / 2) << c.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, GoldenQ4, ::testing::Values(GgmlType::Q4_0, GgmlType::Q4_K),
+                         [](const auto& p) { return std::string(ggml_type_name(p.param)); });
+
+TEST_F(Golden, TinyStories656KLlamaCppGgufMatchesLlamaCpp) {
+  auto cases = load_cases("tinystories-656K");
+  auto path = shared_file("models/TinyStories-656K-Q8_0.gguf");
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared TinyStories-656K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) {
+    EXPECT_EQ(m->tokenizer().encode(c.prompt, true), c.prompt_tokens) << c.name << ": tokenizer from the GGUF vocabulary";
+    const Agreement a = decode_agreement(m, c);
+    report("tinystories-656K (llama.cpp Q8_0 GGUF) " + c.name + ": " + std::to_string(a.argmax_agree) + "/" +
+           std::to_string(a.greedy_steps) + " greedy tokens; logits rel L2 vs llama.cpp mean " + std::to_string(a.mean_rel()) +
+           " max " + std::to_string(a.max_rel) + "; largest golden top-2 margin where argmax differs " +
+           std::to_string(a.worst_mismatch_margin));
+    ExpectNearTieDisagreementsOnly(a, c.name);
+  }
+}
+
+TEST_F(Golden, TinyStories656KHfF32GivesTheSameGreedyTokens) {
+  auto cases = load_cases("tinystories-656K");
+  auto path = tinystories656k_hf_gguf(GgmlType::F32);
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared tinystories-656K files are absent";
+  auto m = load(path);
+  for (const auto& c : cases) {
+    const Agreement a = decode_agreement(m, c);
+    report("tinystories-656K (HF import) f32 " + c.name + ": " + std::to_string(a.argmax_agree) + "/" +
+           std::to_string(a.greedy_steps) + " greedy tokens; logits rel L2 vs llama.cpp mean " + std::to_string(a.mean_rel()) +
+           " max " + std::to_string(a.max_rel) + "; largest golden top-2 margin where argmax differs " +
+           std::to_string(a.worst_mismatch_margin));
+    ExpectNearTieDisagreementsOnly(a, c.name);
+  }
+}
+
+}  // namespace
+}  // namespace tern::test

@@ -1,0 +1,45 @@
+#include "support/model_files.h"
+
+#include <unistd.h>
+
+#include <sstream>
+
+#include "convert.h"
+#include "model_source.h"
+#include "support/test_env.h"
+
+namespace tern::test {
+namespace {
+
+std::filesystem::path cached(const std::string& name, GgmlType type,
+                             const std::function<std::unique_ptr<quant::ModelSource>()>& open) {
+  const auto dir = std::filesystem::path(TERN_BINARY_DIR) / "test-models";
+  const auto out = dir / (name + "-" + std::string(ggml_type_name(type)) + ".gguf");
+  if (std::filesystem::exists(out)) return out;
+  std::filesystem::create_directories(dir);
+  const auto tmp = dir / (out.filename().string() + ".tmp" + std::to_string(getpid()));
+  quant::ConvertOptions opt;
+  opt.target = type;
+  opt.progress = false;
+  std::ostringstream log;
+  quant::convert_to_gguf(*open(), tmp, opt, log);
+  std::filesystem::rename(tmp, out);
+  return out;
+}
+
+}  // namespace
+
+std::filesystem::path stories260k_gguf(GgmlType type) {
+  auto bin = shared_file("models/stories260K.bin");
+  auto tok = shared_file("models/tok512.bin");
+  if (bin.empty() || tok.empty()) return {};
+  return cached("stories260K", type, [&] { return quant::open_llama2c(bin, tok); });
+}
+
+std::filesystem::path tinystories656k_hf_gguf(GgmlType type) {
+  auto dir = shared_file("models/tinystories-656K-hf");
+  if (dir.empty()) return {};
+  return cached("tinystories-656K-hf", type, [&] { return quant::open_hf_dir(dir); });
+}
+
+}  // namespace tern::test

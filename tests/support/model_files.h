@@ -1,0 +1,16 @@
+// Test models converted from ../shared sources with Tern's own converter, cached under the
+// build tree (written to a temporary name and renamed, so parallel test processes are safe).
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "ggml_types.h"
+
+namespace tern::test {
+
+// stories260K.bin + tok512.bin converted to `type`; empty path when the sources are absent.
+std::filesystem::path stories260k_gguf(GgmlType type);
+// The tinystories-656K Hugging Face folder converted to `type`; empty when absent.
+std::filesystem::path tinystories656k_hf_gguf(GgmlType type);
+
+}  // namespace tern::test
