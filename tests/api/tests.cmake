@@ -13,3 +13,10 @@ target_link_libraries(c_api_test PRIVATE tern Threads::Threads)
 target_compile_options(c_api_test PRIVATE -Wall -Wextra -Wpedantic -Werror -std=c99)
 add_test(NAME c_api_test COMMAND c_api_test ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR})
 set_tests_properties(c_api_test PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# tern-chat scripted through piped stdin (one message per line): a two-turn plain-completion
+# chat with stories260K, /stats, /save and /load, and the statistics line at the end.
+add_test(NAME tern_chat_scripted
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/chat_script_test.sh $<TARGET_FILE:tern-chat>
+                 ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR})
+set_tests_properties(tern_chat_scripted PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 300)
