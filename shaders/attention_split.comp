@@ -1,4 +1,6 @@
 #version 450
+// @variant attention_split
+// @variant attention_split_f32 KV_F32=1
 // Flash-decoding, pass 1: workgroup (chunk c, query row r = qi * n_head + h) scores the
 // CHUNK keys of its chunk, softmaxes them against the chunk's own max, and writes the partial
 // (max, sum, acc[HD]) for attention_reduce to combine. Scores stay in shared memory.
@@ -8,8 +10,8 @@ layout(constant_id = 1) const uint HD = 128;     // head_dim, even, HD / 2 <= WG
 layout(constant_id = 2) const uint CHUNK = 256;  // keys per workgroup
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
-layout(std430, binding = 1) readonly buffer K { uint k[]; };
-layout(std430, binding = 2) readonly buffer V { uint v[]; };
+layout(std430, binding = 1) readonly buffer K { KV_PAIR k[]; };
+layout(std430, binding = 2) readonly buffer V { KV_PAIR v[]; };
 layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
 layout(std430, binding = 4) writeonly buffer Part { float part[]; };  // [row][chunk][2 + HD]
 
@@ -52,7 +54,7 @@ void main() {
     const uint kw = kv_word(k0 + j, kvh, HD);
     float s = 0.0;
     for (uint w = 0u; w < HD / 2u; ++w) {
-      const vec2 kk = unpackHalf2x16(k[kw + w]);
+      const vec2 kk = kv_load(k[kw + w]);
       s += qs[2u * w] * kk.x + qs[2u * w + 1u] * kk.y;
     }
     if (p.has_mask != 0u) s += mask[qi * p.n_kv + k0 + j];
@@ -85,7 +87,7 @@ void main() {
   const uint lane = tid / NP, pp = tid % NP;
   vec2 acc = vec2(0.0);
   if (lane < lanes) {
-    for (uint j = lane; j < nk; j += lanes) acc += sc[j] * unpackHalf2x16(v[kv_word(k0 + j, kvh, HD) + pp]);
+    for (uint j = lane; j < nk; j += lanes) acc += sc[j] * kv_load(v[kv_word(k0 + j, kvh, HD) + pp]);
   }
   red[2u * tid] = acc.x;
   red[2u * tid + 1u] = acc.y;

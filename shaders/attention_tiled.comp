@@ -1,4 +1,6 @@
 #version 450
+// @variant attention_tiled
+// @variant attention_tiled_f32 KV_F32=1
 // Prefill attention: workgroup (query block qb, head h) keeps BQ queries in shared memory
 // and walks the visible keys in blocks of BK, with an online softmax per query row
 // (running max m, running sum l, output rescaled by e^(m_old - m_new)). Each invocation owns
@@ -11,8 +13,8 @@ layout(constant_id = 2) const uint BQ = 16;   // queries per workgroup
 layout(constant_id = 3) const uint BK = 32;   // keys per block
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
-layout(std430, binding = 1) readonly buffer K { uint k[]; };
-layout(std430, binding = 2) readonly buffer V { uint v[]; };
+layout(std430, binding = 1) readonly buffer K { KV_PAIR k[]; };
+layout(std430, binding = 2) readonly buffer V { KV_PAIR v[]; };
 layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
 layout(std430, binding = 4) writeonly buffer Out { float o[]; };
 
@@ -21,8 +23,8 @@ const uint MAX_OWNED = 16u;       // host keeps BQ * NP <= MAX_OWNED * WG
 const uint OWNED = (BQ * NP + WG - 1u) / WG;
 
 shared float qs[BQ * HD];         // scaled queries
-shared uint ks[BK * NP];          // key block, f16 pairs
-shared uint vs[BK * NP];          // value block, f16 pairs
+shared KV_PAIR ks[BK * NP];       // key block, element pairs
+shared KV_PAIR vs[BK * NP];       // value block, element pairs
 shared float s[BQ * BK];          // scores, then probabilities
 shared float row_m[BQ], row_l[BQ], row_alpha[BQ];
 
@@ -51,8 +53,8 @@ void main() {
       const uint key = kb + e / NP;
       const bool in_range = key < key_end;
       const uint w = kv_word(in_range ? key : 0u, kvh, HD) + e % NP;
-      ks[e] = in_range ? k[w] : 0u;
-      vs[e] = in_range ? v[w] : 0u;  // zeros, never cache garbage: p * NaN would poison the sum
+      ks[e] = in_range ? k[w] : KV_PAIR_ZERO;
+      vs[e] = in_range ? v[w] : KV_PAIR_ZERO;  // zeros, never cache garbage: p * NaN would poison the sum
     }
     barrier();
 
@@ -65,7 +67,7 @@ void main() {
           sv = 0.0;
           const uint kw = (e % BK) * NP;
           for (uint w = 0u; w < NP; ++w) {
-            const vec2 kk = unpackHalf2x16(ks[kw + w]);
+            const vec2 kk = kv_load(ks[kw + w]);
             sv += qs[qi * HD + 2u * w] * kk.x + qs[qi * HD + 2u * w + 1u] * kk.y;
           }
           if (p.has_mask != 0u) sv += mask[qg * p.n_kv + key];
@@ -102,7 +104,7 @@ void main() {
       if (e < BQ * NP) {
         const uint qi = e / NP, pp = e % NP;
         vec2 a = acc[i] * row_alpha[qi];
-        for (uint j = 0u; j < BK; ++j) a += s[qi * BK + j] * unpackHalf2x16(vs[j * NP + pp]);
+        for (uint j = 0u; j < BK; ++j) a += s[qi * BK + j] * kv_load(vs[j * NP + pp]);
         acc[i] = a;
       }
     }

@@ -47,6 +47,7 @@ void usage() {
       "      --ctx N             context length in tokens (default: the model's)\n"
       "      --kv-budget BYTES   KV cache memory budget (suffixes K, M, G)\n"
       "      --kv-policy NAME    dense (window, sinks, beacon: see README long-context section)\n"
+      "      --kv-type TYPE      KV cache elements: f16 (default) or f32 (exact, twice the memory)\n"
       "      --verbose           print speed and memory after each answer\n"
       "In chat: /reset /stats /save FILE /load FILE /help /quit. Ctrl-C stops an answer.\n");
 }
@@ -98,6 +99,11 @@ bool parse_args(int argc, char** argv, Options& o) {
       else if (p == "sinks") o.ctx.kv_policy = TERN_KV_SINKS_WINDOW;
       else if (p == "beacon") o.ctx.kv_policy = TERN_KV_BEACON;
       else { std::fprintf(stderr, "tern-chat: unknown KV policy '%s'\n", p.c_str()); return false; }
+    } else if (a == "--kv-type") {
+      const std::string t = next();
+      if (t == "f16") o.ctx.kv_type = TERN_KV_TYPE_F16;
+      else if (t == "f32") o.ctx.kv_type = TERN_KV_TYPE_F32;
+      else { std::fprintf(stderr, "tern-chat: unknown KV type '%s' (f16 or f32)\n", t.c_str()); return false; }
     } else if (a == "--verbose") o.verbose = true;
     else { std::fprintf(stderr, "tern-chat: unknown option '%s' (see --help)\n", a.c_str()); return false; }
   }

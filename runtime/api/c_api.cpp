@@ -3,6 +3,7 @@
 // registry of live objects so a freed or foreign pointer is reported, not dereferenced.
 #include "tern.h"
 
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -234,6 +235,13 @@ int tern_token_is_eog(const tern_model* m, tern_token t) {
   }
 }
 
+// Callers built against the header before kv_type existed pass the old sizeof as struct_size;
+// kv_type must lie wholly past it (not in its tail padding) so they get the default.
+static_assert(offsetof(tern_context_params, kv_type) >=
+                  (offsetof(tern_context_params, profile) + sizeof(int32_t) + alignof(tern_context_params) - 1) /
+                      alignof(tern_context_params) * alignof(tern_context_params),
+              "tern_context_params.kv_type overlaps the pre-kv_type struct size");
+
 tern_context_params tern_context_default_params(void) {
   tern_context_params p{};
   p.struct_size = sizeof(p);
@@ -259,6 +267,8 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   TERN_CHECK_ARG(p.kv_policy == TERN_KV_DENSE, "only the dense KV policy is available in this build");
   TERN_CHECK_ARG(p.rope_scaling == TERN_ROPE_SCALING_FROM_MODEL || p.rope_scaling == TERN_ROPE_SCALING_NONE,
                  "RoPE scaling overrides are not available in this build");
+  TERN_CHECK_ARG(p.kv_type == TERN_KV_TYPE_F16 || p.kv_type == TERN_KV_TYPE_F32,
+                 "kv_type must be TERN_KV_TYPE_F16 (0) or TERN_KV_TYPE_F32 (1)");
   return guarded([&] {
     tern::ContextParams cp;
     cp.n_ctx = uint32_t(p.n_ctx);
@@ -266,6 +276,7 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.kv_budget_bytes = p.kv_budget_bytes;
     cp.seed = p.seed;
     cp.profile = p.profile != 0;
+    cp.kv_type = p.kv_type == TERN_KV_TYPE_F32 ? tern::GgmlType::F32 : tern::GgmlType::F16;
     auto h = std::make_unique<tern_context>();
     h->model = m->model;
     h->ctx = std::make_unique<tern::Context>(m->model, cp);

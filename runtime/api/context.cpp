@@ -1,6 +1,7 @@
 #include "api/context.h"
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 
 #include "common/error.h"
@@ -12,7 +13,8 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 constexpr char k_state_magic[8] = {'T', 'E', 'R', 'N', 'S', 'T', 'A', 'T'};
-constexpr uint32_t k_state_version = 1;
+// Version 2 added kv_type; a version 1 state (its header ends before kv_type) holds an f16 cache.
+constexpr uint32_t k_state_version = 2;
 
 struct StateHeader {
   char magic[8];
@@ -23,7 +25,16 @@ struct StateHeader {
   uint32_t row_elems;
   uint64_t n_history;
   uint64_t n_logits;
+  uint32_t kv_type;  // GgmlType of the cache rows that follow
+  uint32_t reserved;
 };
+constexpr size_t k_state_v1_header_bytes = offsetof(StateHeader, kv_type);
+
+std::string kv_type_label(uint32_t t) {
+  if (t == uint32_t(GgmlType::F16)) return "f16";
+  if (t == uint32_t(GgmlType::F32)) return "f32";
+  return "#" + std::to_string(t) + " (unknown)";
+}
 
 // Length of the longest suffix of text that is a proper prefix of some stop string.
 size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
@@ -44,7 +55,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   const ModelConfig& c = model_->config();
   n_ctx_ = params.n_ctx ? params.n_ctx : c.n_ctx_train;
   check(params.n_batch > 0, Status::InvalidArgument, "n_batch must be positive");
-  const uint64_t slot_bytes = KvCache::slot_bytes(c.n_layer, c.kv_dim());
+  const uint64_t slot_bytes = KvCache::slot_bytes(c.n_layer, c.kv_dim(), params.kv_type);
   if (params.kv_budget_bytes) {
     check(params.kv_budget_bytes >= slot_bytes, Status::InvalidArgument,
           "KV budget of " + std::to_string(params.kv_budget_bytes) + " bytes is too small for one token (" +
@@ -52,7 +63,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     n_ctx_ = uint32_t(std::min<uint64_t>(n_ctx_, params.kv_budget_bytes / slot_bytes));
   }
   check(n_ctx_ > 0 && n_ctx_ <= (1u << 24), Status::InvalidArgument, "context length out of range");
-  kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, n_ctx_, c.kv_dim());
+  kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, n_ctx_, c.kv_dim(), params.kv_type);
   forward_ = std::make_unique<Forward>(model_, *kv_, std::min(params.n_batch, n_ctx_));
   forward_->recorder().set_profiling(params.profile);
 }
@@ -172,6 +183,7 @@ std::vector<uint8_t> Context::save_state() const {
   h.row_elems = kv_->row_elems();
   h.n_history = history_.size();
   h.n_logits = last_logits_.size();
+  h.kv_type = uint32_t(kv_->dtype());
   const uint64_t kv_bytes = uint64_t(n_past_) * kv_->row_bytes();
   std::vector<uint8_t> out(sizeof(h) + h.n_history * 4 + h.n_logits * 4 + 2 * c.n_layer * kv_bytes);
   uint8_t* p = out.data();
@@ -193,21 +205,31 @@ std::vector<uint8_t> Context::save_state() const {
 
 void Context::load_state(std::span<const uint8_t> data) {
   const ModelConfig& c = model_->config();
-  StateHeader h;
-  check(data.size() >= sizeof(h), Status::StateMismatch, "state is too short to hold a header");
-  std::memcpy(&h, data.data(), sizeof(h));
+  StateHeader h{};
+  check(data.size() >= k_state_v1_header_bytes, Status::StateMismatch, "state is too short to hold a header");
+  std::memcpy(&h, data.data(), k_state_v1_header_bytes);
   check(std::memcmp(h.magic, k_state_magic, 8) == 0, Status::StateMismatch, "not a Tern state (bad magic)");
-  check(h.version == k_state_version, Status::StateMismatch,
-        "state format version " + std::to_string(h.version) + " is not " + std::to_string(k_state_version));
+  check(h.version == 1 || h.version == k_state_version, Status::StateMismatch,
+        "state format version " + std::to_string(h.version) + " is not 1 or " + std::to_string(k_state_version));
+  size_t header_bytes = k_state_v1_header_bytes;
+  h.kv_type = uint32_t(GgmlType::F16);
+  if (h.version >= 2) {
+    header_bytes = sizeof(h);
+    check(data.size() >= header_bytes, Status::StateMismatch, "state is too short to hold a header");
+    std::memcpy(&h, data.data(), header_bytes);
+  }
   check(h.fingerprint == model_->fingerprint() && h.n_layer == c.n_layer && h.row_elems == kv_->row_elems(),
         Status::StateMismatch, "state was saved with a different model");
+  check(h.kv_type == uint32_t(kv_->dtype()), Status::StateMismatch,
+        "state holds a KV cache of type " + kv_type_label(h.kv_type) + " but this context's cache is " +
+            kv_type_label(uint32_t(kv_->dtype())));
   check(h.n_past <= n_ctx_, Status::ContextFull, "state holds more tokens than this context's length");
   check(h.n_logits == 0 || h.n_logits == c.n_vocab, Status::StateMismatch, "state logits have the wrong size");
   check(h.n_history <= (1ull << 32), Status::StateMismatch, "state history length is absurd");
   const uint64_t kv_bytes = uint64_t(h.n_past) * kv_->row_bytes();
-  const uint64_t need = sizeof(h) + h.n_history * 4 + h.n_logits * 4 + 2 * c.n_layer * kv_bytes;
+  const uint64_t need = header_bytes + h.n_history * 4 + h.n_logits * 4 + 2 * c.n_layer * kv_bytes;
   check(data.size() == need, Status::StateMismatch, "state size does not match its header");
-  const uint8_t* p = data.data() + sizeof(h);
+  const uint8_t* p = data.data() + header_bytes;
   reset();
   history_.resize(h.n_history);
   std::memcpy(history_.data(), p, h.n_history * 4);

@@ -22,6 +22,7 @@ struct ContextParams {
   uint64_t kv_budget_bytes = 0;
   uint64_t seed = 0;
   bool profile = false;
+  GgmlType kv_type = GgmlType::F16;  // KV cache elements: F16, or F32 (twice the memory, fp32-exact)
 };
 
 struct GenerateParams {

@@ -46,6 +46,7 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
     ap.n_head = c.n_head;
     ap.n_head_kv = c.n_head_kv;
     ap.head_dim = c.head_dim;
+    ap.kv_type = kv.dtype();
     if (ops::attention_kernel(ap) != ops::AttentionKernel::Split) break;
     scratch = std::max<uint64_t>(scratch, ops::attention_scratch_bytes(ap));
   }
@@ -91,8 +92,8 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     }
     ops::rope(rec_, q_, pos_, freqs_, q_, n, c.n_head, c.head_dim, c.n_rot, rope_mode, mscale);
     ops::rope(rec_, k_, pos_, freqs_, k_, n, c.n_head_kv, c.head_dim, c.n_rot, rope_mode, mscale);
-    ops::kv_store(rec_, k_, kv_.k(l), s.first_slot, n, KV);
-    ops::kv_store(rec_, v_, kv_.v(l), s.first_slot, n, KV);
+    ops::kv_store(rec_, k_, kv_.k(l), s.first_slot, n, KV, kv_.dtype());
+    ops::kv_store(rec_, v_, kv_.v(l), s.first_slot, n, KV, kv_.dtype());
     ops::AttentionParams ap;
     ap.n_q = n;
     ap.n_kv = s.n_kv;
@@ -101,6 +102,7 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ap.head_dim = c.head_dim;
     ap.scale = 1.f / std::sqrt(float(c.head_dim));
     ap.q_pos0 = s.first_slot;
+    ap.kv_type = kv_.dtype();
     ops::attention(rec_, ap, q_, kv_.k(l), kv_.v(l), att_, std::nullopt, scratch_);
     ops::matmul(rec_, L.wo, att_, o_, n);
     ops::add(rec_, x_, o_, x_, n * E);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "ops/kv_store.h"
 
 namespace tern::ops {
 namespace {
@@ -22,16 +23,16 @@ struct Tiles {
   uint32_t bq, bk;
 };
 
-uint32_t tiled_shared_bytes(uint32_t hd, Tiles t) {
-  // qs[BQ*HD] + ks,vs[BK*HD/2] + s[BQ*BK] + three per-row floats
-  return 4 * (t.bq * hd + t.bk * hd + t.bq * t.bk + 3 * t.bq);
+uint32_t tiled_shared_bytes(uint32_t hd, uint32_t kv_elem_bytes, Tiles t) {
+  // qs[BQ*HD] + s[BQ*BK] + three per-row floats, and ks,vs holding BK*HD cache elements each
+  return 4 * (t.bq * hd + t.bq * t.bk + 3 * t.bq) + 2 * t.bk * hd * kv_elem_bytes;
 }
 
 // Largest tiles that fit the device's shared memory, keeping BQ * HD / 2 <= MAX_OWNED * WG.
-Tiles tiled_tiles(uint32_t hd, uint32_t shared_limit) {
+Tiles tiled_tiles(uint32_t hd, uint32_t kv_elem_bytes, uint32_t shared_limit) {
   Tiles t{32, 32};
   while (t.bq * hd / 2 > k_max_owned * k_wg) t.bq /= 2;
-  while (tiled_shared_bytes(hd, t) > shared_limit) {
+  while (tiled_shared_bytes(hd, kv_elem_bytes, t) > shared_limit) {
     if (t.bk > 8 && t.bk >= t.bq)
       t.bk /= 2;
     else if (t.bq > 1)
@@ -55,6 +56,7 @@ void validate(const AttentionParams& p) {
         "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256");
   check(p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
         "attention: n_kv < n_q needs an explicit q_pos0 (queries would see no key)");
+  kv_elem_bytes(p.kv_type);  // throws for anything but F16 / F32
 }
 
 }  // namespace
@@ -74,7 +76,9 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   validate(p);
   const uint32_t hd = p.head_dim;
   const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
-  const uint64_t kv_bytes = uint64_t(p.n_kv) * p.n_head_kv * hd * 2;
+  const uint32_t elem_bytes = kv_elem_bytes(p.kv_type);
+  const bool f32 = p.kv_type == GgmlType::F32;
+  const uint64_t kv_bytes = uint64_t(p.n_kv) * p.n_head_kv * hd * elem_bytes;
   check(q.bytes() >= qo_bytes && out.bytes() >= qo_bytes, Status::InvalidArgument,
         "attention: q or out buffer smaller than n_q * n_head * head_dim floats");
   check(k_cache.bytes() >= kv_bytes && v_cache.bytes() >= kv_bytes, Status::InvalidArgument,
@@ -108,8 +112,9 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
           "attention: too many keys or query rows for one split dispatch");
     push.n_chunks = chunks;
     const BufferRef part(*scratch.buffer, scratch.offset, part_bytes);
-    rec.dispatch(pipeline(rec, "attention_split", 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
-                 {qb, kb, vb, mb, part}, push, chunks, rows, 1, "attention_split");
+    const char* name = f32 ? "attention_split_f32" : "attention_split";
+    rec.dispatch(pipeline(rec, name, 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}), {qb, kb, vb, mb, part},
+                 push, chunks, rows, 1, name);
     struct {
       uint32_t n_rows, n_chunks;
     } rpush{rows, chunks};
@@ -119,12 +124,13 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
     return;
   }
 
-  const Tiles t = tiled_tiles(hd, std::min<uint32_t>(info.max_shared_memory, 32768));
+  const Tiles t = tiled_tiles(hd, elem_bytes, std::min<uint32_t>(info.max_shared_memory, 32768));
   const uint32_t blocks = div_up(p.n_q, t.bq);
   check(blocks <= info.max_workgroup_count[0] && p.n_head <= info.max_workgroup_count[1], Status::Unsupported,
         "attention: too many queries or heads for one tiled dispatch");
-  rec.dispatch(pipeline(rec, "attention_tiled", 5, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob}, push,
-               blocks, p.n_head, 1, "attention_tiled");
+  const char* name = f32 ? "attention_tiled_f32" : "attention_tiled";
+  rec.dispatch(pipeline(rec, name, 5, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob}, push, blocks,
+               p.n_head, 1, name);
 }
 
 }  // namespace tern::ops

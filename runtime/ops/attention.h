@@ -1,7 +1,7 @@
-// Scaled dot-product attention over the f16 KV cache, with an fp32 online softmax.
+// Scaled dot-product attention over the KV cache (f16 or f32), with an fp32 online softmax.
 //
 //   q   f32 [n_q][n_head][head_dim] (RoPE applied)     out f32 [n_q][n_head][head_dim]
-//   k,v f16 [slot][n_head_kv][head_dim] (packed pairs, see ops/kv_store.h); keys 0..n_kv-1 used
+//   k,v kv_type [slot][n_head_kv][head_dim] (f16: packed pairs, see ops/kv_store.h); keys 0..n_kv-1 used
 //   mask (optional) f32 [n_q][n_kv], additive (0 or -inf); replaces the causal rule when given
 //
 // Grouped-query: query head h reads kv head h / (n_head / n_head_kv). Causal rule: query i sits
@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <optional>
 
+#include "ggml_types.h"
 #include "ops/dispatch_util.h"
 
 namespace tern::ops {
@@ -30,6 +31,7 @@ struct AttentionParams {
   // Key index of query 0; nullopt means n_kv - n_q (the batch is the newest n_q cache entries).
   std::optional<uint32_t> q_pos0;
   AttentionKernel kernel = AttentionKernel::Auto;  // tests force one; callers leave Auto
+  GgmlType kv_type = GgmlType::F16;                // element type of the K/V cache: F16 or F32
 };
 
 // Largest head_dim the kernels take.

@@ -6,16 +6,31 @@
 
 namespace tern::ops {
 
-void kv_store(Recorder& rec, BufferRef src, BufferRef cache, uint32_t first_slot, uint32_t n_tok, uint32_t row_elems) {
+uint32_t kv_elem_bytes(GgmlType cache_type) {
+  check(cache_type == GgmlType::F16 || cache_type == GgmlType::F32, Status::InvalidArgument,
+        "KV cache type must be f16 or f32, not " + std::string(ggml_type_name(cache_type)));
+  return cache_type == GgmlType::F32 ? 4 : 2;
+}
+
+void kv_store(Recorder& rec, BufferRef src, BufferRef cache, uint32_t first_slot, uint32_t n_tok, uint32_t row_elems,
+              GgmlType cache_type) {
+  const uint32_t elem_bytes = kv_elem_bytes(cache_type);
   check(row_elems > 0 && row_elems % 2 == 0, Status::InvalidArgument, "kv_store: row_elems must be even and > 0");
   if (n_tok == 0) return;
-  const uint64_t row_bytes = uint64_t(row_elems) * 2;
+  const uint64_t row_bytes = uint64_t(row_elems) * elem_bytes;
   const uint64_t dst_begin = uint64_t(first_slot) * row_bytes;
   const uint64_t dst_bytes = uint64_t(n_tok) * row_bytes;
   check(dst_begin + dst_bytes <= cache.bytes(), Status::InvalidArgument,
         "kv_store: slots " + std::to_string(first_slot) + ".." + std::to_string(uint64_t(first_slot) + n_tok - 1) +
             " lie past the end of the cache");
   check(uint64_t(n_tok) * row_elems * 4 <= src.bytes(), Status::InvalidArgument, "kv_store: source buffer too small");
+
+  if (cache_type == GgmlType::F32) {  // same layout as the source: a transfer copy
+    rec.copy(BufferRef(*src.buffer, src.offset, dst_bytes), BufferRef(*cache.buffer, cache.offset + dst_begin, dst_bytes),
+             dst_bytes);
+    return;
+  }
+
   const uint64_t n_words = dst_bytes / 4;
   check(n_words <= 0xffffffffull, Status::InvalidArgument, "kv_store: too many rows in one call");
 

@@ -8,9 +8,13 @@
 #include "common/fp16.h"
 
 namespace tern::ref {
+namespace {
 
-void attention(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
-               float* out) {
+double element(uint16_t half) { return fp16_to_fp32(half); }
+double element(float f) { return f; }
+
+template <typename T>
+void attention_impl(const AttentionShape& s, const float* q, const T* k, const T* v, const float* mask, float* out) {
   const uint32_t group = s.n_head / s.n_head_kv;
   const size_t kv_row = size_t(s.n_head_kv) * s.head_dim;
   std::vector<double> score(s.n_kv), acc(s.head_dim);
@@ -22,7 +26,7 @@ void attention(const AttentionShape& s, const float* q, const uint16_t* k, const
       double best = -std::numeric_limits<double>::infinity();
       for (uint32_t j = 0; j < s.n_kv; ++j) {
         double d = 0;
-        for (uint32_t e = 0; e < s.head_dim; ++e) d += double(qv[e]) * fp16_to_fp32(k[j * kv_row + kv_off + e]);
+        for (uint32_t e = 0; e < s.head_dim; ++e) d += double(qv[e]) * element(k[j * kv_row + kv_off + e]);
         d *= s.scale;
         if (mask)
           d += mask[size_t(i) * s.n_kv + j];
@@ -38,12 +42,23 @@ void attention(const AttentionShape& s, const float* q, const uint16_t* k, const
       std::fill(acc.begin(), acc.end(), 0.0);
       for (uint32_t j = 0; j < s.n_kv; ++j) {
         if (score[j] == 0) continue;  // masked: its value row is never read
-        const uint16_t* vr = v + j * kv_row + kv_off;
-        for (uint32_t e = 0; e < s.head_dim; ++e) acc[e] += score[j] * fp16_to_fp32(vr[e]);
+        const T* vr = v + j * kv_row + kv_off;
+        for (uint32_t e = 0; e < s.head_dim; ++e) acc[e] += score[j] * element(vr[e]);
       }
       for (uint32_t e = 0; e < s.head_dim; ++e) o[e] = float(acc[e] / sum);
     }
   }
+}
+
+}  // namespace
+
+void attention(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
+               float* out) {
+  attention_impl(s, q, k, v, mask, out);
+}
+
+void attention(const AttentionShape& s, const float* q, const float* k, const float* v, const float* mask, float* out) {
+  attention_impl(s, q, k, v, mask, out);
 }
 
 }  // namespace tern::ref

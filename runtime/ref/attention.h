@@ -11,9 +11,10 @@ struct AttentionShape {
 };
 
 // CPU reference for ops::attention: plain loops in double. q/out f32 [n_q][n_head][head_dim];
-// k/v f16 bits [slot][n_head_kv][head_dim]; mask f32 [n_q][n_kv] or null (causal rule).
-// A query that sees no key gets zeros.
+// k/v [slot][n_head_kv][head_dim] as f16 bits (an f16 cache) or floats (an f32 cache);
+// mask f32 [n_q][n_kv] or null (causal rule). A query that sees no key gets zeros.
 void attention(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
                float* out);
+void attention(const AttentionShape& s, const float* q, const float* k, const float* v, const float* mask, float* out);
 
 }  // namespace tern::ref

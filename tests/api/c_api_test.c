@@ -2,6 +2,7 @@
  * load, tokenize, generate with a callback, cancel, save/restore, threads, and error paths.
  * argv[1]: a GGUF model (stories260K converted by tern-quantize); argv[2]: a scratch folder. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,63 @@ static void test_state(tern_model *m) {
   tern_context_free(d);
 }
 
+static uint64_t kv_bytes_of(tern_context *c) {
+  tern_context_stats st;
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  tern_context_get_stats(c, &st);
+  return st.kv_bytes;
+}
+
+/* h: an f16 context, f: an f32 one, both empty. */
+static void kv_type_generate_and_state(tern_model *m, tern_context *h, tern_context *f) {
+  tern_token prompt[64];
+  size_t n = 0;
+  tern_tokenize(m, "Once upon a time, there was a", 29, 1, 0, prompt, 64, &n);
+  EXPECT_STATUS(tern_eval(h, prompt, n), TERN_OK);
+  EXPECT_STATUS(tern_eval(f, prompt, n), TERN_OK);
+  size_t needed = 0;
+  tern_state_save(f, NULL, 0, &needed);
+  void *buf = malloc(needed);
+  EXPECT_STATUS(tern_state_save(f, buf, needed, &needed), TERN_OK);
+  tern_token from_h[12], from_f[12], again[12];
+  continue_greedy(h, 12, from_h);
+  continue_greedy(f, 12, from_f);
+  EXPECT(memcmp(from_h, from_f, sizeof from_h) == 0);
+  EXPECT_STATUS(tern_state_load(h, buf, needed), TERN_ERR_STATE_MISMATCH); /* f32 rows into an f16 cache */
+  EXPECT_STATUS(tern_state_load(f, buf, needed), TERN_OK);
+  continue_greedy(f, 12, again);
+  EXPECT(memcmp(from_f, again, sizeof again) == 0);
+  free(buf);
+}
+
+/* kv_type: an f32 cache takes twice the memory, gives the same greedy tokens on this model,
+ * and its state only loads into an f32 context. */
+static void test_kv_type(tern_model *m) {
+  tern_context *h = NULL, *f = NULL, *old = NULL, *bad = NULL;
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 64;
+  EXPECT(p.kv_type == TERN_KV_TYPE_F16);
+  p.kv_type = 7;
+  EXPECT_STATUS(tern_context_create(m, &p, &bad), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT(bad == NULL);
+  p.kv_type = TERN_KV_TYPE_F16;
+  EXPECT_STATUS(tern_context_create(m, &p, &h), TERN_OK);
+  p.kv_type = TERN_KV_TYPE_F32;
+  EXPECT_STATUS(tern_context_create(m, &p, &f), TERN_OK);
+  /* a caller built before kv_type existed passes a struct_size that ends before it */
+  p.struct_size = offsetof(tern_context_params, kv_type);
+  EXPECT_STATUS(tern_context_create(m, &p, &old), TERN_OK);
+  if (h && f && old) {
+    EXPECT(kv_bytes_of(f) == 2 * kv_bytes_of(h));
+    EXPECT(kv_bytes_of(old) == kv_bytes_of(h));
+    kv_type_generate_and_state(m, h, f);
+  }
+  tern_context_free(h);
+  tern_context_free(f);
+  tern_context_free(old);
+}
+
 typedef struct {
   tern_model *model;
   collector out;
@@ -390,6 +448,7 @@ int main(int argc, char **argv) {
   test_context_errors(m);
   test_generate(m);
   test_state(m);
+  test_kv_type(m);
   test_threads(m);
   test_chat_template(m);
   tern_model_free(m);

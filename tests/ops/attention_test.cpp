@@ -35,6 +35,9 @@ const char* kernel_name(AttentionKernel k) {
   return k == AttentionKernel::Split ? "split" : k == AttentionKernel::Tiled ? "tiled" : "auto";
 }
 
+const char* kv_name(GgmlType t) { return t == GgmlType::F32 ? "f32" : "f16"; }
+constexpr GgmlType k_kv_types[] = {GgmlType::F16, GgmlType::F32};
+
 // Random additive mask (0 or -inf), each row with at least one visible key.
 std::vector<float> random_mask(uint32_t n_q, uint32_t n_kv, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -56,8 +59,11 @@ class AttentionTest : public GpuTest {
     double rel, max_abs;
   };
 
+  // Element type of the K/V cache the next problems use (tests set it from their parameter).
+  GgmlType kv_type_ = GgmlType::F16;
+
   // Runs one problem on the GPU and the reference; the cache has 3 more slots than n_kv,
-  // filled with f16 NaN, so reading past key n_kv - 1 poisons the result.
+  // filled with NaN, so reading past key n_kv - 1 poisons the result.
   Result run(const Problem& pr, uint32_t seed) {
     const auto [n_head, n_head_kv] = pr.heads;
     const uint32_t hd = pr.head_dim;
@@ -66,11 +72,19 @@ class AttentionTest : public GpuTest {
     auto q = random_floats(size_t(pr.n_q) * n_head * hd, seed, -4.f, 4.f);
     auto kf = random_floats(pr.n_kv * kv_row, seed + 1);
     auto vf = random_floats(pr.n_kv * kv_row, seed + 2);
-    std::vector<uint16_t> k(slots * kv_row, 0xffff), v(slots * kv_row, 0xffff);
+    const bool f32 = kv_type_ == GgmlType::F32;
+    std::vector<uint16_t> k(f32 ? 0 : slots * kv_row, 0xffff), v(f32 ? 0 : slots * kv_row, 0xffff);
+    std::vector<float> k32(f32 ? slots * kv_row : 0, NAN), v32(f32 ? slots * kv_row : 0, NAN);
     for (size_t i = 0; i < kf.size(); ++i) {
-      k[i] = fp32_to_fp16(kf[i]);
-      v[i] = fp32_to_fp16(vf[i]);
+      if (f32) {
+        k32[i] = kf[i];
+        v32[i] = vf[i];
+      } else {
+        k[i] = fp32_to_fp16(kf[i]);
+        v[i] = fp32_to_fp16(vf[i]);
+      }
     }
+    const size_t cache_bytes = slots * kv_row * (f32 ? 4 : 2);
     std::vector<float> mask;
     if (pr.mask) mask = random_mask(pr.n_q, pr.n_kv, seed + 3);
 
@@ -82,15 +96,20 @@ class AttentionTest : public GpuTest {
     p.head_dim = hd;
     p.q_pos0 = pr.q_pos0;
     p.kernel = pr.kernel;
+    p.kv_type = kv_type_;
 
     const ref::AttentionShape shape{pr.n_q, pr.n_kv, n_head, n_head_kv, hd, 1.f / std::sqrt(float(hd)),
                                     pr.q_pos0.value_or(pr.n_kv - pr.n_q)};
     std::vector<float> want(q.size());
-    ref::attention(shape, q.data(), k.data(), v.data(), pr.mask ? mask.data() : nullptr, want.data());
+    const float* mask_ptr = pr.mask ? mask.data() : nullptr;
+    if (f32)
+      ref::attention(shape, q.data(), k32.data(), v32.data(), mask_ptr, want.data());
+    else
+      ref::attention(shape, q.data(), k.data(), v.data(), mask_ptr, want.data());
 
     auto gq = upload(q);
-    auto gk = pr.fill_with_kv_store ? poisoned(k.size() * 2) : upload(k);
-    auto gv = pr.fill_with_kv_store ? poisoned(v.size() * 2) : upload(v);
+    auto gk = pr.fill_with_kv_store ? poisoned(cache_bytes) : f32 ? upload(k32) : upload(k);
+    auto gv = pr.fill_with_kv_store ? poisoned(cache_bytes) : f32 ? upload(v32) : upload(v);
     auto gkf = upload(kf), gvf = upload(vf);
     auto gmask = upload(pr.mask ? mask : std::vector<float>{0.f});
     auto gout = poisoned(q.size() * 4);
@@ -99,8 +118,8 @@ class AttentionTest : public GpuTest {
 
     rec().begin();
     if (pr.fill_with_kv_store) {
-      ops::kv_store(rec(), gkf, gk, 0, pr.n_kv, uint32_t(kv_row));
-      ops::kv_store(rec(), gvf, gv, 0, pr.n_kv, uint32_t(kv_row));
+      ops::kv_store(rec(), gkf, gk, 0, pr.n_kv, uint32_t(kv_row), kv_type_);
+      ops::kv_store(rec(), gvf, gv, 0, pr.n_kv, uint32_t(kv_row), kv_type_);
     }
     ops::attention(rec(), p, gq, gk, gv, gout, pr.mask ? std::optional<gpu::BufferRef>(gmask) : std::nullopt,
                    gscratch);
@@ -114,16 +133,18 @@ class AttentionTest : public GpuTest {
     const Result r = run(pr, seed);
     EXPECT_LT(r.rel, tol) << "n_q " << pr.n_q << " n_kv " << pr.n_kv << " heads " << pr.heads.n_head << "/"
                           << pr.heads.n_head_kv << " head_dim " << pr.head_dim << " kernel "
-                          << kernel_name(pr.kernel) << " max abs " << r.max_abs;
-    record_error(std::string("attention/") + kernel_name(ops::attention_kernel(
-                     {pr.n_q, pr.n_kv, pr.heads.n_head, pr.heads.n_head_kv, pr.head_dim, 0.f, pr.q_pos0, pr.kernel})),
+                          << kernel_name(pr.kernel) << " kv " << kv_name(kv_type_) << " max abs " << r.max_abs;
+    record_error(std::string("attention/") +
+                     kernel_name(ops::attention_kernel({pr.n_q, pr.n_kv, pr.heads.n_head, pr.heads.n_head_kv,
+                                                        pr.head_dim, 0.f, pr.q_pos0, pr.kernel})) +
+                     "/kv_" + kv_name(kv_type_),
                  r.rel);
     return r.rel;
   }
 };
 
-// Both kernels compute in fp32 from the same f16 K/V as the double-precision reference, so
-// the only differences are fp32 rounding in dot products, exp and sums.
+// Both kernels compute in fp32 from the same K/V (f16 or f32) as the double-precision
+// reference, so the only differences are fp32 rounding in dot products, exp and sums.
 constexpr double k_tol = 2e-6;
 
 // ---- decode: one query against caches of many lengths ----
@@ -131,12 +152,14 @@ struct DecodeCase {
   Heads heads;
   uint32_t head_dim;
   AttentionKernel kernel;
+  GgmlType kv;
 };
 
 class AttentionDecode : public AttentionTest, public ::testing::WithParamInterface<DecodeCase> {};
 
 TEST_P(AttentionDecode, MatchesReference) {
   const DecodeCase c = GetParam();
+  kv_type_ = c.kv;
   double worst = 0;
   for (uint32_t n_kv : {1u, 7u, 255u, 256u, 257u, 1000u, 4097u})
     worst = std::max(worst, check({1, n_kv, c.heads, c.head_dim, c.kernel}, n_kv, k_tol));
@@ -147,26 +170,29 @@ std::vector<DecodeCase> decode_cases() {
   std::vector<DecodeCase> cases;
   for (Heads h : {Heads{8, 8}, Heads{8, 4}, Heads{8, 1}, Heads{32, 8}})
     for (uint32_t hd : {64u, 128u, 80u})
-      for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled}) cases.push_back({h, hd, k});
+      for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled})
+        for (GgmlType kv : k_kv_types) cases.push_back({h, hd, k, kv});
   return cases;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionDecode, ::testing::ValuesIn(decode_cases()), [](const auto& test_info) {
   const DecodeCase& c = test_info.param;
   return "h" + std::to_string(c.heads.n_head) + "_kv" + std::to_string(c.heads.n_head_kv) + "_d" +
-         std::to_string(c.head_dim) + "_" + kernel_name(c.kernel);
+         std::to_string(c.head_dim) + "_" + kernel_name(c.kernel) + "_" + kv_name(c.kv);
 });
 
 // ---- prefill: many queries, into an empty cache and continuing a filled one ----
 struct PrefillCase {
   uint32_t head_dim;
   AttentionKernel kernel;
+  GgmlType kv;
 };
 
 class AttentionPrefill : public AttentionTest, public ::testing::WithParamInterface<PrefillCase> {};
 
 TEST_P(AttentionPrefill, MatchesReference) {
   const PrefillCase c = GetParam();
+  kv_type_ = c.kv;
   double worst = 0;
   for (uint32_t n_q : {1u, 5u, 64u, 130u}) {
     worst = std::max(worst, check({n_q, n_q, {8, 4}, c.head_dim, c.kernel}, n_q, k_tol));             // empty cache
@@ -178,39 +204,65 @@ TEST_P(AttentionPrefill, MatchesReference) {
 std::vector<PrefillCase> prefill_cases() {
   std::vector<PrefillCase> cases;
   for (uint32_t hd : {8u, 16u, 64u, 80u, 128u, 256u})
-    for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled}) cases.push_back({hd, k});
+    for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled})
+      for (GgmlType kv : k_kv_types) cases.push_back({hd, k, kv});
   return cases;
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionPrefill, ::testing::ValuesIn(prefill_cases()), [](const auto& test_info) {
-  return "d" + std::to_string(test_info.param.head_dim) + "_" + kernel_name(test_info.param.kernel);
+  return "d" + std::to_string(test_info.param.head_dim) + "_" + kernel_name(test_info.param.kernel) + "_" +
+         kv_name(test_info.param.kv);
 });
 
 // ---- explicit mask, explicit q_pos0, kv_store-fed cache, long decode ----
-class AttentionSemantics : public AttentionTest, public ::testing::WithParamInterface<AttentionKernel> {};
+struct SemanticsCase {
+  AttentionKernel kernel;
+  GgmlType kv;
+};
+
+class AttentionSemantics : public AttentionTest, public ::testing::WithParamInterface<SemanticsCase> {
+ protected:
+  void SetUp() override {
+    AttentionTest::SetUp();
+    kv_type_ = GetParam().kv;
+  }
+  AttentionKernel kernel() const { return GetParam().kernel; }
+};
 
 TEST_P(AttentionSemantics, RandomMaskReplacesCausalRule) {
-  for (uint32_t n_q : {1u, 5u, 37u}) check({n_q, 300, {8, 4}, 64, GetParam(), std::nullopt, true}, 50 + n_q, k_tol);
-  check({1, 1000, {4, 1}, 128, GetParam(), std::nullopt, true}, 77, k_tol);
+  for (uint32_t n_q : {1u, 5u, 37u}) check({n_q, 300, {8, 4}, 64, kernel(), std::nullopt, true}, 50 + n_q, k_tol);
+  check({1, 1000, {4, 1}, 128, kernel(), std::nullopt, true}, 77, k_tol);
 }
 
 TEST_P(AttentionSemantics, ExplicitQueryPosition) {
   // Queries sitting before the end of the cache (keys after them hidden), and past its end.
-  check({5, 600, {8, 4}, 64, GetParam(), 100u}, 11, k_tol);
-  check({40, 600, {8, 8}, 128, GetParam(), 0u}, 12, k_tol);
-  check({3, 20, {2, 1}, 16, GetParam(), 30u}, 13, k_tol);
+  check({5, 600, {8, 4}, 64, kernel(), 100u}, 11, k_tol);
+  check({40, 600, {8, 8}, 128, kernel(), 0u}, 12, k_tol);
+  check({3, 20, {2, 1}, 16, kernel(), 30u}, 13, k_tol);
 }
 
 TEST_P(AttentionSemantics, CacheWrittenByKvStore) {
-  check({20, 20, {8, 4}, 64, GetParam(), std::nullopt, false, true}, 21, k_tol);
-  check({1, 500, {8, 4}, 128, GetParam(), std::nullopt, false, true}, 22, k_tol);
+  check({20, 20, {8, 4}, 64, kernel(), std::nullopt, false, true}, 21, k_tol);
+  check({1, 500, {8, 4}, 128, kernel(), std::nullopt, false, true}, 22, k_tol);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, AttentionSemantics,
-                         ::testing::Values(AttentionKernel::Split, AttentionKernel::Tiled, AttentionKernel::Auto),
-                         [](const auto& test_info) { return std::string(kernel_name(test_info.param)); });
+std::vector<SemanticsCase> semantics_cases() {
+  std::vector<SemanticsCase> cases;
+  for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled, AttentionKernel::Auto})
+    for (GgmlType kv : k_kv_types) cases.push_back({k, kv});
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, AttentionSemantics, ::testing::ValuesIn(semantics_cases()), [](const auto& test_info) {
+  return std::string(kernel_name(test_info.param.kernel)) + "_" + kv_name(test_info.param.kv);
+});
 
 TEST_F(AttentionTest, LongDecodeSplitsKeys16K) {
+  check({1, 16384, {8, 8}, 128, AttentionKernel::Auto}, 5, k_tol);
+}
+
+TEST_F(AttentionTest, LongDecodeSplitsKeys16KF32Cache) {
+  kv_type_ = GgmlType::F32;
   check({1, 16384, {8, 8}, 128, AttentionKernel::Auto}, 5, k_tol);
 }
 
@@ -232,6 +284,13 @@ TEST_F(AttentionTest, RejectsBadArguments) {
   p.n_kv = 4096;
   auto tiny = poisoned(64);
   EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, tiny), Error);  // cache/scratch too small
+  p.n_kv = 64;
+  p.kv_type = GgmlType::Q8_0;
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // cache type neither f16 nor f32
+  p.n_kv = 200;
+  auto f16_sized = poisoned(size_t(p.n_kv) * p.n_head_kv * p.head_dim * 2);  // holds 200 f16 keys, 100 f32
+  p.kv_type = GgmlType::F32;
+  EXPECT_THROW(ops::attention(rec(), p, b, f16_sized, f16_sized, b, std::nullopt, b), Error);
   rec().submit_and_wait();
 }
 

@@ -3,6 +3,7 @@
 #include <limits>
 #include <random>
 
+#include "common/error.h"
 #include "ops/kv_store.h"
 #include "ref/kv_store.h"
 #include "support/gpu_fixture.h"
@@ -60,6 +61,49 @@ TEST_P(KvStoreTest, BitExactAndTouchesOnlyItsSlots) {
   }
   EXPECT_EQ(mismatches, 0u);
   record_error("kv_store", double(mismatches));
+}
+
+// An f32 cache holds the rows unchanged: every bit, NaN and subnormals included.
+TEST_P(KvStoreTest, F32CacheCopiesBitsAndTouchesOnlyItsSlots) {
+  const KvStoreCase c = GetParam();
+  const uint32_t slots = c.first_slot + c.n_tok + 3;
+  const size_t cache_elems = size_t(slots) * c.row_elems;
+  auto src = tricky_floats(size_t(c.n_tok) * c.row_elems, c.row_elems * 37 + c.n_tok);
+
+  std::vector<float> want(cache_elems);
+  std::memset(want.data(), 0xff, want.size() * 4);  // the fixture's poison pattern
+  ref::kv_store(src.data(), want.data(), c.first_slot, c.n_tok, c.row_elems);
+
+  auto gsrc = upload(src);
+  auto gcache = poisoned(c.ref_offset + cache_elems * 4);
+  rec().begin();
+  ops::kv_store(rec(), gsrc, gpu::BufferRef(gcache, c.ref_offset, cache_elems * 4), c.first_slot, c.n_tok,
+                c.row_elems, GgmlType::F32);
+  rec().submit_and_wait();
+  auto all = download<uint32_t>(gcache, (c.ref_offset + cache_elems * 4) / 4);
+  for (uint32_t i = 0; i < c.ref_offset / 4; ++i) ASSERT_EQ(all[i], 0xffffffffu) << "wrote before the cache at " << i;
+  size_t mismatches = 0;
+  for (size_t i = 0; i < cache_elems; ++i) {
+    uint32_t w;
+    std::memcpy(&w, &want[i], 4);
+    const uint32_t got = all[c.ref_offset / 4 + i];
+    if (got != w && mismatches++ < 10)
+      ADD_FAILURE() << "element " << i << " (slot " << i / c.row_elems << "): got 0x" << std::hex << got << " want 0x"
+                    << w;
+  }
+  EXPECT_EQ(mismatches, 0u);
+  record_error("kv_store/f32", double(mismatches));
+}
+
+class KvStoreArgs : public GpuTest {};
+
+TEST_F(KvStoreArgs, RejectsOtherCacheTypesAndCountsF32RowBytes) {
+  auto b = poisoned(1024);
+  rec().begin();
+  EXPECT_THROW(ops::kv_store(rec(), b, b, 0, 1, 8, GgmlType::Q8_0), Error);
+  EXPECT_NO_THROW(ops::kv_store(rec(), b, b, 40, 1, 8, GgmlType::F16));  // 16-byte rows: slot 40 ends at 656
+  EXPECT_THROW(ops::kv_store(rec(), b, b, 40, 1, 8, GgmlType::F32), Error);  // 32-byte rows: past the end
+  rec().submit_and_wait();
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, KvStoreTest,
