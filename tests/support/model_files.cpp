@@ -42,4 +42,8 @@ std::filesystem::path tinystories656k_hf_gguf(GgmlType type) {
   return cached("tinystories-656K-hf", type, [&] { return quant::open_hf_dir(dir); });
 }
 
+std::filesystem::path synthetic_gguf(const std::string& name, GgmlType type) {
+  return cached("synthetic-" + name, type, [&] { return quant::make_synthetic(name, {}); });
+}
+
 }  // namespace tern::test
