@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -84,12 +85,15 @@ INSTANTIATE_TEST_SUITE_P(Types, MatmulTest, ::testing::ValuesIn(all_cases()), ca
 class MatvecTiming : public GpuTest {};
 
 TEST_F(MatvecTiming, DISABLED_Timing) {
-  constexpr uint32_t rows = 4096, cols = 14336, reps = 5;
+  constexpr uint32_t rows = 4096, cols = 14336;
+  const uint32_t reps = std::getenv("TERN_MV_REPS") ? uint32_t(std::atoi(std::getenv("TERN_MV_REPS"))) : 5;
   const auto x = random_floats(cols, 3);
   auto gx = upload(x);
   auto gy = poisoned(rows * 4);
   rec().set_profiling(true);
+  const char* only = std::getenv("TERN_MV_TYPE");
   for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16, GgmlType::F32, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    if (only && std::string(only) != ggml_type_name(t)) continue;
     const uint64_t rb = ggml_row_bytes(t, cols);
     // Timing does not need meaningful weights: a repeating pattern of valid blocks will do.
     std::vector<uint8_t> w((rows * rb + 3) / 4 * 4);
@@ -101,9 +105,11 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     }
     auto gw = upload(w);
     const ops::WeightView wv{gw, t, rows, cols};
-    for (auto layout : {ops::MatvecLayout::SplitK, ops::MatvecLayout::RowPerInvocation}) {
+    for (auto layout : {ops::MatvecLayout::SplitK}) {
     ops::MatmulOptions opt;
     opt.layout = layout;
+    if (const char* e = std::getenv("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::atoi(e));
+    if (const char* e = std::getenv("TERN_MV_WG")) opt.matvec_workgroup = uint32_t(std::atoi(e));
     double best_gpu = 1e30, best_wall = 1e30;
     for (uint32_t i = 0; i < reps + 1; ++i) {
       const auto t0 = std::chrono::steady_clock::now();

@@ -1,0 +1,147 @@
+// Body of matvec.comp's VEC4 variants (included after its declarations). Same split-k layout as
+// the uint-word kernel, but each invocation's unit is whole 16-byte words of weights, read with
+// uvec4 loads, and its x values are read as vec4: lavapipe pays per load instruction (a loop over
+// the lanes), not per byte, so wide loads are several times faster there. Needs every weight row
+// to start at a multiple of 16 bytes (the host checks); a unit is a whole number of blocks that
+// fills whole uvec4s, and the blocks past the last whole unit go through unit_dot().
+
+#if defined(WTYPE_F32)
+const uint VU = 1u, VE = 4u;      // uvec4 words and elements per unit
+#elif defined(WTYPE_F16)
+const uint VU = 1u, VE = 8u;
+#elif defined(WTYPE_Q8_0)
+const uint VU = 17u, VE = 256u;   // 8 blocks of 34 bytes
+#elif defined(WTYPE_Q4_0)
+const uint VU = 9u, VE = 256u;    // 8 blocks of 18 bytes
+#elif defined(WTYPE_Q4_K)
+const uint VU = 9u, VE = 256u;    // 1 block of 144 bytes
+#endif
+const uint VX = VE / 4u;          // vec4s of x per unit
+
+// The 32 bits / 16 bits at even byte offset o of the unit's words w (o is constant once the
+// loops are unrolled, so these fold to register picks).
+#define W32(w, o) ((((o) & 2u) == 0u) ? w[(o) >> 4][((o) >> 2) & 3u] \
+    : ((w[(o) >> 4][((o) >> 2) & 3u] >> 16) | (w[((o) + 2u) >> 4][(((o) + 2u) >> 2) & 3u] << 16)))
+#define H16(w, o) ((w[(o) >> 4][((o) >> 2) & 3u] >> (((o) & 2u) * 8u)) & 0xffffu)
+
+const uvec4 SH8 = uvec4(0u, 8u, 16u, 24u);
+
+// sum over the unit of W[row][e] * x[e]; `base` is the unit's first uvec4.
+float vunit_dot(uint base, vec4 xv[VX], float xs[8]) {
+  uvec4 w[VU];
+  for (uint i = 0u; i < VU; ++i) w[i] = wq4[base + i];
+#if defined(WTYPE_F32)
+  return dot(uintBitsToFloat(w[0]), xv[0]);
+#elif defined(WTYPE_F16)
+  const vec2 a = unpackHalf2x16(w[0].x), b = unpackHalf2x16(w[0].y);
+  const vec2 c = unpackHalf2x16(w[0].z), d = unpackHalf2x16(w[0].w);
+  return dot(vec4(a, b), xv[0]) + dot(vec4(c, d), xv[1]);
+#elif defined(WTYPE_Q8_0)
+  float t = 0.0;
+  for (uint b = 0u; b < 8u; ++b) {
+    float s = 0.0;
+    for (uint j = 0u; j < 8u; ++j) {
+      const uint q = W32(w, 34u * b + 2u + 4u * j);
+      s += dot(vec4(ivec4(uvec4(q) << uvec4(24u, 16u, 8u, 0u)) >> 24), xv[8u * b + j]);
+    }
+    t += s * unpackHalf2x16(H16(w, 34u * b)).x;
+  }
+  return t;
+#elif defined(WTYPE_Q4_0)
+  float t = 0.0;
+  for (uint b = 0u; b < 8u; ++b) {
+    float s = 0.0;
+    for (uint j = 0u; j < 4u; ++j) {
+      const uvec4 q = uvec4(W32(w, 18u * b + 2u + 4u * j)) >> SH8;
+      s += dot(vec4(q & 15u) - 8.0, xv[8u * b + j]) + dot(vec4((q >> 4) & 15u) - 8.0, xv[8u * b + 4u + j]);
+    }
+    t += s * unpackHalf2x16(H16(w, 18u * b)).x;
+  }
+  return t;
+#elif defined(WTYPE_Q4_K)
+  const vec2 dm = unpackHalf2x16(w[0].x);
+  float sd = 0.0, sm = 0.0;
+  for (uint j = 0u; j < 4u; ++j) {
+    float slo = 0.0, shi = 0.0;
+    for (uint i = 0u; i < 8u; ++i) {
+      const uvec4 q = uvec4(w[1u + 2u * j + i / 4u][i % 4u]) >> SH8;
+      slo += dot(vec4(q & 15u), xv[16u * j + i]);
+      shi += dot(vec4((q >> 4) & 15u), xv[16u * j + 8u + i]);
+    }
+    // ggml's get_scale_min_k4 for sub-blocks 2j and 2j+1 from the 12 scale bytes (w[0].yzw)
+    uint sc[2], m[2];
+    for (uint h = 0u; h < 2u; ++h) {
+      const uint k = 2u * j + h;
+      const uint bk = bitfieldExtract(w[0][1u + k / 4u], int(8u * (k % 4u)), 8);
+      if (k < 4u) {
+        const uint bk4 = bitfieldExtract(w[0][2u + k / 4u], int(8u * (k % 4u)), 8);
+        sc[h] = bk & 63u;
+        m[h] = bk4 & 63u;
+      } else {
+        const uint b4 = bitfieldExtract(w[0][1u + (k + 4u) / 4u], int(8u * (k % 4u)), 8);
+        const uint bm4 = bitfieldExtract(w[0][1u + (k - 4u) / 4u], int(8u * (k % 4u)), 8);
+        sc[h] = (b4 & 15u) | ((bm4 >> 6) << 4);
+        m[h] = (b4 >> 4) | ((bk >> 6) << 4);
+      }
+    }
+    sd += float(sc[0]) * slo + float(sc[1]) * shi;
+    sm += float(m[0]) * xs[2u * j] + float(m[1]) * xs[2u * j + 1u];
+  }
+  return dm.x * sd - dm.y * sm;
+#endif
+}
+
+shared float red[NR * WG];
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint first = flat_group() * NR;
+  const uint vunits = p.cols / VE;
+  float acc[NR];
+  uint rows[NR];
+  for (uint r = 0u; r < NR; ++r) {
+    acc[r] = 0.0;
+    rows[r] = p.w_skip + min(first + r, p.chunk_rows - 1u) * p.row_bytes;  // clamped: no OOB reads
+  }
+  for (uint u = tid; u < vunits; u += WG) {
+    vec4 xv[VX];
+    for (uint i = 0u; i < VX; ++i) xv[i] = x4[u * VX + i];
+    float xs[8];  // sums of x over each 32 elements (Q4_K's min terms)
+#if defined(WTYPE_Q4_K)
+    for (uint i = 0u; i < 8u; ++i) {
+      vec4 t = xv[8u * i];
+      for (uint j = 1u; j < 8u; ++j) t += xv[8u * i + j];
+      xs[i] = dot(t, vec4(1.0));
+    }
+#endif
+    for (uint r = 0u; r < NR; ++r) acc[r] += vunit_dot((rows[r] >> 4) + u * VU, xv, xs);
+  }
+  // The rest of the row (blocks past the last whole unit) in unit_dot()'s smaller units.
+  for (uint u = vunits * (VE / UNIT) + tid; u < p.cols / UNIT; u += WG) {
+    float xv[UNIT];
+    for (uint i = 0u; i < UNIT; ++i) xv[i] = x[elem(u, i)];
+    for (uint r = 0u; r < NR; ++r) acc[r] += unit_dot(rows[r], u, xv);
+  }
+#if defined(WTYPE_F32) || defined(WTYPE_F16)
+  for (uint k = (p.cols / UNIT) * UNIT + tid; k < p.cols; k += WG)
+    for (uint r = 0u; r < NR; ++r) acc[r] += dequant1(rows[r], k) * x[k];
+#endif
+
+  for (uint r = 0u; r < NR; ++r) acc[r] = subgroupAdd(acc[r]);
+  if (gl_NumSubgroups == 1u) {
+    if (tid < NR && first + tid < p.chunk_rows) {
+      float v = acc[0];
+      for (uint r = 1u; r < NR; ++r) if (r == tid) v = acc[r];
+      y[p.y_first + first + tid] = v;
+    }
+    return;
+  }
+  if (subgroupElect())
+    for (uint r = 0u; r < NR; ++r) red[r * WG + gl_SubgroupID] = acc[r];
+  barrier();
+  if (tid < NR && first + tid < p.chunk_rows) {
+    float v = 0.0;
+    for (uint s = 0u; s < gl_NumSubgroups; ++s) v += red[tid * WG + s];
+    y[p.y_first + first + tid] = v;
+  }
+}
