@@ -14,7 +14,7 @@ bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
 // Types with a matvec variant that reads 16-byte words (rows must start 16-byte aligned).
 bool has_vec4_kernel(GgmlType t) {
-  return t == GgmlType::F32 || t == GgmlType::F16;
+  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::Q8_0 || t == GgmlType::Q4_0;
 }
 
 void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x, BufferRef y,

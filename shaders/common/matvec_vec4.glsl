@@ -10,9 +10,9 @@ const uint VU = 1u, VE = 4u;      // uvec4 words and elements per unit
 #elif defined(WTYPE_F16)
 const uint VU = 1u, VE = 8u;
 #elif defined(WTYPE_Q8_0)
-const uint VU = 17u, VE = 256u;   // 8 blocks of 34 bytes
+const uint VU = 5u, VE = 64u, PB = 68u;  // 2 blocks = 68 bytes: word aligned, inside 5 uvec4s
 #elif defined(WTYPE_Q4_0)
-const uint VU = 9u, VE = 256u;    // 8 blocks of 18 bytes
+const uint VU = 3u, VE = 64u, PB = 36u;  // 2 blocks = 36 bytes: word aligned, inside 3 uvec4s
 #elif defined(WTYPE_Q4_K)
 const uint VU = 9u, VE = 256u;    // 1 block of 144 bytes
 #endif
@@ -26,10 +26,32 @@ const uint VX = VE / 4u;          // vec4s of x per unit
 
 const uvec4 SH8 = uvec4(0u, 8u, 16u, 24u);
 
-// sum over the unit of W[row][e] * x[e]; `base` is the unit's first uvec4.
-float vunit_dot(uint base, vec4 xv[VX], float xs[8]) {
+#if defined(WTYPE_Q8_0) || defined(WTYPE_Q4_0)
+// Words 4m .. 4m+3 of the unit: a unit of two blocks starts k = 0..3 words into its first uvec4,
+// so the loaded uvec4s are shifted down by k words (selects, cheap next to loads).
+uvec4 rotated(uvec4 lo, uvec4 hi, uint k) {
+  if (k == 0u) return lo;
+  if (k == 1u) return uvec4(lo.yzw, hi.x);
+  if (k == 2u) return uvec4(lo.zw, hi.xy);
+  return uvec4(lo.w, hi.xyz);
+}
+#define WD(i) w[(i) / 4u][(i) % 4u]
+#define WH(i) ((WD(i) >> 16) | (WD((i) + 1u) << 16))  // the word 2 bytes past word i
+#endif
+
+// sum over the unit of W[row][e] * x[e]; `row` is the row's byte offset (a multiple of 16).
+float vunit_dot(uint row, uint u, vec4 xv[VX], float xs[8]) {
+#if defined(WTYPE_Q8_0) || defined(WTYPE_Q4_0)
+  const uint off = row + u * PB, a = off >> 4, k = (off >> 2) & 3u;
+  uvec4 win[VU];
+  const uint last = uint(wq4.length()) - 1u;  // the row's last unit may end before its last uvec4
+  for (uint i = 0u; i < VU; ++i) win[i] = wq4[min(a + i, last)];
   uvec4 w[VU];
-  for (uint i = 0u; i < VU; ++i) w[i] = wq4[base + i];
+  for (uint i = 0u; i < VU; ++i) w[i] = rotated(win[i], win[min(i + 1u, VU - 1u)], k);
+#else
+  uvec4 w[VU];
+  for (uint i = 0u; i < VU; ++i) w[i] = wq4[(row >> 4) + u * VU + i];
+#endif
 #if defined(WTYPE_F32)
   return dot(uintBitsToFloat(w[0]), xv[0]);
 #elif defined(WTYPE_F16)
@@ -37,27 +59,22 @@ float vunit_dot(uint base, vec4 xv[VX], float xs[8]) {
   const vec2 c = unpackHalf2x16(w[0].z), d = unpackHalf2x16(w[0].w);
   return dot(vec4(a, b), xv[0]) + dot(vec4(c, d), xv[1]);
 #elif defined(WTYPE_Q8_0)
-  float t = 0.0;
-  for (uint b = 0u; b < 8u; ++b) {
-    float s = 0.0;
-    for (uint j = 0u; j < 8u; ++j) {
-      const uint q = W32(w, 34u * b + 2u + 4u * j);
-      s += dot(vec4(ivec4(uvec4(q) << uvec4(24u, 16u, 8u, 0u)) >> 24), xv[8u * b + j]);
-    }
-    t += s * unpackHalf2x16(H16(w, 34u * b)).x;
+  // block 0: d = bytes 0-1, quants bytes 2..33; block 1: d = bytes 34-35, quants words 9..16
+  float s0 = 0.0, s1 = 0.0;
+  for (uint j = 0u; j < 8u; ++j) {
+    s0 += dot(vec4(ivec4(uvec4(WH(j)) << uvec4(24u, 16u, 8u, 0u)) >> 24), xv[j]);
+    s1 += dot(vec4(ivec4(uvec4(WD(9u + j)) << uvec4(24u, 16u, 8u, 0u)) >> 24), xv[8u + j]);
   }
-  return t;
+  return s0 * unpackHalf2x16(WD(0u)).x + s1 * unpackHalf2x16(WD(8u) >> 16).x;
 #elif defined(WTYPE_Q4_0)
-  float t = 0.0;
-  for (uint b = 0u; b < 8u; ++b) {
-    float s = 0.0;
-    for (uint j = 0u; j < 4u; ++j) {
-      const uvec4 q = uvec4(W32(w, 18u * b + 2u + 4u * j)) >> SH8;
-      s += dot(vec4(q & 15u) - 8.0, xv[8u * b + j]) + dot(vec4((q >> 4) & 15u) - 8.0, xv[8u * b + 4u + j]);
-    }
-    t += s * unpackHalf2x16(H16(w, 18u * b)).x;
+  // block 0: d = bytes 0-1, quants bytes 2..17; block 1: d = bytes 18-19, quants words 5..8
+  float s0 = 0.0, s1 = 0.0;
+  for (uint j = 0u; j < 4u; ++j) {
+    const uvec4 q0 = uvec4(WH(j)) >> SH8, q1 = uvec4(WD(5u + j)) >> SH8;
+    s0 += dot(vec4(q0 & 15u) - 8.0, xv[j]) + dot(vec4((q0 >> 4) & 15u) - 8.0, xv[4u + j]);
+    s1 += dot(vec4(q1 & 15u) - 8.0, xv[8u + j]) + dot(vec4((q1 >> 4) & 15u) - 8.0, xv[12u + j]);
   }
-  return t;
+  return s0 * unpackHalf2x16(WD(0u)).x + s1 * unpackHalf2x16(WD(4u) >> 16).x;
 #elif defined(WTYPE_Q4_K)
   const vec2 dm = unpackHalf2x16(w[0].x);
   float sd = 0.0, sm = 0.0;
@@ -114,7 +131,7 @@ void main() {
       xs[i] = dot(t, vec4(1.0));
     }
 #endif
-    for (uint r = 0u; r < NR; ++r) acc[r] += vunit_dot((rows[r] >> 4) + u * VU, xv, xs);
+    for (uint r = 0u; r < NR; ++r) acc[r] += vunit_dot(rows[r], u, xv, xs);
   }
   // The rest of the row (blocks past the last whole unit) in unit_dot()'s smaller units.
   for (uint u = vunits * (VE / UNIT) + tid; u < p.cols / UNIT; u += WG) {
