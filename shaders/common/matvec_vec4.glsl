@@ -14,7 +14,7 @@ const uint VU = 5u, VE = 64u, PB = 68u;  // 2 blocks = 68 bytes: word aligned, i
 #elif defined(WTYPE_Q4_0)
 const uint VU = 3u, VE = 64u, PB = 36u;  // 2 blocks = 36 bytes: word aligned, inside 3 uvec4s
 #elif defined(WTYPE_Q4_K)
-const uint VU = 9u, VE = 256u;    // 1 block of 144 bytes
+const uint VU = 3u, VE = 64u;     // a quarter block: its header uvec4 and 32 bytes of quants
 #endif
 const uint VX = VE / 4u;          // vec4s of x per unit
 
@@ -76,37 +76,42 @@ float vunit_dot(uint row, uint u, vec4 xv[VX], float xs[8]) {
   }
   return s0 * unpackHalf2x16(WD(0u)).x + s1 * unpackHalf2x16(WD(4u) >> 16).x;
 #elif defined(WTYPE_Q4_K)
-  const vec2 dm = unpackHalf2x16(w[0].x);
-  float sd = 0.0, sm = 0.0;
-  for (uint j = 0u; j < 4u; ++j) {
-    float slo = 0.0, shi = 0.0;
-    for (uint i = 0u; i < 8u; ++i) {
-      const uvec4 q = uvec4(w[1u + 2u * j + i / 4u][i % 4u]) >> SH8;
-      slo += dot(vec4(q & 15u), xv[16u * j + i]);
-      shi += dot(vec4((q >> 4) & 15u), xv[16u * j + 8u + i]);
-    }
-    // ggml's get_scale_min_k4 for sub-blocks 2j and 2j+1 from the 12 scale bytes (w[0].yzw)
-    uint sc[2], m[2];
-    for (uint h = 0u; h < 2u; ++h) {
-      const uint k = 2u * j + h;
-      const uint bk = bitfieldExtract(w[0][1u + k / 4u], int(8u * (k % 4u)), 8);
-      if (k < 4u) {
-        const uint bk4 = bitfieldExtract(w[0][2u + k / 4u], int(8u * (k % 4u)), 8);
-        sc[h] = bk & 63u;
-        m[h] = bk4 & 63u;
-      } else {
-        const uint b4 = bitfieldExtract(w[0][1u + (k + 4u) / 4u], int(8u * (k % 4u)), 8);
-        const uint bm4 = bitfieldExtract(w[0][1u + (k - 4u) / 4u], int(8u * (k % 4u)), 8);
-        sc[h] = (b4 & 15u) | ((bm4 >> 6) << 4);
-        m[h] = (b4 >> 4) | ((bk >> 6) << 4);
-      }
-    }
-    sd += float(sc[0]) * slo + float(sc[1]) * shi;
-    sm += float(m[0]) * xs[2u * j] + float(m[1]) * xs[2u * j + 1u];
-  }
-  return dm.x * sd - dm.y * sm;
+  return 0.0;  // computed in q4k_unit_dot
 #endif
 }
+
+#if defined(WTYPE_Q4_K)
+// Scale byte n (0..11) of a Q4_K header (bytes 4..15 of the block = h.yzw).
+uint q4k_sbyte(uvec4 h, uint n) { return bitfieldExtract(h[1u + n / 4u], int(8u * (n % 4u)), 8); }
+// Quarter j = u % 4 of block u / 4: 32 quant bytes whose low nibbles are elements 64j..64j+31
+// (sub-block 2j) and high nibbles 64j+32..64j+63 (sub-block 2j+1).
+float q4k_unit_dot(uint row, uint u, vec4 xv[VX], float xs[8]) {
+  const uint blk = (row >> 4) + (u / 4u) * 9u, j = u % 4u;
+  const uvec4 h = wq4[blk], qa = wq4[blk + 1u + 2u * j], qb = wq4[blk + 2u + 2u * j];
+  float slo = 0.0, shi = 0.0;
+  for (uint i = 0u; i < 4u; ++i) {
+    const uvec4 q0 = uvec4(qa[i]) >> SH8, q1 = uvec4(qb[i]) >> SH8;
+    slo += dot(vec4(q0 & 15u), xv[i]) + dot(vec4(q1 & 15u), xv[4u + i]);
+    shi += dot(vec4((q0 >> 4) & 15u), xv[8u + i]) + dot(vec4((q1 >> 4) & 15u), xv[12u + i]);
+  }
+  // ggml's get_scale_min_k4 for sub-blocks 2j and 2j+1
+  uint sc[2], m[2];
+  for (uint t = 0u; t < 2u; ++t) {
+    const uint k = 2u * j + t;
+    if (j < 2u) {
+      sc[t] = q4k_sbyte(h, k) & 63u;
+      m[t] = q4k_sbyte(h, k + 4u) & 63u;
+    } else {
+      const uint b4 = q4k_sbyte(h, k + 4u);
+      sc[t] = (b4 & 15u) | ((q4k_sbyte(h, k - 4u) >> 6) << 4);
+      m[t] = (b4 >> 4) | ((q4k_sbyte(h, k) >> 6) << 4);
+    }
+  }
+  const vec2 dm = unpackHalf2x16(h.x);
+  return dm.x * (float(sc[0]) * slo + float(sc[1]) * shi) - dm.y * (float(m[0]) * xs[0] + float(m[1]) * xs[1]);
+}
+#define vunit_dot q4k_unit_dot
+#endif
 
 shared float red[NR * WG];
 
@@ -125,7 +130,7 @@ void main() {
     for (uint i = 0u; i < VX; ++i) xv[i] = x4[u * VX + i];
     float xs[8];  // sums of x over each 32 elements (Q4_K's min terms)
 #if defined(WTYPE_Q4_K)
-    for (uint i = 0u; i < 8u; ++i) {
+    for (uint i = 0u; i < 2u; ++i) {
       vec4 t = xv[8u * i];
       for (uint j = 1u; j < 8u; ++j) t += xv[8u * i + j];
       xs[i] = dot(t, vec4(1.0));

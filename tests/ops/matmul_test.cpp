@@ -13,7 +13,7 @@
 namespace tern::test {
 namespace {
 
-enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups };
+enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads };
 
 struct Case {
   GgmlType type;
@@ -28,6 +28,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   if (c.mode == Mode::SplitRows) s += "_split";
   if (c.mode == Mode::SharedReduction) s += "_shmem";
   if (c.mode == Mode::ManySubgroups) s += "_wg32";
+  if (c.mode == Mode::WordLoads) s += "_words";
   return s;
 }
 
@@ -56,6 +57,7 @@ TEST_P(MatmulTest, MatchesReference) {
   if (c.mode == Mode::SplitRows) opt.max_weight_binding = 4096;  // forces many row ranges
   if (c.mode == Mode::SharedReduction) opt.shared_reduction = true, opt.matvec_workgroup = 32;
   if (c.mode == Mode::ManySubgroups) opt.matvec_workgroup = 32;
+  if (c.mode == Mode::WordLoads) opt.word_loads = true;  // the uint-word kernel the uvec4 variants replace
   rec().begin();
   ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);
   rec().submit_and_wait();
@@ -70,7 +72,8 @@ std::vector<Case> all_cases() {
     for (Case c : {Case{t, 1, 256, 1}, Case{t, 13, 512, 1}, Case{t, 300, 512, 1}, Case{t, 127, 256, 2},
                    Case{t, 300, 512, 7}, Case{t, 64, 512, 64}, Case{t, 13, 256, 129}, Case{t, 127, 512, 512},
                    Case{t, 300, 512, 1, Mode::SplitRows}, Case{t, 300, 512, 7, Mode::SplitRows},
-                   Case{t, 127, 512, 1, Mode::SharedReduction}, Case{t, 127, 512, 1, Mode::ManySubgroups}})
+                   Case{t, 127, 512, 1, Mode::SharedReduction}, Case{t, 127, 512, 1, Mode::ManySubgroups},
+                   Case{t, 127, 512, 1, Mode::WordLoads}, Case{t, 300, 512, 1, Mode::WordLoads}})
       v.push_back(c);
     if (t == GgmlType::F32 || t == GgmlType::F16)  // widths that are not a multiple of 8 (and odd rows for F16)
       for (Case c : {Case{t, 13, 37, 1}, Case{t, 13, 100, 1}, Case{t, 13, 37, 7}, Case{t, 29, 37, 1, Mode::SplitRows}})
@@ -120,6 +123,7 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     opt.layout = layout;
     if (const char* e = std::getenv("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::atoi(e));
     if (const char* e = std::getenv("TERN_MV_WG")) opt.matvec_workgroup = uint32_t(std::atoi(e));
+    opt.word_loads = std::getenv("TERN_MV_NOV4") != nullptr;
     double best_gpu = 1e30, best_wall = 1e30, best_cpu = 1e30;
     for (uint32_t i = 0; i < reps + 1; ++i) {
       const double c0 = cpu_ms();
