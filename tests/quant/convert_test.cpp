@@ -28,7 +28,9 @@ std::vector<std::string_view> tokens_of(const GgufFile& g) {
 
 std::filesystem::path convert(const ModelSource& src, GgmlType t, const std::string& name,
                               std::vector<TensorReport>* reports = nullptr) {
-  const auto out = test::scratch_dir("convert") / name;
+  // One scratch folder per output: scratch_dir empties its folder, and ctest runs the test
+  // cases of this file in parallel processes.
+  const auto out = test::scratch_dir("convert-" + name) / name;
   ConvertOptions o;
   o.target = t;
   std::ostringstream log;
