@@ -108,8 +108,11 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
           "attention: too many keys or query rows for one split dispatch");
     push.n_chunks = chunks;
     const BufferRef part(*scratch.buffer, scratch.offset, part_bytes);
-    rec.dispatch(pipeline(rec, "attention_split", 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
-                 {qb, kb, vb, mb, part}, push, chunks, rows, 1, "attention_split");
+    // 16-byte K/V loads when every (slot, kv head) row starts 16-byte aligned.
+    const bool v4 = hd % 8 == 0;
+    const char* split = v4 ? "attention_split_v4" : "attention_split";
+    rec.dispatch(pipeline(rec, split, 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
+                 {qb, kb, vb, mb, part}, push, chunks, rows, 1, split);
     struct {
       uint32_t n_rows, n_chunks;
     } rpush{rows, chunks};

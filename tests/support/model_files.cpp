@@ -48,4 +48,8 @@ std::filesystem::path tinystories656k_gguf(GgmlType type) {
   return cached("tinystories-656K-gguf", type, [&] { return quant::open_gguf(file); });
 }
 
+std::filesystem::path synthetic_gguf(const std::string& name, GgmlType type) {
+  return cached("synthetic-" + name, type, [&] { return quant::make_synthetic(name, {}); });
+}
+
 }  // namespace tern::test
