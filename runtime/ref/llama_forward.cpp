@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "model/gguf_reader.h"
+#include "gguf_reader.h"
 #include "ops/rope_freqs.h"
 #include "ref/add.h"
 #include "ref/attention.h"

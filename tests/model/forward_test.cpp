@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "model/forward.h"
-#include "model/gguf_reader.h"
+#include "gguf_reader.h"
 #include "model/model.h"
 #include "ref/llama_forward.h"
 #include "support/gpu_fixture.h"
