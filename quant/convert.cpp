@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "common/error.h"
-#include "gguf_out.h"
+#include "gguf_writer.h"
 #include "quantize.h"
 
 namespace tern::quant {
@@ -26,6 +26,17 @@ std::string dims_str(const std::vector<uint64_t>& d) {
   std::string s;
   for (size_t i = 0; i < d.size(); ++i) s += (i ? " x " : "") + std::to_string(d[i]);
   return s;
+}
+
+// ||dequant(q) - w|| / ||w|| (the absolute norm for an all-zero tensor).
+double rms_rel_error(const std::vector<float>& w, const std::vector<float>& back) {
+  double num = 0, den = 0;
+  for (size_t k = 0; k < w.size(); ++k) {
+    const double d = double(back[k]) - w[k];
+    num += d * d;
+    den += double(w[k]) * w[k];
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
 }  // namespace
@@ -74,55 +85,19 @@ GgmlType choose_tensor_type(const TensorSpec& t, const HyperParams& hp, const Co
 
 std::vector<TensorReport> convert_to_gguf(const ModelSource& src, const std::filesystem::path& out_path,
                                           const ConvertOptions& opts, std::ostream& log) {
-  const auto& hp = src.hparams;
-  const auto& v = src.vocab;
-  const std::string a = hp.arch;
-  check(v.tokens.size() == hp.n_vocab, Status::BadModel,
-        "vocabulary has " + std::to_string(v.tokens.size()) + " tokens, model " + std::to_string(hp.n_vocab));
-  GgufOut g;
-  g.set_str("general.architecture", a);
-  g.set_str("general.name", hp.name.empty() ? std::string("model") : hp.name);
-  g.set_u32("general.alignment", GgufOut::kAlignment);
-  g.set_u32(a + ".context_length", hp.n_ctx);
-  g.set_u32(a + ".embedding_length", hp.n_embd);
-  g.set_u32(a + ".block_count", hp.n_layer);
-  g.set_u32(a + ".feed_forward_length", hp.n_ff);
-  g.set_u32(a + ".attention.head_count", hp.n_head);
-  g.set_u32(a + ".attention.head_count_kv", hp.n_head_kv);
-  g.set_f32(a + ".rope.freq_base", hp.rope_freq_base);
-  g.set_f32(a + ".attention.layer_norm_rms_epsilon", hp.rms_eps);
-  g.set_u32(a + ".rope.dimension_count", hp.rope_dim());
-  if (hp.head_dim != 0) {
-    g.set_u32(a + ".attention.key_length", hp.head_dim);
-    g.set_u32(a + ".attention.value_length", hp.head_dim);
-  }
-  g.set_u32(a + ".vocab_size", hp.n_vocab);
-  if (!hp.rope_scaling_type.empty()) {
-    g.set_str(a + ".rope.scaling.type", hp.rope_scaling_type);
-    g.set_f32(a + ".rope.scaling.factor", hp.rope_scaling_factor);
-    if (hp.rope_scaling_orig_ctx) g.set_u32(a + ".rope.scaling.original_context_length", hp.rope_scaling_orig_ctx);
-  }
+  GgufWriter g;
+  src.write_metadata(g);
   g.set_u32("general.file_type", ftype_of(opts.target));
   g.set_u32("general.quantization_version", 2);
-  g.set_str("tokenizer.ggml.model", v.model);
-  g.set_arr_str("tokenizer.ggml.tokens", v.tokens);
-  g.set_arr_f32("tokenizer.ggml.scores", v.scores);
-  g.set_arr_i32("tokenizer.ggml.token_type", v.types);
-  if (v.bos_id >= 0) g.set_u32("tokenizer.ggml.bos_token_id", uint32_t(v.bos_id));
-  if (v.eos_id >= 0) g.set_u32("tokenizer.ggml.eos_token_id", uint32_t(v.eos_id));
-  if (v.unk_id >= 0) g.set_u32("tokenizer.ggml.unknown_token_id", uint32_t(v.unk_id));
-  if (v.pad_id >= 0) g.set_u32("tokenizer.ggml.padding_token_id", uint32_t(v.pad_id));
-  g.set_bool("tokenizer.ggml.add_bos_token", v.add_bos);
-  g.set_bool("tokenizer.ggml.add_eos_token", v.add_eos);
 
   std::vector<TensorReport> reports;
   for (const auto& t : src.tensors) {
     TensorReport r{t.name, t.dims, GgmlType::F32, "", 0.0};
-    r.type = choose_tensor_type(t, hp, opts, &r.why);
-    g.add_tensor(t.name, r.type, t.dims);
+    r.type = choose_tensor_type(t, src.hparams, opts, &r.why);
+    g.add_tensor_info(t.name, r.type, t.dims);
     reports.push_back(r);
   }
-  g.begin(out_path);
+  g.write_header(out_path.string());
   std::vector<uint8_t> buf;
   std::vector<float> back;
   for (size_t i = 0; i < src.tensors.size(); ++i) {
@@ -134,18 +109,12 @@ std::vector<TensorReport> convert_to_gguf(const ModelSource& src, const std::fil
     }
     const std::vector<float> w = src.load(i);
     check(w.size() == t.elements(), Status::Internal, t.name + ": source returned the wrong element count");
-    buf.resize(g.tensor_bytes(i));
+    buf.resize(ggml_row_bytes(r.type, t.dims[0]) * (w.size() / t.dims[0]));
     quantize_row(r.type, w.data(), buf.data(), static_cast<int64_t>(w.size()));
     back.resize(w.size());
     dequantize_row(r.type, buf.data(), back.data(), static_cast<int64_t>(back.size()));
-    double num = 0, den = 0;
-    for (size_t k = 0; k < w.size(); ++k) {
-      const double d = double(back[k]) - w[k];
-      num += d * d;
-      den += double(w[k]) * w[k];
-    }
-    r.rms_rel_error = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
-    g.write_tensor(i, buf.data(), buf.size());
+    r.rms_rel_error = rms_rel_error(w, back);
+    g.write_tensor_data(t.name, buf.data(), buf.size());
     if (opts.progress) {
       char e[32];
       std::snprintf(e, sizeof e, "%.3e", r.rms_rel_error);

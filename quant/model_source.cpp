@@ -3,6 +3,7 @@
 #include <sentencepiece_processor.h>
 
 #include "common/error.h"
+#include "gguf_writer.h"
 
 namespace tern::quant {
 
@@ -33,6 +34,45 @@ std::vector<TensorSpec> llama_tensor_specs(const HyperParams& hp) {
     t.push_back({b + "ffn_down.weight", {ff, e}});
   }
   return t;
+}
+
+void ModelSource::write_metadata(GgufWriter& g) const {
+  const auto& hp = hparams;
+  const auto& v = vocab;
+  const std::string a = hp.arch;
+  check(v.tokens.size() == hp.n_vocab, Status::BadModel,
+        "vocabulary has " + std::to_string(v.tokens.size()) + " tokens, model " + std::to_string(hp.n_vocab));
+  g.set_string("general.architecture", a);
+  g.set_string("general.name", hp.name.empty() ? std::string("model") : hp.name);
+  g.set_u32(a + ".context_length", hp.n_ctx);
+  g.set_u32(a + ".embedding_length", hp.n_embd);
+  g.set_u32(a + ".block_count", hp.n_layer);
+  g.set_u32(a + ".feed_forward_length", hp.n_ff);
+  g.set_u32(a + ".attention.head_count", hp.n_head);
+  g.set_u32(a + ".attention.head_count_kv", hp.n_head_kv);
+  g.set_f32(a + ".rope.freq_base", hp.rope_freq_base);
+  g.set_f32(a + ".attention.layer_norm_rms_epsilon", hp.rms_eps);
+  g.set_u32(a + ".rope.dimension_count", hp.rope_dim());
+  if (hp.head_dim != 0) {
+    g.set_u32(a + ".attention.key_length", hp.head_dim);
+    g.set_u32(a + ".attention.value_length", hp.head_dim);
+  }
+  g.set_u32(a + ".vocab_size", hp.n_vocab);
+  if (!hp.rope_scaling_type.empty()) {
+    g.set_string(a + ".rope.scaling.type", hp.rope_scaling_type);
+    g.set_f32(a + ".rope.scaling.factor", hp.rope_scaling_factor);
+    if (hp.rope_scaling_orig_ctx) g.set_u32(a + ".rope.scaling.original_context_length", hp.rope_scaling_orig_ctx);
+  }
+  g.set_string("tokenizer.ggml.model", v.model);
+  g.set_array("tokenizer.ggml.tokens", v.tokens);
+  g.set_array("tokenizer.ggml.scores", v.scores);
+  g.set_array("tokenizer.ggml.token_type", v.types);
+  if (v.bos_id >= 0) g.set_u32("tokenizer.ggml.bos_token_id", uint32_t(v.bos_id));
+  if (v.eos_id >= 0) g.set_u32("tokenizer.ggml.eos_token_id", uint32_t(v.eos_id));
+  if (v.unk_id >= 0) g.set_u32("tokenizer.ggml.unknown_token_id", uint32_t(v.unk_id));
+  if (v.pad_id >= 0) g.set_u32("tokenizer.ggml.padding_token_id", uint32_t(v.pad_id));
+  g.set_bool("tokenizer.ggml.add_bos_token", v.add_bos);
+  g.set_bool("tokenizer.ggml.add_eos_token", v.add_eos);
 }
 
 Vocabulary read_sentencepiece_vocab(const std::filesystem::path& model_file) {

@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+namespace tern {
+class GgufWriter;
+}
+
 namespace tern::quant {
 
 struct HyperParams {
@@ -72,11 +76,17 @@ class ModelSource {
   std::vector<TensorSpec> tensors;  // in the order they are written
   // The F32 values of tensors[index] (row-major, dims[0] fastest). Reads or generates them now.
   virtual std::vector<float> load(size_t index) const = 0;
+  // Sets the output file's metadata except general.file_type and general.quantization_version,
+  // which the converter sets. Default: the architecture keys from hparams, the tokenizer from vocab.
+  virtual void write_metadata(GgufWriter& out) const;
 };
 
 // llama2.c version-0 checkpoint plus its tokenizer.bin (see llama2c_reader.cpp).
 std::unique_ptr<ModelSource> open_llama2c(const std::filesystem::path& checkpoint,
                                           const std::filesystem::path& tokenizer);
+
+// A GGUF file (any tensor types quant::dequantize_row reads); its metadata is copied as it is.
+std::unique_ptr<ModelSource> open_gguf(const std::filesystem::path& file);
 
 // A Hugging Face model directory: config.json, *.safetensors, tokenizer.model or tokenizer.json.
 std::unique_ptr<ModelSource> open_hf_dir(const std::filesystem::path& dir);

@@ -40,6 +40,7 @@ const std::vector<Preset>& presets() {
       {"smollm-135m", make_hp("llama", 576, 30, 9, 3, 1536, 49152, 2048, 10000.f, 1e-5f, true)},
       // Small enough for unit tests.
       {"test-tiny", make_hp("llama", 256, 2, 4, 2, 512, 300, 128, 10000.f, 1e-5f, false)},
+      {"test-tiny-qwen2", make_hp("qwen2", 256, 2, 4, 2, 512, 300, 128, 1000000.f, 1e-6f, true)},
   };
   return p;
 }

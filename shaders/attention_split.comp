@@ -1,23 +1,36 @@
 #version 450
-// @variant attention_split
-// @variant attention_split_f32 KV_F32=1
 // Flash-decoding, pass 1: workgroup (chunk c, query row r = qi * n_head + h) scores the
 // CHUNK keys of its chunk, softmaxes them against the chunk's own max, and writes the partial
 // (max, sum, acc[HD]) for attention_reduce to combine. Scores stay in shared memory.
+// @variant attention_split
+// @variant attention_split_v4 VEC4=1
+// @variant attention_split_f32 KV_F32=1
+// The v4 variant (f16 cache, head_dim a multiple of 8) loads keys and values 16 bytes at a
+// time; the f32 variant reads an f32 cache one element pair (vec2) at a time.
 #include "common/index.glsl"
 #include "common/attention.glsl"
+#if defined(VEC4) && defined(KV_F32)
+#error "the v4 loads are for an f16 cache only"
+#endif
 layout(constant_id = 1) const uint HD = 128;     // head_dim, even, HD / 2 <= WG
 layout(constant_id = 2) const uint CHUNK = 256;  // keys per workgroup
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
+#ifdef VEC4
+layout(std430, binding = 1) readonly buffer K { uvec4 k[]; };
+layout(std430, binding = 2) readonly buffer V { uvec4 v[]; };
+const uint W = 4u;  // words per load
+#else
 layout(std430, binding = 1) readonly buffer K { KV_PAIR k[]; };
 layout(std430, binding = 2) readonly buffer V { KV_PAIR v[]; };
+const uint W = 1u;
+#endif
 layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
 layout(std430, binding = 4) writeonly buffer Part { float part[]; };  // [row][chunk][2 + HD]
 
 shared float qs[HD];
 shared float sc[CHUNK];
-shared float red[2 * WG];
+shared float red[8 * WG];  // 2 * W floats per invocation
 
 // Tree reduction over red[0..WG) (WG is a power of two); result in red[0].
 void reduce_max() {
@@ -51,12 +64,22 @@ void main() {
   // Scores: one key per invocation.
   float mx = NEG_INF;
   for (uint j = tid; j < nk; j += WG) {
-    const uint kw = kv_word(k0 + j, kvh, HD);
+    const uint kw = kv_word(k0 + j, kvh, HD) / W;
     float s = 0.0;
+#ifdef VEC4
+    for (uint w = 0u; w < HD / 8u; ++w) {
+      const uvec4 kk = k[kw + w];
+      const uint d = 8u * w;
+      const vec2 a = unpackHalf2x16(kk.x), b = unpackHalf2x16(kk.y), c2 = unpackHalf2x16(kk.z), e = unpackHalf2x16(kk.w);
+      s += qs[d] * a.x + qs[d + 1u] * a.y + qs[d + 2u] * b.x + qs[d + 3u] * b.y + qs[d + 4u] * c2.x +
+           qs[d + 5u] * c2.y + qs[d + 6u] * e.x + qs[d + 7u] * e.y;
+    }
+#else
     for (uint w = 0u; w < HD / 2u; ++w) {
       const vec2 kk = kv_load(k[kw + w]);
       s += qs[2u * w] * kk.x + qs[2u * w + 1u] * kk.y;
     }
+#endif
     if (p.has_mask != 0u) s += mask[qi * p.n_kv + k0 + j];
     sc[j] = s;
     mx = max(mx, s);
@@ -81,22 +104,37 @@ void main() {
   const float l = red[0];
   barrier();
 
-  // Weighted values: invocation = (key lane, dim pair); lanes then summed through shared memory.
-  const uint NP = HD / 2u;
+  // Weighted values: invocation = (key lane, group of 2 * W dims); lanes then summed through
+  // shared memory.
+  const uint NP = HD / (2u * W);
   const uint lanes = WG / NP;
   const uint lane = tid / NP, pp = tid % NP;
+#ifdef VEC4
+  vec4 acc_lo = vec4(0.0), acc_hi = vec4(0.0);
+  if (lane < lanes) {
+    for (uint j = lane; j < nk; j += lanes) {
+      const uvec4 vv = v[kv_word(k0 + j, kvh, HD) / W + pp];
+      acc_lo += sc[j] * vec4(unpackHalf2x16(vv.x), unpackHalf2x16(vv.y));
+      acc_hi += sc[j] * vec4(unpackHalf2x16(vv.z), unpackHalf2x16(vv.w));
+    }
+  }
+  for (uint i = 0u; i < 4u; ++i) {
+    red[8u * tid + i] = acc_lo[i];
+    red[8u * tid + 4u + i] = acc_hi[i];
+  }
+#else
   vec2 acc = vec2(0.0);
   if (lane < lanes) {
     for (uint j = lane; j < nk; j += lanes) acc += sc[j] * kv_load(v[kv_word(k0 + j, kvh, HD) + pp]);
   }
   red[2u * tid] = acc.x;
   red[2u * tid + 1u] = acc.y;
+#endif
   barrier();
-  if (tid < NP) {
-    vec2 total = vec2(0.0);
-    for (uint ln = 0u; ln < lanes; ++ln) total += vec2(red[2u * (ln * NP + tid)], red[2u * (ln * NP + tid) + 1u]);
-    part[out0 + 2u + 2u * tid] = total.x;
-    part[out0 + 3u + 2u * tid] = total.y;
+  for (uint d = tid; d < HD; d += WG) {  // dim d sits in group d / (2W), element d % (2W)
+    float total = 0.0;
+    for (uint ln = 0u; ln < lanes; ++ln) total += red[2u * W * (ln * NP + d / (2u * W)) + d % (2u * W)];
+    part[out0 + 2u + d] = total;
   }
   if (tid == 0u) {
     part[out0] = m;

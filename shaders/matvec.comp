@@ -17,6 +17,11 @@
 // @variant matvec_q4_0_shmem WTYPE_Q4_0=1
 // @variant matvec_q4_k_shmem WTYPE_Q4_K=1
 // @variant matvec_q6_k_shmem WTYPE_Q6_K=1
+// @variant matvec_f32_v4 WTYPE_F32=1 SUBGROUP=1 VEC4=1
+// @variant matvec_f16_v4 WTYPE_F16=1 SUBGROUP=1 VEC4=1
+// @variant matvec_q8_0_v4 WTYPE_Q8_0=1 SUBGROUP=1 VEC4=1
+// @variant matvec_q4_0_v4 WTYPE_Q4_0=1 SUBGROUP=1 VEC4=1
+// @variant matvec_q4_k_v4 WTYPE_Q4_K=1 SUBGROUP=1 VEC4=1
 // @variant matvec_f32_lane WTYPE_F32=1 ROW_PER_LANE=1
 // @variant matvec_f16_lane WTYPE_F16=1 ROW_PER_LANE=1
 // @variant matvec_q8_0_lane WTYPE_Q8_0=1 ROW_PER_LANE=1
@@ -36,6 +41,12 @@
 layout(constant_id = 1) const uint NR = 4;  // rows per workgroup
 layout(std430, binding = 0) readonly buffer Weights { uint wq[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
+#if VEC4
+// The same bindings seen as 16-byte vectors: on lavapipe every load instruction costs a loop
+// over the lanes, so one uvec4 load is about as cheap as one uint load.
+layout(std430, binding = 0) readonly buffer Weights4 { uvec4 wq4[]; };
+layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+#endif
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint cols;
@@ -155,7 +166,9 @@ float unit_dot(uint row, uint u, float xv[UNIT]) {
 #endif
 }
 
-#if ROW_PER_LANE
+#if VEC4
+#include "common/matvec_vec4.glsl"
+#elif ROW_PER_LANE
 void main() {
   const uint r = flat_group() * WG + gl_LocalInvocationID.x;
   const uint row = p.w_skip + min(r, p.chunk_rows - 1u) * p.row_bytes;  // clamped: no OOB reads

@@ -1,27 +1,50 @@
-// tern-quantize: converts llama2.c checkpoints, Hugging Face directories or synthetic models
-// into GGUF v3 files with F32/F16/Q8_0/Q4_0/Q4_K_M weights, reporting each tensor's error.
+// tern-quantize: converts llama2.c checkpoints, Hugging Face directories, GGUF files or synthetic
+// models into GGUF v3 files with F32/F16/Q8_0/Q4_0/Q4_K_M weights, reporting each tensor's error.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 
 #include "common/error.h"
 #include "convert.h"
+#include "gguf_types.h"
 #include "model_source.h"
 
 namespace {
 
+enum class InputKind { Llama2c, Hf, Gguf, Synthetic };
+
+// A positional INPUT: a directory is a Hugging Face model, a file starting with the GGUF magic a
+// GGUF model, anything else a llama2.c checkpoint.
+InputKind detect_input(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return InputKind::Hf;
+  std::ifstream f(path, std::ios::binary);
+  tern::check(f.good(), tern::Status::Io, "cannot open input '" + path + "'");
+  uint32_t magic = 0;
+  f.read(reinterpret_cast<char*>(&magic), sizeof magic);
+  return f.gcount() == sizeof magic && magic == tern::k_gguf_magic ? InputKind::Gguf : InputKind::Llama2c;
+}
+
 void usage() {
   std::printf(
-      "usage: tern-quantize INPUT -o OUT.gguf [--type TYPE] [options]\n"
+      "usage: tern-quantize INPUT [--tokenizer FILE] -o OUT.gguf [--type TYPE] [options]\n"
       "\n"
-      "inputs (one of):\n"
-      "  --llama2c FILE.bin --tokenizer TOK.bin   llama2.c version-0 checkpoint + its tokenizer.bin\n"
-      "  --hf DIR                                 Hugging Face directory (config.json, *.safetensors,\n"
-      "                                           tokenizer.model or tokenizer.json); llama / qwen2\n"
+      "INPUT is recognised by what it is:\n"
+      "  a directory                   Hugging Face model (config.json, *.safetensors,\n"
+      "                                tokenizer.model or tokenizer.json); llama / qwen2\n"
+      "  a file starting with 'GGUF'   GGUF model: every tensor is dequantised and re-quantised,\n"
+      "                                the metadata copied (general.file_type updated)\n"
+      "  any other file                llama2.c version-0 checkpoint; needs --tokenizer TOK.bin\n"
+      "or named explicitly (instead of INPUT):\n"
+      "  --llama2c FILE.bin --tokenizer TOK.bin\n"
+      "  --hf DIR\n"
+      "  --gguf FILE\n"
       "  --synthetic NAME [--tokenizer SP.model]  random N(0, 0.02) weights at real shapes; NAME is\n"
       "                                           tinyllama-1.1b, llama-2-7b, qwen2.5-0.5b, smollm-135m\n"
-      "  --gguf FILE                              (not yet: needs Tern's GGUF reader)\n"
       "\n"
       "types (--type, default f16):\n"
       "  f32, f16   2-D weights in that float type\n"
@@ -44,7 +67,7 @@ void usage() {
 
 int main(int argc, char** argv) {
   using namespace tern;
-  std::string llama2c, hf, synthetic, gguf, tokenizer, output, type = "f16", fallback = "q8_0";
+  std::string positional, llama2c, hf, synthetic, gguf, tokenizer, output, type = "f16", fallback = "q8_0";
   uint64_t seed = 1;
   bool quiet = false;
   for (int i = 1; i < argc; ++i) {
@@ -69,12 +92,18 @@ int main(int argc, char** argv) {
     else if (a == "--k-fallback") fallback = value();
     else if (a == "--seed") seed = std::stoull(value());
     else if (a == "--quiet") quiet = true;
-    else {
+    else if (a.empty() || a[0] != '-') {
+      if (!positional.empty()) {
+        std::fprintf(stderr, "tern-quantize: more than one INPUT ('%s' and '%s')\n", positional.c_str(), a.c_str());
+        return 2;
+      }
+      positional = a;
+    } else {
       std::fprintf(stderr, "tern-quantize: unknown argument '%s' (see --help)\n", a.c_str());
       return 2;
     }
   }
-  const int inputs = !llama2c.empty() + !hf.empty() + !synthetic.empty() + !gguf.empty();
+  const int inputs = !positional.empty() + !llama2c.empty() + !hf.empty() + !synthetic.empty() + !gguf.empty();
   if (inputs != 1 || output.empty()) {
     std::fprintf(stderr, "tern-quantize: need exactly one input and -o OUT.gguf (see --help)\n");
     return 2;
@@ -92,17 +121,27 @@ int main(int argc, char** argv) {
     opts.k_fallback = *fb;
     opts.progress = !quiet;
 
+    InputKind kind = InputKind::Synthetic;
+    std::string input = synthetic;
+    if (!positional.empty()) kind = detect_input(input = positional);
+    else if (!llama2c.empty()) kind = InputKind::Llama2c, input = llama2c;
+    else if (!hf.empty()) kind = InputKind::Hf, input = hf;
+    else if (!gguf.empty()) kind = InputKind::Gguf, input = gguf;
+    check(tokenizer.empty() || kind == InputKind::Llama2c || kind == InputKind::Synthetic, Status::InvalidArgument,
+          "--tokenizer is only for llama2.c checkpoints and --synthetic: '" + input +
+              "' brings its own vocabulary");
+
     std::unique_ptr<quant::ModelSource> src;
-    if (!llama2c.empty()) {
-      check(!tokenizer.empty(), Status::InvalidArgument, "--llama2c needs --tokenizer TOKENIZER.bin");
-      src = quant::open_llama2c(llama2c, tokenizer);
-    } else if (!hf.empty()) {
-      src = quant::open_hf_dir(hf);
-    } else if (!synthetic.empty()) {
-      src = quant::make_synthetic(synthetic, tokenizer, seed);
-    } else {
-      // TODO(gguf): re-quantise GGUF input through runtime/model/gguf_reader.h once merged.
-      throw Error(Status::Unsupported, "--gguf input is not supported yet (waits for Tern's GGUF reader)");
+    switch (kind) {
+      case InputKind::Llama2c:
+        check(!tokenizer.empty(), Status::InvalidArgument,
+              "'" + input + "' is neither a directory nor a GGUF file, so it is read as a llama2.c checkpoint, "
+              "which needs its vocabulary: add --tokenizer TOKENIZER.bin");
+        src = quant::open_llama2c(input, tokenizer);
+        break;
+      case InputKind::Hf: src = quant::open_hf_dir(input); break;
+      case InputKind::Gguf: src = quant::open_gguf(input); break;
+      case InputKind::Synthetic: src = quant::make_synthetic(input, tokenizer, seed); break;
     }
     const auto& hp = src->hparams;
     std::printf("model: %s, arch %s, %u layers, embd %u, ff %u, heads %u/%u, vocab %u, ctx %u%s\n", hp.name.c_str(),

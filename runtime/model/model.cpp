@@ -1,7 +1,7 @@
 #include "model/model.h"
 
 #include "common/error.h"
-#include "model/gguf_reader.h"
+#include "gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
 #include "ggml_types.h"
 

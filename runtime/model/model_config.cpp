@@ -1,7 +1,7 @@
 #include "model/model_config.h"
 
 #include "common/error.h"
-#include "model/gguf_reader.h"
+#include "gguf_reader.h"
 
 namespace tern {
 namespace {

@@ -112,9 +112,12 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
           "attention: too many keys or query rows for one split dispatch");
     push.n_chunks = chunks;
     const BufferRef part(*scratch.buffer, scratch.offset, part_bytes);
-    const char* name = f32 ? "attention_split_f32" : "attention_split";
-    rec.dispatch(pipeline(rec, name, 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}), {qb, kb, vb, mb, part},
-                 push, chunks, rows, 1, name);
+    // 16-byte K/V loads when every (slot, kv head) row of an f16 cache starts 16-byte aligned;
+    // an f32 cache is read a pair of floats at a time.
+    const bool v4 = !f32 && hd % 8 == 0;
+    const char* split = f32 ? "attention_split_f32" : v4 ? "attention_split_v4" : "attention_split";
+    rec.dispatch(pipeline(rec, split, 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
+                 {qb, kb, vb, mb, part}, push, chunks, rows, 1, split);
     struct {
       uint32_t n_rows, n_chunks;
     } rpush{rows, chunks};

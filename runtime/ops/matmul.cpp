@@ -10,6 +10,12 @@ namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
+// Types with a matvec variant that reads 16-byte words (rows must start 16-byte aligned).
+bool has_vec4_kernel(GgmlType t) {
+  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::Q8_0 || t == GgmlType::Q4_0 ||
+         t == GgmlType::Q4_K;
+}
+
 void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x, BufferRef y,
             const MatmulOptions& opt) {
   auto& dev = rec.device();
@@ -37,7 +43,10 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
   check(is_pow2(wg) && wg >= nr && wg <= info.max_workgroup_invocations, Status::InvalidArgument,
         "matvec workgroup size must be a power of two >= rows per workgroup");
   check(uint64_t(nr) * wg * 4 <= info.max_shared_memory, Status::InvalidArgument, "matvec reduction too large");
-  const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + (subgroup ? "" : "_shmem");
+  std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + (subgroup ? "" : "_shmem");
+  if (subgroup && has_vec4_kernel(w.type) && row_bytes % 16 == 0 && !opt.word_loads &&
+      std::all_of(chunks.begin(), chunks.end(), [](const WeightChunk& c) { return c.skip % 16 == 0; }))
+    shader += "_v4";
   const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, nr});
   for (const auto& c : chunks) {
     const struct {

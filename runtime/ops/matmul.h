@@ -15,6 +15,7 @@ struct MatmulOptions {
   bool shared_reduction = false;    // matvec: shared-memory reduction even when subgroup ops exist
   uint32_t matvec_workgroup = 0;    // matvec invocations per workgroup (power of two), 0: auto
   uint32_t matvec_rows = 0;         // matvec rows per workgroup, 0: auto
+  bool word_loads = false;          // matvec: the uint-word kernel even where a uvec4 variant fits
 };
 
 // y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32.

@@ -20,3 +20,6 @@ add_test(NAME tern_chat_scripted
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/chat_script_test.sh $<TARGET_FILE:tern-chat>
                  ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR})
 set_tests_properties(tern_chat_scripted PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The shared library exports the C API and nothing else.
+add_test(NAME exported_symbols COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/exported_symbols_test.sh $<TARGET_FILE:tern>)

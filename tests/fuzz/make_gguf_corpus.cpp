@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "model/gguf_writer.h"
+#include "gguf_writer.h"
 
 namespace {
 

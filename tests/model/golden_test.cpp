@@ -279,35 +279,43 @@ TEST_P(GoldenQ4, TinyStories656KHfReport) {
 INSTANTIATE_TEST_SUITE_P(Types, GoldenQ4, ::testing::Values(GgmlType::Q4_0, GgmlType::Q4_K),
                          [](const auto& p) { return std::string(ggml_type_name(p.param)); });
 
-TEST_F(Golden, TinyStories656KLlamaCppGgufMatchesLlamaCpp) {
+// Teacher-forced decode of a TinyStories-656K file against llama.cpp's golden logits, one report
+// line per case under `label`; check_tokenizer: the file's vocabulary must encode the prompts
+// as llama.cpp did.
+void Expect656KMatchesLlamaCpp(const std::filesystem::path& path, const std::string& label, bool check_tokenizer) {
   auto cases = load_cases("tinystories-656K");
-  auto path = shared_file("models/TinyStories-656K-Q8_0.gguf");
-  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared TinyStories-656K files are absent";
   auto m = load(path);
   for (const auto& c : cases) {
-    EXPECT_EQ(m->tokenizer().encode(c.prompt, true), c.prompt_tokens) << c.name << ": tokenizer from the GGUF vocabulary";
+    if (check_tokenizer) {
+      EXPECT_EQ(m->tokenizer().encode(c.prompt, true), c.prompt_tokens) << c.name << ": tokenizer from the GGUF vocabulary";
+    }
     const Agreement a = decode_agreement(m, c);
-    report("tinystories-656K (llama.cpp Q8_0 GGUF) " + c.name + ": " + std::to_string(a.argmax_agree) + "/" +
-           std::to_string(a.greedy_steps) + " greedy tokens; logits rel L2 vs llama.cpp mean " + sci(a.mean_rel()) +
-           " max " + sci(a.max_rel) + "; largest golden top-2 margin where argmax differs " +
+    report(label + " " + c.name + ": " + std::to_string(a.argmax_agree) + "/" + std::to_string(a.greedy_steps) +
+           " greedy tokens; logits rel L2 vs llama.cpp mean " + sci(a.mean_rel()) + " max " + sci(a.max_rel) +
+           "; largest golden top-2 margin where argmax differs " +
            std::to_string(a.worst_mismatch_margin));
     ExpectNearTieDisagreementsOnly(a, c.name);
   }
 }
 
+TEST_F(Golden, TinyStories656KLlamaCppGgufMatchesLlamaCpp) {
+  auto path = shared_file("models/TinyStories-656K-Q8_0.gguf");
+  if (load_cases("tinystories-656K").empty() || path.empty()) GTEST_SKIP() << "../shared TinyStories-656K files are absent";
+  Expect656KMatchesLlamaCpp(path, "tinystories-656K (llama.cpp Q8_0 GGUF)", true);
+}
+
 TEST_F(Golden, TinyStories656KHfF32GivesTheSameGreedyTokens) {
-  auto cases = load_cases("tinystories-656K");
   auto path = tinystories656k_hf_gguf(GgmlType::F32);
-  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared tinystories-656K files are absent";
-  auto m = load(path);
-  for (const auto& c : cases) {
-    const Agreement a = decode_agreement(m, c);
-    report("tinystories-656K (HF import) f32 " + c.name + ": " + std::to_string(a.argmax_agree) + "/" +
-           std::to_string(a.greedy_steps) + " greedy tokens; logits rel L2 vs llama.cpp mean " + sci(a.mean_rel()) +
-           " max " + sci(a.max_rel) + "; largest golden top-2 margin where argmax differs " +
-           std::to_string(a.worst_mismatch_margin));
-    ExpectNearTieDisagreementsOnly(a, c.name);
-  }
+  if (load_cases("tinystories-656K").empty() || path.empty()) GTEST_SKIP() << "../shared tinystories-656K files are absent";
+  Expect656KMatchesLlamaCpp(path, "tinystories-656K (HF import) f32", false);
+}
+
+// llama.cpp's Q8_0 GGUF re-quantised to F32 by tern-quantize: the copied vocabulary and metadata
+// must give a working model with the same greedy tokens.
+TEST_F(Golden, TinyStories656KGgufToF32GivesTheSameGreedyTokens) {
+  auto path = tinystories656k_gguf(GgmlType::F32);
+  if (load_cases("tinystories-656K").empty() || path.empty()) GTEST_SKIP() << "../shared TinyStories-656K files are absent";
+  Expect656KMatchesLlamaCpp(path, "tinystories-656K (Q8_0 GGUF -> f32)", true);
 }
 
 }  // namespace

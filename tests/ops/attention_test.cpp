@@ -145,7 +145,7 @@ class AttentionTest : public GpuTest {
 
 // Both kernels compute in fp32 from the same K/V (f16 or f32) as the double-precision
 // reference, so the only differences are fp32 rounding in dot products, exp and sums.
-constexpr double k_tol = 2e-6;
+constexpr double k_tol = 4e-6;  // measured worst: 1.5e-6
 
 // ---- decode: one query against caches of many lengths ----
 struct DecodeCase {
@@ -203,7 +203,7 @@ TEST_P(AttentionPrefill, MatchesReference) {
 
 std::vector<PrefillCase> prefill_cases() {
   std::vector<PrefillCase> cases;
-  for (uint32_t hd : {8u, 16u, 64u, 80u, 128u, 256u})
+  for (uint32_t hd : {8u, 16u, 18u, 64u, 80u, 128u, 256u})  // 18: the split kernel's 4-byte-load variant
     for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled})
       for (GgmlType kv : k_kv_types) cases.push_back({hd, k, kv});
   return cases;
@@ -320,7 +320,10 @@ TEST_F(AttentionTest, DISABLED_DecodeTiming) {
         rec().submit_and_wait();
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         double gpu_ms = 0;
-        for (const auto& t : rec().timings()) gpu_ms += t.ms;
+        for (const auto& t : rec().timings()) {
+          gpu_ms += t.ms;
+          if (it == 5) std::printf("  %s %.3f ms\n", t.label.c_str(), t.ms);
+        }
         if (it > 0) {
           best_ms = std::min(best_ms, ms);
           best_gpu_ms = std::min(best_gpu_ms, gpu_ms);

@@ -1,4 +1,7 @@
+#include <sys/resource.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -10,7 +13,7 @@
 namespace tern::test {
 namespace {
 
-enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups };
+enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads };
 
 struct Case {
   GgmlType type;
@@ -25,6 +28,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   if (c.mode == Mode::SplitRows) s += "_split";
   if (c.mode == Mode::SharedReduction) s += "_shmem";
   if (c.mode == Mode::ManySubgroups) s += "_wg32";
+  if (c.mode == Mode::WordLoads) s += "_words";
   return s;
 }
 
@@ -53,6 +57,7 @@ TEST_P(MatmulTest, MatchesReference) {
   if (c.mode == Mode::SplitRows) opt.max_weight_binding = 4096;  // forces many row ranges
   if (c.mode == Mode::SharedReduction) opt.shared_reduction = true, opt.matvec_workgroup = 32;
   if (c.mode == Mode::ManySubgroups) opt.matvec_workgroup = 32;
+  if (c.mode == Mode::WordLoads) opt.word_loads = true;  // the uint-word kernel the uvec4 variants replace
   rec().begin();
   ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);
   rec().submit_and_wait();
@@ -67,7 +72,8 @@ std::vector<Case> all_cases() {
     for (Case c : {Case{t, 1, 256, 1}, Case{t, 13, 512, 1}, Case{t, 300, 512, 1}, Case{t, 127, 256, 2},
                    Case{t, 300, 512, 7}, Case{t, 64, 512, 64}, Case{t, 13, 256, 129}, Case{t, 127, 512, 512},
                    Case{t, 300, 512, 1, Mode::SplitRows}, Case{t, 300, 512, 7, Mode::SplitRows},
-                   Case{t, 127, 512, 1, Mode::SharedReduction}, Case{t, 127, 512, 1, Mode::ManySubgroups}})
+                   Case{t, 127, 512, 1, Mode::SharedReduction}, Case{t, 127, 512, 1, Mode::ManySubgroups},
+                   Case{t, 127, 512, 1, Mode::WordLoads}, Case{t, 300, 512, 1, Mode::WordLoads}})
       v.push_back(c);
     if (t == GgmlType::F32 || t == GgmlType::F16)  // widths that are not a multiple of 8 (and odd rows for F16)
       for (Case c : {Case{t, 13, 37, 1}, Case{t, 13, 100, 1}, Case{t, 13, 37, 7}, Case{t, 29, 37, 1, Mode::SplitRows}})
@@ -81,15 +87,26 @@ INSTANTIATE_TEST_SUITE_P(Types, MatmulTest, ::testing::ValuesIn(all_cases()), ca
 
 // Matvec times for a 4096 x 14336 weight per type (llama.cpp's Vulkan numbers on this machine are
 // the target). Run with --gtest_also_run_disabled_tests --gtest_filter='*Timing*'.
+// On a CPU driver the process's CPU time (all threads) is a load-independent measure of the work;
+// with the machine shared it is steadier than wall time.
 class MatvecTiming : public GpuTest {};
 
+double cpu_ms() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-3;
+}
+
 TEST_F(MatvecTiming, DISABLED_Timing) {
-  constexpr uint32_t rows = 4096, cols = 14336, reps = 5;
+  constexpr uint32_t rows = 4096, cols = 14336;
+  const uint32_t reps = std::getenv("TERN_MV_REPS") ? uint32_t(std::atoi(std::getenv("TERN_MV_REPS"))) : 5;
   const auto x = random_floats(cols, 3);
   auto gx = upload(x);
   auto gy = poisoned(rows * 4);
   rec().set_profiling(true);
+  const char* only = std::getenv("TERN_MV_TYPE");
   for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16, GgmlType::F32, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    if (only && std::string(only) != ggml_type_name(t)) continue;
     const uint64_t rb = ggml_row_bytes(t, cols);
     // Timing does not need meaningful weights: a repeating pattern of valid blocks will do.
     std::vector<uint8_t> w((rows * rb + 3) / 4 * 4);
@@ -101,26 +118,33 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     }
     auto gw = upload(w);
     const ops::WeightView wv{gw, t, rows, cols};
-    for (auto layout : {ops::MatvecLayout::SplitK, ops::MatvecLayout::RowPerInvocation}) {
+    for (auto layout : {ops::MatvecLayout::SplitK}) {
     ops::MatmulOptions opt;
     opt.layout = layout;
-    double best_gpu = 1e30, best_wall = 1e30;
+    if (const char* e = std::getenv("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::atoi(e));
+    if (const char* e = std::getenv("TERN_MV_WG")) opt.matvec_workgroup = uint32_t(std::atoi(e));
+    opt.word_loads = std::getenv("TERN_MV_NOV4") != nullptr;
+    double best_gpu = 1e30, best_wall = 1e30, best_cpu = 1e30;
     for (uint32_t i = 0; i < reps + 1; ++i) {
+      const double c0 = cpu_ms();
       const auto t0 = std::chrono::steady_clock::now();
       rec().begin();
       ops::matmul(rec(), wv, gx, gy, 1, opt);
       rec().submit_and_wait();
       const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const double cpu = cpu_ms() - c0;
       if (i == 0) continue;  // pipeline creation
       best_wall = std::min(best_wall, wall);
+      best_cpu = std::min(best_cpu, cpu);
       double gpu = 0;
       for (const auto& d : rec().timings())
         if (d.label != "begin") gpu += d.ms;
       if (!rec().timings().empty()) best_gpu = std::min(best_gpu, gpu);
     }
-    std::printf("matvec %-5s %ux%u %-13s: best %.2f ms (GPU timestamps), %.2f ms (wall, with submit)\n",
+    std::printf("matvec %-5s %ux%u %-13s: best %.2f ms (GPU timestamps), %.2f ms (wall, with submit), "
+                "%.2f ms CPU time (all threads)\n",
                 std::string(ggml_type_name(t)).c_str(), rows, cols,
-                layout == ops::MatvecLayout::SplitK ? "split-k" : "row-per-lane", best_gpu, best_wall);
+                layout == ops::MatvecLayout::SplitK ? "split-k" : "row-per-lane", best_gpu, best_wall, best_cpu);
     }
   }
 }

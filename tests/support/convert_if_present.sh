@@ -9,4 +9,9 @@ if [ ! -e "$src" ]; then
   exit 77
 fi
 mkdir -p "$(dirname "$out")"
-exec "$quantize" "$src" "$@" -o "$out" --type "$type"
+# Written under a temporary name and renamed: tests that convert the same model themselves
+# (tests/support/model_files.cpp) may look for the file meanwhile.
+tmp="$out.tmp$$"
+trap 'rm -f "$tmp"' EXIT
+"$quantize" "$src" "$@" -o "$tmp" --type "$type"
+mv -f "$tmp" "$out"

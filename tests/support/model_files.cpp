@@ -42,4 +42,14 @@ std::filesystem::path tinystories656k_hf_gguf(GgmlType type) {
   return cached("tinystories-656K-hf", type, [&] { return quant::open_hf_dir(dir); });
 }
 
+std::filesystem::path tinystories656k_gguf(GgmlType type) {
+  auto file = shared_file("models/TinyStories-656K-Q8_0.gguf");
+  if (file.empty()) return {};
+  return cached("tinystories-656K-gguf", type, [&] { return quant::open_gguf(file); });
+}
+
+std::filesystem::path synthetic_gguf(const std::string& name, GgmlType type) {
+  return cached("synthetic-" + name, type, [&] { return quant::make_synthetic(name, {}); });
+}
+
 }  // namespace tern::test

@@ -12,5 +12,10 @@ namespace tern::test {
 std::filesystem::path stories260k_gguf(GgmlType type);
 // The tinystories-656K Hugging Face folder converted to `type`; empty when absent.
 std::filesystem::path tinystories656k_hf_gguf(GgmlType type);
+// llama.cpp's TinyStories-656K-Q8_0.gguf re-quantised to `type`; empty when absent.
+std::filesystem::path tinystories656k_gguf(GgmlType type);
+
+// A random-weight model at one of tern-quantize's synthetic shapes ("test-tiny", ...).
+std::filesystem::path synthetic_gguf(const std::string& name, GgmlType type);
 
 }  // namespace tern::test

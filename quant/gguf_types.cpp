@@ -1,4 +1,4 @@
-#include "model/gguf_types.h"
+#include "gguf_types.h"
 
 #include <limits>
 

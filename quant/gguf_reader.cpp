@@ -1,4 +1,4 @@
-#include "model/gguf_reader.h"
+#include "gguf_reader.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -231,6 +231,8 @@ GgufValue GgufValue::at(uint64_t i) const {
   }
   return GgufValue(data_ + off, elem_type_, offset_ + off);
 }
+
+std::span<const uint8_t> GgufValue::encoded() const { return {data_, encoded_size(data_, type_)}; }
 
 // ---- GgufFile ----
 

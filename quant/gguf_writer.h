@@ -13,13 +13,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "ggml_types.h"
-#include "model/gguf_types.h"
+#include "gguf_types.h"
 
 namespace tern {
 
@@ -57,6 +58,9 @@ class GgufWriter {
   // (for arrays of other element types, and nested arrays). Used by tests and converters.
   void set_array_raw(const std::string& key, GgufType elem_type, uint64_t count,
                      std::vector<uint8_t> encoded_elements);
+  // Any value, already encoded as GGUF stores it after the type id (GgufValue::encoded()):
+  // copies metadata from one file to another. "general.alignment" goes through set_alignment.
+  void set_raw(const std::string& key, GgufType type, std::span<const uint8_t> encoded_value);
   bool has_key(const std::string& key) const { return kv_index_.count(key) != 0; }
 
   // In-memory mode: copies bytes of data; bytes must equal the size implied by type and dims.

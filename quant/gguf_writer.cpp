@@ -1,4 +1,4 @@
-#include "model/gguf_writer.h"
+#include "gguf_writer.h"
 
 #include <bit>
 #include <cerrno>
@@ -140,6 +140,17 @@ void GgufWriter::set_array_raw(const std::string& k, GgufType elem_type, uint64_
   put<uint64_t>(out, count);
   out.insert(out.end(), encoded_elements.begin(), encoded_elements.end());
   set_kv(k, GgufType::Array, std::move(out));
+}
+
+void GgufWriter::set_raw(const std::string& k, GgufType type, std::span<const uint8_t> encoded_value) {
+  if (k == "general.alignment") {
+    uint32_t v = 0;
+    check(type == GgufType::U32 && encoded_value.size() == sizeof v, Status::InvalidArgument,
+          "GGUF writer: general.alignment must be a u32");
+    std::memcpy(&v, encoded_value.data(), sizeof v);
+    return set_alignment(v);
+  }
+  set_kv(k, type, std::vector<uint8_t>(encoded_value.begin(), encoded_value.end()));
 }
 
 GgufWriter::Tensor& GgufWriter::declare(const std::string& name, GgmlType type,

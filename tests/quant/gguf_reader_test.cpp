@@ -1,6 +1,6 @@
 // GGUF reader: the real llama.cpp-written model, a writer -> reader round trip of every value
 // type, and one test per class of broken or hostile file (each must throw BadModel, never crash).
-#include "model/gguf_reader.h"
+#include "gguf_reader.h"
 
 #include <cmath>
 #include <filesystem>
@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "model/gguf_test_util.h"
-#include "model/gguf_writer.h"
+#include "gguf_test_util.h"
+#include "gguf_writer.h"
 #include "support/test_env.h"
 
 namespace tern {

@@ -19,13 +19,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "ggml_types.h"
-#include "model/gguf_types.h"
+#include "gguf_types.h"
 
 namespace tern {
 
@@ -52,6 +53,10 @@ class GgufValue {
   uint64_t array_size() const { return count_; }
   // Element i (i < array_size()): O(1) for fixed-size elements, O(i) for strings and arrays.
   GgufValue at(uint64_t i) const;
+
+  // The value's encoded bytes as stored in the file (after its type id), e.g. to copy it into a
+  // GgufWriter with set_raw.
+  std::span<const uint8_t> encoded() const;
 
  private:
   const uint8_t* data_ = nullptr;  // the value's bytes (after its type id)

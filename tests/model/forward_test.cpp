@@ -1,0 +1,101 @@
+// The GPU forward pass against the CPU reference forward (runtime/ref/llama_forward) on random
+// small models of both architectures and every weight type: a prompt as one batch (prefill
+// path, all logits), then single-token decode steps.
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "model/forward.h"
+#include "gguf_reader.h"
+#include "model/model.h"
+#include "ref/llama_forward.h"
+#include "support/gpu_fixture.h"
+#include "support/model_files.h"
+#include "support/test_env.h"
+
+namespace tern::test {
+namespace {
+
+struct ForwardCase {
+  std::string model;
+  GgmlType type;
+};
+
+class ForwardVsReference : public GpuTest, public ::testing::WithParamInterface<ForwardCase> {};
+
+double rows_rel_l2(const std::vector<float>& ref, const std::vector<float>& got) { return rel_l2(ref, got); }
+
+void check_model(const std::filesystem::path& path, uint32_t prompt_len, uint32_t decode_steps, double tol,
+                 const std::string& label) {
+  ModelLoadOptions o;
+  o.use_device = std::shared_ptr<gpu::Device>(&test_device(), [](gpu::Device*) {});
+  auto model = Model::load(path.string(), o);
+  auto file = GgufFile::open(path.string());
+  const uint32_t n_ctx = prompt_len + decode_steps;
+  ref::LlamaForward cpu(*file, n_ctx);
+  KvCache kv(model->device(), model->config().n_layer, n_ctx, model->config().kv_dim());
+  Forward gpu(model, kv, prompt_len);
+
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> tok(0, int32_t(model->config().n_vocab) - 1);
+  std::vector<int32_t> prompt(prompt_len);
+  for (auto& t : prompt) t = tok(rng);
+  std::vector<int32_t> pos(prompt_len);
+  for (uint32_t i = 0; i < prompt_len; ++i) pos[i] = int32_t(i);
+
+  ForwardStep s;
+  s.tokens = prompt;
+  s.positions = pos;
+  s.n_kv = prompt_len;
+  s.all_logits = true;
+  std::vector<float> got;
+  gpu.run(s, got);
+  const auto want = cpu.eval(prompt);
+  double worst = rows_rel_l2(want, got);
+  EXPECT_LT(worst, tol) << label << " prefill";
+
+  for (uint32_t i = 0; i < decode_steps; ++i) {
+    const int32_t t = tok(rng);
+    const int32_t p = int32_t(prompt_len + i);
+    ForwardStep d;
+    d.tokens = std::span<const int32_t>(&t, 1);
+    d.positions = std::span<const int32_t>(&p, 1);
+    d.first_slot = uint32_t(p);
+    d.n_kv = uint32_t(p) + 1;
+    gpu.run(d, got);
+    const double e = rows_rel_l2(cpu.eval(std::span<const int32_t>(&t, 1)), got);
+    EXPECT_LT(e, tol) << label << " decode step " << i;
+    worst = std::max(worst, e);
+  }
+  record_error("forward/" + label, worst);
+}
+
+TEST_P(ForwardVsReference, LogitsMatch) {
+  const auto& c = GetParam();
+  const auto path = synthetic_gguf(c.model, c.type);
+  check_model(path, 37, 6, 1e-4, c.model + "/" + std::string(ggml_type_name(c.type)));
+}
+
+std::vector<ForwardCase> cases() {
+  std::vector<ForwardCase> out;
+  for (const char* m : {"test-tiny", "test-tiny-qwen2"})
+    for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K})
+      out.push_back({m, t});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Synthetic, ForwardVsReference, ::testing::ValuesIn(cases()), [](const auto& p) {
+  std::string n = p.param.model + "_" + std::string(ggml_type_name(p.param.type));
+  for (auto& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+});
+
+TEST_F(GpuTest, Stories260KForwardMatchesReference) {
+  const auto path = stories260k_gguf(GgmlType::F32);
+  if (path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
+  check_model(path, 64, 8, 1e-4, "stories260K/f32");
+}
+
+}  // namespace
+}  // namespace tern::test
