@@ -49,6 +49,8 @@ function(tern_embed_shaders target dir)
   set(names "")
   foreach(src ${sources})
     get_filename_component(base ${src} NAME_WE)
+    # @variant lines are read at configure time: editing a shader re-runs cmake.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
     file(STRINGS ${src} variant_lines REGEX "^// *@variant ")
     if(variant_lines)
       foreach(line ${variant_lines})
