@@ -48,6 +48,8 @@ void usage() {
       "      --kv-budget BYTES   KV cache memory budget (suffixes K, M, G)\n"
       "      --kv-policy NAME    dense (window, sinks, beacon: see README long-context section)\n"
       "      --kv-type TYPE      KV cache elements: f16 (default) or f32 (exact, twice the memory)\n"
+      "      --rope-scaling none|linear|ntk|yarn|llama3   override the model's RoPE scaling\n"
+      "      --rope-scale F  --rope-freq-base F  --rope-orig-ctx N\n"
       "      --verbose           print speed and memory after each answer\n"
       "In chat: /reset /stats /save FILE /load FILE /help /quit. Ctrl-C stops an answer.\n");
 }
@@ -104,7 +106,18 @@ bool parse_args(int argc, char** argv, Options& o) {
       if (t == "f16") o.ctx.kv_type = TERN_KV_TYPE_F16;
       else if (t == "f32") o.ctx.kv_type = TERN_KV_TYPE_F32;
       else { std::fprintf(stderr, "tern-chat: unknown KV type '%s' (f16 or f32)\n", t.c_str()); return false; }
-    } else if (a == "--verbose") o.verbose = true;
+    } else if (a == "--rope-scaling") {
+      const std::string r = next();
+      if (r == "none") o.ctx.rope_scaling = TERN_ROPE_SCALING_NONE;
+      else if (r == "linear") o.ctx.rope_scaling = TERN_ROPE_SCALING_LINEAR;
+      else if (r == "ntk") o.ctx.rope_scaling = TERN_ROPE_SCALING_NTK;
+      else if (r == "yarn") o.ctx.rope_scaling = TERN_ROPE_SCALING_YARN;
+      else if (r == "llama3") o.ctx.rope_scaling = TERN_ROPE_SCALING_LLAMA3;
+      else { std::fprintf(stderr, "tern-chat: unknown RoPE scaling '%s'\n", r.c_str()); return false; }
+    } else if (a == "--rope-scale") o.ctx.rope_scale_factor = std::strtof(next().c_str(), nullptr);
+    else if (a == "--rope-freq-base") o.ctx.rope_freq_base = std::strtof(next().c_str(), nullptr);
+    else if (a == "--rope-orig-ctx") o.ctx.rope_original_ctx = std::atoi(next().c_str());
+    else if (a == "--verbose") o.verbose = true;
     else { std::fprintf(stderr, "tern-chat: unknown option '%s' (see --help)\n", a.c_str()); return false; }
   }
   return true;

@@ -265,8 +265,10 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   TERN_CHECK_ARG(p.n_ctx >= 0, "n_ctx must not be negative");
   TERN_CHECK_ARG(p.n_batch > 0, "n_batch must be positive");
   TERN_CHECK_ARG(p.kv_policy == TERN_KV_DENSE, "only the dense KV policy is available in this build");
-  TERN_CHECK_ARG(p.rope_scaling == TERN_ROPE_SCALING_FROM_MODEL || p.rope_scaling == TERN_ROPE_SCALING_NONE,
-                 "RoPE scaling overrides are not available in this build");
+  TERN_CHECK_ARG(p.rope_scaling >= TERN_ROPE_SCALING_FROM_MODEL && p.rope_scaling <= TERN_ROPE_SCALING_LLAMA3,
+                 "rope_scaling is not a tern_rope_scaling value");
+  TERN_CHECK_ARG(p.rope_freq_base >= 0.f && p.rope_scale_factor >= 0.f && p.rope_original_ctx >= 0,
+                 "RoPE overrides must not be negative");
   TERN_CHECK_ARG(p.kv_type == TERN_KV_TYPE_F16 || p.kv_type == TERN_KV_TYPE_F32,
                  "kv_type must be TERN_KV_TYPE_F16 (0) or TERN_KV_TYPE_F32 (1)");
   return guarded([&] {
@@ -276,6 +278,19 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.kv_budget_bytes = p.kv_budget_bytes;
     cp.seed = p.seed;
     cp.profile = p.profile != 0;
+    cp.rope_freq_base = p.rope_freq_base;
+    if (p.rope_scaling != TERN_ROPE_SCALING_FROM_MODEL) {
+      // Start from the model's settings so unset fields keep the file's values.
+      tern::ops::RopeScaling s = m->model->config().rope_scaling;
+      static const tern::ops::RopeScaling::Type k_types[] = {
+          tern::ops::RopeScaling::None, tern::ops::RopeScaling::Linear, tern::ops::RopeScaling::Ntk,
+          tern::ops::RopeScaling::Yarn, tern::ops::RopeScaling::Llama3};
+      s.type = k_types[p.rope_scaling];
+      if (p.rope_scale_factor > 0.f) s.factor = p.rope_scale_factor;
+      if (p.rope_original_ctx > 0) s.original_ctx = float(p.rope_original_ctx);
+      if (s.original_ctx <= 0.f) s.original_ctx = float(m->model->config().n_ctx_train);
+      cp.rope_scaling = s;
+    }
     cp.kv_type = p.kv_type == TERN_KV_TYPE_F32 ? tern::GgmlType::F32 : tern::GgmlType::F16;
     auto h = std::make_unique<tern_context>();
     h->model = m->model;

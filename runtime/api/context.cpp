@@ -64,7 +64,17 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   }
   check(n_ctx_ > 0 && n_ctx_ <= (1u << 24), Status::InvalidArgument, "context length out of range");
   kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, n_ctx_, c.kv_dim(), params.kv_type);
-  forward_ = std::make_unique<Forward>(model_, *kv_, std::min(params.n_batch, n_ctx_));
+  if (params.rope_scaling || params.rope_freq_base > 0.f) {
+    // The model's table with the context's overrides (Llama-3 per-pair factors still apply).
+    Forward::Rope rope;
+    const ops::RopeScaling scaling = params.rope_scaling.value_or(c.rope_scaling);
+    const float base = params.rope_freq_base > 0.f ? params.rope_freq_base : c.rope_base;
+    rope.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &rope.attn_factor);
+    for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) rope.freqs[i] /= model_->rope_freq_factors()[i];
+    forward_ = std::make_unique<Forward>(model_, *kv_, std::min(params.n_batch, n_ctx_), &rope);
+  } else {
+    forward_ = std::make_unique<Forward>(model_, *kv_, std::min(params.n_batch, n_ctx_));
+  }
   forward_->recorder().set_profiling(params.profile);
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "kv/kv_cache.h"
 #include "model/forward.h"
 #include "model/model.h"
+#include "ops/rope_freqs.h"
 #include "sampling/sampler.h"
 #include "tokenizer/utf8_stream.h"
 
@@ -22,6 +24,10 @@ struct ContextParams {
   uint64_t kv_budget_bytes = 0;
   uint64_t seed = 0;
   bool profile = false;
+  // RoPE overrides: a scaling to use instead of the model's (nullopt: the model's own), and
+  // the base frequency (0: the model's).
+  std::optional<ops::RopeScaling> rope_scaling;
+  float rope_freq_base = 0.f;
   GgmlType kv_type = GgmlType::F16;  // KV cache elements: F16, or F32 (twice the memory, fp32-exact)
 };
 

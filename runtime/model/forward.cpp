@@ -17,14 +17,17 @@
 
 namespace tern {
 
-Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch)
+Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope)
     : model_(std::move(model)), kv_(kv), max_batch_(max_batch), rec_(model_->device()) {
   const ModelConfig& c = model_->config();
   const uint64_t B = max_batch;
   ids_ = make(B * 4, "token ids");
   pos_ = make(B * 4, "positions");
-  freqs_ = make(model_->rope_freqs().size() * 4, "rope frequencies");
-  model_->device().allocator().write(freqs_, 0, model_->rope_freqs().data(), model_->rope_freqs().size() * 4);
+  const std::vector<float>& freqs = rope ? rope->freqs : model_->rope_freqs();
+  check(freqs.size() == model_->rope_freqs().size(), Status::Internal, "RoPE table of the wrong size");
+  rope_attn_factor_ = rope ? rope->attn_factor : model_->rope_attn_factor();
+  freqs_ = make(freqs.size() * 4, "rope frequencies");
+  model_->device().allocator().write(freqs_, 0, freqs.data(), freqs.size() * 4);
   x_ = make(B * c.n_embd * 4, "activations x");
   h_ = make(B * c.n_embd * 4, "activations h");
   q_ = make(B * c.q_dim() * 4, "activations q");
@@ -74,7 +77,7 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
 
   const uint32_t E = c.n_embd, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
   const auto rope_mode = c.rope_neox ? RopeMode::Neox : RopeMode::Interleaved;
-  const float mscale = model_->rope_attn_factor();
+  const float mscale = rope_attn_factor_;
 
   rec_.begin();
   ops::embedding(rec_, model_->token_embd(), ids_, x_, n);

@@ -24,7 +24,12 @@ struct ForwardStep {
 
 class Forward {
  public:
-  Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch);
+  // rope: theta_i table and cos/sin factor to use instead of the model's (context overrides).
+  struct Rope {
+    std::vector<float> freqs;
+    float attn_factor = 1.f;
+  };
+  Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr);
 
   // Runs one step. logits receives n_vocab floats per returned row.
   void run(const ForwardStep& step, std::vector<float>& logits);
@@ -41,6 +46,7 @@ class Forward {
   uint32_t max_batch_;
   gpu::Recorder rec_;
   uint64_t device_bytes_ = 0;
+  float rope_attn_factor_ = 1.f;
   // Activations for up to max_batch tokens.
   gpu::Buffer ids_, pos_, freqs_, x_, h_, q_, k_, v_, att_, o_, gate_, up_, last_, logits_, scratch_;
 };

@@ -402,6 +402,45 @@ static void test_threads(tern_model *m) {
   }
 }
 
+
+static void last_logits(tern_model *m, const tern_context_params *p, float *out, int32_t *n_vocab) {
+  tern_context *c = NULL;
+  tern_token ids[16];
+  size_t n = 0;
+  tern_tokenize(m, "Once upon a time, there was", 27, 1, 0, ids, 16, &n);
+  EXPECT_STATUS(tern_context_create(m, p, &c), TERN_OK);
+  EXPECT_STATUS(tern_eval(c, ids, n), TERN_OK);
+  const float *l = NULL;
+  tern_get_logits(c, &l, n_vocab);
+  memcpy(out, l, (size_t)*n_vocab * sizeof(float));
+  tern_context_free(c);
+}
+
+static void test_rope_override(tern_model *m) {
+  static float base[512], same[512], scaled[512];
+  int32_t nv = 0;
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 64;
+  last_logits(m, &p, base, &nv);
+  /* linear scaling by 1 and the model's own base frequency change nothing */
+  p.rope_scaling = TERN_ROPE_SCALING_LINEAR;
+  p.rope_scale_factor = 1.0f;
+  p.rope_freq_base = 10000.0f;
+  last_logits(m, &p, same, &nv);
+  EXPECT(memcmp(base, same, sizeof base) == 0);
+  /* linear scaling by 4 (positions / 4) changes the logits */
+  p.rope_scale_factor = 4.0f;
+  last_logits(m, &p, scaled, &nv);
+  EXPECT(memcmp(base, scaled, sizeof base) != 0);
+  /* bad values are refused */
+  tern_context *c = NULL;
+  p.rope_scaling = (tern_rope_scaling)42;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  p.rope_scaling = TERN_ROPE_SCALING_YARN;
+  p.rope_scale_factor = -2.0f;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+}
+
 static void test_chat_template(tern_model *m) {
   tern_chat_message msgs[2] = {{"system", "Be kind."}, {"user", "Hi"}};
   size_t needed = 0;
@@ -451,6 +490,7 @@ int main(int argc, char **argv) {
   test_kv_type(m);
   test_threads(m);
   test_chat_template(m);
+  test_rope_override(m);
   tern_model_free(m);
   tern_model_free(m); /* double free is detected and ignored */
 
