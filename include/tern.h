@@ -193,7 +193,9 @@ TERN_API tern_status tern_eval(tern_context *ctx, const tern_token *tokens, size
 /* Logits of the last evaluated token: n_vocab floats owned by the context, valid until the next eval. */
 TERN_API tern_status tern_get_logits(tern_context *ctx, const float **logits, int32_t *n_vocab);
 
-/* Requests that the running eval/generate stops at the next GPU submit boundary. Any thread. */
+/* Requests that the running eval/generate stops at the next GPU submit boundary (it returns
+ * TERN_ERR_CANCELLED). Callable from any thread and from a signal handler (no lock, no
+ * allocation) while the context is alive. */
 TERN_API void tern_cancel(tern_context *ctx);
 
 typedef struct tern_context_stats {

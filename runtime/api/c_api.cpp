@@ -24,6 +24,8 @@ struct tern_model {
 };
 
 struct tern_context {
+  static constexpr uint64_t k_magic = 0x7465726e63747821ull;  // "tern ctx!"
+  uint64_t magic = k_magic;  // checked lock-free by tern_cancel (which may run in a signal handler)
   std::shared_ptr<tern::Model> model;  // keeps the model alive while the context lives
   std::unique_ptr<tern::Context> ctx;
 };
@@ -302,7 +304,10 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
 }
 
 void tern_context_free(tern_context* c) {
-  if (c && unregister_handle(c)) delete c;
+  if (c && unregister_handle(c)) {
+    c->magic = 0;
+    delete c;
+  }
 }
 
 tern_status tern_context_reset(tern_context* c) {
@@ -333,7 +338,8 @@ tern_status tern_get_logits(tern_context* c, const float** logits, int32_t* n_vo
 }
 
 void tern_cancel(tern_context* c) {
-  if (c && live(c)) c->ctx->cancel();
+  // No lock and no allocation: callable from any thread and from a signal handler.
+  if (c && c->magic == tern_context::k_magic) c->ctx->cancel();
 }
 
 tern_status tern_context_get_stats(const tern_context* c, tern_context_stats* out) {

@@ -131,6 +131,7 @@ void Context::eval(std::span<const int32_t> tokens) {
 
 int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
                           const std::function<bool(std::string_view)>& on_piece) {
+  cancel_ = false;  // a cancel meant for an earlier call (e.g. Ctrl-C at a prompt) must not stop this one
   const Tokenizer& tok = model_->tokenizer();
   auto ids = tok.encode(prompt, gp.add_bos && n_past_ == 0 && tok.vocab().add_bos, gp.parse_special);
   if (!ids.empty()) {

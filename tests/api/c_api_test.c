@@ -441,6 +441,64 @@ static void test_rope_override(tern_model *m) {
   EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
 }
 
+
+typedef struct {
+  tern_context *ctx;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int started;
+} cancel_job;
+
+static int signal_first_piece(const char *piece, size_t len, void *ud) {
+  (void)piece;
+  (void)len;
+  cancel_job *j = (cancel_job *)ud;
+  pthread_mutex_lock(&j->mu);
+  j->started = 1;
+  pthread_cond_signal(&j->cv);
+  pthread_mutex_unlock(&j->mu);
+  return 1;
+}
+
+static void *cancel_when_started(void *arg) {
+  cancel_job *j = (cancel_job *)arg;
+  pthread_mutex_lock(&j->mu);
+  while (!j->started) pthread_cond_wait(&j->cv, &j->mu);
+  pthread_mutex_unlock(&j->mu);
+  tern_cancel(j->ctx);
+  return NULL;
+}
+
+static void test_cancel_from_another_thread(tern_model *m) {
+  cancel_job j;
+  memset(&j, 0, sizeof j);
+  pthread_mutex_init(&j.mu, NULL);
+  pthread_cond_init(&j.cv, NULL);
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 512;
+  EXPECT_STATUS(tern_context_create(m, &p, &j.ctx), TERN_OK);
+  pthread_t th;
+  pthread_create(&th, NULL, cancel_when_started, &j);
+  tern_generate_params g = greedy(0); /* unlimited: only the cancel or a full context ends it */
+  int32_t n = 0;
+  EXPECT_STATUS(tern_generate(j.ctx, "Once upon a time", &g, signal_first_piece, &j, &n), TERN_ERR_CANCELLED);
+  pthread_join(th, NULL);
+  tern_context_stats st;
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  tern_context_get_stats(j.ctx, &st);
+  EXPECT(st.kv_slots_used < 500); /* stopped well before the context filled */
+  /* the context stays usable after a cancel */
+  collector c;
+  memset(&c, 0, sizeof c);
+  tern_context_reset(j.ctx);
+  g = greedy(5);
+  EXPECT_STATUS(tern_generate(j.ctx, "Once upon a time", &g, collect, &c, &n), TERN_OK);
+  tern_context_free(j.ctx);
+  pthread_mutex_destroy(&j.mu);
+  pthread_cond_destroy(&j.cv);
+}
+
 static void test_chat_template(tern_model *m) {
   tern_chat_message msgs[2] = {{"system", "Be kind."}, {"user", "Hi"}};
   size_t needed = 0;
@@ -491,6 +549,7 @@ int main(int argc, char **argv) {
   test_threads(m);
   test_chat_template(m);
   test_rope_override(m);
+  test_cancel_from_another_thread(m);
   tern_model_free(m);
   tern_model_free(m); /* double free is detected and ignored */
 
