@@ -45,6 +45,7 @@ void usage() {
       "  --json FILE          write all results as JSON\n"
       "  --device SEL         Vulkan device index or name substring\n"
       "  --seed N             random tokens / data seed (default 1)\n"
+      "  --validate           run under the Vulkan validation layer; any message fails the run\n"
       "  -h, --help           this text\n");
 }
 
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
   std::optional<uint32_t> n_gen, repeats;
   std::optional<uint64_t> bw_mib;
   std::string json_path, kv_policy = "dense", device;
-  bool ops = false, quick = false;
+  bool ops = false, quick = false, validate = false;
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
       else if (a == "--ops") ops = true;
       else if (a == "--quick") quick = true;
+      else if (a == "--validate") validate = true;
       else if (a == "--json") json_path = value();
       else if (a == "--device") device = value();
       else if (a == "--seed") mo.seed = oo.seed = std::stoull(value());
@@ -142,11 +144,18 @@ int main(int argc, char** argv) {
     };
     gpu::DeviceOptions dopt;
     dopt.selector = device;
+    if (validate) dopt.validation = gpu::Validation::Required;
     std::shared_ptr<gpu::Device> dev = gpu::Device::create(dopt);
     out["device"] = device_json(*dev);
     mo.device = dev;
     if (!mo.model_path.empty()) out["model_bench"] = bench::run_model_bench(mo);
     if (ops) out["ops"] = bench::run_op_bench(*dev, oo);
+    if (dev->validation_enabled()) {
+      out["validation_messages"] = dev->validation_message_count();
+      for (const auto& m : dev->validation_messages()) std::fprintf(stderr, "validation: %s\n", m.c_str());
+      check(dev->validation_message_count() == 0, Status::Internal,
+            std::to_string(dev->validation_message_count()) + " validation messages (printed above)");
+    }
     out["host_peak_rss_bytes"] = bench::peak_rss_bytes();
     out["load_average_1min_end"] = bench::load_average_1min();
     std::printf("\nload average at the end %.2f\n", bench::load_average_1min());

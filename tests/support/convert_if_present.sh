@@ -9,4 +9,6 @@ if [ ! -e "$src" ]; then
   exit 77
 fi
 mkdir -p "$(dirname "$out")"
-exec "$quantize" "$src" "$@" -o "$out" --type "$type"
+# tern-quantize names its input kind: a directory is a Hugging Face export, a file a llama2.c checkpoint.
+if [ -d "$src" ]; then kind=--hf; else kind=--llama2c; fi
+exec "$quantize" "$kind" "$src" "$@" -o "$out" --type "$type"
