@@ -66,6 +66,7 @@ std::vector<uint32_t> parse_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   using namespace tern;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // tables appear as they are measured, also in logs
   bench::ModelBenchOptions mo;
   bench::OpBenchOptions oo;
   std::optional<std::vector<uint32_t>> prompts, depths;

@@ -37,28 +37,41 @@ std::vector<int32_t> random_tokens(std::mt19937_64& rng, uint32_t n, uint32_t n_
   return t;
 }
 
-// Sums a profiled step's dispatch times per label, largest first.
-nlohmann::json op_profile(const std::vector<gpu::DispatchTiming>& timings, uint32_t depth, uint32_t top) {
-  std::map<std::string, std::pair<uint32_t, double>> by_label;
-  double total = 0;
-  for (const auto& t : timings) {
-    auto& e = by_label[t.label];
-    e.first += 1;
-    e.second += t.ms;
-    total += t.ms;
+// Per-op time of profiled decode steps: each label's time summed within a step, then the
+// median over steps (one step alone is easily skewed by other processes on a shared CPU).
+nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& steps, uint32_t depth, uint32_t top) {
+  std::map<std::string, std::vector<double>> per_label;
+  std::map<std::string, uint32_t> count;
+  std::vector<double> totals;
+  for (const auto& step : steps) {
+    std::map<std::string, double> sum;
+    double total = 0;
+    for (const auto& t : step) {
+      sum[t.label] += t.ms;
+      total += t.ms;
+    }
+    for (const auto& [label, ms] : sum) per_label[label].push_back(ms);
+    totals.push_back(total);
   }
-  std::vector<std::pair<std::string, std::pair<uint32_t, double>>> rows(by_label.begin(), by_label.end());
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.second > b.second.second; });
+  for (const auto& t : steps.front()) count[t.label] += 1;
+  std::vector<std::pair<std::string, double>> rows;
+  for (const auto& [label, v] : per_label) rows.emplace_back(label, spread(v).median);
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  double sum_of_medians = 0;
+  for (const auto& r : rows) sum_of_medians += r.second;
+  const Spread total = spread(totals);
   nlohmann::json ops = nlohmann::json::array();
-  std::printf("\nGPU time of one decode step at depth %u: %.2f ms in %zu dispatches (timestamp queries)\n", depth, total,
-              timings.size());
-  std::printf("| op | dispatches | total ms | share |\n|---|---:|---:|---:|\n");
+  std::printf("\nGPU time of one decode step at depth %u: %s ms in %zu dispatches (timestamp queries, median of %zu steps)\n",
+              depth, cell(total).c_str(), steps.front().size(), steps.size());
+  std::printf("| op | dispatches | ms | share |\n|---|---:|---:|---:|\n");
   for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& [label, e] = rows[i];
-    ops.push_back({{"op", label}, {"dispatches", e.first}, {"ms", e.second}, {"share", total > 0 ? e.second / total : 0}});
-    if (i < top) std::printf("| %s | %u | %.3f | %.1f%% |\n", label.c_str(), e.first, e.second, total > 0 ? 100 * e.second / total : 0);
+    const auto& [label, ms] = rows[i];
+    const double share = sum_of_medians > 0 ? ms / sum_of_medians : 0;
+    ops.push_back({{"op", label}, {"dispatches", count[label]}, {"ms", ms}, {"share", share}});
+    if (i < top) std::printf("| %s | %u | %.3f | %.1f%% |\n", label.c_str(), count[label], ms, 100 * share);
   }
-  return {{"depth", depth}, {"total_ms", total}, {"dispatches", timings.size()}, {"ops", ops}};
+  return {{"depth", depth}, {"steps", steps.size()}, {"total_ms", to_json(total)}, {"dispatches", steps.front().size()},
+          {"ops", ops}};
 }
 
 }  // namespace
@@ -137,7 +150,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   const uint64_t w_bytes = weight_bytes_per_token(*model);
   const uint64_t kv_bytes_per_key = KvCache::slot_bytes(c.n_layer, c.kv_dim());
   nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
-  std::vector<std::pair<uint32_t, std::vector<gpu::DispatchTiming>>> profiled;
+  std::vector<std::pair<uint32_t, std::vector<std::vector<gpu::DispatchTiming>>>> profiled;
   for (uint32_t d : o.depths) {
     if (uint64_t(d) + o.n_gen > n_ctx) {
       const std::string note = "skipped: depth " + std::to_string(d) + " + " + std::to_string(o.n_gen) +
@@ -159,12 +172,16 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
       for (uint32_t i = 0; i < o.n_gen; ++i) ctx.eval(std::span<const int32_t>(&gen[i], 1));
       ms.push_back(now_ms() - t0);
     }
-    // One more step, profiled, from the same depth.
-    if (d) ctx.load_state(state);
-    else ctx.reset();
+    // `repeats` more single steps, profiled, each from the same depth.
     ctx.set_profiling(true);
-    ctx.eval(std::span<const int32_t>(&gen[0], 1));
-    profiled.emplace_back(d, ctx.timings());
+    std::vector<std::vector<gpu::DispatchTiming>> steps;
+    for (uint32_t r = 0; r < o.repeats; ++r) {
+      if (d) ctx.load_state(state);
+      else ctx.reset();
+      ctx.eval(std::span<const int32_t>(&gen[r % gen.size()], 1));
+      if (!ctx.timings().empty()) steps.push_back(ctx.timings());
+    }
+    profiled.emplace_back(d, std::move(steps));
     ctx.set_profiling(false);
 
     const Spread tps = spread_of(ms, [&](double t) { return o.n_gen / (t * 1e-3); });
