@@ -112,7 +112,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
               bw.gpu_timestamps ? "GPU timestamps" : "wall clock", cell(scaled(bw.bytes_per_s, 1e-9)).c_str());
 
   // Warm-up: creates the pipelines of the batched and single-token paths.
-  {
+  if (n_ctx >= 2) {
     const auto warm = random_tokens(rng, std::min<uint32_t>(64, n_ctx - 1), c.n_vocab);
     ctx.eval(warm);
     const int32_t t = warm[0];
