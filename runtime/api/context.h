@@ -65,6 +65,10 @@ class Context {
 
   void cancel() { cancel_.store(true); }
   ContextStats stats() const;
+  // Per-dispatch GPU times of the last forward submit (empty unless profiling is on and the
+  // device has timestamps). set_profiling overrides ContextParams::profile from now on.
+  void set_profiling(bool on) { forward_->recorder().set_profiling(on); }
+  const std::vector<gpu::DispatchTiming>& timings() const { return forward_->recorder().timings(); }
   uint32_t n_past() const { return n_past_; }
   uint32_t n_ctx() const { return n_ctx_; }
   const std::vector<int32_t>& tokens() const { return history_; }

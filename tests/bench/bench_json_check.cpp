@@ -1,0 +1,83 @@
+// bench_json_check FILE [--model] [--ops]: parses tern-bench's JSON and checks that the
+// sections asked for are present and hold finite, positive measurements (no speed limits).
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using nlohmann::json;
+
+bool fail(const std::string& why) {
+  std::fprintf(stderr, "bench_json_check: %s\n", why.c_str());
+  return false;
+}
+
+bool positive(const json& j, const char* key, const std::string& where) {
+  if (!j.contains(key) || !j[key].is_object() || !j[key].contains("median") || !j[key]["median"].is_number())
+    return fail(where + ": missing " + key + ".median");
+  const double v = j[key]["median"].get<double>();
+  if (!std::isfinite(v) || v <= 0) return fail(where + ": " + key + ".median is " + std::to_string(v));
+  return true;
+}
+
+// Every entry of a list either measured `key` or says why it was skipped.
+bool entries(const json& list, const char* key, const std::string& where) {
+  if (!list.is_array() || list.empty()) return fail(where + " is missing or empty");
+  bool measured = false;
+  for (const auto& e : list) {
+    if (e.contains("skipped") || e.contains("error")) continue;
+    if (!positive(e, key, where)) return false;
+    measured = true;
+  }
+  return measured || fail(where + ": nothing was measured");
+}
+
+bool check_model(const json& j) {
+  if (!j.contains("model_bench")) return fail("no model_bench section");
+  const json& m = j["model_bench"];
+  if (!m.contains("model") || !m["model"].contains("n_params")) return fail("model description missing");
+  if (!positive(m["bandwidth"], "read_write_bytes_per_s", "bandwidth")) return false;
+  if (!entries(m["prompt"], "tokens_per_s", "prompt")) return false;
+  if (!entries(m["decode"], "tokens_per_s", "decode")) return false;
+  for (const char* k : {"weights_bytes", "context_bytes", "host_peak_rss_bytes"})
+    if (!m["memory"].contains(k) || m["memory"][k].get<double>() <= 0) return fail(std::string("memory.") + k);
+  if (!m.contains("decode_profile") || !m["decode_profile"].is_array()) return fail("decode_profile missing");
+  return true;
+}
+
+bool check_ops(const json& j) {
+  if (!j.contains("ops")) return fail("no ops section");
+  const json& o = j["ops"];
+  return entries(o["matvec"], "ms", "ops.matvec") && entries(o["matmul"], "gflop_per_s", "ops.matmul") &&
+         entries(o["attention"], "ms", "ops.attention");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_json_check FILE [--model] [--ops]\n");
+    return 2;
+  }
+  json j;
+  try {
+    std::ifstream f(argv[1]);
+    if (!f) return fail(std::string("cannot open ") + argv[1]) ? 0 : 1;
+    j = json::parse(f);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_json_check: %s does not parse: %s\n", argv[1], e.what());
+    return 1;
+  }
+  if (!j.contains("device") || !j["device"].contains("name")) return fail("device missing") ? 0 : 1;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--model" && !check_model(j)) return 1;
+    if (a == "--ops" && !check_ops(j)) return 1;
+  }
+  std::printf("bench_json_check: %s is well-formed\n", argv[1]);
+  return 0;
+}

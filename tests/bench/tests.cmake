@@ -1,0 +1,28 @@
+# tern-bench smoke tests: `tern-bench --quick` on the stories260K f32 fixture and on a tiny
+# synthetic Q4_K model, then the JSON is parsed and its structure checked. No timing limits.
+add_executable(bench_json_check ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_json_check.cpp)
+target_link_libraries(bench_json_check PRIVATE nlohmann_json::nlohmann_json)
+target_compile_options(bench_json_check PRIVATE ${TERN_WARNINGS})
+
+set(TERN_BENCH_SMOKE ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_smoke.sh)
+
+add_test(NAME fixture_bench_test_tiny
+         COMMAND $<TARGET_FILE:tern-quantize> --synthetic test-tiny --type q4_k --quiet
+                 -o ${TERN_TEST_MODELS}/test-tiny-q4_k.gguf)
+set_tests_properties(fixture_bench_test_tiny PROPERTIES FIXTURES_SETUP bench_test_tiny LABELS bench)
+
+add_test(NAME tern_bench_quick_stories260K
+         COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check>
+                 ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR}/bench-stories260K.json --ops)
+set_tests_properties(tern_bench_quick_stories260K PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77
+                     TIMEOUT 300 LABELS bench)
+
+add_test(NAME tern_bench_quick_test_tiny
+         COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check>
+                 ${TERN_TEST_MODELS}/test-tiny-q4_k.gguf ${PROJECT_BINARY_DIR}/bench-test-tiny.json)
+set_tests_properties(tern_bench_quick_test_tiny PROPERTIES FIXTURES_REQUIRED bench_test_tiny TIMEOUT 300 LABELS bench)
+
+# Unknown KV policies are refused with "not yet" until they exist.
+add_test(NAME tern_bench_kv_policy_not_yet
+         COMMAND $<TARGET_FILE:tern-bench> --kv-policy sinks -m ${TERN_TEST_MODELS}/stories260K-f32.gguf)
+set_tests_properties(tern_bench_kv_policy_not_yet PROPERTIES PASS_REGULAR_EXPRESSION "not yet" LABELS bench)

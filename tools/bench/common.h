@@ -1,0 +1,41 @@
+// Shared pieces of tern-bench: summary statistics over repeats, timers, host memory, and
+// GPU-timed submissions of a recorded command buffer.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gpu/recorder.h"
+
+namespace tern::bench {
+
+// Median and range of repeated measurements.
+struct Spread {
+  double median = 0, min = 0, max = 0;
+  uint32_t n = 0;
+};
+Spread spread(std::vector<double> values);
+// The same spread after applying f to each value (f monotone, e.g. ms -> tokens/s).
+Spread spread_of(const std::vector<double>& values, const std::function<double(double)>& f);
+nlohmann::json to_json(const Spread& s);
+// Every statistic multiplied by k (unit changes).
+Spread scaled(const Spread& s, double k);
+// "12.3 ± [11.9, 12.8]"-style cell: median (min-max).
+std::string cell(const Spread& s, int decimals = 2);
+
+double now_ms();
+uint64_t peak_rss_bytes();  // getrusage(RUSAGE_SELF).ru_maxrss
+double load_average_1min();
+std::string utc_timestamp();
+std::string mib(uint64_t bytes);
+
+// Records `record` into one submission, runs it once as warm-up (pipeline creation) and then
+// `repeats` times. Returns the GPU time of each run in ms: from the first to the last
+// dispatch timestamp when the recorder profiles, the wall-clock time of the submit otherwise.
+std::vector<double> time_submissions(gpu::Recorder& rec, uint32_t repeats,
+                                     const std::function<void(gpu::Recorder&)>& record);
+
+}  // namespace tern::bench

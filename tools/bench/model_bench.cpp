@@ -1,0 +1,226 @@
+#include "bench/model_bench.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "api/context.h"
+#include "bench/bandwidth.h"
+#include "bench/common.h"
+#include "model/model.h"
+
+namespace tern::bench {
+namespace {
+
+uint64_t view_bytes(const ops::WeightView& v) { return v.rows ? uint64_t(v.rows) * ggml_row_bytes(v.type, v.cols) : 0; }
+
+// Weight bytes one decode step reads: every matrix and vector once, the embedding table only
+// for the one row it looks up (the output head is read in full even when tied to it).
+uint64_t weight_bytes_per_token(const Model& m) {
+  const ModelConfig& c = m.config();
+  uint64_t b = view_bytes(m.output()) + view_bytes(m.output_norm());
+  b += ggml_row_bytes(m.token_embd().type, m.token_embd().cols);
+  for (uint32_t l = 0; l < c.n_layer; ++l) {
+    const LayerWeights& L = m.layer(l);
+    for (const auto* v : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.ffn_norm, &L.w_gate,
+                          &L.w_up, &L.w_down})
+      b += view_bytes(*v);
+  }
+  return b;
+}
+
+std::vector<int32_t> random_tokens(std::mt19937_64& rng, uint32_t n, uint32_t n_vocab) {
+  std::uniform_int_distribution<int32_t> d(0, int32_t(n_vocab) - 1);
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = d(rng);
+  return t;
+}
+
+// Per-op time of profiled decode steps: each label's time summed within a step, then the
+// median over steps (one step alone is easily skewed by other processes on a shared CPU).
+nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& steps, uint32_t depth, uint32_t top) {
+  std::map<std::string, std::vector<double>> per_label;
+  std::map<std::string, uint32_t> count;
+  std::vector<double> totals;
+  for (const auto& step : steps) {
+    std::map<std::string, double> sum;
+    double total = 0;
+    for (const auto& t : step) {
+      sum[t.label] += t.ms;
+      total += t.ms;
+    }
+    for (const auto& [label, ms] : sum) per_label[label].push_back(ms);
+    totals.push_back(total);
+  }
+  for (const auto& t : steps.front()) count[t.label] += 1;
+  std::vector<std::pair<std::string, double>> rows;
+  for (const auto& [label, v] : per_label) rows.emplace_back(label, spread(v).median);
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  double sum_of_medians = 0;
+  for (const auto& r : rows) sum_of_medians += r.second;
+  const Spread total = spread(totals);
+  nlohmann::json ops = nlohmann::json::array();
+  std::printf("\nGPU time of one decode step at depth %u: %s ms in %zu dispatches (timestamp queries, median of %zu steps)\n",
+              depth, cell(total).c_str(), steps.front().size(), steps.size());
+  std::printf("| op | dispatches | ms | share |\n|---|---:|---:|---:|\n");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& [label, ms] = rows[i];
+    const double share = sum_of_medians > 0 ? ms / sum_of_medians : 0;
+    ops.push_back({{"op", label}, {"dispatches", count[label]}, {"ms", ms}, {"share", share}});
+    if (i < top) std::printf("| %s | %u | %.3f | %.1f%% |\n", label.c_str(), count[label], ms, 100 * share);
+  }
+  return {{"depth", depth}, {"steps", steps.size()}, {"total_ms", to_json(total)}, {"dispatches", steps.front().size()},
+          {"ops", ops}};
+}
+
+}  // namespace
+
+nlohmann::json run_model_bench(const ModelBenchOptions& o) {
+  nlohmann::json out;
+  ModelLoadOptions lo;
+  lo.use_device = o.device;
+  const double t_load = now_ms();
+  std::shared_ptr<Model> model = Model::load(o.model_path, lo);
+  const double load_ms = now_ms() - t_load;
+  const ModelConfig& c = model->config();
+  gpu::Device& dev = model->device();
+
+  ContextParams cp;
+  cp.n_ctx = o.n_ctx;
+  cp.n_batch = o.n_batch;
+  cp.seed = o.seed;
+  Context ctx(model, cp);
+  const uint32_t n_ctx = ctx.n_ctx();
+  std::mt19937_64 rng(o.seed);
+
+  nlohmann::json types = nlohmann::json::object();
+  for (const auto& [name, bytes] : model->bytes_by_type()) types[name] = bytes;
+  out["model"] = {{"path", o.model_path},   {"name", c.name},          {"arch", c.arch_name},
+                  {"n_params", model->n_params()}, {"n_layer", c.n_layer}, {"n_embd", c.n_embd},
+                  {"n_head", c.n_head},     {"n_head_kv", c.n_head_kv}, {"head_dim", c.head_dim},
+                  {"n_ff", c.n_ff},         {"n_vocab", c.n_vocab},     {"n_ctx_train", c.n_ctx_train},
+                  {"bytes_by_type", types}, {"load_ms", load_ms}};
+  std::printf("model: %s (%s), %.1f M params, %u layers, weights %s; context %u tokens, batch %u\n",
+              o.model_path.c_str(), c.arch_name.c_str(), double(model->n_params()) / 1e6, c.n_layer,
+              mib(model->weight_bytes()).c_str(), n_ctx, std::min(o.n_batch, n_ctx));
+
+  // Roofline first, while nothing else is resident but the model.
+  const Bandwidth bw = measure_copy_bandwidth(dev, o.bandwidth_bytes, o.repeats);
+  out["bandwidth"] = to_json(bw);
+  std::printf("copy bandwidth (read+write, %s buffers, %s): %s GB/s\n", mib(bw.buffer_bytes).c_str(),
+              bw.gpu_timestamps ? "GPU timestamps" : "wall clock", cell(scaled(bw.bytes_per_s, 1e-9)).c_str());
+
+  // Warm-up: creates the pipelines of the batched and single-token paths.
+  if (n_ctx >= 2) {
+    const auto warm = random_tokens(rng, std::min<uint32_t>(64, n_ctx - 1), c.n_vocab);
+    ctx.eval(warm);
+    const int32_t t = warm[0];
+    ctx.eval(std::span<const int32_t>(&t, 1));
+    ctx.reset();
+  }
+
+  // Prompt processing.
+  std::printf("\n| test | tokens/s | ms | notes |\n|---|---:|---:|---|\n");
+  nlohmann::json pp = nlohmann::json::array();
+  for (uint32_t p : o.prompt_sizes) {
+    if (p == 0) continue;
+    if (p > n_ctx) {
+      const std::string note = "skipped: " + std::to_string(p) + " tokens exceed the context length " + std::to_string(n_ctx);
+      std::printf("| pp%u | | | %s |\n", p, note.c_str());
+      pp.push_back({{"tokens", p}, {"skipped", note}});
+      continue;
+    }
+    std::vector<double> ms;
+    for (uint32_t r = 0; r < o.repeats; ++r) {
+      const auto toks = random_tokens(rng, p, c.n_vocab);
+      ctx.reset();
+      const double t0 = now_ms();
+      ctx.eval(toks);
+      ms.push_back(now_ms() - t0);
+    }
+    const Spread tps = spread_of(ms, [&](double t) { return p / (t * 1e-3); });
+    std::printf("| pp%u | %s | %s | |\n", p, cell(tps).c_str(), cell(spread(ms), 1).c_str());
+    pp.push_back({{"tokens", p}, {"tokens_per_s", to_json(tps)}, {"ms", to_json(spread(ms))}});
+  }
+  out["prompt"] = pp;
+
+  // Decode at depths: fill by prefill once, save the state, and restore it before each repeat
+  // so every repeat times the same n_gen steps from the same depth.
+  const uint64_t w_bytes = weight_bytes_per_token(*model);
+  const uint64_t kv_bytes_per_key = KvCache::slot_bytes(c.n_layer, c.kv_dim());
+  nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
+  std::vector<std::pair<uint32_t, std::vector<std::vector<gpu::DispatchTiming>>>> profiled;
+  for (uint32_t d : o.depths) {
+    if (uint64_t(d) + o.n_gen > n_ctx) {
+      const std::string note = "skipped: depth " + std::to_string(d) + " + " + std::to_string(o.n_gen) +
+                               " decode tokens exceed the context length " + std::to_string(n_ctx) +
+                               " (-c sets it)";
+      std::printf("| tg%u @ d%u | | | %s |\n", o.n_gen, d, note.c_str());
+      dec.push_back({{"depth", d}, {"n", o.n_gen}, {"skipped", note}});
+      continue;
+    }
+    ctx.reset();
+    if (d) ctx.eval(random_tokens(rng, d, c.n_vocab));
+    const std::vector<uint8_t> state = d ? ctx.save_state() : std::vector<uint8_t>{};
+    const auto gen = random_tokens(rng, o.n_gen, c.n_vocab);
+    std::vector<double> ms;
+    for (uint32_t r = 0; r < o.repeats; ++r) {
+      if (d) ctx.load_state(state);
+      else ctx.reset();
+      const double t0 = now_ms();
+      for (uint32_t i = 0; i < o.n_gen; ++i) ctx.eval(std::span<const int32_t>(&gen[i], 1));
+      ms.push_back(now_ms() - t0);
+    }
+    // `repeats` more single steps, profiled, each from the same depth.
+    ctx.set_profiling(true);
+    std::vector<std::vector<gpu::DispatchTiming>> steps;
+    for (uint32_t r = 0; r < o.repeats; ++r) {
+      if (d) ctx.load_state(state);
+      else ctx.reset();
+      ctx.eval(std::span<const int32_t>(&gen[r % gen.size()], 1));
+      if (!ctx.timings().empty()) steps.push_back(ctx.timings());
+    }
+    profiled.emplace_back(d, std::move(steps));
+    ctx.set_profiling(false);
+
+    const Spread tps = spread_of(ms, [&](double t) { return o.n_gen / (t * 1e-3); });
+    // Keys read per step average over the timed steps: d+1 .. d+n_gen.
+    const double avg_keys = d + (o.n_gen + 1) / 2.0;
+    const double bytes_per_token = double(w_bytes) + avg_keys * double(kv_bytes_per_key);
+    const double eff = bw.bytes_per_s.median > 0 ? tps.median * bytes_per_token / bw.bytes_per_s.median : 0;
+    std::printf("| tg%u @ d%u | %s | %s | %.1f MB/token, %.1f%% of copy bandwidth |\n", o.n_gen, d, cell(tps).c_str(),
+                cell(spread(ms), 1).c_str(), bytes_per_token / 1e6, 100 * eff);
+    dec.push_back({{"depth", d},
+                   {"n", o.n_gen},
+                   {"tokens_per_s", to_json(tps)},
+                   {"ms", to_json(spread(ms))},
+                   {"bytes_per_token", bytes_per_token},
+                   {"weight_bytes_per_token", w_bytes},
+                   {"kv_bytes_per_token", avg_keys * double(kv_bytes_per_key)},
+                   {"efficiency", eff}});
+  }
+  out["decode"] = dec;
+  for (const auto& [d, t] : profiled) {
+    if (t.empty()) {
+      std::printf("\n(no per-op profile: the device has no timestamp queries)\n");
+      break;
+    }
+    profiles.push_back(op_profile(t, d, o.top_ops));
+  }
+  out["decode_profile"] = profiles;
+
+  const ContextStats s = ctx.stats();
+  out["memory"] = {{"weights_bytes", model->weight_bytes()},
+                   {"context_bytes", s.device_bytes},
+                   {"kv_bytes", s.kv_bytes},
+                   {"device_total_bytes", model->weight_bytes() + s.device_bytes},
+                   {"host_peak_rss_bytes", peak_rss_bytes()}};
+  std::printf("\nmemory: device %s (weights %s + context %s, of which KV %s); host peak RSS %s%s\n",
+              mib(model->weight_bytes() + s.device_bytes).c_str(), mib(model->weight_bytes()).c_str(),
+              mib(s.device_bytes).c_str(), mib(s.kv_bytes).c_str(), mib(peak_rss_bytes()).c_str(),
+              dev.info().unified_memory ? " (unified memory: device buffers count in the RSS too)" : "");
+  return out;
+}
+
+}  // namespace tern::bench

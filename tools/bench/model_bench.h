@@ -1,0 +1,33 @@
+// Model-level benchmark on a GGUF file: prompt processing and decode speed at several context
+// depths, memory, the copy-bandwidth roofline with decode efficiency against it, and the
+// per-op GPU time of one decode step.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gpu/device.h"
+
+namespace tern::bench {
+
+struct ModelBenchOptions {
+  std::string model_path;
+  std::shared_ptr<gpu::Device> device;        // the device to load the model on
+  std::vector<uint32_t> prompt_sizes{128, 512};
+  std::vector<uint32_t> depths{0, 1024, 4096, 16384};
+  uint32_t n_gen = 32;        // timed decode steps per repeat
+  uint32_t repeats = 3;
+  uint32_t n_ctx = 0;         // 0: the model's training length
+  uint32_t n_batch = 512;
+  uint64_t bandwidth_bytes = 256ull << 20;
+  uint32_t top_ops = 8;       // rows of the per-op profile to print
+  uint64_t seed = 1;
+};
+
+// Prints tables to stdout as it goes and returns everything as JSON.
+nlohmann::json run_model_bench(const ModelBenchOptions& o);
+
+}  // namespace tern::bench

@@ -1,0 +1,22 @@
+// Op-level benchmark: matrix-vector products per weight type at Llama-sized shapes (time and
+// weight bytes per second), matrix-matrix GFLOP/s at prompt batch sizes, and decode attention
+// over long KV caches. Random data; weights quantised on the CPU with quant::quantize_row.
+#pragma once
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "gpu/device.h"
+
+namespace tern::bench {
+
+struct OpBenchOptions {
+  bool quick = false;  // tiny shapes for a smoke run
+  uint32_t repeats = 3;
+  uint64_t seed = 1;
+};
+
+// Prints tables to stdout and returns them as JSON.
+nlohmann::json run_op_bench(gpu::Device& device, const OpBenchOptions& o);
+
+}  // namespace tern::bench

@@ -1,0 +1,176 @@
+// tern-bench: model-level speed (prompt processing, decode at context depths), memory, the
+// copy-bandwidth roofline with decode efficiency, per-op GPU time of a decode step, and
+// op-level kernel timings (--ops). Prints Markdown tables; --json writes everything.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/common.h"
+#include "bench/model_bench.h"
+#include "bench/op_bench.h"
+#include "common/error.h"
+#include "gpu/device.h"
+
+namespace {
+
+void usage() {
+  std::printf(
+      "usage: tern-bench [-m MODEL.gguf] [--ops] [options]\n"
+      "\n"
+      "model benchmark (-m):\n"
+      "  -m, --model FILE     GGUF model to benchmark\n"
+      "  -p, --prompt LIST    prompt-processing sizes in tokens (default 128,512)\n"
+      "  -d, --depth LIST     decode context depths (default 0,1024,4096,16384); the context is\n"
+      "                       filled to each depth by prefill, then -n decode steps are timed\n"
+      "  -n, --n-gen N        timed decode steps per repeat (default 32)\n"
+      "  -c, --ctx N          context length (default: the model's training length); depths\n"
+      "                       that do not fit are skipped with a note\n"
+      "  -b, --batch N        prefill batch (default 512)\n"
+      "  --kv-policy NAME     dense (default; the only one so far)\n"
+      "  --bw-mib N           size of the copy-bandwidth buffers (default 256)\n"
+      "  --top N              ops listed in the per-op decode profile (default 8)\n"
+      "\n"
+      "op benchmark:\n"
+      "  --ops                matvec / matmul per weight type, decode attention\n"
+      "\n"
+      "common:\n"
+      "  -r, --repeats N      repeats per measurement (default 3): median and min-max reported\n"
+      "  --quick              tiny sizes for a smoke run (pp 16,64; depths 0,64; 4 steps; 2 repeats;\n"
+      "                       small op shapes); explicit options still win\n"
+      "  --json FILE          write all results as JSON\n"
+      "  --device SEL         Vulkan device index or name substring\n"
+      "  --seed N             random tokens / data seed (default 1)\n"
+      "  --validate           run under the Vulkan validation layer; any message fails the run\n"
+      "  -h, --help           this text\n");
+}
+
+std::vector<uint32_t> parse_list(const std::string& s) {
+  std::vector<uint32_t> v;
+  size_t at = 0;
+  while (at <= s.size()) {
+    const size_t comma = s.find(',', at);
+    const std::string item = s.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (!item.empty()) v.push_back(uint32_t(std::stoul(item)));
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tern;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // tables appear as they are measured, also in logs
+  bench::ModelBenchOptions mo;
+  bench::OpBenchOptions oo;
+  std::optional<std::vector<uint32_t>> prompts, depths;
+  std::optional<uint32_t> n_gen, repeats;
+  std::optional<uint64_t> bw_mib;
+  std::string json_path, kv_policy = "dense", device;
+  bool ops = false, quick = false, validate = false;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw Error(Status::InvalidArgument, a + " needs a value");
+        return argv[++i];
+      };
+      if (a == "-h" || a == "--help") {
+        usage();
+        return 0;
+      } else if (a == "-m" || a == "--model") mo.model_path = value();
+      else if (a == "-p" || a == "--prompt") prompts = parse_list(value());
+      else if (a == "-d" || a == "--depth") depths = parse_list(value());
+      else if (a == "-n" || a == "--n-gen") n_gen = uint32_t(std::stoul(value()));
+      else if (a == "-r" || a == "--repeats") repeats = uint32_t(std::stoul(value()));
+      else if (a == "-c" || a == "--ctx") mo.n_ctx = uint32_t(std::stoul(value()));
+      else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(std::stoul(value()));
+      else if (a == "--kv-policy") kv_policy = value();
+      else if (a == "--bw-mib") bw_mib = std::stoull(value());
+      else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
+      else if (a == "--ops") ops = true;
+      else if (a == "--quick") quick = true;
+      else if (a == "--validate") validate = true;
+      else if (a == "--json") json_path = value();
+      else if (a == "--device") device = value();
+      else if (a == "--seed") mo.seed = oo.seed = std::stoull(value());
+      else throw Error(Status::InvalidArgument, "unknown argument '" + a + "' (see --help)");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tern-bench: %s\n", e.what());
+    return 2;
+  }
+  if (kv_policy != "dense") {
+    std::fprintf(stderr, "tern-bench: --kv-policy %s: not yet (only dense is implemented)\n", kv_policy.c_str());
+    return 2;
+  }
+  if (mo.model_path.empty() && !ops) {
+    std::fprintf(stderr, "tern-bench: nothing to do: give -m MODEL.gguf and/or --ops (see --help)\n");
+    return 2;
+  }
+  mo.prompt_sizes = prompts.value_or(quick ? std::vector<uint32_t>{16, 64} : mo.prompt_sizes);
+  mo.depths = depths.value_or(quick ? std::vector<uint32_t>{0, 64} : mo.depths);
+  mo.n_gen = n_gen.value_or(quick ? 4 : mo.n_gen);
+  mo.repeats = oo.repeats = std::max<uint32_t>(1, repeats.value_or(quick ? 2 : 3));
+  mo.bandwidth_bytes = bw_mib.value_or(quick ? 16 : 256) << 20;
+  oo.quick = quick;
+
+  nlohmann::json out;
+  try {
+    out["tern_bench"] = {{"version", 1}, {"quick", quick}, {"kv_policy", kv_policy}};
+    out["date"] = bench::utc_timestamp();
+    out["load_average_1min_start"] = bench::load_average_1min();
+    std::printf("tern-bench %s, load average %.2f%s\n", out["date"].get<std::string>().c_str(),
+                bench::load_average_1min(), quick ? " (quick)" : "");
+    auto device_json = [](const gpu::Device& d) {
+      const auto& i = d.info();
+      std::printf("device: %s (%s), driver %s %s, Vulkan %u.%u.%u\n", i.name.c_str(), gpu::device_type_name(i.type),
+                  i.driver_name.c_str(), i.driver_info.c_str(), VK_API_VERSION_MAJOR(i.api_version),
+                  VK_API_VERSION_MINOR(i.api_version), VK_API_VERSION_PATCH(i.api_version));
+      return nlohmann::json{{"name", i.name},
+                            {"type", gpu::device_type_name(i.type)},
+                            {"driver", i.driver_name},
+                            {"driver_info", i.driver_info},
+                            {"api_version", std::to_string(VK_API_VERSION_MAJOR(i.api_version)) + "." +
+                                                std::to_string(VK_API_VERSION_MINOR(i.api_version)) + "." +
+                                                std::to_string(VK_API_VERSION_PATCH(i.api_version))},
+                            {"timestamps", i.timestamps},
+                            {"unified_memory", i.unified_memory}};
+    };
+    gpu::DeviceOptions dopt;
+    dopt.selector = device;
+    if (validate) dopt.validation = gpu::Validation::Required;
+    std::shared_ptr<gpu::Device> dev = gpu::Device::create(dopt);
+    out["device"] = device_json(*dev);
+    mo.device = dev;
+    if (!mo.model_path.empty()) out["model_bench"] = bench::run_model_bench(mo);
+    if (ops) out["ops"] = bench::run_op_bench(*dev, oo);
+    if (dev->validation_enabled()) {
+      out["validation_messages"] = dev->validation_message_count();
+      for (const auto& m : dev->validation_messages()) std::fprintf(stderr, "validation: %s\n", m.c_str());
+      check(dev->validation_message_count() == 0, Status::Internal,
+            std::to_string(dev->validation_message_count()) + " validation messages (printed above)");
+    }
+    out["host_peak_rss_bytes"] = bench::peak_rss_bytes();
+    out["load_average_1min_end"] = bench::load_average_1min();
+    std::printf("\nload average at the end %.2f\n", bench::load_average_1min());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tern-bench: %s\n", e.what());
+    return 1;
+  }
+  if (!json_path.empty()) {
+    std::ofstream f(json_path);
+    f << out.dump(2) << "\n";
+    if (!f) {
+      std::fprintf(stderr, "tern-bench: cannot write %s\n", json_path.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
