@@ -90,6 +90,16 @@ tern_status copy_out(const void* src, size_t bytes, void* buf, size_t capacity, 
   return TERN_OK;
 }
 
+// The integer in a C enum field. Callers may store any int there; loading it as the C++ enum
+// type would be undefined behaviour for values outside the enumerators, so copy the bits.
+template <class E>
+int32_t enum_bits(const E& field) {
+  static_assert(sizeof(E) == sizeof(int32_t), "C enums are int-sized on supported ABIs");
+  int32_t v;
+  std::memcpy(&v, &field, sizeof v);
+  return v;
+}
+
 tern::SamplerParams to_cpp(const tern_sampler_params& p) {
   tern::SamplerParams s;
   s.temperature = p.temperature;
@@ -266,8 +276,9 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   }
   TERN_CHECK_ARG(p.n_ctx >= 0, "n_ctx must not be negative");
   TERN_CHECK_ARG(p.n_batch > 0, "n_batch must be positive");
-  TERN_CHECK_ARG(p.kv_policy == TERN_KV_DENSE, "only the dense KV policy is available in this build");
-  TERN_CHECK_ARG(p.rope_scaling >= TERN_ROPE_SCALING_FROM_MODEL && p.rope_scaling <= TERN_ROPE_SCALING_LLAMA3,
+  const int32_t kv_policy = enum_bits(p.kv_policy), rope_scaling = enum_bits(p.rope_scaling);
+  TERN_CHECK_ARG(kv_policy == TERN_KV_DENSE, "only the dense KV policy is available in this build");
+  TERN_CHECK_ARG(rope_scaling >= TERN_ROPE_SCALING_FROM_MODEL && rope_scaling <= TERN_ROPE_SCALING_LLAMA3,
                  "rope_scaling is not a tern_rope_scaling value");
   TERN_CHECK_ARG(p.rope_freq_base >= 0.f && p.rope_scale_factor >= 0.f && p.rope_original_ctx >= 0,
                  "RoPE overrides must not be negative");
@@ -281,13 +292,13 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.seed = p.seed;
     cp.profile = p.profile != 0;
     cp.rope_freq_base = p.rope_freq_base;
-    if (p.rope_scaling != TERN_ROPE_SCALING_FROM_MODEL) {
+    if (rope_scaling != TERN_ROPE_SCALING_FROM_MODEL) {
       // Start from the model's settings so unset fields keep the file's values.
       tern::ops::RopeScaling s = m->model->config().rope_scaling;
       static const tern::ops::RopeScaling::Type k_types[] = {
           tern::ops::RopeScaling::None, tern::ops::RopeScaling::Linear, tern::ops::RopeScaling::Ntk,
           tern::ops::RopeScaling::Yarn, tern::ops::RopeScaling::Llama3};
-      s.type = k_types[p.rope_scaling];
+      s.type = k_types[rope_scaling];
       if (p.rope_scale_factor > 0.f) s.factor = p.rope_scale_factor;
       if (p.rope_original_ctx > 0) s.original_ctx = float(p.rope_original_ctx);
       if (s.original_ctx <= 0.f) s.original_ctx = float(m->model->config().n_ctx_train);
