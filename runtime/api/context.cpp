@@ -33,7 +33,10 @@ constexpr size_t k_state_v1_header_bytes = offsetof(StateHeader, kv_type);
 std::string kv_type_label(uint32_t t) {
   if (t == uint32_t(GgmlType::F16)) return "f16";
   if (t == uint32_t(GgmlType::F32)) return "f32";
-  return "#" + std::to_string(t) + " (unknown)";
+  // Built with append: GCC 12 at -O3 gives a false -Wrestrict for "literal" + std::string.
+  std::string label = "type ";
+  label.append(std::to_string(t)).append(" (unknown)");
+  return label;
 }
 
 // Length of the longest suffix of text that is a proper prefix of some stop string.
