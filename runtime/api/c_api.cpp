@@ -100,6 +100,14 @@ int32_t enum_bits(const E& field) {
   return v;
 }
 
+// Copies s and a terminating NUL into a caller buffer, or reports the bytes needed.
+tern_status copy_string_out(const std::string& s, char* buf, size_t capacity) {
+  if (capacity < s.size() + 1)
+    return fail(TERN_ERR_BUFFER_TOO_SMALL, "buffer too small: " + std::to_string(s.size() + 1) + " bytes needed");
+  std::memcpy(buf, s.c_str(), s.size() + 1);
+  return TERN_OK;
+}
+
 tern::SamplerParams to_cpp(const tern_sampler_params& p) {
   tern::SamplerParams s;
   s.temperature = p.temperature;
@@ -227,14 +235,8 @@ tern_status tern_detokenize(const tern_model* m, const tern_token* tokens, size_
       if (tok.is_control(tokens[i]) && !render_special) continue;
       s += tok.is_control(tokens[i]) ? tok.vocab().tokens[size_t(tokens[i])] : tok.token_text(tokens[i]);
     }
-    // Leave room for a terminating NUL when the caller gave any buffer.
     if (text_len) *text_len = s.size();
-    if (capacity < s.size() + 1) {
-      return fail(TERN_ERR_BUFFER_TOO_SMALL, "text buffer too small: " + std::to_string(s.size() + 1) + " bytes needed");
-    }
-    std::memcpy(text, s.data(), s.size());
-    text[s.size()] = '\0';
-    return TERN_OK;
+    return copy_string_out(s, text, capacity);
   });
 }
 
@@ -455,10 +457,7 @@ tern_status tern_chat_apply_template(const tern_model* m, const char* name, cons
     }
     const std::string s = tern::apply_chat_template(t, msgs, add_assistant != 0);
     if (needed) *needed = s.size() + 1;
-    if (capacity < s.size() + 1)
-      return fail(TERN_ERR_BUFFER_TOO_SMALL, "buffer too small: " + std::to_string(s.size() + 1) + " bytes needed");
-    std::memcpy(buf, s.c_str(), s.size() + 1);
-    return TERN_OK;
+    return copy_string_out(s, buf, capacity);
   });
 }
 

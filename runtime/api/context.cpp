@@ -152,7 +152,7 @@ int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
       if (s.empty()) continue;
       const size_t at = pending.find(s);
       if (at != std::string::npos) {
-        if (at > 0 && !on_piece(std::string_view(pending).substr(0, at))) {}
+        if (at > 0) on_piece(std::string_view(pending).substr(0, at));  // stopping anyway
         pending.clear();
         stop = true;
         return;

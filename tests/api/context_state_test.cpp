@@ -9,17 +9,11 @@
 namespace tern::test {
 namespace {
 
-std::shared_ptr<Model> load(const std::filesystem::path& p) {
-  ModelLoadOptions o;
-  o.use_device = std::shared_ptr<gpu::Device>(&test_device(), [](gpu::Device*) {});
-  return Model::load(p.string(), o);
-}
-
 class ContextState : public GpuTest {};
 
 TEST_F(ContextState, StateFromAnotherModelIsRefused) {
-  auto a = load(synthetic_gguf("test-tiny", GgmlType::F32));
-  auto b = load(synthetic_gguf("test-tiny", GgmlType::Q8_0));  // same shapes, other weights
+  auto a = load_test_model(synthetic_gguf("test-tiny", GgmlType::F32));
+  auto b = load_test_model(synthetic_gguf("test-tiny", GgmlType::Q8_0));  // same shapes, other weights
   ContextParams p;
   p.n_ctx = 32;
   Context ca(a, p), cb(b, p);

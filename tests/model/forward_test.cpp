@@ -23,13 +23,9 @@ struct ForwardCase {
 
 class ForwardVsReference : public GpuTest, public ::testing::WithParamInterface<ForwardCase> {};
 
-double rows_rel_l2(const std::vector<float>& ref, const std::vector<float>& got) { return rel_l2(ref, got); }
-
 void check_model(const std::filesystem::path& path, uint32_t prompt_len, uint32_t decode_steps, double tol,
                  const std::string& label) {
-  ModelLoadOptions o;
-  o.use_device = std::shared_ptr<gpu::Device>(&test_device(), [](gpu::Device*) {});
-  auto model = Model::load(path.string(), o);
+  auto model = load_test_model(path);
   auto file = GgufFile::open(path.string());
   const uint32_t n_ctx = prompt_len + decode_steps;
   ref::LlamaForward cpu(*file, n_ctx);
@@ -51,7 +47,7 @@ void check_model(const std::filesystem::path& path, uint32_t prompt_len, uint32_
   std::vector<float> got;
   gpu.run(s, got);
   const auto want = cpu.eval(prompt);
-  double worst = rows_rel_l2(want, got);
+  double worst = rel_l2(want, got);
   EXPECT_LT(worst, tol) << label << " prefill";
 
   for (uint32_t i = 0; i < decode_steps; ++i) {
@@ -63,7 +59,7 @@ void check_model(const std::filesystem::path& path, uint32_t prompt_len, uint32_
     d.first_slot = uint32_t(p);
     d.n_kv = uint32_t(p) + 1;
     gpu.run(d, got);
-    const double e = rows_rel_l2(cpu.eval(std::span<const int32_t>(&t, 1)), got);
+    const double e = rel_l2(cpu.eval(std::span<const int32_t>(&t, 1)), got);
     EXPECT_LT(e, tol) << label << " decode step " << i;
     worst = std::max(worst, e);
   }

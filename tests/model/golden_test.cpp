@@ -57,12 +57,6 @@ int32_t argmax(std::span<const float> v) {
   return int32_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-std::shared_ptr<Model> load(const std::filesystem::path& p) {
-  ModelLoadOptions o;
-  o.use_device = std::shared_ptr<gpu::Device>(&test_device(), [](gpu::Device*) {});
-  return Model::load(p.string(), o);
-}
-
 struct Agreement {
   uint32_t steps = 0, greedy_steps = 0, argmax_agree = 0;
   double max_rel = 0, sum_rel = 0;
@@ -174,7 +168,7 @@ TEST_F(Golden, Stories260KTokenizerMatchesLlama2c) {
   auto cases = load_cases("stories260K");
   auto path = stories260k_gguf(GgmlType::F32);
   if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) EXPECT_EQ(m->tokenizer().encode(c.prompt, true), c.prompt_tokens) << c.name;
 }
 
@@ -182,7 +176,7 @@ TEST_F(Golden, Stories260KF32DecodeMatchesLlama2c) {
   auto cases = load_cases("stories260K");
   auto path = stories260k_gguf(GgmlType::F32);
   if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) {
     // llama2.c is fp32 throughout, so the KV cache is too (an f16 cache alone costs ~1e-3).
     const Agreement a = decode_agreement(m, c, GgmlType::F32);
@@ -198,7 +192,7 @@ TEST_F(Golden, Stories260KF32PrefillMatchesLlama2c) {
   auto cases = load_cases("stories260K");
   auto path = stories260k_gguf(GgmlType::F32);
   if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) {
     const Agreement a = prefill_agreement(m, c, GgmlType::F32);
     report("stories260K f32 prefill, f32 KV " + c.name + ": " + std::to_string(a.argmax_agree) + "/" +
@@ -215,7 +209,7 @@ TEST_F(Golden, Stories260KF32WeightsF16KvReport) {
   auto cases = load_cases("stories260K");
   auto path = stories260k_gguf(GgmlType::F32);
   if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) {
     const Agreement d = decode_agreement(m, c, GgmlType::F16);
     const Agreement p = prefill_agreement(m, c, GgmlType::F16);
@@ -232,7 +226,7 @@ TEST_F(Golden, Stories260KQ8_0KeepsFirst32GreedyTokens) {
   auto cases = load_cases("stories260K");
   auto path = stories260k_gguf(GgmlType::Q8_0);
   if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) {
     const uint32_t same = greedy_prefix(m, c, 32);
     const Agreement a = decode_agreement(m, c);
@@ -249,7 +243,7 @@ TEST_P(GoldenQ4, Stories260KReport) {
   auto cases = load_cases("stories260K");
   auto path = stories260k_gguf(GetParam());
   if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared stories260K files are absent";
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) {
     const uint32_t same = greedy_prefix(m, c, 256);
     const Agreement a = decode_agreement(m, c);
@@ -266,7 +260,7 @@ TEST_P(GoldenQ4, TinyStories656KHfReport) {
   auto cases = load_cases("tinystories-656K");
   auto path = tinystories656k_hf_gguf(GetParam());
   if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared tinystories-656K files are absent";
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) {
     const Agreement a = decode_agreement(m, c);
     report("tinystories-656K (HF import) " + std::string(ggml_type_name(GetParam())) + " " + c.name + ": " +
@@ -284,7 +278,7 @@ INSTANTIATE_TEST_SUITE_P(Types, GoldenQ4, ::testing::Values(GgmlType::Q4_0, Ggml
 // as llama.cpp did.
 void Expect656KMatchesLlamaCpp(const std::filesystem::path& path, const std::string& label, bool check_tokenizer) {
   auto cases = load_cases("tinystories-656K");
-  auto m = load(path);
+  auto m = load_test_model(path);
   for (const auto& c : cases) {
     if (check_tokenizer) {
       EXPECT_EQ(m->tokenizer().encode(c.prompt, true), c.prompt_tokens) << c.name << ": tokenizer from the GGUF vocabulary";

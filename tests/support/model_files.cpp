@@ -6,6 +6,8 @@
 
 #include "convert.h"
 #include "model_source.h"
+#include "model/model.h"
+#include "support/gpu_fixture.h"
 #include "support/test_env.h"
 
 namespace tern::test {
@@ -28,6 +30,12 @@ std::filesystem::path cached(const std::string& name, GgmlType type,
 }
 
 }  // namespace
+
+std::shared_ptr<Model> load_test_model(const std::filesystem::path& path) {
+  ModelLoadOptions o;
+  o.use_device = std::shared_ptr<gpu::Device>(&test_device(), [](gpu::Device*) {});  // not owned
+  return Model::load(path.string(), o);
+}
 
 std::filesystem::path stories260k_gguf(GgmlType type) {
   auto bin = shared_file("models/stories260K.bin");

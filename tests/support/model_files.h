@@ -2,11 +2,19 @@
 // build tree (written to a temporary name and renamed, so parallel test processes are safe).
 #pragma once
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "ggml_types.h"
 
+namespace tern {
+class Model;
+}
+
 namespace tern::test {
+
+// Loads a GGUF model onto the shared test device (validation layers on when installed).
+std::shared_ptr<Model> load_test_model(const std::filesystem::path& path);
 
 // stories260K.bin + tok512.bin converted to `type`; empty path when the sources are absent.
 std::filesystem::path stories260k_gguf(GgmlType type);
