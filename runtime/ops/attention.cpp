@@ -72,8 +72,9 @@ size_t attention_scratch_bytes(const AttentionParams& p) {
 }
 
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
-               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch) {
+               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch, const AttentionPositions* positions) {
   validate(p);
+  check(!positions, Status::Unsupported, "attention positions: placeholder until the attnpos branch lands");
   const uint32_t hd = p.head_dim;
   const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
   const uint32_t elem_bytes = kv_elem_bytes(p.kv_type);

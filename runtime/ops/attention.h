@@ -46,8 +46,17 @@ AttentionKernel attention_kernel(const AttentionParams& p);
 // it for the largest n_kv (and n_q) a context uses covers every call.
 size_t attention_scratch_bytes(const AttentionParams& p);
 
+// Per-slot and per-query positions, int32. With them, query i sees key j iff
+// key_pos[j] >= 0 && key_pos[j] <= query_pos[i] (key_pos -1 marks an empty slot). This replaces
+// the causal q_pos0 rule; it cannot be combined with a mask. Keys are read from slots 0..n_kv-1.
+struct AttentionPositions {
+  BufferRef key_pos;    // int32 [n_kv]
+  BufferRef query_pos;  // int32 [n_q]
+};
+
 // Throws InvalidArgument on inconsistent parameters or buffers that are too small.
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
-               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch);
+               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch,
+               const AttentionPositions* positions = nullptr);
 
 }  // namespace tern::ops
