@@ -27,6 +27,7 @@ const uint W = 1u;
 #endif
 layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
 layout(std430, binding = 4) writeonly buffer Part { float part[]; };  // [row][chunk][2 + HD]
+// bindings 5, 6: key_pos, query_pos (common/attention.glsl)
 
 shared float qs[HD];
 shared float sc[CHUNK];
@@ -64,6 +65,10 @@ void main() {
   // Scores: one key per invocation.
   float mx = NEG_INF;
   for (uint j = tid; j < nk; j += WG) {
+    if (!key_visible(qi, k0 + j)) {  // never read: the slot may hold garbage
+      sc[j] = NEG_INF;
+      continue;
+    }
     const uint kw = kv_word(k0 + j, kvh, HD) / W;
     float s = 0.0;
 #ifdef VEC4
@@ -113,6 +118,7 @@ void main() {
   vec4 acc_lo = vec4(0.0), acc_hi = vec4(0.0);
   if (lane < lanes) {
     for (uint j = lane; j < nk; j += lanes) {
+      if (sc[j] == 0.0) continue;  // hidden (or underflowed) key: 0 * a garbage V would be NaN
       const uvec4 vv = v[kv_word(k0 + j, kvh, HD) / W + pp];
       acc_lo += sc[j] * vec4(unpackHalf2x16(vv.x), unpackHalf2x16(vv.y));
       acc_hi += sc[j] * vec4(unpackHalf2x16(vv.z), unpackHalf2x16(vv.w));
@@ -125,7 +131,9 @@ void main() {
 #else
   vec2 acc = vec2(0.0);
   if (lane < lanes) {
-    for (uint j = lane; j < nk; j += lanes) acc += sc[j] * kv_load(v[kv_word(k0 + j, kvh, HD) + pp]);
+    for (uint j = lane; j < nk; j += lanes) {
+      if (sc[j] != 0.0) acc += sc[j] * kv_load(v[kv_word(k0 + j, kvh, HD) + pp]);  // skip hidden keys' V
+    }
   }
   red[2u * tid] = acc.x;
   red[2u * tid + 1u] = acc.y;

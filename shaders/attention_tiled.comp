@@ -17,6 +17,7 @@ layout(std430, binding = 1) readonly buffer K { KV_PAIR k[]; };
 layout(std430, binding = 2) readonly buffer V { KV_PAIR v[]; };
 layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
 layout(std430, binding = 4) writeonly buffer Out { float o[]; };
+// bindings 5, 6: key_pos, query_pos (common/attention.glsl)
 
 const uint NP = HD / 2u;          // dim pairs per row
 const uint MAX_OWNED = 16u;       // host keeps BQ * NP <= MAX_OWNED * WG
@@ -63,7 +64,7 @@ void main() {
       float sv = NEG_INF;
       if (qi < nq && key < key_end) {
         const uint qg = q0 + qi;
-        if (p.has_mask != 0u || key <= p.q_pos0 + qg) {
+        if (key_visible(qg, key)) {
           sv = 0.0;
           const uint kw = (e % BK) * NP;
           for (uint w = 0u; w < NP; ++w) {
@@ -104,7 +105,10 @@ void main() {
       if (e < BQ * NP) {
         const uint qi = e / NP, pp = e % NP;
         vec2 a = acc[i] * row_alpha[qi];
-        for (uint j = 0u; j < BK; ++j) a += s[qi * BK + j] * kv_load(vs[j * NP + pp]);
+        for (uint j = 0u; j < BK; ++j) {
+          const float pj = s[qi * BK + j];
+          if (pj != 0.0) a += pj * kv_load(vs[j * NP + pp]);  // a hidden key's V may be garbage
+        }
         acc[i] = a;
       }
     }

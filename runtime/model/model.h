@@ -21,6 +21,10 @@ struct LayerWeights {
   ops::WeightView attn_norm, wq, wk, wv, wo;
   ops::WeightView bq, bk, bv;  // qwen2 only (rows == 0 when absent)
   ops::WeightView ffn_norm, w_gate, w_up, w_down;
+  // Activation Beacon projections for beacon rows (rows == 0 when the file has none: the
+  // beacon rows then use the base projections, "training-free" mode). GGUF names
+  // blk.N.attn_{q,k,v}_beacon.weight, .bias (when the base has biases), attn_output_beacon.weight.
+  ops::WeightView wq_beacon, wk_beacon, wv_beacon, wo_beacon, bq_beacon, bk_beacon, bv_beacon;
 };
 
 struct ModelLoadOptions {
@@ -45,6 +49,10 @@ class Model {
   const ops::WeightView& output_norm() const { return output_norm_; }
   const ops::WeightView& output() const { return output_; }
   const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
+  // Beacon input embedding (f32 [n_embd], GGUF "beacon_embd.weight"); rows == 0 when absent,
+  // in which case beacon rows embed as the EOS token.
+  const ops::WeightView& beacon_embd() const { return beacon_embd_; }
+  bool has_beacon_projections() const { return !layers_.empty() && layers_[0].wq_beacon.rows != 0; }
   // theta_i table (n_rot/2) for the model's own RoPE settings and its attention factor.
   const std::vector<float>& rope_freqs() const { return rope_freqs_; }
   // Llama 3 per-pair frequency divisors (rope_freqs.weight), empty when absent.
@@ -70,7 +78,7 @@ class Model {
   ModelConfig config_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::vector<gpu::Buffer> buffers_;
-  ops::WeightView token_embd_, output_norm_, output_;
+  ops::WeightView token_embd_, output_norm_, output_, beacon_embd_;
   std::vector<LayerWeights> layers_;
   std::vector<float> rope_freqs_, rope_freq_factors_;
   float rope_attn_factor_ = 1.f;

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "ops/kv_store.h"
+#include "ops/op_checks.h"
 
 namespace tern::ops {
 namespace {
@@ -16,7 +17,7 @@ constexpr uint32_t k_split_max_queries = 8;
 struct Push {
   uint32_t n_q, n_kv, n_head, n_head_kv;
   float scale;
-  uint32_t q_pos0, has_mask, n_chunks;
+  uint32_t q_pos0, has_mask, n_chunks, has_pos;
 };
 
 struct Tiles {
@@ -47,14 +48,14 @@ Tiles tiled_tiles(uint32_t hd, uint32_t kv_elem_bytes, uint32_t shared_limit) {
 
 uint32_t split_chunks(const AttentionParams& p) { return div_up(p.n_kv, k_attention_split_chunk); }
 
-void validate(const AttentionParams& p) {
+void validate(const AttentionParams& p, bool has_positions) {
   check(p.n_q > 0 && p.n_kv > 0, Status::InvalidArgument, "attention: n_q and n_kv must be > 0");
   check(p.n_head_kv > 0 && p.n_head % p.n_head_kv == 0, Status::InvalidArgument,
         "attention: n_head (" + std::to_string(p.n_head) + ") must be a multiple of n_head_kv (" +
             std::to_string(p.n_head_kv) + ")");
   check(p.head_dim >= 2 && p.head_dim % 2 == 0 && p.head_dim <= k_attention_max_head_dim, Status::InvalidArgument,
         "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256");
-  check(p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
+  check(has_positions || p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
         "attention: n_kv < n_q needs an explicit q_pos0 (queries would see no key)");
   kv_elem_bytes(p.kv_type);  // throws for anything but F16 / F32
 }
@@ -72,8 +73,9 @@ size_t attention_scratch_bytes(const AttentionParams& p) {
 }
 
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
-               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch) {
-  validate(p);
+               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch, const AttentionPositions* positions) {
+  validate(p, positions != nullptr);
+  check(!(positions && mask), Status::InvalidArgument, "attention: positions cannot be combined with a mask");
   const uint32_t hd = p.head_dim;
   const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
   const uint32_t elem_bytes = kv_elem_bytes(p.kv_type);
@@ -91,6 +93,13 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   const BufferRef qb(*q.buffer, q.offset, qo_bytes), ob(*out.buffer, out.offset, qo_bytes);
   const BufferRef kb(*k_cache.buffer, k_cache.offset, kv_bytes), vb(*v_cache.buffer, v_cache.offset, kv_bytes);
   const BufferRef mb = mask ? BufferRef(*mask->buffer, mask->offset, mask_bytes) : qb;  // placeholder when absent
+  if (positions) {
+    require_bytes(positions->key_pos, uint64_t(p.n_kv) * 4, "attention", "key_pos");
+    require_bytes(positions->query_pos, uint64_t(p.n_q) * 4, "attention", "query_pos");
+  }
+  const BufferRef kpb = positions ? BufferRef(*positions->key_pos.buffer, positions->key_pos.offset, uint64_t(p.n_kv) * 4) : qb;
+  const BufferRef qpb =
+      positions ? BufferRef(*positions->query_pos.buffer, positions->query_pos.offset, uint64_t(p.n_q) * 4) : qb;
 
   Push push{};
   push.n_q = p.n_q;
@@ -100,6 +109,7 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   push.scale = p.scale != 0.f ? p.scale : 1.f / std::sqrt(float(hd));
   push.q_pos0 = p.q_pos0.value_or(p.n_kv - p.n_q);
   push.has_mask = mask ? 1 : 0;
+  push.has_pos = positions ? 1 : 0;
 
   const auto& info = rec.device().info();
   if (attention_kernel(p) == AttentionKernel::Split) {
@@ -116,8 +126,8 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
     // an f32 cache is read a pair of floats at a time.
     const bool v4 = !f32 && hd % 8 == 0;
     const char* split = f32 ? "attention_split_f32" : v4 ? "attention_split_v4" : "attention_split";
-    rec.dispatch(pipeline(rec, split, 5, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
-                 {qb, kb, vb, mb, part}, push, chunks, rows, 1, split);
+    rec.dispatch(pipeline(rec, split, 7, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
+                 {qb, kb, vb, mb, part, kpb, qpb}, push, chunks, rows, 1, split);
     struct {
       uint32_t n_rows, n_chunks;
     } rpush{rows, chunks};
@@ -132,8 +142,8 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   check(blocks <= info.max_workgroup_count[0] && p.n_head <= info.max_workgroup_count[1], Status::Unsupported,
         "attention: too many queries or heads for one tiled dispatch");
   const char* name = f32 ? "attention_tiled_f32" : "attention_tiled";
-  rec.dispatch(pipeline(rec, name, 5, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob}, push, blocks,
-               p.n_head, 1, name);
+  rec.dispatch(pipeline(rec, name, 7, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob, kpb, qpb}, push,
+               blocks, p.n_head, 1, name);
 }
 
 }  // namespace tern::ops

@@ -5,7 +5,8 @@
 //   mask (optional) f32 [n_q][n_kv], additive (0 or -inf); replaces the causal rule when given
 //
 // Grouped-query: query head h reads kv head h / (n_head / n_head_kv). Causal rule: query i sits
-// at key index q_pos0 + i and sees keys j <= q_pos0 + i. A query that sees no key outputs zeros.
+// at key index q_pos0 + i and sees keys j <= q_pos0 + i; AttentionPositions replace it for
+// caches whose slots are not in text order. A query that sees no key outputs zeros.
 //
 // Two kernels: "split" (flash-decoding: key chunks across workgroups, partial (max, sum, acc)
 // to scratch, then a reduce dispatch) for few queries, and "tiled" (a block of queries per
@@ -46,8 +47,19 @@ AttentionKernel attention_kernel(const AttentionParams& p);
 // it for the largest n_kv (and n_q) a context uses covers every call.
 size_t attention_scratch_bytes(const AttentionParams& p);
 
-// Throws InvalidArgument on inconsistent parameters or buffers that are too small.
+// Per-slot and per-query positions, int32. With them, query i sees key j iff
+// key_pos[j] >= 0 && key_pos[j] <= query_pos[i] (key_pos -1 marks an empty slot). This replaces
+// the causal q_pos0 rule; it cannot be combined with a mask. Keys are read from slots 0..n_kv-1.
+struct AttentionPositions {
+  BufferRef key_pos;    // int32 [n_kv]
+  BufferRef query_pos;  // int32 [n_q]
+};
+
+// Throws InvalidArgument on inconsistent parameters or buffers that are too small. A hidden key
+// (causally, by position, or by a -inf mask entry) contributes nothing and its K/V slot is never
+// multiplied in, so empty or evicted slots may hold any bits (NaN/Inf included).
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
-               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch);
+               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch,
+               const AttentionPositions* positions = nullptr);
 
 }  // namespace tern::ops

@@ -14,7 +14,8 @@ double element(uint16_t half) { return fp16_to_fp32(half); }
 double element(float f) { return f; }
 
 template <typename T>
-void attention_impl(const AttentionShape& s, const float* q, const T* k, const T* v, const float* mask, float* out) {
+void attention_impl(const AttentionShape& s, const float* q, const T* k, const T* v, const float* mask, float* out,
+                    const int32_t* key_pos, const int32_t* query_pos) {
   const uint32_t group = s.n_head / s.n_head_kv;
   const size_t kv_row = size_t(s.n_head_kv) * s.head_dim;
   std::vector<double> score(s.n_kv), acc(s.head_dim);
@@ -25,13 +26,16 @@ void attention_impl(const AttentionShape& s, const float* q, const T* k, const T
       const size_t kv_off = size_t(h / group) * s.head_dim;
       double best = -std::numeric_limits<double>::infinity();
       for (uint32_t j = 0; j < s.n_kv; ++j) {
+        const bool hidden = key_pos ? key_pos[j] < 0 || key_pos[j] > query_pos[i]
+                                    : !mask && uint64_t(j) > uint64_t(s.q_pos0) + i;
+        if (hidden) {  // never read: the slot may hold garbage
+          score[j] = -std::numeric_limits<double>::infinity();
+          continue;
+        }
         double d = 0;
         for (uint32_t e = 0; e < s.head_dim; ++e) d += double(qv[e]) * element(k[j * kv_row + kv_off + e]);
         d *= s.scale;
-        if (mask)
-          d += mask[size_t(i) * s.n_kv + j];
-        else if (uint64_t(j) > uint64_t(s.q_pos0) + i)
-          d = -std::numeric_limits<double>::infinity();
+        if (mask) d += mask[size_t(i) * s.n_kv + j];
         score[j] = d;
         best = std::max(best, d);
       }
@@ -53,12 +57,13 @@ void attention_impl(const AttentionShape& s, const float* q, const T* k, const T
 }  // namespace
 
 void attention(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
-               float* out) {
-  attention_impl(s, q, k, v, mask, out);
+               float* out, const int32_t* key_pos, const int32_t* query_pos) {
+  attention_impl(s, q, k, v, mask, out, key_pos, query_pos);
 }
 
-void attention(const AttentionShape& s, const float* q, const float* k, const float* v, const float* mask, float* out) {
-  attention_impl(s, q, k, v, mask, out);
+void attention(const AttentionShape& s, const float* q, const float* k, const float* v, const float* mask, float* out,
+               const int32_t* key_pos, const int32_t* query_pos) {
+  attention_impl(s, q, k, v, mask, out, key_pos, query_pos);
 }
 
 }  // namespace tern::ref

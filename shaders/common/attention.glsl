@@ -1,16 +1,36 @@
-// Shared by the attention kernels: push constants, -inf, and the cache row addressing.
+// Shared by the attention kernels: push constants, the position buffers, -inf, the visibility
+// rule and the cache row addressing.
 layout(push_constant) uniform Push {
   uint n_q, n_kv, n_head, n_head_kv;
   float scale;
   uint q_pos0;    // key index of query 0 (causal rule: query i sees keys j <= q_pos0 + i)
   uint has_mask;  // 1: binding 3 holds an additive f32 [n_q][n_kv] mask replacing the causal rule
   uint n_chunks;  // split kernel: key chunks per query row
+  uint has_pos;   // 1: bindings 5/6 hold int32 key_pos[n_kv] / query_pos[n_q] replacing the causal rule
 } p;
+
+// Per-slot and per-query positions (placeholders when has_pos is 0): query i sees key j iff
+// key_pos[j] >= 0 && key_pos[j] <= query_pos[i].
+layout(std430, binding = 5) readonly buffer KeyPos { int key_pos[]; };
+layout(std430, binding = 6) readonly buffer QueryPos { int query_pos[]; };
 
 #define NEG_INF uintBitsToFloat(0xff800000u)
 
-// Keys [0, key_end) can be visible to query qi (the rest are causally hidden).
-uint visible_key_end(uint qi) { return p.has_mask != 0u ? p.n_kv : min(p.n_kv, p.q_pos0 + qi + 1u); }
+// Keys [0, key_end) can be visible to query qi (the rest are causally hidden). With a mask or
+// positions any slot can be visible.
+uint visible_key_end(uint qi) {
+  return p.has_mask != 0u || p.has_pos != 0u ? p.n_kv : min(p.n_kv, p.q_pos0 + qi + 1u);
+}
+
+// Whether query qi sees key `key` (< visible_key_end(qi)). A masked key is "visible" here: the
+// mask's -inf does the hiding. An invisible key is never read: its slot may hold garbage.
+bool key_visible(uint qi, uint key) {
+  if (p.has_pos != 0u) {
+    const int kp = key_pos[key];
+    return kp >= 0 && kp <= query_pos[qi];
+  }
+  return p.has_mask != 0u || key <= p.q_pos0 + qi;
+}
 
 // The cache is read one pair of elements at a time: a uint of two f16 halves, or (KV_F32) a
 // vec2 of two floats. Either way the pair index of an element is its index / 2.
