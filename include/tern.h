@@ -96,6 +96,13 @@ typedef struct tern_model_params {
   tern_progress_fn progress;     /* may be NULL */
   void *progress_user_data;
   int32_t validation;            /* 1: enable Vulkan validation layers when installed (debugging) */
+  /* Added after the first release (older callers' struct_size ends before it: they get NULL). */
+  const char *pipeline_cache_path; /* NULL = $TERN_PIPELINE_CACHE or none. Compiled GPU pipelines
+                                    * are loaded from this file and saved back to it (atomically,
+                                    * temp file + rename) by tern_model_free, so later starts skip
+                                    * shader compilation. A missing, corrupt or foreign (other
+                                    * device/driver) file is ignored with a warning on stderr, as
+                                    * is a failed write: neither fails the load. */
 } tern_model_params;
 
 TERN_API tern_model_params tern_model_default_params(void);

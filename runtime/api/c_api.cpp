@@ -138,6 +138,13 @@ const char* tern_status_string(tern_status s) {
   return tern::status_name(tern::Status(int(s)));
 }
 
+// Callers built before pipeline_cache_path existed pass the old sizeof as struct_size; the
+// field must lie wholly past it (not in its tail padding) so they get the default.
+static_assert(offsetof(tern_model_params, pipeline_cache_path) >=
+                  (offsetof(tern_model_params, validation) + sizeof(int32_t) + alignof(tern_model_params) - 1) /
+                      alignof(tern_model_params) * alignof(tern_model_params),
+              "tern_model_params.pipeline_cache_path overlaps the older struct size");
+
 tern_model_params tern_model_default_params(void) {
   tern_model_params p{};
   p.struct_size = sizeof(p);
@@ -148,18 +155,22 @@ tern_status tern_model_load(const char* path, const tern_model_params* params, t
   if (out) *out = nullptr;
   TERN_CHECK_ARG(out, "out is NULL");
   TERN_CHECK_ARG(path && *path, "path is NULL or empty");
-  TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set (use tern_model_default_params)");
+  tern_model_params p = tern_model_default_params();
+  if (params) {
+    TERN_CHECK_ARG(params->struct_size >= sizeof(size_t) && params->struct_size <= (1u << 16),
+                   "params.struct_size is not set (use tern_model_default_params)");
+    std::memcpy(&p, params, std::min(params->struct_size, sizeof(p)));  // older callers: defaults past their end
+  }
   return guarded([&] {
     tern::ModelLoadOptions o;
-    if (params) {
-      if (params->device) o.device = params->device;
-      o.validation = params->validation != 0;
-      if (params->progress) {
-        auto fn = params->progress;
-        void* ud = params->progress_user_data;
-        o.progress = [fn, ud](float f) { return fn(f, ud) != 0; };
-      }
+    if (p.device) o.device = p.device;
+    o.validation = p.validation != 0;
+    if (p.progress) {
+      auto fn = p.progress;
+      void* ud = p.progress_user_data;
+      o.progress = [fn, ud](float f) { return fn(f, ud) != 0; };
     }
+    if (p.pipeline_cache_path) o.pipeline_cache_path = p.pipeline_cache_path;
     auto h = std::make_unique<tern_model>();
     h->model = tern::Model::load(path, o);
     h->arch = h->model->config().arch_name;

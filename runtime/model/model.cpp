@@ -1,6 +1,11 @@
 #include "model/model.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "common/error.h"
+#include "common/fnv1a.h"
+#include "gpu/pipeline.h"
 #include "gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
 #include "ggml_types.h"
@@ -14,15 +19,31 @@ std::string dims_str(const std::vector<uint64_t>& d) {
   return s + "]";
 }
 
-uint64_t fnv1a(uint64_t h, const void* data, size_t n) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
 }  // namespace
 
-Model::~Model() = default;
+Model::~Model() {
+  // Persist every pipeline built while this model lived (contexts included). Never throws:
+  // a cache that cannot be written only costs the next start its compile time.
+  if (pipeline_cache_path_.empty() || !device_) return;
+  try {
+    std::string why;
+    if (!device_->pipelines().save_to_file(pipeline_cache_path_, &why))
+      std::fprintf(stderr, "tern: warning: pipeline cache not saved: %s\n", why.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tern: warning: pipeline cache not saved: %s\n", e.what());
+  }
+}
+
+void Model::seed_pipeline_cache(const std::string& requested) {
+  pipeline_cache_path_ = requested;
+  if (pipeline_cache_path_.empty())
+    if (const char* env = std::getenv("TERN_PIPELINE_CACHE")) pipeline_cache_path_ = env;
+  if (pipeline_cache_path_.empty()) return;
+  std::string why;
+  pipeline_cache_seeded_ = device_->pipelines().seed_from_file(pipeline_cache_path_, &why);
+  if (!pipeline_cache_seeded_ && !why.empty())
+    std::fprintf(stderr, "tern: warning: pipeline cache '%s' ignored: %s\n", pipeline_cache_path_.c_str(), why.c_str());
+}
 
 ops::WeightView Model::upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
                               bool optional) {
@@ -86,10 +107,11 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     if (options.validation) dopt.validation = gpu::Validation::IfAvailable;
     m->device_ = gpu::Device::create(dopt);
   }
+  m->seed_pipeline_cache(options.pipeline_cache_path);
   // Buffers are referenced by WeightView pointers: reserve so they never move.
   m->buffers_.reserve(file->tensors().size() + 1);
   for (const auto& t : file->tensors()) m->bytes_total_ += t.bytes;
-  m->fingerprint_ = fnv1a(1469598103934665603ull, &c.n_layer, sizeof(c.n_layer));
+  m->fingerprint_ = fnv1a(k_fnv1a_offset, &c.n_layer, sizeof(c.n_layer));
 
   const uint64_t E = c.n_embd, V = c.n_vocab, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
   m->token_embd_ = m->upload(*file, "token_embd.weight", {E, V}, true);

@@ -33,6 +33,11 @@ struct ModelLoadOptions {
   std::shared_ptr<gpu::Device> use_device;  // share an existing device (tests); overrides the above
   // Progress in [0, 1]; return false to cancel (load throws Cancelled).
   std::function<bool(float)> progress;
+  // File the device's pipeline cache is seeded from at load and written to (atomically) when
+  // the model is freed; empty = $TERN_PIPELINE_CACHE, or none when that is unset too. A file
+  // that is corrupt or made for another device/driver is ignored with a warning on stderr;
+  // a failed write warns too. Neither ever fails the load.
+  std::string pipeline_cache_path;
 };
 
 class Model {
@@ -67,9 +72,13 @@ class Model {
   const std::map<std::string, uint64_t>& bytes_by_type() const { return bytes_by_type_; }
   // Identifies the model for saved states: hash of the config and tensor layout.
   uint64_t fingerprint() const { return fingerprint_; }
+  // The pipeline cache file in use ("" = none), and whether loading merged it into the device.
+  const std::string& pipeline_cache_path() const { return pipeline_cache_path_; }
+  bool pipeline_cache_seeded() const { return pipeline_cache_seeded_; }
 
  private:
   Model() = default;
+  void seed_pipeline_cache(const std::string& requested);
   ops::WeightView upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
                          bool optional = false);
 
@@ -83,6 +92,8 @@ class Model {
   std::vector<float> rope_freqs_, rope_freq_factors_;
   float rope_attn_factor_ = 1.f;
   std::string chat_template_;
+  std::string pipeline_cache_path_;
+  bool pipeline_cache_seeded_ = false;
   uint64_t weight_bytes_ = 0, n_params_ = 0, fingerprint_ = 0;
   std::map<std::string, uint64_t> bytes_by_type_;
   std::function<bool(float)> progress_;

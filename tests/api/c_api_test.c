@@ -107,6 +107,50 @@ static void test_load_errors(void) {
   EXPECT(m == NULL);
 }
 
+static int file_starts_with(const char *path, const char *prefix) {
+  char buf[16] = {0};
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, strlen(prefix), f);
+  fclose(f);
+  return n == strlen(prefix) && memcmp(buf, prefix, n) == 0;
+}
+
+/* pipeline_cache_path: written by tern_model_free, read back by the next load; a garbage file
+ * is ignored (and replaced), and a caller built before the field existed never has it read. */
+static void test_pipeline_cache(void) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/c_api_test.pipelines", g_scratch);
+  remove(path);
+  tern_model *m = NULL;
+  tern_model_params p = tern_model_default_params();
+  EXPECT(p.pipeline_cache_path == NULL);
+  p.pipeline_cache_path = path;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+  EXPECT(file_starts_with(path, "TERNPIPE"));
+  m = NULL;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+
+  FILE *f = fopen(path, "wb");
+  fputs("garbage, not a pipeline cache", f);
+  fclose(f);
+  m = NULL;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+  EXPECT(file_starts_with(path, "TERNPIPE"));
+
+  remove(path);
+  p.struct_size = offsetof(tern_model_params, pipeline_cache_path);
+  m = NULL;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+  f = fopen(path, "rb");
+  EXPECT(f == NULL); /* the field past the old struct_size was not read */
+  if (f) fclose(f);
+}
+
 static void test_model_info(tern_model *m) {
   tern_model_info info;
   memset(&info, 0, sizeof info);
@@ -593,6 +637,7 @@ int main(int argc, char **argv) {
 
   test_library();
   test_load_errors();
+  test_pipeline_cache();
   tern_model *m = NULL;
   tern_model_params mp = tern_model_default_params();
   mp.progress = count_progress;
