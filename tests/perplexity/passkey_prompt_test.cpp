@@ -19,14 +19,20 @@ TEST(PasskeyPrompt, KeyAtDepth) {
   const uint32_t key = 71432;
   const std::string sentence = passkey_sentence(key);
   EXPECT_EQ(sentence, "The pass key is 71432. Remember it. 71432 is the pass key. ");
+  auto fillers = [](const std::string& s) {
+    size_t n = 0;
+    for (const char* f : k_passkey_fillers) n += count(s, f);
+    return n;
+  };
   for (double depth : {0.0, 0.25, 0.5, 0.75, 1.0}) {
-    const std::string p = passkey_prompt(8, depth, key);
-    EXPECT_EQ(count(p, k_passkey_filler), 8u);
+    const std::string p = passkey_prompt(12, depth, key);
+    EXPECT_EQ(fillers(p), 12u);
+    EXPECT_EQ(count(p, k_passkey_fillers[0]), 3u);  // sentences used in turn
     EXPECT_EQ(count(p, sentence), 1u);
     EXPECT_EQ(p.rfind(k_passkey_question), p.size() - std::string(k_passkey_question).size());
-    // Fillers before the key: round(depth * 8).
+    // Filler sentences before the key: round(depth * 12).
     const std::string before = p.substr(0, p.find(sentence));
-    EXPECT_EQ(count(before, k_passkey_filler), size_t(depth * 8)) << depth;
+    EXPECT_EQ(fillers(before), size_t(depth * 12)) << depth;
   }
   EXPECT_EQ(passkey_prompt(0, 0.5, key), std::string(k_passkey_intro) + sentence + k_passkey_question);
 }

@@ -34,7 +34,7 @@ fi
 grep -q '<polyline' "$svg" || fail "SVG has no line"
 grep -q '</svg>' "$svg" || fail "SVG is truncated"
 
-"$tool" -m "$model" --passkey --policy dense --lengths 96 --depths 0.5 --trials 1 --passkey-csv "$pk" ||
+"$tool" -m "$model" --passkey --policy dense --lengths 160 --depths 0.5 --trials 1 --passkey-csv "$pk" ||
   fail "passkey run exited non-zero"
-grep -q '^dense,96,0.5,' "$pk" || fail "passkey CSV lacks the dense row"
+grep -q '^dense,160,0.5,' "$pk" || fail "passkey CSV lacks the dense row"
 echo "tern_perplexity_smoke: passed"

@@ -43,6 +43,7 @@ TEST(SvgPlot, OnePolylinePerSeriesAndLegend) {
   const std::string svg = render_svg_plot(three_series());
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_EQ(count(svg, "<polyline"), 3u);
+  EXPECT_EQ(count(svg, "<circle"), 60u);  // a marker per point
   EXPECT_EQ(count(svg, ">dense</text>"), 1u);
   EXPECT_EQ(count(svg, ">sinks:4</text>"), 1u);
   EXPECT_NE(svg.find("beacon&lt;2&gt; &amp; &quot;co&quot;"), std::string::npos);
@@ -86,6 +87,8 @@ TEST(SvgPlot, Ticks) {
   EXPECT_EQ(lt.front(), 1);
   EXPECT_EQ(lt.back(), 1000);
   EXPECT_EQ(log_ticks(2, 50), (std::vector<double>{2, 5, 10, 20, 50}));
+  EXPECT_EQ(log_ticks(2, 5), (std::vector<double>{2, 3, 4, 5}));
+  EXPECT_EQ(log_ticks(1, 1e6), (std::vector<double>{1, 10, 100, 1000, 1e4, 1e5, 1e6}));
 }
 
 TEST(Csv, QuotesOnlyWhenNeeded) {

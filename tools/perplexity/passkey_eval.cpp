@@ -74,6 +74,8 @@ PasskeyResult run_passkey(tern_model* model, const tern_context_params& params, 
         const std::string text = passkey_prompt(filler_count_for(model, length, depth, key), depth, key);
         const std::vector<tern_token> prompt = tokenize(model, text, true);
         cell.prompt_tokens = int32_t(prompt.size());
+        if (cell.prompt_tokens > length)
+          cell.note = "the shortest prompt is " + std::to_string(cell.prompt_tokens) + " tokens";
         st = tern_context_reset(ctx);
         if (st == TERN_OK) st = tern_eval(ctx, prompt.data(), prompt.size());
         std::vector<tern_token> answer;

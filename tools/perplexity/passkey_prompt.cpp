@@ -10,8 +10,8 @@ namespace tern::ppl {
 const char* const k_passkey_intro =
     "There is a pass key hidden inside a lot of unimportant text. Find it and remember it. "
     "I will ask you about the pass key later. ";
-const char* const k_passkey_filler =
-    "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. ";
+const char* const k_passkey_fillers[5] = {"The grass is green. ", "The sky is blue. ", "The sun is yellow. ",
+                                          "Here we go. ", "There and back again. "};
 const char* const k_passkey_question = "What is the pass key? The pass key is";
 
 std::string passkey_sentence(uint32_t key) {
@@ -29,7 +29,7 @@ std::string passkey_prompt(uint32_t n_filler, double depth, uint32_t key) {
   std::string p = k_passkey_intro;
   for (uint32_t i = 0; i <= n_filler; ++i) {
     if (i == at) p += passkey_sentence(key);
-    if (i < n_filler) p += k_passkey_filler;
+    if (i < n_filler) p += k_passkey_fillers[i % 5];
   }
   return p + k_passkey_question;
 }

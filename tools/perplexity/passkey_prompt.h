@@ -9,13 +9,15 @@ namespace tern::ppl {
 
 // The parts every prompt is made of, exposed so the tool can measure their token counts.
 extern const char* const k_passkey_intro;
-extern const char* const k_passkey_filler;  // one filler sentence group (ends with a space)
+// Filler sentences, used in turn (each ends with a space); one unit of filler is one sentence so
+// prompts can be sized to within a few tokens.
+extern const char* const k_passkey_fillers[5];
 extern const char* const k_passkey_question;
 
 std::string passkey_sentence(uint32_t key);  // "The pass key is 71432. Remember it. 71432 is the pass key. "
 // Index of the filler repetition before which the key goes: round(depth * n_filler), clamped.
 uint32_t passkey_insert_index(double depth, uint32_t n_filler);
-// intro + n_filler fillers with the key sentence at depth + question.
+// intro + n_filler filler sentences with the key sentence at depth + question.
 std::string passkey_prompt(uint32_t n_filler, double depth, uint32_t key);
 // A random key in [10000, 99999] from a seed (deterministic).
 uint32_t passkey_from_seed(uint64_t seed);

@@ -29,14 +29,14 @@ std::string ms_cell(double ms) {
 }  // namespace
 
 void print_live_header() {
-  std::printf("| %-18s | %8s | %10s | %11s | %12s | %9s | %8s |\n", "policy", "tokens", "segment PPL", "running PPL",
+  std::printf("| %-18s | %8s | %10s | %11s | %12s | %11s | %8s |\n", "policy", "tokens", "segment PPL", "running PPL",
               "KV bytes", "KV slots", "ms/token");
   std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "----------", "-------------", "-------------",
-              "--------------", "-----------", "----------");
+              "--------------", "-------------", "----------");
 }
 
 void print_live_row(const StreamResult& r, const SegmentRow& row) {
-  std::printf("| %-18s | %8llu | %11.3f | %11.3f | %12s | %4d/%-4d | %8s |%s\n", r.label.c_str(),
+  std::printf("| %-18s | %8llu | %11.3f | %11.3f | %12s | %5d/%-5d | %8s |%s\n", r.label.c_str(),
               (unsigned long long)row.seg.last_consumed, row.seg.ppl, row.seg.running_ppl, kib(row.kv_bytes).c_str(),
               row.kv_slots_used, row.kv_slots_capacity, ms_cell(row.ms_per_token).c_str(),
               row.seg.partial ? " (partial)" : "");
@@ -115,15 +115,17 @@ void print_passkey_table(const PasskeyResult& r) {
   for (const auto& c : r.cells)
     if (std::find(depths.begin(), depths.end(), c.depth) == depths.end()) depths.push_back(c.depth);
   std::printf("\n| %8s |", "length");
-  for (double d : depths) std::printf(" depth %4.2f |", d);
+  char cell[48];
+  for (double d : depths) std::snprintf(cell, sizeof cell, "depth %.2f", d), std::printf(" %12s |", cell);
   std::printf("\n|----------|");
-  for (size_t i = 0; i < depths.size(); ++i) std::printf("------------|");
+  for (size_t i = 0; i < depths.size(); ++i) std::printf("--------------|");
   std::string notes;
   int32_t last_length = -1;
   for (const auto& c : r.cells) {
     if (c.length != last_length) std::printf("\n| %8d |", c.length), last_length = c.length;
-    if (c.trials == c.skipped) std::printf(" %10s |", "n/a");
-    else std::printf(" %4d/%-2d %3.0f%% |", c.correct, c.trials - c.skipped, 100 * c.accuracy());
+    if (c.trials == c.skipped) std::snprintf(cell, sizeof cell, "n/a");
+    else std::snprintf(cell, sizeof cell, "%d/%d %.0f%%", c.correct, c.trials - c.skipped, 100 * c.accuracy());
+    std::printf(" %12s |", cell);
     if (!c.note.empty() && notes.find(c.note) == std::string::npos) notes += "  note: " + c.note + "\n";
   }
   std::printf("\n%s", notes.c_str());

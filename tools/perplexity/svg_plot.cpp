@@ -65,14 +65,15 @@ std::vector<double> linear_ticks(double lo, double hi, int target) {
 std::vector<double> log_ticks(double lo, double hi) {
   std::vector<double> ticks;
   const int d0 = int(std::floor(std::log10(lo))), d1 = int(std::ceil(std::log10(hi)));
-  const bool dense = d1 - d0 <= 2;
-  for (int d = d0; d <= d1; ++d) {
-    for (double m : {1.0, 2.0, 5.0}) {
-      if (m != 1.0 && !dense) continue;
+  // Decades only over a wide range; 1-2-5 over a few decades; every digit within one.
+  const std::vector<double> mantissas = d1 - d0 > 3   ? std::vector<double>{1}
+                                        : d1 - d0 > 1 ? std::vector<double>{1, 2, 5}
+                                                      : std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  for (int d = d0; d <= d1; ++d)
+    for (double m : mantissas) {
       const double v = m * std::pow(10.0, d);
       if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) ticks.push_back(v);
     }
-  }
   return ticks;
 }
 
@@ -140,12 +141,18 @@ std::string render_svg_plot(const std::vector<PlotSeries>& series, const PlotOpt
     const std::string color = k_colors[i % (sizeof k_colors / sizeof k_colors[0])];
     // Series past the palette are dashed so they stay distinguishable.
     const std::string dash = i >= sizeof k_colors / sizeof k_colors[0] ? " stroke-dasharray=\"6 3\"" : "";
-    std::string pts;
+    std::string pts, marks;
     for (const auto& p : series[i].points)
-      if (drawable(p)) pts += (pts.empty() ? "" : " ") + fmt(px(p.first)) + "," + fmt(py(p.second));
-    if (!pts.empty())
+      if (drawable(p)) {
+        pts += (pts.empty() ? "" : " ") + fmt(px(p.first)) + "," + fmt(py(p.second));
+        marks += "<circle cx=\"" + fmt(px(p.first)) + "\" cy=\"" + fmt(py(p.second)) + "\" r=\"2.5\"/>";
+      }
+    if (!pts.empty()) {
       svg += "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\"" + dash + " points=\"" + pts +
              "\"><title>" + xml_escape(series[i].label) + "</title></polyline>\n";
+      // Markers show each segment, and a series of a single segment at all.
+      svg += "<g fill=\"" + color + "\">" + marks + "</g>\n";
+    }
     const double ly = top + 10 + double(i) * 18;
     svg += "<line x1=\"" + fmt(left + pw + 12) + "\" y1=\"" + fmt(ly) + "\" x2=\"" + fmt(left + pw + 36) +
            "\" y2=\"" + fmt(ly) + "\" stroke=\"" + color + "\" stroke-width=\"2\"" + dash + "/>\n";
