@@ -30,12 +30,12 @@ std::string read_file(const std::string& path) {
 
 // The token stream to feed: the text's tokens (BOS first), repeated without BOS when --loop,
 // cut to max_tokens fed (+1 scored).
-std::vector<tern_token> token_stream(const tern_model* model, const Options& o) {
+std::vector<tern_token> token_stream(const tern_model* model, tern_token bos, const Options& o) {
   std::vector<tern_token> text = tokenize(model, read_file(o.text_file), true);
   if (text.size() < 2) throw std::runtime_error(o.text_file + " has fewer than 2 tokens");
   std::vector<tern_token> s = text;
   const size_t want = o.max_tokens ? size_t(o.max_tokens) + 1 : text.size();
-  const size_t body = text[0] == text[1] ? 0 : 1;  // skip BOS on repeats (text[0] is BOS when the model has one)
+  const size_t body = bos >= 0 && text[0] == bos ? 1 : 0;  // repeats continue the text without BOS
   while (o.loop && s.size() < want) s.insert(s.end(), text.begin() + long(body), text.end());
   if (s.size() > want) s.resize(want);
   return s;
@@ -74,7 +74,7 @@ int run(const Options& o) {
   bool any_failed_all = false;
 
   if (!o.text_file.empty()) {
-    const std::vector<tern_token> tokens = token_stream(model, o);
+    const std::vector<tern_token> tokens = token_stream(model, info.bos, o);
     std::printf("text: %s, %zu tokens fed at most%s, segments of %u scored tokens\n\n", o.text_file.c_str(),
                 tokens.size() - 1, o.loop ? " (looped)" : "", o.segment);
     std::vector<StreamResult> results;

@@ -1,10 +1,10 @@
 # tern-perplexity: the unit tests (tests/perplexity/*_test.cpp, built by tests/CMakeLists.txt)
-# link the tool's pure-logic library; expat, when installed, checks that the SVG is well-formed.
+# link the tool's libraries (pure logic, and the C API driver for stream_eval_test); expat, when installed, checks that the SVG is well-formed.
 file(GLOB TERN_PPL_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/perplexity/*_test.cpp)
 find_package(EXPAT QUIET)
 foreach(src ${TERN_PPL_TESTS})
   get_filename_component(name ${src} NAME_WE)
-  target_link_libraries(${name} PRIVATE tern_perplexity_core)
+  target_link_libraries(${name} PRIVATE tern_perplexity_eval)
 endforeach()
 if(EXPAT_FOUND)
   target_link_libraries(svg_plot_test PRIVATE EXPAT::EXPAT)

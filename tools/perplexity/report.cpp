@@ -29,7 +29,7 @@ std::string ms_cell(double ms) {
 }  // namespace
 
 void print_live_header() {
-  std::printf("| %-18s | %8s | %10s | %11s | %12s | %11s | %8s |\n", "policy", "tokens", "segment PPL", "running PPL",
+  std::printf("| %-18s | %8s | %11s | %11s | %12s | %11s | %8s |\n", "policy", "tokens", "segment PPL", "running PPL",
               "KV bytes", "KV slots", "ms/token");
   std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", "--------------------", "----------", "-------------", "-------------",
               "--------------", "-------------", "----------");
