@@ -2,6 +2,8 @@
 // text file per KV policy at equal KV bytes (live table, summary, CSV, SVG plot), and passkey
 // retrieval accuracy per prompt length and key depth. A policy whose context cannot be created
 // (e.g. not in this build) is reported and skipped; the run fails only when every policy does.
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -21,6 +23,11 @@
 namespace {
 
 using namespace tern::ppl;
+
+// Ctrl-C ends the running stream; the summary, CSV and plot are still written.
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT handler needs a lock-free flag");
+void on_sigint(int) { g_interrupted = true; }
 
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -79,18 +86,21 @@ int run(const Options& o) {
                 tokens.size() - 1, o.loop ? " (looped)" : "", o.segment);
     std::vector<StreamResult> results;
     if (!o.quiet) print_live_header();
+    std::signal(SIGINT, on_sigint);
     for (const auto& spec : o.policies) {
+      if (g_interrupted) break;
       std::string error;
       const auto params = params_for(spec, &error);
       StreamResult r;
       if (params)
         r = run_stream(model, *params, tokens, spec.label, o.segment, [&](const StreamResult& res, const SegmentRow& row) {
           if (!o.quiet) print_live_row(res, row);
-        });
+        }, &g_interrupted);
       else r.label = spec.label, r.error = error;
       if (!r.ok) std::fprintf(stderr, "tern-perplexity: policy %s: %s\n", spec.label.c_str(), r.error.c_str());
       results.push_back(std::move(r));
     }
+    std::signal(SIGINT, SIG_DFL);
     print_stream_summary(results, o.timing_at);
     uint64_t bytes0 = 0;
     for (const auto& r : results) {

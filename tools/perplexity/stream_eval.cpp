@@ -23,7 +23,8 @@ double mean_ms_up_to(const std::vector<float>& step_ms, uint64_t t, uint64_t n) 
 
 StreamResult run_stream(tern_model* model, const tern_context_params& params, const std::vector<tern_token>& tokens,
                         const std::string& label, uint32_t segment,
-                        const std::function<void(const StreamResult&, const SegmentRow&)>& on_row) {
+                        const std::function<void(const StreamResult&, const SegmentRow&)>& on_row,
+                        const std::atomic<bool>* stop) {
   StreamResult r;
   r.label = label;
   tern_context* ctx = nullptr;
@@ -50,6 +51,10 @@ StreamResult run_stream(tern_model* model, const tern_context_params& params, co
   };
   r.step_ms.reserve(tokens.size());
   for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (stop && stop->load()) {
+      r.error = "interrupted";
+      break;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     st = tern_eval(ctx, &tokens[i], 1);
     const float* logits = nullptr;

@@ -1,6 +1,7 @@
 // Streaming perplexity of one policy: tokens fed one at a time with tern_eval, the next token
 // scored from the logits (log-softmax in double), NLL closed into segments as the stream grows.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -33,10 +34,12 @@ struct StreamResult {
 };
 
 // Feeds tokens[0 .. n-2] and scores tokens[1 .. n-1]. Stops cleanly on TERN_ERR_CONTEXT_FULL.
-// on_row is called as each segment closes (for the live table).
+// on_row is called as each segment closes (for the live table). A set *stop (e.g. from a SIGINT
+// handler) ends the stream early with what was scored so far.
 StreamResult run_stream(tern_model* model, const tern_context_params& params, const std::vector<tern_token>& tokens,
                         const std::string& label, uint32_t segment,
-                        const std::function<void(const StreamResult&, const SegmentRow&)>& on_row);
+                        const std::function<void(const StreamResult&, const SegmentRow&)>& on_row,
+                        const std::atomic<bool>* stop = nullptr);
 
 // Mean of step_ms over tokens (t - n, t]; NaN when fewer than t tokens were consumed.
 double mean_ms_up_to(const std::vector<float>& step_ms, uint64_t t, uint64_t n);
