@@ -23,14 +23,8 @@ finite_rows() {
 # Dense at 256 slots scores 256 tokens: segments 100, 100 and a partial 56.
 [ "$(finite_rows dense)" -eq 3 ] || fail "dense: expected 3 finite PPL rows"
 grep -q '^dense,2,201,256,56,' "$csv" || fail "dense: last segment should be the partial 201..256"
-# TODO(lead): once the window policy is merged, require its rows (3 rows to 300 tokens) and drop
-# the "not available" alternative.
-if [ "$(finite_rows window)" -eq 0 ]; then
-  grep -q 'policy window: cannot create the context' <<<"$out" || fail "window: neither rows nor a clear error"
-  echo "note: window is not in this build (accepted for now)"
-else
-  [ "$(finite_rows window)" -eq 3 ] || fail "window: expected 3 finite PPL rows to 300 tokens"
-fi
+# Window keeps going past its 256 slots: segments 100, 100, 99 (the last token has no target).
+[ "$(finite_rows window)" -eq 3 ] || fail "window: expected 3 finite PPL rows to 300 tokens"
 grep -q '<polyline' "$svg" || fail "SVG has no line"
 grep -q '</svg>' "$svg" || fail "SVG is truncated"
 
