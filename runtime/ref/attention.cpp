@@ -66,4 +66,50 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
   attention_impl(s, q, k, v, mask, out, key_pos, query_pos);
 }
 
+void attention_ggml(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, float* out) {
+  const uint32_t group = s.n_head / s.n_head_kv;
+  const size_t kv_row = size_t(s.n_head_kv) * s.head_dim;
+  const uint32_t n_pad = (s.n_kv + 31) / 32 * 32;  // llama.cpp's KV cache view: a multiple of 32
+  std::vector<float> p(n_pad);
+  for (uint32_t i = 0; i < s.n_q; ++i) {
+    for (uint32_t h = 0; h < s.n_head; ++h) {
+      const float* qv = q + (size_t(i) * s.n_head + h) * s.head_dim;
+      float* o = out + (size_t(i) * s.n_head + h) * s.head_dim;
+      const size_t kv_off = size_t(h / group) * s.head_dim;
+      float best = -std::numeric_limits<float>::infinity();
+      for (uint32_t j = 0; j < n_pad; ++j) {
+        p[j] = -std::numeric_limits<float>::infinity();
+        if (j < s.n_kv && uint64_t(j) <= uint64_t(s.q_pos0) + i) {
+          double d = 0;
+          for (uint32_t e = 0; e < s.head_dim; ++e)
+            d += double(fp16_to_fp32(fp32_to_fp16(qv[e]))) * fp16_to_fp32(k[j * kv_row + kv_off + e]);
+          p[j] = float(d) * s.scale;
+        }
+        best = std::max(best, p[j]);
+      }
+      double sum = 0;
+      for (uint32_t j = 0; j < n_pad; ++j) sum += p[j] = std::exp(p[j] - best);
+      const float inv = float(1.0 / sum);
+      for (uint32_t j = 0; j < n_pad; ++j) p[j] = fp16_to_fp32(fp32_to_fp16(p[j] * inv));
+      for (uint32_t e = 0; e < s.head_dim; ++e) {
+        float acc[4][8] = {};
+        for (uint32_t j0 = 0; j0 < n_pad; j0 += 32)
+          for (uint32_t a = 0; a < 4; ++a)
+            for (uint32_t l = 0; l < 8; ++l) {
+              const uint32_t j = j0 + a * 8 + l;
+              const float vj = j < s.n_kv ? fp16_to_fp32(v[j * kv_row + kv_off + e]) : 0.f;
+              acc[a][l] = std::fma(p[j], vj, acc[a][l]);
+            }
+        float t[4];
+        for (uint32_t l = 0; l < 4; ++l) {
+          const float lo = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+          const float hi = (acc[0][l + 4] + acc[2][l + 4]) + (acc[1][l + 4] + acc[3][l + 4]);
+          t[l] = lo + hi;
+        }
+        o[e] = (t[0] + t[1]) + (t[2] + t[3]);
+      }
+    }
+  }
+}
+
 }  // namespace tern::ref

@@ -19,5 +19,14 @@ void attention(const AttentionShape& s, const float* q, const uint16_t* k, const
                float* out, const int32_t* key_pos = nullptr, const int32_t* query_pos = nullptr);
 void attention(const AttentionShape& s, const float* q, const float* k, const float* v, const float* mask, float* out,
                const int32_t* key_pos = nullptr, const int32_t* query_pos = nullptr);
+// llama.cpp's CPU attention with an f16 V cache: the normalised softmax probabilities are
+// rounded to f16 before the product with V (causal rule, no mask).
+void attention_f16_probs(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, float* out);
+// llama.cpp's CPU attention without flash attention, with an f16 KV cache, bit for bit on x86:
+// Q rounded to f16, scores = fp32(double dot) * scale, softmax in fp32 (exp of score - max,
+// sum in double, times fp32(1 / sum)) over the keys padded to a multiple of 32, probabilities
+// rounded to f16, and the product with V accumulated in 4 x 8 fp32 lanes summed pairwise.
+// Causal rule, no mask.
+void attention_ggml(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, float* out);
 
 }  // namespace tern::ref

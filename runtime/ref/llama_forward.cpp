@@ -43,8 +43,35 @@ float LlamaForward::stored(float x) const {
   return kv_type_ == GgmlType::F16 ? fp16_to_fp32(fp32_to_fp16(x)) : x;
 }
 
-LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type)
-    : config_(read_model_config(f)), n_ctx_(n_ctx), kv_type_(kv_type) {
+void LlamaForward::matmul(const Weight& w, const float* x, float* y, uint32_t n) const {
+  if (numerics_.q8_activations && w.type == GgmlType::Q8_0)
+    ref::matmul_q8_0_q8_act(w.data, w.rows, w.cols, x, y, n);
+  else
+    ref::matmul(w.type, w.data, w.rows, w.cols, x, y, n);
+}
+
+void LlamaForward::rms_norm(const float* x, const Weight& w, float* y, uint32_t n) const {
+  const auto wv = vec(w);
+  if (numerics_.rms_norm)
+    ref::rms_norm_ggml(x, wv.data(), y, n, config_.n_embd, config_.rms_eps);
+  else
+    ref::rms_norm(x, wv.data(), y, n, config_.n_embd, config_.rms_eps);
+}
+
+void LlamaForward::rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads) const {
+  const ModelConfig& c = config_;
+  const RopeMode mode = c.rope_neox ? RopeMode::Neox : RopeMode::Interleaved;
+  if (numerics_.rope) {
+    check(mode == RopeMode::Interleaved && c.rope_scaling.type == ops::RopeScaling::None, Status::Unsupported,
+          "reference forward: llama.cpp RoPE numerics only for unscaled normal-mode RoPE");
+    ref::rope_ggml(x, pos, c.rope_base, x, n, heads, c.head_dim, c.n_rot);
+  } else {
+    ref::rope(x, pos, freqs_.data(), x, n, heads, c.head_dim, c.n_rot, mode, mscale_);
+  }
+}
+
+LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type, const LlamaCppNumerics& numerics)
+    : numerics_(numerics), config_(read_model_config(f)), n_ctx_(n_ctx), kv_type_(kv_type) {
   check(kv_type == GgmlType::F16 || kv_type == GgmlType::F32, Status::InvalidArgument,
         "reference forward: KV type must be f16 or f32");
   const auto* tokens = f.find("tokenizer.ggml.tokens");
@@ -90,7 +117,7 @@ void LlamaForward::project(const Weight& w, const Weight& bias, const Weight& wb
     const Weight& m = beacon ? wb : w;
     const Weight& b = beacon ? bias_b : bias;
     float* out = y + size_t(i) * m.rows;
-    ref::matmul(m.type, m.data, m.rows, m.cols, x + size_t(i) * m.cols, out, 1);
+    matmul(m, x + size_t(i) * m.cols, out, 1);
     if (b.data) ref::bias_add(out, vec(b).data(), out, 1, m.rows);
   }
 }
@@ -102,8 +129,6 @@ std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, st
   const uint32_t n = uint32_t(tokens.size()), m = uint32_t(cached.size()), nk = m + n;
   check(cached_pos.size() == m && positions.size() == n, Status::Internal, "reference step: one position per row");
   const uint32_t E = c.n_embd, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
-  const RopeMode mode = c.rope_neox ? RopeMode::Neox : RopeMode::Interleaved;
-
   std::vector<int32_t> ids(tokens.begin(), tokens.end());
   for (int32_t& t : ids)
     if (t == k_ref_beacon_token) t = eos_;
@@ -123,11 +148,12 @@ std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, st
   std::vector<float> keys(size_t(nk) * KV), values(keys.size());
   for (uint32_t l = 0; l < c.n_layer; ++l) {
     const Layer& L = layers_[l];
-    ref::rms_norm(x.data(), vec(L.attn_norm).data(), h.data(), n, E, c.rms_eps);
+    rms_norm(x.data(), L.attn_norm, h.data(), n);
     project(L.wq, L.bq, L.wq_b, L.bq_b, h.data(), q.data(), n, tokens);
     project(L.wk, L.bk, L.wk_b, L.bk_b, h.data(), k.data(), n, tokens);
     project(L.wv, L.bv, L.wv_b, L.bv_b, h.data(), v.data(), n, tokens);
-    ref::rope(q.data(), positions.data(), freqs_.data(), q.data(), n, c.n_head, c.head_dim, c.n_rot, mode, mscale_);
+    rope(q.data(), positions.data(), n, c.n_head);
+    if (keys_rotated_when_stored()) rope(k.data(), positions.data(), n, c.n_head_kv);
     for (uint32_t i = 0; i < n; ++i) {
       auto& e = new_entries[i];
       e.k[l].resize(KV);
@@ -142,24 +168,37 @@ std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, st
       std::copy(e.k[l].begin(), e.k[l].end(), keys.begin() + std::ptrdiff_t(size_t(j) * KV));
       std::copy(e.v[l].begin(), e.v[l].end(), values.begin() + std::ptrdiff_t(size_t(j) * KV));
     }
-    // Keys rotated with their positions now, then stored as the cache's element type.
-    ref::rope(keys.data(), key_pos.data(), freqs_.data(), keys.data(), nk, c.n_head_kv, c.head_dim, c.n_rot, mode,
-              mscale_);
-    for (float& kv : keys) kv = stored(kv);
-    ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, 1.f / std::sqrt(float(c.head_dim)), 0};
-    ref::attention(s, q.data(), keys.data(), values.data(), mask.data(), att.data());
+    if (!keys_rotated_when_stored()) {
+      // Keys rotated with their positions now, then stored as the cache's element type.
+      rope(keys.data(), key_pos.data(), nk, c.n_head_kv);
+      for (float& kv : keys) kv = stored(kv);
+    }
+    if (numerics_.attention) {
+      for (uint32_t j = 0; j < nk; ++j)
+        check(key_pos[j] == int32_t(j), Status::Unsupported, "reference: llama.cpp attention numerics need a dense cache");
+      std::vector<uint16_t> kb(keys.size()), vb(values.size());
+      for (size_t i = 0; i < keys.size(); ++i) {
+        kb[i] = fp32_to_fp16(keys[i]);
+        vb[i] = fp32_to_fp16(values[i]);
+      }
+      ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, 1.f / std::sqrt(float(c.head_dim)), m};
+      ref::attention_ggml(s, q.data(), kb.data(), vb.data(), att.data());
+    } else {
+      ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, 1.f / std::sqrt(float(c.head_dim)), 0};
+      ref::attention(s, q.data(), keys.data(), values.data(), mask.data(), att.data());
+    }
     project(L.wo, {}, L.wo_b, {}, att.data(), o.data(), n, tokens);
     ref::add(x.data(), o.data(), x.data(), x.size());
-    ref::rms_norm(x.data(), vec(L.ffn_norm).data(), h.data(), n, E, c.rms_eps);
-    ref::matmul(L.w_gate.type, L.w_gate.data, L.w_gate.rows, L.w_gate.cols, h.data(), gate.data(), n);
-    ref::matmul(L.w_up.type, L.w_up.data, L.w_up.rows, L.w_up.cols, h.data(), up.data(), n);
+    rms_norm(x.data(), L.ffn_norm, h.data(), n);
+    matmul(L.w_gate, h.data(), gate.data(), n);
+    matmul(L.w_up, h.data(), up.data(), n);
     ref::silu_mul(gate.data(), up.data(), gate.data(), gate.size());
-    ref::matmul(L.w_down.type, L.w_down.data, L.w_down.rows, L.w_down.cols, gate.data(), o.data(), n);
+    matmul(L.w_down, gate.data(), o.data(), n);
     ref::add(x.data(), o.data(), x.data(), x.size());
   }
-  ref::rms_norm(x.data(), vec(output_norm_).data(), h.data(), n, E, c.rms_eps);
+  rms_norm(x.data(), output_norm_, h.data(), n);
   std::vector<float> logits(size_t(n) * output_.rows);
-  ref::matmul(output_.type, output_.data, output_.rows, output_.cols, h.data(), logits.data(), n);
+  matmul(output_, h.data(), logits.data(), n);
   return logits;
 }
 

@@ -17,6 +17,23 @@ class GgufFile;
 
 namespace tern::ref {
 
+// Imitations of llama.cpp's CPU numerics (ggml CPU backend on x86, commit c392e509), each off
+// by default. Together they reproduce llama.cpp's logits for a Q8_0 llama model bit for bit
+// until a float tie-break elsewhere differs (see tests/model/llamacpp_numerics_test.cpp). With
+// rope or attention on, keys are rotated when stored (as llama.cpp does) and the cache must be
+// dense (positions 0, 1, 2, ...).
+struct LlamaCppNumerics {
+  // Q8_0 weights: activations quantised to Q8_0, integer block dots (ref::matmul_q8_0_q8_act).
+  bool q8_activations = false;
+  // Attention as ref::attention_ggml: f16 Q, fp32 softmax, f16 probabilities, ggml's sum order.
+  bool attention = false;
+  // RMSNorm as ref::rms_norm_ggml (fp32 scale and products).
+  bool rms_norm = false;
+  // RoPE as ref::rope_ggml (fp32 theta recurrence, cosf/sinf, fused multiply-add).
+  bool rope = false;
+  static LlamaCppNumerics all() { return {true, true, true, true}; }
+};
+
 // Token id of a beacon row (same value as tern::k_beacon_token in model/forward.h).
 constexpr int32_t k_ref_beacon_token = -1;
 
@@ -29,7 +46,8 @@ class LlamaForward {
 
   // Keeps pointers into file's tensor data: the file must outlive this object. n_ctx bounds
   // the dense eval() below; kv_type is F16 or F32.
-  LlamaForward(const GgufFile& file, uint32_t n_ctx, GgmlType kv_type = GgmlType::F16);
+  LlamaForward(const GgufFile& file, uint32_t n_ctx, GgmlType kv_type = GgmlType::F16,
+               const LlamaCppNumerics& numerics = {});
 
   const ModelConfig& config() const { return config_; }
   // Dense use: feeds tokens at positions n_past.. and returns the logits of every token ([n][n_vocab]).
@@ -56,10 +74,15 @@ class LlamaForward {
   Weight weight(const GgufFile& f, const std::string& name, bool optional = false) const;
   std::vector<float> vec(const Weight& w) const;
   float stored(float x) const;  // x as the cache stores it
+  void matmul(const Weight& w, const float* x, float* y, uint32_t n) const;
+  void rms_norm(const float* x, const Weight& w, float* y, uint32_t n) const;
+  void rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads) const;
+  bool keys_rotated_when_stored() const { return numerics_.rope || numerics_.attention; }
   // y = W x for rows; beacon rows use wb (when present) instead of w, plus biases.
   void project(const Weight& w, const Weight& bias, const Weight& wb, const Weight& bias_b, const float* x,
                float* y, uint32_t n, std::span<const int32_t> tokens) const;
 
+  LlamaCppNumerics numerics_;
   ModelConfig config_;
   uint32_t n_ctx_;
   GgmlType kv_type_;

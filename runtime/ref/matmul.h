@@ -7,4 +7,10 @@ namespace tern::ref {
 // CPU reference for ops::matmul: each row of the GGML weight `w` (rows x cols, type t) is
 // dequantised with quant::dequantize_row, then y[b][r] = fp32 dot of that row with x[b].
 void matmul(GgmlType t, const void* w, uint32_t rows, uint32_t cols, const float* x, float* y, uint32_t batch);
+
+// llama.cpp's CPU product of Q8_0 weights (ggml's x86 vec_dot_q8_0_q8_0, bit for bit): x[b] is
+// quantised to Q8_0 (ref::quantize_q8_0); per block, eight int32 sums of four int8 products
+// each are scaled by d_w * d_x into eight fp32 lanes (fused multiply-add), and the lanes are
+// summed pairwise at the end.
+void matmul_q8_0_q8_act(const void* w, uint32_t rows, uint32_t cols, const float* x, float* y, uint32_t batch);
 }  // namespace tern::ref

@@ -28,6 +28,29 @@ void rope(const float* x, const int32_t* positions, const float* freqs, float* y
   }
 }
 
+void rope_ggml(const float* x, const int32_t* positions, float base, float* y, size_t n_rows, size_t n_heads,
+               size_t head_dim, size_t n_rot) {
+  const float theta_scale = std::pow(base, -2.0f / float(n_rot));
+  std::vector<float> cs(n_rot);
+  for (size_t t = 0; t < n_rows; ++t) {
+    float theta = float(positions[t]);
+    for (size_t i0 = 0; i0 < n_rot; i0 += 2) {
+      cs[i0] = std::cos(theta);
+      cs[i0 + 1] = std::sin(theta);
+      theta *= theta_scale;
+    }
+    for (size_t h = 0; h < n_heads; ++h) {
+      const size_t base_i = (t * n_heads + h) * head_dim;
+      for (size_t d = n_rot; d < head_dim; ++d) y[base_i + d] = x[base_i + d];
+      for (size_t i0 = 0; i0 < n_rot; i0 += 2) {
+        const float x0 = x[base_i + i0], x1 = x[base_i + i0 + 1], c = cs[i0], s = cs[i0 + 1];
+        y[base_i + i0] = std::fma(x0, c, -(x1 * s));
+        y[base_i + i0 + 1] = std::fma(x0, s, x1 * c);
+      }
+    }
+  }
+}
+
 void rope_f16(const uint16_t* x, const int32_t* positions, const float* freqs, uint16_t* y, size_t n_rows,
               size_t n_heads, size_t head_dim, size_t n_rot, RopeMode mode, float attn_factor) {
   const size_t n = n_rows * n_heads * head_dim;

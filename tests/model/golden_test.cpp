@@ -7,47 +7,16 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "api/context.h"
 #include "model/forward.h"
 #include "model/model.h"
+#include "support/golden_cases.h"
 #include "support/gpu_fixture.h"
 #include "support/model_files.h"
 #include "support/test_env.h"
 
 namespace tern::test {
 namespace {
-
-struct GoldenCase {
-  std::string name, prompt;
-  std::vector<int32_t> prompt_tokens, tokens;
-  uint32_t steps = 0, vocab = 0;
-  std::vector<float> logits;  // [steps][vocab]
-  std::span<const float> row(uint32_t r) const { return {logits.data() + size_t(r) * vocab, vocab}; }
-};
-
-std::vector<GoldenCase> load_cases(const std::string& dir) {
-  std::vector<GoldenCase> out;
-  for (int i = 1; i <= 3; ++i) {
-    auto json_path = shared_file("golden/" + dir + "/case" + std::to_string(i) + ".json");
-    if (json_path.empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
-    GoldenCase c;
-    c.name = dir + "/case" + std::to_string(i);
-    c.prompt = j["prompt"];
-    c.prompt_tokens = j["prompt_tokens"].get<std::vector<int32_t>>();
-    c.tokens = j["tokens"].get<std::vector<int32_t>>();
-    c.steps = j["steps"];
-    c.vocab = j["vocab_size"];
-    c.logits.resize(size_t(c.steps) * c.vocab);
-    std::ifstream lf(json_path.parent_path() / j["logits_file"].get<std::string>(), std::ios::binary);
-    lf.read(reinterpret_cast<char*>(c.logits.data()), std::streamsize(c.logits.size() * 4));
-    if (!lf) continue;
-    out.push_back(std::move(c));
-  }
-  return out;
-}
 
 double rel_l2(std::span<const float> ref, std::span<const float> got) {
   return test::rel_l2(std::vector<float>(ref.begin(), ref.end()), std::vector<float>(got.begin(), got.end()));
