@@ -96,6 +96,13 @@ typedef struct tern_model_params {
   tern_progress_fn progress;     /* may be NULL */
   void *progress_user_data;
   int32_t validation;            /* 1: enable Vulkan validation layers when installed (debugging) */
+  /* Added after the first release (older callers' struct_size ends before it: they get NULL). */
+  const char *pipeline_cache_path; /* NULL = $TERN_PIPELINE_CACHE or none. Compiled GPU pipelines
+                                    * are loaded from this file and saved back to it (atomically,
+                                    * temp file + rename) by tern_model_free, so later starts skip
+                                    * shader compilation. A missing, corrupt or foreign (other
+                                    * device/driver) file is ignored with a warning on stderr, as
+                                    * is a failed write: neither fails the load. */
 } tern_model_params;
 
 TERN_API tern_model_params tern_model_default_params(void);
@@ -157,14 +164,20 @@ typedef enum tern_rope_scaling {
 
 typedef struct tern_context_params {
   size_t struct_size;
-  int32_t n_ctx;                 /* max tokens in the KV cache (0 = the model's training length) */
+  int32_t n_ctx;                 /* DENSE: max tokens in the KV cache (0 = the model's training length);
+                                    BEACON: tokens the app expects to feed, which picks the ratio */
   int32_t n_batch;               /* max tokens per prefill submit (default 512) */
-  uint64_t kv_budget_bytes;      /* 0 = no budget; otherwise the KV cache must fit in it */
+  uint64_t kv_budget_bytes;      /* 0 = no budget; otherwise the KV cache must fit in it, and the
+                                    window (WINDOW, SINKS_WINDOW) or beacon memory (BEACON) is
+                                    derived from it when not given */
   tern_kv_policy kv_policy;
-  int32_t kv_window;             /* window size for WINDOW / SINKS_WINDOW (0 = derive from budget) */
-  int32_t kv_sinks;              /* sink tokens (default 4) */
-  int32_t beacon_ratio;          /* compression ratio for BEACON (0 = derive) */
-  int32_t beacon_window;         /* raw tokens per beacon chunk (0 = default) */
+  int32_t kv_window;             /* total slots (sinks included) for WINDOW / SINKS_WINDOW
+                                    (0 = from the budget, else n_ctx, else the training length) */
+  int32_t kv_sinks;              /* sink tokens for SINKS_WINDOW and BEACON (default 4; WINDOW has none) */
+  int32_t beacon_ratio;          /* raw tokens per beacon for BEACON (0 = the smallest of 2..128 that
+                                    fits n_ctx tokens in the budget, or 8 without n_ctx) */
+  int32_t beacon_window;         /* raw tokens per beacon chunk (0 = the largest power of two up to
+                                    1024 and half the training length leaving 4 chunks of memory) */
   tern_rope_scaling rope_scaling;
   float rope_freq_base;          /* 0 = from model */
   float rope_scale_factor;       /* 0 = from model */
@@ -207,6 +220,13 @@ typedef struct tern_context_stats {
   uint64_t device_bytes;         /* device bytes held by this context (KV + activations) */
   double prompt_ms, prompt_tokens;  /* totals since reset */
   double decode_ms, decode_tokens;
+  /* Added with the KV policies (check struct_size): slots in use per kind, and the beacon
+   * settings in effect (0 unless kv_policy is BEACON). */
+  int32_t kv_sink_slots;
+  int32_t kv_raw_slots;          /* window / dense tokens and the current beacon chunk's raw tokens */
+  int32_t kv_beacon_slots;
+  int32_t beacon_ratio;
+  int32_t beacon_window;
 } tern_context_stats;
 
 TERN_API tern_status tern_context_get_stats(const tern_context *ctx, tern_context_stats *stats);

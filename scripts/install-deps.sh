@@ -10,4 +10,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools \
   glslc glslang-tools spirv-tools \
   libsentencepiece-dev googletest libgtest-dev nlohmann-json3-dev \
-  clang libclang-rt-14-dev >/dev/null
+  libexpat1-dev clang libclang-rt-14-dev >/dev/null

@@ -31,7 +31,9 @@ void usage() {
       "  -c, --ctx N          context length (default: the model's training length); depths\n"
       "                       that do not fit are skipped with a note\n"
       "  -b, --batch N        prefill batch (default 512)\n"
-      "  --kv-policy NAME     dense (default; the only one so far)\n"
+      "  --kv-policy NAME     dense (default), window or sinks: decode depths past the cache\n"
+      "  --kv-window N        window/sinks: KV slots, sinks included (default: -c or the model's length)\n"
+      "  --kv-sinks N         sinks: sink tokens (default 4)\n"
       "  --bw-mib N           size of the copy-bandwidth buffers (default 256)\n"
       "  --top N              ops listed in the per-op decode profile (default 8)\n"
       "\n"
@@ -92,6 +94,8 @@ int main(int argc, char** argv) {
       else if (a == "-c" || a == "--ctx") mo.n_ctx = uint32_t(std::stoul(value()));
       else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(std::stoul(value()));
       else if (a == "--kv-policy") kv_policy = value();
+      else if (a == "--kv-window") mo.kv_window = uint32_t(std::stoul(value()));
+      else if (a == "--kv-sinks") mo.kv_sinks = uint32_t(std::stoul(value()));
       else if (a == "--bw-mib") bw_mib = std::stoull(value());
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
       else if (a == "--ops") ops = true;
@@ -106,8 +110,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tern-bench: %s\n", e.what());
     return 2;
   }
-  if (kv_policy != "dense") {
-    std::fprintf(stderr, "tern-bench: --kv-policy %s: not yet (only dense is implemented)\n", kv_policy.c_str());
+  if (kv_policy == "dense") {
+    mo.kv_policy = KvPolicyKind::Dense;
+  } else if (kv_policy == "window" || kv_policy == "sinks") {
+    mo.kv_policy = KvPolicyKind::SinksWindow;
+    if (kv_policy == "window") mo.kv_sinks = 0;
+    else if (!mo.kv_sinks) mo.kv_sinks = 4;
+  } else {
+    std::fprintf(stderr, "tern-bench: --kv-policy %s: use dense, window or sinks (with --kv-window N)\n",
+                 kv_policy.c_str());
     return 2;
   }
   if (mo.model_path.empty() && !ops) {

@@ -46,7 +46,12 @@ void usage() {
       "      --seed S            sampler seed (default 0)\n"
       "      --ctx N             context length in tokens (default: the model's)\n"
       "      --kv-budget BYTES   KV cache memory budget (suffixes K, M, G)\n"
-      "      --kv-policy NAME    dense (window, sinks, beacon: see README long-context section)\n"
+      "      --kv-policy NAME    dense (default), window, sinks (StreamingLLM) or beacon (Activation Beacon);\n"
+      "                          see README, Long context\n"
+      "      --kv-window N       window/sinks: total KV slots, sinks included (default: from --kv-budget or --ctx)\n"
+      "      --kv-sinks N        sink tokens for sinks and beacon (default 4)\n"
+      "      --beacon-ratio R    raw tokens per beacon (default: derived from --ctx and --kv-budget, or 8)\n"
+      "      --beacon-window W   raw tokens per beacon chunk (default: derived)\n"
       "      --kv-type TYPE      KV cache elements: f16 (default) or f32 (exact, twice the memory)\n"
       "      --rope-scaling none|linear|ntk|yarn|llama3   override the model's RoPE scaling\n"
       "      --rope-scale F  --rope-freq-base F  --rope-orig-ctx N\n"
@@ -94,6 +99,10 @@ bool parse_args(int argc, char** argv, Options& o) {
     else if (a == "--seed") o.ctx.seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--ctx") o.ctx.n_ctx = std::atoi(next().c_str());
     else if (a == "--kv-budget") o.ctx.kv_budget_bytes = parse_bytes(next());
+    else if (a == "--kv-window") o.ctx.kv_window = std::atoi(next().c_str());
+    else if (a == "--kv-sinks") o.ctx.kv_sinks = std::atoi(next().c_str());
+    else if (a == "--beacon-ratio") o.ctx.beacon_ratio = std::atoi(next().c_str());
+    else if (a == "--beacon-window") o.ctx.beacon_window = std::atoi(next().c_str());
     else if (a == "--kv-policy") {
       const std::string p = next();
       if (p == "dense") o.ctx.kv_policy = TERN_KV_DENSE;
@@ -142,9 +151,12 @@ void print_stats(tern_context* ctx) {
   tern_context_stats s{};
   s.struct_size = sizeof(s);
   if (tern_context_get_stats(ctx, &s) != TERN_OK) return;
-  std::fprintf(stderr, "[prompt %.0f tokens, %.1f tok/s | generation %.0f tokens, %.1f tok/s | KV %d/%d slots, %.1f MiB | context memory %.1f MiB]\n",
+  std::fprintf(stderr,
+               "[prompt %.0f tokens, %.1f tok/s | generation %.0f tokens, %.1f tok/s | %llu tokens consumed | KV %d/%d "
+               "slots (%d sink, %d raw, %d beacon), %.1f MiB | context memory %.1f MiB]\n",
                s.prompt_tokens, s.prompt_ms > 0 ? s.prompt_tokens * 1000 / s.prompt_ms : 0.0, s.decode_tokens,
-               s.decode_ms > 0 ? s.decode_tokens * 1000 / s.decode_ms : 0.0, s.kv_slots_used, s.kv_slots_capacity,
+               s.decode_ms > 0 ? s.decode_tokens * 1000 / s.decode_ms : 0.0, (unsigned long long)s.tokens_consumed,
+               s.kv_slots_used, s.kv_slots_capacity, s.kv_sink_slots, s.kv_raw_slots, s.kv_beacon_slots,
                double(s.kv_bytes) / 1048576.0, double(s.device_bytes) / 1048576.0);
 }
 

@@ -138,6 +138,13 @@ const char* tern_status_string(tern_status s) {
   return tern::status_name(tern::Status(int(s)));
 }
 
+// Callers built before pipeline_cache_path existed pass the old sizeof as struct_size; the
+// field must lie wholly past it (not in its tail padding) so they get the default.
+static_assert(offsetof(tern_model_params, pipeline_cache_path) >=
+                  (offsetof(tern_model_params, validation) + sizeof(int32_t) + alignof(tern_model_params) - 1) /
+                      alignof(tern_model_params) * alignof(tern_model_params),
+              "tern_model_params.pipeline_cache_path overlaps the older struct size");
+
 tern_model_params tern_model_default_params(void) {
   tern_model_params p{};
   p.struct_size = sizeof(p);
@@ -148,18 +155,22 @@ tern_status tern_model_load(const char* path, const tern_model_params* params, t
   if (out) *out = nullptr;
   TERN_CHECK_ARG(out, "out is NULL");
   TERN_CHECK_ARG(path && *path, "path is NULL or empty");
-  TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set (use tern_model_default_params)");
+  tern_model_params p = tern_model_default_params();
+  if (params) {
+    TERN_CHECK_ARG(params->struct_size >= sizeof(size_t) && params->struct_size <= (1u << 16),
+                   "params.struct_size is not set (use tern_model_default_params)");
+    std::memcpy(&p, params, std::min(params->struct_size, sizeof(p)));  // older callers: defaults past their end
+  }
   return guarded([&] {
     tern::ModelLoadOptions o;
-    if (params) {
-      if (params->device) o.device = params->device;
-      o.validation = params->validation != 0;
-      if (params->progress) {
-        auto fn = params->progress;
-        void* ud = params->progress_user_data;
-        o.progress = [fn, ud](float f) { return fn(f, ud) != 0; };
-      }
+    if (p.device) o.device = p.device;
+    o.validation = p.validation != 0;
+    if (p.progress) {
+      auto fn = p.progress;
+      void* ud = p.progress_user_data;
+      o.progress = [fn, ud](float f) { return fn(f, ud) != 0; };
     }
+    if (p.pipeline_cache_path) o.pipeline_cache_path = p.pipeline_cache_path;
     auto h = std::make_unique<tern_model>();
     h->model = tern::Model::load(path, o);
     h->arch = h->model->config().arch_name;
@@ -279,7 +290,9 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   TERN_CHECK_ARG(p.n_ctx >= 0, "n_ctx must not be negative");
   TERN_CHECK_ARG(p.n_batch > 0, "n_batch must be positive");
   const int32_t kv_policy = enum_bits(p.kv_policy), rope_scaling = enum_bits(p.rope_scaling);
-  TERN_CHECK_ARG(kv_policy == TERN_KV_DENSE, "only the dense KV policy is available in this build");
+  TERN_CHECK_ARG(kv_policy >= TERN_KV_DENSE && kv_policy <= TERN_KV_BEACON, "kv_policy is not a tern_kv_policy value");
+  TERN_CHECK_ARG(p.kv_window >= 0 && p.kv_sinks >= 0 && p.beacon_ratio >= 0 && p.beacon_window >= 0,
+                 "kv_window, kv_sinks, beacon_ratio and beacon_window must not be negative");
   TERN_CHECK_ARG(rope_scaling >= TERN_ROPE_SCALING_FROM_MODEL && rope_scaling <= TERN_ROPE_SCALING_LLAMA3,
                  "rope_scaling is not a tern_rope_scaling value");
   TERN_CHECK_ARG(p.rope_freq_base >= 0.f && p.rope_scale_factor >= 0.f && p.rope_original_ctx >= 0,
@@ -291,6 +304,13 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.n_ctx = uint32_t(p.n_ctx);
     cp.n_batch = uint32_t(p.n_batch);
     cp.kv_budget_bytes = p.kv_budget_bytes;
+    static const tern::KvPolicyKind k_policies[] = {tern::KvPolicyKind::Dense, tern::KvPolicyKind::SinksWindow,
+                                                    tern::KvPolicyKind::SinksWindow, tern::KvPolicyKind::Beacon};
+    cp.kv_policy = k_policies[kv_policy];
+    cp.kv_window = uint32_t(p.kv_window);
+    cp.kv_sinks = kv_policy == TERN_KV_WINDOW ? 0 : uint32_t(p.kv_sinks);  // WINDOW is sinks + window with no sinks
+    cp.beacon_ratio = uint32_t(p.beacon_ratio);
+    cp.beacon_window = uint32_t(p.beacon_window);
     cp.seed = p.seed;
     cp.profile = p.profile != 0;
     cp.rope_freq_base = p.rope_freq_base;
@@ -370,6 +390,12 @@ tern_status tern_context_get_stats(const tern_context* c, tern_context_stats* ou
   r.prompt_tokens = s.prompt_tokens;
   r.decode_ms = s.decode_ms;
   r.decode_tokens = s.decode_tokens;
+  r.kv_sink_slots = int32_t(s.kv_usage.sinks);
+  r.kv_raw_slots = int32_t(s.kv_usage.raw);
+  r.kv_beacon_slots = int32_t(s.kv_usage.beacons);
+  const tern::KvPolicyConfig& kc = c->ctx->kv_config();
+  r.beacon_ratio = int32_t(kc.beacon_ratio);
+  r.beacon_window = int32_t(kc.beacon_window);
   const size_t n = std::min(out->struct_size, sizeof(r));
   std::memcpy(out, &r, n);
   out->struct_size = n;

@@ -1,10 +1,12 @@
 #include "api/context.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
 #include "common/error.h"
+#include "kv/kv_budget.h"
 
 namespace tern {
 namespace {
@@ -13,22 +15,23 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 constexpr char k_state_magic[8] = {'T', 'E', 'R', 'N', 'S', 'T', 'A', 'T'};
-// Version 2 added kv_type; a version 1 state (its header ends before kv_type) holds an f16 cache.
-constexpr uint32_t k_state_version = 2;
+// Version 3: keys stored before RoPE, any KV policy (its bookkeeping follows the logits).
+// Versions 1 and 2 held rotated keys of a dense cache and cannot be loaded.
+constexpr uint32_t k_state_version = 3;
 
 struct StateHeader {
   char magic[8];
   uint32_t version;
   uint32_t n_layer;
   uint64_t fingerprint;
-  uint32_t n_past;
+  uint32_t kv_type;  // GgmlType of the cache rows
   uint32_t row_elems;
+  uint32_t policy, slots, sinks, beacon_window, beacon_ratio;
+  uint32_t n_kv;       // cache rows saved per layer (slots 0..n_kv-1)
   uint64_t n_history;
   uint64_t n_logits;
-  uint32_t kv_type;  // GgmlType of the cache rows that follow
-  uint32_t reserved;
+  uint64_t n_policy_words;
 };
-constexpr size_t k_state_v1_header_bytes = offsetof(StateHeader, kv_type);
 
 std::string kv_type_label(uint32_t t) {
   if (t == uint32_t(GgmlType::F16)) return "f16";
@@ -56,17 +59,21 @@ size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
 Context::Context(std::shared_ptr<const Model> model, const ContextParams& params)
     : model_(std::move(model)), params_(params), sampler_(params.seed) {
   const ModelConfig& c = model_->config();
-  n_ctx_ = params.n_ctx ? params.n_ctx : c.n_ctx_train;
   check(params.n_batch > 0, Status::InvalidArgument, "n_batch must be positive");
-  const uint64_t slot_bytes = KvCache::slot_bytes(c.n_layer, c.kv_dim(), params.kv_type);
-  if (params.kv_budget_bytes) {
-    check(params.kv_budget_bytes >= slot_bytes, Status::InvalidArgument,
-          "KV budget of " + std::to_string(params.kv_budget_bytes) + " bytes is too small for one token (" +
-              std::to_string(slot_bytes) + " bytes per token for this model)");
-    n_ctx_ = uint32_t(std::min<uint64_t>(n_ctx_, params.kv_budget_bytes / slot_bytes));
-  }
-  check(n_ctx_ > 0 && n_ctx_ <= (1u << 24), Status::InvalidArgument, "context length out of range");
-  kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, n_ctx_, c.kv_dim(), params.kv_type);
+  KvRequest req;
+  req.kind = params.kv_policy;
+  req.n_ctx = params.n_ctx;
+  req.budget_bytes = params.kv_budget_bytes;
+  req.window = params.kv_window;
+  req.sinks = params.kv_sinks;
+  req.beacon_ratio = params.beacon_ratio;
+  req.beacon_window = params.beacon_window;
+  const KvPolicyConfig kc =
+      derive_kv_config(req, c.n_ctx_train, KvCache::slot_bytes(c.n_layer, c.kv_dim(), params.kv_type));
+  policy_ = std::make_unique<KvPolicy>(kc);
+  kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, kc.slots, c.kv_dim(), params.kv_type);
+  // A beacon step may be a token and its beacon, so every forward takes at least two rows.
+  const uint32_t max_rows = std::max(2u, std::min(params.n_batch, kc.slots));
   if (params.rope_scaling || params.rope_freq_base > 0.f) {
     // The model's table with the context's overrides (Llama-3 per-pair factors still apply).
     Forward::Rope rope;
@@ -74,15 +81,15 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     const float base = params.rope_freq_base > 0.f ? params.rope_freq_base : c.rope_base;
     rope.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &rope.attn_factor);
     for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) rope.freqs[i] /= model_->rope_freq_factors()[i];
-    forward_ = std::make_unique<Forward>(model_, *kv_, std::min(params.n_batch, n_ctx_), &rope);
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope);
   } else {
-    forward_ = std::make_unique<Forward>(model_, *kv_, std::min(params.n_batch, n_ctx_));
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows);
   }
   forward_->recorder().set_profiling(params.profile);
 }
 
 void Context::reset() {
-  n_past_ = 0;
+  policy_->reset();
   history_.clear();
   last_logits_.clear();
   sampler_.clear_history();
@@ -96,30 +103,35 @@ void Context::check_cancel() {
 
 void Context::eval(std::span<const int32_t> tokens) {
   check(!tokens.empty(), Status::InvalidArgument, "no tokens to evaluate");
-  check(uint64_t(n_past_) + tokens.size() <= n_ctx_, Status::ContextFull,
-        std::to_string(tokens.size()) + " tokens do not fit: " + std::to_string(n_past_) + " of " +
-            std::to_string(n_ctx_) + " context slots are used");
+  check(tokens.size() <= policy_->room(), Status::ContextFull,
+        std::to_string(tokens.size()) + " tokens do not fit: " + std::to_string(policy_->usage().used()) + " of " +
+            std::to_string(n_ctx()) + " context slots are used");
   for (int32_t t : tokens)
     check(t >= 0 && uint32_t(t) < model_->config().n_vocab, Status::InvalidArgument,
           "token id " + std::to_string(t) + " is outside the vocabulary");
   const auto start = Clock::now();
   size_t done = 0;
+  std::vector<int32_t> ids, pos;
+  std::vector<uint32_t> slots, logit_row(1);
   while (done < tokens.size()) {
     check_cancel();
-    const uint32_t n = uint32_t(std::min<size_t>(forward_->max_batch(), tokens.size() - done));
-    std::vector<int32_t> pos(n);
-    for (uint32_t i = 0; i < n; ++i) pos[i] = int32_t(n_past_ + i);
-    ForwardStep step;
-    step.tokens = tokens.subspan(done, n);
-    step.positions = pos;
-    step.first_slot = n_past_;
-    step.n_kv = n_past_ + n;
-    forward_->run(step, last_logits_);
-    for (uint32_t i = 0; i < n; ++i) {
-      history_.push_back(tokens[done + i]);
+    const uint32_t avail = uint32_t(std::min<size_t>(params_.n_batch, tokens.size() - done));
+    const KvStep plan = policy_->plan(avail, forward_->max_batch());
+    ids.clear();
+    pos.clear();
+    slots.clear();
+    size_t next = done;
+    for (uint32_t i = 0; i < plan.rows.size(); ++i) {
+      const KvRow& r = plan.rows[i];
+      ids.push_back(r.beacon ? k_beacon_token : tokens[next++]);
+      pos.push_back(r.position);
+      slots.push_back(r.slot);
+      if (!r.beacon) logit_row[0] = i;  // the last raw row: beacon rows have no logits
     }
-    n_past_ += n;
-    done += n;
+    forward_->run(ForwardStep{ids, pos, slots, plan.slot_pos, logit_row}, last_logits_);
+    policy_->commit(plan);
+    history_.insert(history_.end(), tokens.begin() + std::ptrdiff_t(done), tokens.begin() + std::ptrdiff_t(next));
+    done = next;
   }
   const double ms = ms_since(start);
   if (tokens.size() == 1) {
@@ -136,7 +148,7 @@ int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
                           const std::function<bool(std::string_view)>& on_piece) {
   cancel_ = false;  // a cancel meant for an earlier call (e.g. Ctrl-C at a prompt) must not stop this one
   const Tokenizer& tok = model_->tokenizer();
-  auto ids = tok.encode(prompt, gp.add_bos && n_past_ == 0 && tok.vocab().add_bos, gp.parse_special);
+  auto ids = tok.encode(prompt, gp.add_bos && history_.empty() && tok.vocab().add_bos, gp.parse_special);
   if (!ids.empty()) {
     for (int32_t t : ids) sampler_.accept(t);
     eval(ids);
@@ -170,7 +182,7 @@ int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
     if (tok.is_eog(t)) break;
     emit(utf8.push(tok.token_text(t)), false);
     if (stop) break;
-    if (n_past_ >= n_ctx_) break;  // dense cache full: stop cleanly
+    if (policy_->room() == 0) break;  // dense cache full: stop cleanly
     eval(std::span<const int32_t>(&t, 1));
   }
   if (!stop) emit(utf8.flush(), true);
@@ -179,8 +191,9 @@ int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
 
 ContextStats Context::stats() const {
   ContextStats s = stats_;
-  s.kv_slots_used = n_past_;
-  s.kv_slots_capacity = n_ctx_;
+  s.kv_usage = policy_->usage();
+  s.kv_slots_used = s.kv_usage.used();
+  s.kv_slots_capacity = s.kv_usage.capacity;
   s.kv_bytes = kv_->bytes();
   s.device_bytes = kv_->bytes() + forward_->device_bytes();
   return s;
@@ -188,27 +201,38 @@ ContextStats Context::stats() const {
 
 std::vector<uint8_t> Context::save_state() const {
   const ModelConfig& c = model_->config();
+  const KvPolicyConfig& kc = policy_->config();
+  const std::vector<uint32_t> words = policy_->save();
   StateHeader h{};
   std::memcpy(h.magic, k_state_magic, 8);
   h.version = k_state_version;
   h.n_layer = c.n_layer;
   h.fingerprint = model_->fingerprint();
-  h.n_past = n_past_;
+  h.kv_type = uint32_t(kv_->dtype());
   h.row_elems = kv_->row_elems();
+  h.policy = uint32_t(kc.kind);
+  h.slots = kc.slots;
+  h.sinks = kc.sinks;
+  h.beacon_window = kc.beacon_window;
+  h.beacon_ratio = kc.beacon_ratio;
+  h.n_kv = policy_->n_kv();
   h.n_history = history_.size();
   h.n_logits = last_logits_.size();
-  h.kv_type = uint32_t(kv_->dtype());
-  const uint64_t kv_bytes = uint64_t(n_past_) * kv_->row_bytes();
-  std::vector<uint8_t> out(sizeof(h) + h.n_history * 4 + h.n_logits * 4 + 2 * c.n_layer * kv_bytes);
+  h.n_policy_words = words.size();
+  const uint64_t kv_bytes = uint64_t(h.n_kv) * kv_->row_bytes();
+  std::vector<uint8_t> out(sizeof(h) + h.n_history * 4 + h.n_logits * 4 + h.n_policy_words * 4 +
+                           2 * c.n_layer * kv_bytes);
   uint8_t* p = out.data();
-  std::memcpy(p, &h, sizeof(h));
-  p += sizeof(h);
-  std::memcpy(p, history_.data(), h.n_history * 4);
-  p += h.n_history * 4;
-  std::memcpy(p, last_logits_.data(), h.n_logits * 4);
-  p += h.n_logits * 4;
+  auto put = [&](const void* src, size_t bytes) {
+    if (bytes) std::memcpy(p, src, bytes);
+    p += bytes;
+  };
+  put(&h, sizeof(h));
+  put(history_.data(), h.n_history * 4);
+  put(last_logits_.data(), h.n_logits * 4);
+  put(words.data(), h.n_policy_words * 4);
   auto& alloc = model_->device().allocator();
-  for (uint32_t l = 0; l < c.n_layer; ++l) {
+  for (uint32_t l = 0; l < c.n_layer && kv_bytes; ++l) {
     alloc.read(kv_->k(l), 0, p, kv_bytes);
     p += kv_bytes;
     alloc.read(kv_->v(l), 0, p, kv_bytes);
@@ -219,46 +243,56 @@ std::vector<uint8_t> Context::save_state() const {
 
 void Context::load_state(std::span<const uint8_t> data) {
   const ModelConfig& c = model_->config();
+  const KvPolicyConfig& kc = policy_->config();
   StateHeader h{};
-  check(data.size() >= k_state_v1_header_bytes, Status::StateMismatch, "state is too short to hold a header");
-  std::memcpy(&h, data.data(), k_state_v1_header_bytes);
+  check(data.size() >= 12, Status::StateMismatch, "state is too short to hold a header");
+  std::memcpy(&h, data.data(), 12);
   check(std::memcmp(h.magic, k_state_magic, 8) == 0, Status::StateMismatch, "not a Tern state (bad magic)");
-  check(h.version == 1 || h.version == k_state_version, Status::StateMismatch,
-        "state format version " + std::to_string(h.version) + " is not 1 or " + std::to_string(k_state_version));
-  size_t header_bytes = k_state_v1_header_bytes;
-  h.kv_type = uint32_t(GgmlType::F16);
-  if (h.version >= 2) {
-    header_bytes = sizeof(h);
-    check(data.size() >= header_bytes, Status::StateMismatch, "state is too short to hold a header");
-    std::memcpy(&h, data.data(), header_bytes);
-  }
+  check(h.version == k_state_version, Status::StateMismatch,
+        "state format version " + std::to_string(h.version) + " is not " + std::to_string(k_state_version) +
+            (h.version < k_state_version ? " (older states hold rotated keys; create the state again)" : ""));
+  check(data.size() >= sizeof(h), Status::StateMismatch, "state is too short to hold a header");
+  std::memcpy(&h, data.data(), sizeof(h));
   check(h.fingerprint == model_->fingerprint() && h.n_layer == c.n_layer && h.row_elems == kv_->row_elems(),
         Status::StateMismatch, "state was saved with a different model");
   check(h.kv_type == uint32_t(kv_->dtype()), Status::StateMismatch,
         "state holds a KV cache of type " + kv_type_label(h.kv_type) + " but this context's cache is " +
             kv_type_label(uint32_t(kv_->dtype())));
-  check(h.n_past <= n_ctx_, Status::ContextFull, "state holds more tokens than this context's length");
+  check(h.policy == uint32_t(kc.kind) && h.slots == kc.slots && h.sinks == kc.sinks &&
+            h.beacon_window == kc.beacon_window && h.beacon_ratio == kc.beacon_ratio,
+        Status::StateMismatch, "state was saved with another KV policy or size than this context's (" + describe(kc) + ")");
+  check(h.n_kv <= kc.slots, Status::StateMismatch, "state holds more cache rows than this context has");
   check(h.n_logits == 0 || h.n_logits == c.n_vocab, Status::StateMismatch, "state logits have the wrong size");
-  check(h.n_history <= (1ull << 32), Status::StateMismatch, "state history length is absurd");
-  const uint64_t kv_bytes = uint64_t(h.n_past) * kv_->row_bytes();
-  const uint64_t need = header_bytes + h.n_history * 4 + h.n_logits * 4 + 2 * c.n_layer * kv_bytes;
+  check(h.n_history <= (1ull << 32) && h.n_policy_words <= 4ull * kc.slots + 16, Status::StateMismatch,
+        "state lengths are absurd");
+  const uint64_t kv_bytes = uint64_t(h.n_kv) * kv_->row_bytes();
+  const uint64_t need = sizeof(h) + h.n_history * 4 + h.n_logits * 4 + h.n_policy_words * 4 + 2 * c.n_layer * kv_bytes;
   check(data.size() == need, Status::StateMismatch, "state size does not match its header");
-  const uint8_t* p = data.data() + header_bytes;
+  const uint8_t* p = data.data() + sizeof(h);
+  std::vector<uint32_t> words(h.n_policy_words);
+  std::vector<int32_t> history(h.n_history);
+  std::vector<float> logits(h.n_logits);
+  auto get = [&](void* dst, size_t bytes) {
+    if (bytes) std::memcpy(dst, p, bytes);
+    p += bytes;
+  };
+  get(history.data(), h.n_history * 4);
+  get(logits.data(), h.n_logits * 4);
+  get(words.data(), h.n_policy_words * 4);
+  KvPolicy restored(kc);
+  restored.restore(words);  // validates before anything of this context changes
+  check(restored.n_kv() <= h.n_kv, Status::StateMismatch, "state's policy uses cache rows it did not save");
   reset();
-  history_.resize(h.n_history);
-  std::memcpy(history_.data(), p, h.n_history * 4);
-  p += h.n_history * 4;
-  last_logits_.resize(h.n_logits);
-  std::memcpy(last_logits_.data(), p, h.n_logits * 4);
-  p += h.n_logits * 4;
+  *policy_ = restored;
+  history_ = std::move(history);
+  last_logits_ = std::move(logits);
   auto& alloc = model_->device().allocator();
-  for (uint32_t l = 0; l < c.n_layer; ++l) {
+  for (uint32_t l = 0; l < c.n_layer && kv_bytes; ++l) {
     alloc.write(kv_->k(l), 0, p, kv_bytes);
     p += kv_bytes;
     alloc.write(kv_->v(l), 0, p, kv_bytes);
     p += kv_bytes;
   }
-  n_past_ = h.n_past;
   for (int32_t t : history_) sampler_.accept(t);
   stats_.tokens_consumed = h.n_history;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kv/kv_cache.h"
+#include "kv/kv_policy.h"
 #include "model/forward.h"
 #include "model/model.h"
 #include "ops/rope_freqs.h"
@@ -19,9 +20,16 @@
 namespace tern {
 
 struct ContextParams {
-  uint32_t n_ctx = 0;          // 0: the model's training length
+  uint32_t n_ctx = 0;          // dense: cache length (0: the model's training length); beacon: expected tokens
   uint32_t n_batch = 512;
   uint64_t kv_budget_bytes = 0;
+  // KV policy (runtime/kv/kv_policy.h); slots and beacon settings left 0 are derived
+  // (runtime/kv/kv_budget.h).
+  KvPolicyKind kv_policy = KvPolicyKind::Dense;
+  uint32_t kv_window = 0;      // SinksWindow: total slots, sinks included
+  uint32_t kv_sinks = 0;
+  uint32_t beacon_ratio = 0;
+  uint32_t beacon_window = 0;
   uint64_t seed = 0;
   bool profile = false;
   // RoPE overrides: a scaling to use instead of the model's (nullopt: the model's own), and
@@ -42,6 +50,7 @@ struct GenerateParams {
 struct ContextStats {
   uint64_t tokens_consumed = 0;
   uint32_t kv_slots_used = 0, kv_slots_capacity = 0;
+  KvUsage kv_usage;
   uint64_t kv_bytes = 0, device_bytes = 0;
   double prompt_ms = 0, prompt_tokens = 0, decode_ms = 0, decode_tokens = 0;
 };
@@ -52,8 +61,8 @@ class Context {
 
   const Model& model() const { return *model_; }
   void reset();
-  // Feeds tokens (in batches of n_batch). Throws ContextFull when they do not fit, Cancelled
-  // when cancel() was called (the tokens fed so far stay in the cache).
+  // Feeds tokens (in steps of at most n_batch). Throws ContextFull when they do not fit a dense
+  // cache, Cancelled when cancel() was called (the tokens fed so far stay in the cache).
   void eval(std::span<const int32_t> tokens);
   // Logits of the last evaluated token (empty before any eval).
   std::span<const float> logits() const { return last_logits_; }
@@ -69,8 +78,11 @@ class Context {
   // device has timestamps). set_profiling overrides ContextParams::profile from now on.
   void set_profiling(bool on) { forward_->recorder().set_profiling(on); }
   const std::vector<gpu::DispatchTiming>& timings() const { return forward_->recorder().timings(); }
-  uint32_t n_past() const { return n_past_; }
-  uint32_t n_ctx() const { return n_ctx_; }
+  // Tokens the cache can still take (dense), or UINT32_MAX (policies that evict or compress).
+  uint32_t room() const { return policy_->room(); }
+  // Cache slots (the dense context length).
+  uint32_t n_ctx() const { return policy_->config().slots; }
+  const KvPolicyConfig& kv_config() const { return policy_->config(); }
   const std::vector<int32_t>& tokens() const { return history_; }
 
   std::vector<uint8_t> save_state() const;
@@ -81,13 +93,12 @@ class Context {
 
   std::shared_ptr<const Model> model_;
   ContextParams params_;
-  uint32_t n_ctx_ = 0;
+  std::unique_ptr<KvPolicy> policy_;
   std::unique_ptr<KvCache> kv_;
   std::unique_ptr<Forward> forward_;
   Sampler sampler_;
   std::vector<int32_t> history_;
-  std::vector<float> last_logits_, scratch_logits_;
-  uint32_t n_past_ = 0;
+  std::vector<float> last_logits_;
   std::atomic<bool> cancel_{false};
   ContextStats stats_;
 };

@@ -106,6 +106,8 @@ Probe probe(VkPhysicalDevice pd, uint32_t index) {
   d.device_id = props.deviceID;
   d.api_version = props.apiVersion;
   d.driver_version = props.driverVersion;
+  static_assert(sizeof(d.pipeline_cache_uuid) == VK_UUID_SIZE);
+  std::memcpy(d.pipeline_cache_uuid.data(), props.pipelineCacheUUID, VK_UUID_SIZE);
   switch (props.deviceType) {
     case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: d.type = DeviceType::Discrete; break;
     case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: d.type = DeviceType::Integrated; break;

@@ -1,5 +1,6 @@
 // What Tern records about a Vulkan physical device and picks kernel variants from.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -15,6 +16,7 @@ struct DeviceInfo {
   uint32_t vendor_id = 0, device_id = 0;
   uint32_t api_version = 0, driver_version = 0;
   std::string driver_name, driver_info;
+  std::array<uint8_t, 16> pipeline_cache_uuid{};  // VkPhysicalDeviceProperties::pipelineCacheUUID
 
   uint32_t subgroup_size = 0;          // 0 when unknown or nonsense
   bool subgroup_arithmetic = false;    // subgroupAdd etc. usable in compute

@@ -1,6 +1,7 @@
 #include "gpu/pipeline.h"
 
 #include "gpu/device.h"
+#include "gpu/pipeline_cache_file.h"
 #include "gpu/shader_registry.h"
 #include "gpu/vk_check.h"
 
@@ -25,6 +26,49 @@ PipelineCache::~PipelineCache() {
 size_t PipelineCache::size() const {
   std::lock_guard lock(mutex_);
   return pipelines_.size();
+}
+
+std::vector<uint8_t> PipelineCache::data() const {
+  std::lock_guard lock(mutex_);
+  size_t n = 0;
+  vk_check(vkGetPipelineCacheData(device_.vk(), cache_, &n, nullptr), "vkGetPipelineCacheData");
+  std::vector<uint8_t> out(n);
+  // VK_INCOMPLETE cannot happen under the lock (nothing grows the cache meanwhile).
+  vk_check(vkGetPipelineCacheData(device_.vk(), cache_, &n, out.data()), "vkGetPipelineCacheData");
+  out.resize(n);
+  return out;
+}
+
+bool PipelineCache::seed_from_file(const std::string& path, std::string* why) {
+  const auto file = read_whole_file(path, why);
+  if (!file) return false;
+  const auto blob = decode_pipeline_cache(*file, device_.info(), why);
+  if (!blob) return false;
+  VkPipelineCacheCreateInfo ci{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+  ci.initialDataSize = blob->size();
+  ci.pInitialData = blob->data();
+  VkPipelineCache seed = VK_NULL_HANDLE;
+  if (const VkResult r = vkCreatePipelineCache(device_.vk(), &ci, nullptr, &seed); r != VK_SUCCESS) {
+    if (why) *why = std::string("the driver refused it (") + vk_result_name(r) + ")";
+    return false;
+  }
+  VkResult r;
+  {
+    std::lock_guard lock(mutex_);  // the destination of a merge is externally synchronised
+    r = vkMergePipelineCaches(device_.vk(), cache_, 1, &seed);
+  }
+  vkDestroyPipelineCache(device_.vk(), seed, nullptr);
+  if (r != VK_SUCCESS) {
+    if (why) *why = std::string("merging it failed (") + vk_result_name(r) + ")";
+    return false;
+  }
+  seeded_.fetch_add(1);
+  return true;
+}
+
+bool PipelineCache::save_to_file(const std::string& path, std::string* why) const {
+  const auto bytes = encode_pipeline_cache(data());
+  return write_file_atomically(path, bytes, why);
 }
 
 const Pipeline& PipelineCache::get(const PipelineDesc& desc) {

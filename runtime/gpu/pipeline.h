@@ -1,5 +1,6 @@
 // Compute pipelines built once from embedded SPIR-V, keyed by shader name + specialization
-// constants, with a shared VkPipelineCache.
+// constants, with a shared VkPipelineCache that can be seeded from and saved to a file
+// (see gpu/pipeline_cache_file.h for the format and its checks).
 //
 // Shader interface convention (every shaders/*.comp follows it):
 //   set 0, bindings 0..buffers-1: storage buffers, in the order the op passes them;
@@ -8,6 +9,7 @@
 #pragma once
 #include <vulkan/vulkan.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -45,12 +47,24 @@ class PipelineCache {
   const Pipeline& get(const PipelineDesc& desc);
   size_t size() const;
 
+  // Merges a file written by save_to_file into the cache. Returns true when it was merged.
+  // A missing file returns false with *why empty; a corrupt file or one made for another
+  // device or driver returns false with *why set, and nothing of it reaches the driver.
+  bool seed_from_file(const std::string& path, std::string* why);
+  // Writes the cache (seeded entries plus every pipeline built since) atomically to path.
+  bool save_to_file(const std::string& path, std::string* why) const;
+  // The driver's current cache blob (vkGetPipelineCacheData).
+  std::vector<uint8_t> data() const;
+  // How many files seed_from_file has merged.
+  uint32_t seeded_from_disk() const { return seeded_.load(); }
+
  private:
   Device& device_;
   VkPipelineCache cache_ = VK_NULL_HANDLE;
   mutable std::mutex mutex_;
   std::map<PipelineDesc, std::unique_ptr<Pipeline>> pipelines_;
   std::map<std::string, VkShaderModule> modules_;
+  std::atomic<uint32_t> seeded_{0};
 };
 
 }  // namespace tern::gpu

@@ -153,6 +153,13 @@ void Recorder::copy(const BufferRef& src, const BufferRef& dst, uint64_t bytes) 
   pending_writes_ = true;
 }
 
+void Recorder::copy(const Buffer& src, const Buffer& dst, std::span<const VkBufferCopy> regions) {
+  if (regions.empty()) return;
+  if (pending_writes_) barrier();
+  vkCmdCopyBuffer(cmd_, src.vk(), dst.vk(), uint32_t(regions.size()), regions.data());
+  pending_writes_ = true;
+}
+
 void Recorder::fill(const BufferRef& dst, uint32_t value) {
   if (pending_writes_) barrier();
   vkCmdFillBuffer(cmd_, dst.buffer->vk(), dst.offset, dst.size ? dst.size : VK_WHOLE_SIZE, value);

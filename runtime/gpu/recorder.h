@@ -53,6 +53,8 @@ class Recorder {
     dispatch(p, std::span<const BufferRef>(buffers.begin(), buffers.size()), &push, sizeof(Push), gx, gy, gz, label);
   }
   void copy(const BufferRef& src, const BufferRef& dst, uint64_t bytes);
+  // Several regions between two buffers in one command (one barrier).
+  void copy(const Buffer& src, const Buffer& dst, std::span<const VkBufferCopy> regions);
   void fill(const BufferRef& dst, uint32_t value);
   // Ends, submits and waits. Throws DeviceLost / Vulkan errors.
   void submit_and_wait();

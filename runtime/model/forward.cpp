@@ -23,6 +23,7 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   const uint64_t B = max_batch;
   ids_ = make(B * 4, "token ids");
   pos_ = make(B * 4, "positions");
+  slot_pos_ = make(uint64_t(kv.slots()) * 4, "slot positions");
   const std::vector<float>& freqs = rope ? rope->freqs : model_->rope_freqs();
   check(freqs.size() == model_->rope_freqs().size(), Status::Internal, "RoPE table of the wrong size");
   rope_attn_factor_ = rope ? rope->attn_factor : model_->rope_attn_factor();
@@ -37,7 +38,7 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   o_ = make(B * c.n_embd * 4, "activations o");
   gate_ = make(B * c.n_ff * 4, "activations gate");
   up_ = make(B * c.n_ff * 4, "activations up");
-  last_ = make(uint64_t(c.n_embd) * 4, "last row");
+  last_ = make(B * c.n_embd * 4, "logit rows");
   logits_ = make(B * c.n_vocab * 4, "logits");
   // Split (flash-decoding) attention needs scratch growing with the cache; size it for the
   // largest query count that kernel takes.
@@ -54,6 +55,36 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
     scratch = std::max<uint64_t>(scratch, ops::attention_scratch_bytes(ap));
   }
   scratch_ = make(scratch, "attention scratch");
+  const uint32_t rot_elem = kv.dtype() == GgmlType::F32 ? 4 : 2;
+  k_rot_ = make(uint64_t(kv.slots()) * c.kv_dim() * rot_elem, "rotated keys");
+  if (model_->has_beacon_projections()) beacon_ = make(B * std::max(c.q_dim(), c.n_embd) * 4, "beacon projections");
+}
+
+DenseStep::DenseStep(std::span<const int32_t> toks, uint32_t first, bool all_logits) : tokens(toks.begin(), toks.end()) {
+  const uint32_t n = uint32_t(toks.size());
+  for (uint32_t i = 0; i < n; ++i) {
+    positions.push_back(int32_t(first + i));
+    slots.push_back(first + i);
+    if (all_logits || i + 1 == n) logit_rows.push_back(i);
+  }
+  for (uint32_t i = 0; i < first + n; ++i) slot_pos.push_back(int32_t(i));
+}
+
+ForwardStep DenseStep::step() const { return ForwardStep{tokens, positions, slots, slot_pos, logit_rows}; }
+
+void Forward::copy_rows(const gpu::Buffer& src, const gpu::Buffer& dst, const std::vector<uint32_t>& rows,
+                        uint64_t row_bytes) {
+  std::vector<VkBufferCopy> regions;
+  for (uint32_t r : rows) regions.push_back({r * row_bytes, r * row_bytes, row_bytes});
+  rec_.copy(src, dst, regions);
+}
+
+void Forward::beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
+                                gpu::Buffer& out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows) {
+  if (!w.rows || rows.empty()) return;
+  ops::matmul(rec_, w, in, beacon_, n);
+  if (bias.rows) ops::bias_add(rec_, beacon_, bias.buf, beacon_, n, out_elems);
+  copy_rows(beacon_, out, rows, uint64_t(out_elems) * 4);
 }
 
 gpu::Buffer Forward::make(uint64_t bytes, const char* what) {
@@ -64,23 +95,56 @@ gpu::Buffer Forward::make(uint64_t bytes, const char* what) {
 void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   const ModelConfig& c = model_->config();
   const uint32_t n = uint32_t(s.tokens.size());
+  const uint32_t n_kv = uint32_t(s.slot_pos.size());
   check(n > 0 && n <= max_batch_, Status::Internal, "forward batch out of range");
-  check(s.positions.size() == n, Status::Internal, "forward: one position per token");
-  check(s.first_slot + n <= kv_.slots() && s.n_kv <= kv_.slots() && s.n_kv >= s.first_slot + n, Status::Internal,
-        "forward: KV slots out of range");
-  for (int32_t t : s.tokens)
-    check(t >= 0 && uint32_t(t) < c.n_vocab, Status::InvalidArgument,
-          "token id " + std::to_string(t) + " is outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
+  check(s.positions.size() == n && s.slots.size() == n, Status::Internal, "forward: one position and slot per row");
+  check(n_kv > 0 && n_kv <= kv_.slots(), Status::Internal, "forward: slot positions out of range");
+  for (uint32_t slot : s.slots) check(slot < n_kv, Status::Internal, "forward: KV slot out of range");
+  check(!s.logit_rows.empty(), Status::Internal, "forward: no logit rows");
+  for (uint32_t r : s.logit_rows) check(r < n, Status::Internal, "forward: logit row out of range");
+  const int32_t eos = model_->tokenizer().eos();
+  std::vector<int32_t> ids(s.tokens.begin(), s.tokens.end());
+  std::vector<uint32_t> beacon_rows;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (ids[i] == k_beacon_token) {
+      beacon_rows.push_back(i);
+      ids[i] = eos >= 0 ? eos : 0;  // training-free beacons embed as EOS (the reference's initialisation)
+      continue;
+    }
+    check(ids[i] >= 0 && uint32_t(ids[i]) < c.n_vocab, Status::InvalidArgument,
+          "token id " + std::to_string(ids[i]) + " is outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
+  }
   auto& alloc = model_->device().allocator();
-  alloc.write(ids_, 0, s.tokens.data(), n * 4);
+  alloc.write(ids_, 0, ids.data(), n * 4);
   alloc.write(pos_, 0, s.positions.data(), n * 4);
+  alloc.write(slot_pos_, 0, s.slot_pos.data(), uint64_t(n_kv) * 4);
 
   const uint32_t E = c.n_embd, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
   const auto rope_mode = c.rope_neox ? RopeMode::Neox : RopeMode::Interleaved;
   const float mscale = rope_attn_factor_;
+  // Runs of rows going to consecutive slots: one kv_store each.
+  struct Run {
+    uint32_t row, slot, len;
+  };
+  std::vector<Run> runs;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!runs.empty() && runs.back().row + runs.back().len == i && runs.back().slot + runs.back().len == s.slots[i])
+      ++runs.back().len;
+    else
+      runs.push_back({i, s.slots[i], 1});
+  }
+  const uint64_t kv_row_bytes = kv_.row_bytes();
+  const ops::AttentionPositions positions{gpu::BufferRef(slot_pos_, 0, uint64_t(n_kv) * 4),
+                                          gpu::BufferRef(pos_, 0, uint64_t(n) * 4)};
 
   rec_.begin();
   ops::embedding(rec_, model_->token_embd(), ids_, x_, n);
+  if (model_->beacon_embd().rows && !beacon_rows.empty()) {
+    std::vector<VkBufferCopy> regions;
+    const auto& be = model_->beacon_embd().buf;
+    for (uint32_t r : beacon_rows) regions.push_back({be.offset, uint64_t(r) * E * 4, uint64_t(E) * 4});
+    rec_.copy(*be.buffer, x_, regions);
+  }
   for (uint32_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = model_->layer(l);
     // Attention block.
@@ -93,21 +157,33 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
       ops::bias_add(rec_, k_, L.bk.buf, k_, n, KV);
       ops::bias_add(rec_, v_, L.bv.buf, v_, n, KV);
     }
+    beacon_projection(L.wq_beacon, L.bq_beacon, h_, q_, n, Q, beacon_rows);
+    beacon_projection(L.wk_beacon, L.bk_beacon, h_, k_, n, KV, beacon_rows);
+    beacon_projection(L.wv_beacon, L.bv_beacon, h_, v_, n, KV, beacon_rows);
     ops::rope(rec_, q_, pos_, freqs_, q_, n, c.n_head, c.head_dim, c.n_rot, rope_mode, mscale);
-    ops::rope(rec_, k_, pos_, freqs_, k_, n, c.n_head_kv, c.head_dim, c.n_rot, rope_mode, mscale);
-    ops::kv_store(rec_, k_, kv_.k(l), s.first_slot, n, KV, kv_.dtype());
-    ops::kv_store(rec_, v_, kv_.v(l), s.first_slot, n, KV, kv_.dtype());
+    // Keys go to the cache before RoPE; the cache's keys are rotated with this step's slot
+    // positions just before attention.
+    for (const Run& r : runs) {
+      ops::kv_store(rec_, gpu::BufferRef(k_, uint64_t(r.row) * KV * 4), kv_.k(l), r.slot, r.len, KV, kv_.dtype());
+      ops::kv_store(rec_, gpu::BufferRef(v_, uint64_t(r.row) * KV * 4), kv_.v(l), r.slot, r.len, KV, kv_.dtype());
+    }
+    const gpu::BufferRef keys(kv_.k(l), 0, uint64_t(n_kv) * kv_row_bytes);
+    if (kv_.dtype() == GgmlType::F32)
+      ops::rope(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode, mscale);
+    else
+      ops::rope_f16(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode,
+                    mscale);
     ops::AttentionParams ap;
     ap.n_q = n;
-    ap.n_kv = s.n_kv;
+    ap.n_kv = n_kv;
     ap.n_head = c.n_head;
     ap.n_head_kv = c.n_head_kv;
     ap.head_dim = c.head_dim;
     ap.scale = 1.f / std::sqrt(float(c.head_dim));
-    ap.q_pos0 = s.first_slot;
     ap.kv_type = kv_.dtype();
-    ops::attention(rec_, ap, q_, kv_.k(l), kv_.v(l), att_, std::nullopt, scratch_);
+    ops::attention(rec_, ap, q_, k_rot_, kv_.v(l), att_, std::nullopt, scratch_, &positions);
     ops::matmul(rec_, L.wo, att_, o_, n);
+    beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);
     ops::add(rec_, x_, o_, x_, n * E);
     // Feed-forward block (SwiGLU).
     ops::rms_norm(rec_, x_, L.ffn_norm.buf, h_, n, E, c.rms_eps);
@@ -117,15 +193,13 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ops::matmul(rec_, L.w_down, gate_, o_, n);
     ops::add(rec_, x_, o_, x_, n * E);
   }
-  uint32_t rows = n;
-  gpu::BufferRef head_in = x_;
-  if (!s.all_logits) {  // only the last token's logits are needed
-    rec_.copy(gpu::BufferRef(x_, uint64_t(n - 1) * E * 4), last_, uint64_t(E) * 4);
-    head_in = last_;
-    rows = 1;
-  }
-  ops::rms_norm(rec_, head_in, model_->output_norm().buf, head_in, rows, E, c.rms_eps);
-  ops::matmul(rec_, model_->output(), head_in, logits_, rows);
+  // Gather the rows that need logits, then the head on those only.
+  const uint32_t rows = uint32_t(s.logit_rows.size());
+  std::vector<VkBufferCopy> gather;
+  for (uint32_t j = 0; j < rows; ++j) gather.push_back({uint64_t(s.logit_rows[j]) * E * 4, uint64_t(j) * E * 4, uint64_t(E) * 4});
+  rec_.copy(x_, last_, gather);
+  ops::rms_norm(rec_, last_, model_->output_norm().buf, last_, rows, E, c.rms_eps);
+  ops::matmul(rec_, model_->output(), last_, logits_, rows);
   rec_.submit_and_wait();
   logits.resize(size_t(rows) * c.n_vocab);
   alloc.read(logits_, 0, logits.data(), logits.size() * 4);

@@ -14,12 +14,28 @@
 
 namespace tern {
 
+// Token id of a beacon row (Activation Beacon): embedded with the model's beacon embedding,
+// or as EOS when the model has none, and projected with the beacon Q/K/V/O when present.
+constexpr int32_t k_beacon_token = -1;
+
+// One step: n rows, each written to a KV slot and attending, by position, over the cache.
+// Keys are stored before RoPE and rotated with the slots' positions at attention time, so
+// any KV policy (runtime/kv/kv_policy.h) can renumber slots without touching the cache.
 struct ForwardStep {
-  std::span<const int32_t> tokens;  // n tokens
-  std::span<const int32_t> positions;  // RoPE position of each token
-  uint32_t first_slot = 0;          // KV slot of tokens[0]; tokens take consecutive slots
-  uint32_t n_kv = 0;                // keys visible after writing (slots 0..n_kv-1)
-  bool all_logits = false;          // logits for every token (perplexity) or only the last
+  std::span<const int32_t> tokens;       // n rows: token ids or k_beacon_token
+  std::span<const int32_t> positions;    // RoPE position of each row
+  std::span<const uint32_t> slots;       // KV slot each row writes
+  std::span<const int32_t> slot_pos;     // position of slots 0..n_kv-1 during the step, -1 = empty
+  std::span<const uint32_t> logit_rows;  // rows whose logits run() returns, in this order
+};
+
+// A step over a dense cache: rows at positions and slots first..first+n-1 seeing slots
+// 0..first+n-1; logits of every row or of the last one. Owns the arrays step() points into.
+struct DenseStep {
+  DenseStep(std::span<const int32_t> tokens, uint32_t first, bool all_logits);
+  ForwardStep step() const;
+  std::vector<int32_t> tokens, positions, slot_pos;
+  std::vector<uint32_t> slots, logit_rows;
 };
 
 class Forward {
@@ -31,7 +47,7 @@ class Forward {
   };
   Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr);
 
-  // Runs one step. logits receives n_vocab floats per returned row.
+  // Runs one step. logits receives n_vocab floats per logit row.
   void run(const ForwardStep& step, std::vector<float>& logits);
 
   uint32_t max_batch() const { return max_batch_; }
@@ -40,6 +56,10 @@ class Forward {
 
  private:
   gpu::Buffer make(uint64_t bytes, const char* what);
+  // Copies rows (each row_bytes) of src to the same rows of dst.
+  void copy_rows(const gpu::Buffer& src, const gpu::Buffer& dst, const std::vector<uint32_t>& rows, uint64_t row_bytes);
+  void beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
+                         gpu::Buffer& out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows);
 
   std::shared_ptr<const Model> model_;
   KvCache& kv_;
@@ -48,7 +68,9 @@ class Forward {
   uint64_t device_bytes_ = 0;
   float rope_attn_factor_ = 1.f;
   // Activations for up to max_batch tokens.
-  gpu::Buffer ids_, pos_, freqs_, x_, h_, q_, k_, v_, att_, o_, gate_, up_, last_, logits_, scratch_;
+  gpu::Buffer ids_, pos_, slot_pos_, freqs_, x_, h_, q_, k_, v_, att_, o_, gate_, up_, last_, logits_, scratch_;
+  gpu::Buffer k_rot_;     // the cache's keys rotated for the current step
+  gpu::Buffer beacon_;    // beacon projections (only for models that have them)
 };
 
 }  // namespace tern

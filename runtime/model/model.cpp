@@ -1,6 +1,11 @@
 #include "model/model.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "common/error.h"
+#include "common/fnv1a.h"
+#include "gpu/pipeline.h"
 #include "gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
 #include "ggml_types.h"
@@ -14,15 +19,31 @@ std::string dims_str(const std::vector<uint64_t>& d) {
   return s + "]";
 }
 
-uint64_t fnv1a(uint64_t h, const void* data, size_t n) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
 }  // namespace
 
-Model::~Model() = default;
+Model::~Model() {
+  // Persist every pipeline built while this model lived (contexts included). Never throws:
+  // a cache that cannot be written only costs the next start its compile time.
+  if (pipeline_cache_path_.empty() || !device_) return;
+  try {
+    std::string why;
+    if (!device_->pipelines().save_to_file(pipeline_cache_path_, &why))
+      std::fprintf(stderr, "tern: warning: pipeline cache not saved: %s\n", why.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tern: warning: pipeline cache not saved: %s\n", e.what());
+  }
+}
+
+void Model::seed_pipeline_cache(const std::string& requested) {
+  pipeline_cache_path_ = requested;
+  if (pipeline_cache_path_.empty())
+    if (const char* env = std::getenv("TERN_PIPELINE_CACHE")) pipeline_cache_path_ = env;
+  if (pipeline_cache_path_.empty()) return;
+  std::string why;
+  pipeline_cache_seeded_ = device_->pipelines().seed_from_file(pipeline_cache_path_, &why);
+  if (!pipeline_cache_seeded_ && !why.empty())
+    std::fprintf(stderr, "tern: warning: pipeline cache '%s' ignored: %s\n", pipeline_cache_path_.c_str(), why.c_str());
+}
 
 ops::WeightView Model::upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
                               bool optional) {
@@ -86,10 +107,11 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     if (options.validation) dopt.validation = gpu::Validation::IfAvailable;
     m->device_ = gpu::Device::create(dopt);
   }
+  m->seed_pipeline_cache(options.pipeline_cache_path);
   // Buffers are referenced by WeightView pointers: reserve so they never move.
   m->buffers_.reserve(file->tensors().size() + 1);
   for (const auto& t : file->tensors()) m->bytes_total_ += t.bytes;
-  m->fingerprint_ = fnv1a(1469598103934665603ull, &c.n_layer, sizeof(c.n_layer));
+  m->fingerprint_ = fnv1a(k_fnv1a_offset, &c.n_layer, sizeof(c.n_layer));
 
   const uint64_t E = c.n_embd, V = c.n_vocab, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
   m->token_embd_ = m->upload(*file, "token_embd.weight", {E, V}, true);
@@ -114,7 +136,21 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     L.w_gate = m->upload(*file, p + "ffn_gate.weight", {E, F}, true);
     L.w_up = m->upload(*file, p + "ffn_up.weight", {E, F}, true);
     L.w_down = m->upload(*file, p + "ffn_down.weight", {F, E}, true);
+    L.wq_beacon = m->upload(*file, p + "attn_q_beacon.weight", {E, Q}, true, /*optional=*/true);
+    if (L.wq_beacon.rows) {  // a beacon model: q, k, v (and biases) come together; o is optional
+      L.wk_beacon = m->upload(*file, p + "attn_k_beacon.weight", {E, KV}, true);
+      L.wv_beacon = m->upload(*file, p + "attn_v_beacon.weight", {E, KV}, true);
+      L.wo_beacon = m->upload(*file, p + "attn_output_beacon.weight", {Q, E}, true, /*optional=*/true);
+      if (c.qkv_bias) {
+        L.bq_beacon = m->upload(*file, p + "attn_q_beacon.bias", {Q}, false);
+        L.bk_beacon = m->upload(*file, p + "attn_k_beacon.bias", {KV}, false);
+        L.bv_beacon = m->upload(*file, p + "attn_v_beacon.bias", {KV}, false);
+      }
+    }
+    check((L.wq_beacon.rows != 0) == (m->layers_[0].wq_beacon.rows != 0), Status::BadModel,
+          "beacon projections must be present in every layer or in none (layer " + std::to_string(i) + ")");
   }
+  m->beacon_embd_ = m->upload(*file, "beacon_embd.weight", {E}, false, /*optional=*/true);
   if (const GgufTensorInfo* rf = file->tensor("rope_freqs.weight")) {
     check(rf->type == GgmlType::F32 && rf->n_elements == c.n_rot / 2, Status::BadModel,
           "rope_freqs.weight must be f32 with n_rot/2 elements");

@@ -21,6 +21,10 @@ struct LayerWeights {
   ops::WeightView attn_norm, wq, wk, wv, wo;
   ops::WeightView bq, bk, bv;  // qwen2 only (rows == 0 when absent)
   ops::WeightView ffn_norm, w_gate, w_up, w_down;
+  // Activation Beacon projections for beacon rows (rows == 0 when the file has none: the
+  // beacon rows then use the base projections, "training-free" mode). GGUF names
+  // blk.N.attn_{q,k,v}_beacon.weight, .bias (when the base has biases), attn_output_beacon.weight.
+  ops::WeightView wq_beacon, wk_beacon, wv_beacon, wo_beacon, bq_beacon, bk_beacon, bv_beacon;
 };
 
 struct ModelLoadOptions {
@@ -29,6 +33,11 @@ struct ModelLoadOptions {
   std::shared_ptr<gpu::Device> use_device;  // share an existing device (tests); overrides the above
   // Progress in [0, 1]; return false to cancel (load throws Cancelled).
   std::function<bool(float)> progress;
+  // File the device's pipeline cache is seeded from at load and written to (atomically) when
+  // the model is freed; empty = $TERN_PIPELINE_CACHE, or none when that is unset too. A file
+  // that is corrupt or made for another device/driver is ignored with a warning on stderr;
+  // a failed write warns too. Neither ever fails the load.
+  std::string pipeline_cache_path;
 };
 
 class Model {
@@ -45,6 +54,10 @@ class Model {
   const ops::WeightView& output_norm() const { return output_norm_; }
   const ops::WeightView& output() const { return output_; }
   const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
+  // Beacon input embedding (f32 [n_embd], GGUF "beacon_embd.weight"); rows == 0 when absent,
+  // in which case beacon rows embed as the EOS token.
+  const ops::WeightView& beacon_embd() const { return beacon_embd_; }
+  bool has_beacon_projections() const { return !layers_.empty() && layers_[0].wq_beacon.rows != 0; }
   // theta_i table (n_rot/2) for the model's own RoPE settings and its attention factor.
   const std::vector<float>& rope_freqs() const { return rope_freqs_; }
   // Llama 3 per-pair frequency divisors (rope_freqs.weight), empty when absent.
@@ -59,9 +72,13 @@ class Model {
   const std::map<std::string, uint64_t>& bytes_by_type() const { return bytes_by_type_; }
   // Identifies the model for saved states: hash of the config and tensor layout.
   uint64_t fingerprint() const { return fingerprint_; }
+  // The pipeline cache file in use ("" = none), and whether loading merged it into the device.
+  const std::string& pipeline_cache_path() const { return pipeline_cache_path_; }
+  bool pipeline_cache_seeded() const { return pipeline_cache_seeded_; }
 
  private:
   Model() = default;
+  void seed_pipeline_cache(const std::string& requested);
   ops::WeightView upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
                          bool optional = false);
 
@@ -70,11 +87,13 @@ class Model {
   ModelConfig config_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::vector<gpu::Buffer> buffers_;
-  ops::WeightView token_embd_, output_norm_, output_;
+  ops::WeightView token_embd_, output_norm_, output_, beacon_embd_;
   std::vector<LayerWeights> layers_;
   std::vector<float> rope_freqs_, rope_freq_factors_;
   float rope_attn_factor_ = 1.f;
   std::string chat_template_;
+  std::string pipeline_cache_path_;
+  bool pipeline_cache_seeded_ = false;
   uint64_t weight_bytes_ = 0, n_params_ = 0, fingerprint_ = 0;
   std::map<std::string, uint64_t> bytes_by_type_;
   std::function<bool(float)> progress_;

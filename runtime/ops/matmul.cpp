@@ -1,6 +1,7 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "common/error.h"
@@ -14,6 +15,19 @@ bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 bool has_vec4_kernel(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::Q8_0 || t == GgmlType::Q4_0 ||
          t == GgmlType::Q4_K;
+}
+
+// The fp16-arithmetic matvec variant for this weight, or "" for the fp32 kernels: only on
+// request (option or $TERN_FP16_MATH), only where the device enabled shaderFloat16, and only
+// for the split-k layout (the types it covers have 32-element units).
+std::string f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const MatmulOptions& opt, bool subgroup) {
+  static const bool env = [] {
+    const char* v = std::getenv("TERN_FP16_MATH");
+    return v && *v && std::string(v) != "0";
+  }();
+  if (!(opt.fp16_math || env) || !dev.features().fp16 || opt.layout == MatvecLayout::RowPerInvocation) return "";
+  if (t != GgmlType::F16 && t != GgmlType::Q8_0 && t != GgmlType::Q4_0 && t != GgmlType::Q4_K) return "";
+  return std::string("matvec_f16math_") + weight_shader_suffix(t) + (subgroup ? "" : "_shmem");
 }
 
 void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x, BufferRef y,
@@ -47,6 +61,7 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
   if (subgroup && has_vec4_kernel(w.type) && row_bytes % 16 == 0 && !opt.word_loads &&
       std::all_of(chunks.begin(), chunks.end(), [](const WeightChunk& c) { return c.skip % 16 == 0; }))
     shader += "_v4";
+  if (auto f16 = f16math_matvec_shader(dev, w.type, opt, subgroup); !f16.empty()) shader = f16;
   const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, nr});
   for (const auto& c : chunks) {
     const struct {

@@ -16,6 +16,10 @@ struct MatmulOptions {
   uint32_t matvec_workgroup = 0;    // matvec invocations per workgroup (power of two), 0: auto
   uint32_t matvec_rows = 0;         // matvec rows per workgroup, 0: auto
   bool word_loads = false;          // matvec: the uint-word kernel even where a uvec4 variant fits
+  // matvec: fp16-arithmetic kernels (shaders/matvec_f16math.comp) for F16, Q8_0, Q4_0 and Q4_K
+  // where the device has shaderFloat16. Faster on GPUs with native fp16, but less exact (about
+  // 1e-3 relative instead of 1e-6), so off unless asked for; TERN_FP16_MATH=1 turns it on too.
+  bool fp16_math = false;
 };
 
 // y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32.

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/fp16.h"
+
 #include "common/error.h"
 #include "gguf_reader.h"
 #include "ops/rope_freqs.h"
@@ -37,13 +39,23 @@ std::vector<float> LlamaForward::vec(const Weight& w) const {
   return std::vector<float>(p, p + w.cols);
 }
 
-LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx) : config_(read_model_config(f)), n_ctx_(n_ctx) {
+float LlamaForward::stored(float x) const {
+  return kv_type_ == GgmlType::F16 ? fp16_to_fp32(fp32_to_fp16(x)) : x;
+}
+
+LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type)
+    : config_(read_model_config(f)), n_ctx_(n_ctx), kv_type_(kv_type) {
+  check(kv_type == GgmlType::F16 || kv_type == GgmlType::F32, Status::InvalidArgument,
+        "reference forward: KV type must be f16 or f32");
   const auto* tokens = f.find("tokenizer.ggml.tokens");
   if (tokens) config_.n_vocab = uint32_t(tokens->array_size());
+  if (const auto* eos = f.find("tokenizer.ggml.eos_token_id"))
+    if (const auto id = eos->as_u64(); id && *id < config_.n_vocab) eos_ = int32_t(*id);
   token_embd_ = weight(f, "token_embd.weight");
   output_norm_ = weight(f, "output_norm.weight");
   output_ = weight(f, "output.weight", true);
   if (!output_.data) output_ = token_embd_;
+  beacon_embd_ = weight(f, "beacon_embd.weight", true);
   for (uint32_t i = 0; i < config_.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
     Layer L;
@@ -59,43 +71,84 @@ LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx) : config_(read_mod
     L.w_gate = weight(f, p + "ffn_gate.weight");
     L.w_up = weight(f, p + "ffn_up.weight");
     L.w_down = weight(f, p + "ffn_down.weight");
+    L.wq_b = weight(f, p + "attn_q_beacon.weight", true);
+    L.wk_b = weight(f, p + "attn_k_beacon.weight", true);
+    L.wv_b = weight(f, p + "attn_v_beacon.weight", true);
+    L.wo_b = weight(f, p + "attn_output_beacon.weight", true);
+    L.bq_b = weight(f, p + "attn_q_beacon.bias", true);
+    L.bk_b = weight(f, p + "attn_k_beacon.bias", true);
+    L.bv_b = weight(f, p + "attn_v_beacon.bias", true);
     layers_.push_back(L);
   }
   freqs_ = ops::rope_freqs(int(config_.n_rot), config_.rope_base, config_.rope_scaling, &mscale_);
-  k_cache_.assign(config_.n_layer, std::vector<uint16_t>(size_t(n_ctx) * config_.kv_dim()));
-  v_cache_.assign(config_.n_layer, std::vector<uint16_t>(size_t(n_ctx) * config_.kv_dim()));
 }
 
-std::vector<float> LlamaForward::eval(std::span<const int32_t> tokens) {
+void LlamaForward::project(const Weight& w, const Weight& bias, const Weight& wb, const Weight& bias_b,
+                           const float* x, float* y, uint32_t n, std::span<const int32_t> tokens) const {
+  for (uint32_t i = 0; i < n; ++i) {
+    const bool beacon = tokens[i] == k_ref_beacon_token && wb.data;
+    const Weight& m = beacon ? wb : w;
+    const Weight& b = beacon ? bias_b : bias;
+    float* out = y + size_t(i) * m.rows;
+    ref::matmul(m.type, m.data, m.rows, m.cols, x + size_t(i) * m.cols, out, 1);
+    if (b.data) ref::bias_add(out, vec(b).data(), out, 1, m.rows);
+  }
+}
+
+std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, std::span<const int32_t> cached_pos,
+                                      std::span<const int32_t> tokens, std::span<const int32_t> positions,
+                                      std::vector<KvEntry>& new_entries) const {
   const ModelConfig& c = config_;
-  const uint32_t n = uint32_t(tokens.size());
-  check(n_past_ + n <= n_ctx_, Status::ContextFull, "reference forward: context full");
+  const uint32_t n = uint32_t(tokens.size()), m = uint32_t(cached.size()), nk = m + n;
+  check(cached_pos.size() == m && positions.size() == n, Status::Internal, "reference step: one position per row");
   const uint32_t E = c.n_embd, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
   const RopeMode mode = c.rope_neox ? RopeMode::Neox : RopeMode::Interleaved;
-  std::vector<int32_t> pos(n);
-  for (uint32_t i = 0; i < n; ++i) pos[i] = int32_t(n_past_ + i);
 
+  std::vector<int32_t> ids(tokens.begin(), tokens.end());
+  for (int32_t& t : ids)
+    if (t == k_ref_beacon_token) t = eos_;
   std::vector<float> x(size_t(n) * E), h(x.size()), o(x.size()), q(size_t(n) * Q), att(q.size()),
       k(size_t(n) * KV), v(k.size()), gate(size_t(n) * F), up(gate.size());
-  ref::embedding(token_embd_.type, token_embd_.data, token_embd_.rows, token_embd_.cols, tokens.data(), n, x.data());
+  ref::embedding(token_embd_.type, token_embd_.data, token_embd_.rows, token_embd_.cols, ids.data(), n, x.data());
+  if (beacon_embd_.data)
+    for (uint32_t i = 0; i < n; ++i)
+      if (tokens[i] == k_ref_beacon_token) std::memcpy(&x[size_t(i) * E], beacon_embd_.data, size_t(E) * 4);
+  // Every key's position, and the mask that lets row i see keys at positions <= its own.
+  std::vector<int32_t> key_pos(cached_pos.begin(), cached_pos.end());
+  key_pos.insert(key_pos.end(), positions.begin(), positions.end());
+  std::vector<float> mask(size_t(n) * nk);
+  for (uint32_t i = 0; i < n; ++i)
+    for (uint32_t j = 0; j < nk; ++j) mask[size_t(i) * nk + j] = key_pos[j] <= positions[i] ? 0.f : -INFINITY;
+  new_entries.assign(n, KvEntry{std::vector<std::vector<float>>(c.n_layer), std::vector<std::vector<float>>(c.n_layer)});
+  std::vector<float> keys(size_t(nk) * KV), values(keys.size());
   for (uint32_t l = 0; l < c.n_layer; ++l) {
     const Layer& L = layers_[l];
     ref::rms_norm(x.data(), vec(L.attn_norm).data(), h.data(), n, E, c.rms_eps);
-    ref::matmul(L.wq.type, L.wq.data, L.wq.rows, L.wq.cols, h.data(), q.data(), n);
-    ref::matmul(L.wk.type, L.wk.data, L.wk.rows, L.wk.cols, h.data(), k.data(), n);
-    ref::matmul(L.wv.type, L.wv.data, L.wv.rows, L.wv.cols, h.data(), v.data(), n);
-    if (c.qkv_bias) {
-      ref::bias_add(q.data(), vec(L.bq).data(), q.data(), n, Q);
-      ref::bias_add(k.data(), vec(L.bk).data(), k.data(), n, KV);
-      ref::bias_add(v.data(), vec(L.bv).data(), v.data(), n, KV);
+    project(L.wq, L.bq, L.wq_b, L.bq_b, h.data(), q.data(), n, tokens);
+    project(L.wk, L.bk, L.wk_b, L.bk_b, h.data(), k.data(), n, tokens);
+    project(L.wv, L.bv, L.wv_b, L.bv_b, h.data(), v.data(), n, tokens);
+    ref::rope(q.data(), positions.data(), freqs_.data(), q.data(), n, c.n_head, c.head_dim, c.n_rot, mode, mscale_);
+    for (uint32_t i = 0; i < n; ++i) {
+      auto& e = new_entries[i];
+      e.k[l].resize(KV);
+      e.v[l].resize(KV);
+      for (uint32_t d = 0; d < KV; ++d) {
+        e.k[l][d] = stored(k[size_t(i) * KV + d]);
+        e.v[l][d] = stored(v[size_t(i) * KV + d]);
+      }
     }
-    ref::rope(q.data(), pos.data(), freqs_.data(), q.data(), n, c.n_head, c.head_dim, c.n_rot, mode, mscale_);
-    ref::rope(k.data(), pos.data(), freqs_.data(), k.data(), n, c.n_head_kv, c.head_dim, c.n_rot, mode, mscale_);
-    ref::kv_store(k.data(), k_cache_[l].data(), n_past_, n, KV);
-    ref::kv_store(v.data(), v_cache_[l].data(), n_past_, n, KV);
-    ref::AttentionShape s{n, n_past_ + n, c.n_head, c.n_head_kv, c.head_dim, 1.f / std::sqrt(float(c.head_dim)), n_past_};
-    ref::attention(s, q.data(), k_cache_[l].data(), v_cache_[l].data(), nullptr, att.data());
-    ref::matmul(L.wo.type, L.wo.data, L.wo.rows, L.wo.cols, att.data(), o.data(), n);
+    for (uint32_t j = 0; j < nk; ++j) {
+      const KvEntry& e = j < m ? *cached[j] : new_entries[j - m];
+      std::copy(e.k[l].begin(), e.k[l].end(), keys.begin() + std::ptrdiff_t(size_t(j) * KV));
+      std::copy(e.v[l].begin(), e.v[l].end(), values.begin() + std::ptrdiff_t(size_t(j) * KV));
+    }
+    // Keys rotated with their positions now, then stored as the cache's element type.
+    ref::rope(keys.data(), key_pos.data(), freqs_.data(), keys.data(), nk, c.n_head_kv, c.head_dim, c.n_rot, mode,
+              mscale_);
+    for (float& kv : keys) kv = stored(kv);
+    ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, 1.f / std::sqrt(float(c.head_dim)), 0};
+    ref::attention(s, q.data(), keys.data(), values.data(), mask.data(), att.data());
+    project(L.wo, {}, L.wo_b, {}, att.data(), o.data(), n, tokens);
     ref::add(x.data(), o.data(), x.data(), x.size());
     ref::rms_norm(x.data(), vec(L.ffn_norm).data(), h.data(), n, E, c.rms_eps);
     ref::matmul(L.w_gate.type, L.w_gate.data, L.w_gate.rows, L.w_gate.cols, h.data(), gate.data(), n);
@@ -107,7 +160,22 @@ std::vector<float> LlamaForward::eval(std::span<const int32_t> tokens) {
   ref::rms_norm(x.data(), vec(output_norm_).data(), h.data(), n, E, c.rms_eps);
   std::vector<float> logits(size_t(n) * output_.rows);
   ref::matmul(output_.type, output_.data, output_.rows, output_.cols, h.data(), logits.data(), n);
-  n_past_ += n;
+  return logits;
+}
+
+std::vector<float> LlamaForward::eval(std::span<const int32_t> tokens) {
+  const uint32_t n = uint32_t(tokens.size()), past = n_past();
+  check(past + n <= n_ctx_, Status::ContextFull, "reference forward: context full");
+  std::vector<const KvEntry*> cached;
+  std::vector<int32_t> cached_pos, pos;
+  for (uint32_t i = 0; i < past; ++i) {
+    cached.push_back(&entries_[i]);
+    cached_pos.push_back(int32_t(i));
+  }
+  for (uint32_t i = 0; i < n; ++i) pos.push_back(int32_t(past + i));
+  std::vector<KvEntry> fresh;
+  std::vector<float> logits = step(cached, cached_pos, tokens, pos, fresh);
+  for (auto& e : fresh) entries_.push_back(std::move(e));
   return logits;
 }
 

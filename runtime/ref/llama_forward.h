@@ -1,9 +1,11 @@
 // CPU reference of the whole forward pass (llama and qwen2), built from the ops' CPU
 // references in runtime/ref/. Tests compare the GPU forward with it on random and real models.
-// K/V are rounded to f16 exactly as the GPU cache stores them, so both compute the same thing.
+// Like the GPU, it keeps keys before RoPE, rounded as the cache stores them (f16 or f32), and
+// rotates them with their positions when attending, so it checks every KV policy's numbers.
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "ggml_types.h"
@@ -15,15 +17,31 @@ class GgufFile;
 
 namespace tern::ref {
 
+// Token id of a beacon row (same value as tern::k_beacon_token in model/forward.h).
+constexpr int32_t k_ref_beacon_token = -1;
+
 class LlamaForward {
  public:
-  // Keeps pointers into file's tensor data: the file must outlive this object.
-  LlamaForward(const GgufFile& file, uint32_t n_ctx);
+  // One cached row: per layer, its key (before RoPE) and value, rounded as kv_type stores them.
+  struct KvEntry {
+    std::vector<std::vector<float>> k, v;  // [layer][kv_dim]
+  };
+
+  // Keeps pointers into file's tensor data: the file must outlive this object. n_ctx bounds
+  // the dense eval() below; kv_type is F16 or F32.
+  LlamaForward(const GgufFile& file, uint32_t n_ctx, GgmlType kv_type = GgmlType::F16);
 
   const ModelConfig& config() const { return config_; }
-  // Feeds tokens at positions n_past.. and returns the logits of every token ([n][n_vocab]).
+  // Dense use: feeds tokens at positions n_past.. and returns the logits of every token ([n][n_vocab]).
   std::vector<float> eval(std::span<const int32_t> tokens);
-  uint32_t n_past() const { return n_past_; }
+  uint32_t n_past() const { return uint32_t(entries_.size()); }
+
+  // One step of rows (token ids or k_ref_beacon_token) at `positions`, attending to the cached
+  // entries (at cached_pos) and to each other: row i sees every key whose position is <= its
+  // own. Returns logits [n][n_vocab]; new_entries receives the rows' K/V.
+  std::vector<float> step(std::span<const KvEntry* const> cached, std::span<const int32_t> cached_pos,
+                          std::span<const int32_t> tokens, std::span<const int32_t> positions,
+                          std::vector<KvEntry>& new_entries) const;
 
  private:
   struct Weight {
@@ -33,18 +51,24 @@ class LlamaForward {
   };
   struct Layer {
     Weight attn_norm, wq, wk, wv, wo, bq, bk, bv, ffn_norm, w_gate, w_up, w_down;
+    Weight wq_b, wk_b, wv_b, wo_b, bq_b, bk_b, bv_b;  // beacon projections (optional)
   };
   Weight weight(const GgufFile& f, const std::string& name, bool optional = false) const;
   std::vector<float> vec(const Weight& w) const;
+  float stored(float x) const;  // x as the cache stores it
+  // y = W x for rows; beacon rows use wb (when present) instead of w, plus biases.
+  void project(const Weight& w, const Weight& bias, const Weight& wb, const Weight& bias_b, const float* x,
+               float* y, uint32_t n, std::span<const int32_t> tokens) const;
 
   ModelConfig config_;
   uint32_t n_ctx_;
-  Weight token_embd_, output_norm_, output_;
+  GgmlType kv_type_;
+  Weight token_embd_, output_norm_, output_, beacon_embd_;
   std::vector<Layer> layers_;
   std::vector<float> freqs_;
   float mscale_ = 1.f;
-  std::vector<std::vector<uint16_t>> k_cache_, v_cache_;  // f16 bits [slot][kv_dim] per layer
-  uint32_t n_past_ = 0;
+  int32_t eos_ = 0;
+  std::vector<KvEntry> entries_;  // eval()'s dense cache
 };
 
 }  // namespace tern::ref

@@ -107,6 +107,50 @@ static void test_load_errors(void) {
   EXPECT(m == NULL);
 }
 
+static int file_starts_with(const char *path, const char *prefix) {
+  char buf[16] = {0};
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, strlen(prefix), f);
+  fclose(f);
+  return n == strlen(prefix) && memcmp(buf, prefix, n) == 0;
+}
+
+/* pipeline_cache_path: written by tern_model_free, read back by the next load; a garbage file
+ * is ignored (and replaced), and a caller built before the field existed never has it read. */
+static void test_pipeline_cache(void) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/c_api_test.pipelines", g_scratch);
+  remove(path);
+  tern_model *m = NULL;
+  tern_model_params p = tern_model_default_params();
+  EXPECT(p.pipeline_cache_path == NULL);
+  p.pipeline_cache_path = path;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+  EXPECT(file_starts_with(path, "TERNPIPE"));
+  m = NULL;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+
+  FILE *f = fopen(path, "wb");
+  fputs("garbage, not a pipeline cache", f);
+  fclose(f);
+  m = NULL;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+  EXPECT(file_starts_with(path, "TERNPIPE"));
+
+  remove(path);
+  p.struct_size = offsetof(tern_model_params, pipeline_cache_path);
+  m = NULL;
+  EXPECT_STATUS(tern_model_load(g_model_path, &p, &m), TERN_OK);
+  tern_model_free(m);
+  f = fopen(path, "rb");
+  EXPECT(f == NULL); /* the field past the old struct_size was not read */
+  if (f) fclose(f);
+}
+
 static void test_model_info(tern_model *m) {
   tern_model_info info;
   memset(&info, 0, sizeof info);
@@ -187,6 +231,68 @@ static void test_context_errors(tern_model *m) {
   EXPECT_STATUS(tern_eval(c, ids, 1), TERN_ERR_INVALID_HANDLE);
   tern_context_free(NULL);
   tern_model_free(NULL);
+}
+
+static tern_context_stats get_stats(tern_context *c) {
+  tern_context_stats st;
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  EXPECT_STATUS(tern_context_get_stats(c, &st), TERN_OK);
+  return st;
+}
+
+/* Window, sinks and beacon contexts take any number of tokens at constant KV memory. */
+static void test_kv_policies(tern_model *m) {
+  tern_token ids[300];
+  for (int i = 0; i < 300; ++i) ids[i] = 3 + (i * 37) % 500;
+  tern_context *c = NULL;
+  tern_context_params p = tern_context_default_params();
+  p.kv_policy = TERN_KV_SINKS_WINDOW;
+  p.kv_window = 64;
+  p.n_batch = 16;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  EXPECT_STATUS(tern_eval(c, ids, 64), TERN_OK);
+  const tern_context_stats full = get_stats(c);
+  EXPECT_STATUS(tern_eval(c, ids + 64, 236), TERN_OK);
+  tern_context_stats st = get_stats(c);
+  EXPECT(st.tokens_consumed == 300 && st.kv_slots_used == 64 && st.kv_slots_capacity == 64);
+  EXPECT(st.kv_sink_slots == 4 && st.kv_raw_slots == 60 && st.kv_beacon_slots == 0);
+  EXPECT(st.kv_bytes == full.kv_bytes && st.device_bytes == full.device_bytes);
+  tern_context_free(c);
+
+  p.kv_policy = TERN_KV_WINDOW;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  EXPECT_STATUS(tern_eval(c, ids, 300), TERN_OK);
+  st = get_stats(c);
+  EXPECT(st.kv_sink_slots == 0 && st.kv_raw_slots == 64);
+  tern_context_free(c);
+
+  /* Beacon from a byte budget: 96 slots' worth. */
+  const uint64_t slot_bytes = full.kv_bytes / (uint64_t)full.kv_slots_capacity;
+  p = tern_context_default_params();
+  p.kv_policy = TERN_KV_BEACON;
+  p.kv_budget_bytes = 96 * slot_bytes;
+  p.beacon_ratio = 4;
+  p.beacon_window = 16;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  EXPECT_STATUS(tern_eval(c, ids, 300), TERN_OK);
+  st = get_stats(c);
+  EXPECT(st.kv_slots_capacity == 96 && st.kv_bytes <= p.kv_budget_bytes);
+  EXPECT(st.beacon_ratio == 4 && st.beacon_window == 16 && st.kv_sink_slots == 4);
+  EXPECT(st.kv_beacon_slots > 0 && st.kv_slots_used <= 96 && st.tokens_consumed == 300);
+  tern_context_free(c);
+
+  /* A budget too small for one beacon chunk, and a bad policy value. */
+  p.kv_budget_bytes = 20 * slot_bytes;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT(strstr(tern_last_error(), "beacon") != NULL);
+  p = tern_context_default_params();
+  memset(&p.kv_policy, 0x7f, sizeof p.kv_policy);
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  p = tern_context_default_params();
+  p.kv_policy = TERN_KV_SINKS_WINDOW;
+  p.kv_window = 4; /* no room after the 4 sinks */
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
 }
 
 static void test_generate(tern_model *m) {
@@ -531,6 +637,7 @@ int main(int argc, char **argv) {
 
   test_library();
   test_load_errors();
+  test_pipeline_cache();
   tern_model *m = NULL;
   tern_model_params mp = tern_model_default_params();
   mp.progress = count_progress;
@@ -546,6 +653,7 @@ int main(int argc, char **argv) {
   test_generate(m);
   test_state(m);
   test_kv_type(m);
+  test_kv_policies(m);
   test_threads(m);
   test_chat_template(m);
   test_rope_override(m);

@@ -36,29 +36,15 @@ void check_model(const std::filesystem::path& path, uint32_t prompt_len, uint32_
   std::uniform_int_distribution<int32_t> tok(0, int32_t(model->config().n_vocab) - 1);
   std::vector<int32_t> prompt(prompt_len);
   for (auto& t : prompt) t = tok(rng);
-  std::vector<int32_t> pos(prompt_len);
-  for (uint32_t i = 0; i < prompt_len; ++i) pos[i] = int32_t(i);
-
-  ForwardStep s;
-  s.tokens = prompt;
-  s.positions = pos;
-  s.n_kv = prompt_len;
-  s.all_logits = true;
   std::vector<float> got;
-  gpu.run(s, got);
+  gpu.run(DenseStep(prompt, 0, /*all_logits=*/true).step(), got);
   const auto want = cpu.eval(prompt);
   double worst = rel_l2(want, got);
   EXPECT_LT(worst, tol) << label << " prefill";
 
   for (uint32_t i = 0; i < decode_steps; ++i) {
     const int32_t t = tok(rng);
-    const int32_t p = int32_t(prompt_len + i);
-    ForwardStep d;
-    d.tokens = std::span<const int32_t>(&t, 1);
-    d.positions = std::span<const int32_t>(&p, 1);
-    d.first_slot = uint32_t(p);
-    d.n_kv = uint32_t(p) + 1;
-    gpu.run(d, got);
+    gpu.run(DenseStep(std::span<const int32_t>(&t, 1), prompt_len + i, false).step(), got);
     const double e = rel_l2(cpu.eval(std::span<const int32_t>(&t, 1)), got);
     EXPECT_LT(e, tol) << label << " decode step " << i;
     worst = std::max(worst, e);

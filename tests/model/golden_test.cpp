@@ -100,16 +100,8 @@ Agreement decode_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c,
 Agreement prefill_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c, GgmlType kv_type) {
   KvCache kv(m->device(), m->config().n_layer, c.steps, m->config().kv_dim(), kv_type);
   Forward fwd(m, kv, c.steps);
-  std::vector<int32_t> pos(c.steps);
-  for (uint32_t i = 0; i < c.steps; ++i) pos[i] = int32_t(i);
-  ForwardStep s;
-  s.tokens = std::span<const int32_t>(c.tokens.data(), c.steps);
-  s.positions = pos;
-  s.first_slot = 0;
-  s.n_kv = c.steps;
-  s.all_logits = true;
   std::vector<float> logits;
-  fwd.run(s, logits);
+  fwd.run(DenseStep(std::span<const int32_t>(c.tokens.data(), c.steps), 0, /*all_logits=*/true).step(), logits);
   Agreement a;
   for (uint32_t r = 0; r < c.steps; ++r) {
     std::span<const float> got(logits.data() + size_t(r) * c.vocab, c.vocab);

@@ -90,8 +90,14 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   cp.n_ctx = o.n_ctx;
   cp.n_batch = o.n_batch;
   cp.seed = o.seed;
+  cp.kv_policy = o.kv_policy;
+  cp.kv_window = o.kv_window;
+  cp.kv_sinks = o.kv_sinks;
   Context ctx(model, cp);
   const uint32_t n_ctx = ctx.n_ctx();
+  // Tokens a context can take: the cache size for dense, unbounded for window policies.
+  const uint64_t capacity = ctx.room();
+  out["kv_policy"] = describe(ctx.kv_config());
   std::mt19937_64 rng(o.seed);
 
   nlohmann::json types = nlohmann::json::object();
@@ -101,9 +107,9 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
                   {"n_head", c.n_head},     {"n_head_kv", c.n_head_kv}, {"head_dim", c.head_dim},
                   {"n_ff", c.n_ff},         {"n_vocab", c.n_vocab},     {"n_ctx_train", c.n_ctx_train},
                   {"bytes_by_type", types}, {"load_ms", load_ms}};
-  std::printf("model: %s (%s), %.1f M params, %u layers, weights %s; context %u tokens, batch %u\n",
-              o.model_path.c_str(), c.arch_name.c_str(), double(model->n_params()) / 1e6, c.n_layer,
-              mib(model->weight_bytes()).c_str(), n_ctx, std::min(o.n_batch, n_ctx));
+  std::printf("model: %s (%s), %.1f M params, %u layers, weights %s; KV %s, batch %u\n", o.model_path.c_str(),
+              c.arch_name.c_str(), double(model->n_params()) / 1e6, c.n_layer, mib(model->weight_bytes()).c_str(),
+              describe(ctx.kv_config()).c_str(), std::min(o.n_batch, n_ctx));
 
   // Roofline first, while nothing else is resident but the model.
   const Bandwidth bw = measure_copy_bandwidth(dev, o.bandwidth_bytes, o.repeats);
@@ -125,7 +131,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   nlohmann::json pp = nlohmann::json::array();
   for (uint32_t p : o.prompt_sizes) {
     if (p == 0) continue;
-    if (p > n_ctx) {
+    if (p > capacity) {
       const std::string note = "skipped: " + std::to_string(p) + " tokens exceed the context length " + std::to_string(n_ctx);
       std::printf("| pp%u | | | %s |\n", p, note.c_str());
       pp.push_back({{"tokens", p}, {"skipped", note}});
@@ -152,7 +158,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
   std::vector<std::pair<uint32_t, std::vector<std::vector<gpu::DispatchTiming>>>> profiled;
   for (uint32_t d : o.depths) {
-    if (uint64_t(d) + o.n_gen > n_ctx) {
+    if (uint64_t(d) + o.n_gen > capacity) {
       const std::string note = "skipped: depth " + std::to_string(d) + " + " + std::to_string(o.n_gen) +
                                " decode tokens exceed the context length " + std::to_string(n_ctx) +
                                " (-c sets it)";
@@ -185,8 +191,8 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     ctx.set_profiling(false);
 
     const Spread tps = spread_of(ms, [&](double t) { return o.n_gen / (t * 1e-3); });
-    // Keys read per step average over the timed steps: d+1 .. d+n_gen.
-    const double avg_keys = d + (o.n_gen + 1) / 2.0;
+    // Keys read per step average over the timed steps: d+1 .. d+n_gen, at most the cache.
+    const double avg_keys = std::min<double>(d + (o.n_gen + 1) / 2.0, n_ctx);
     const double bytes_per_token = double(w_bytes) + avg_keys * double(kv_bytes_per_key);
     const double eff = bw.bytes_per_s.median > 0 ? tps.median * bytes_per_token / bw.bytes_per_s.median : 0;
     std::printf("| tg%u @ d%u | %s | %s | %.1f MB/token, %.1f%% of copy bandwidth |\n", o.n_gen, d, cell(tps).c_str(),

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpu/device.h"
+#include "kv/kv_policy.h"
 
 namespace tern::bench {
 
@@ -22,6 +23,9 @@ struct ModelBenchOptions {
   uint32_t repeats = 3;
   uint32_t n_ctx = 0;         // 0: the model's training length
   uint32_t n_batch = 512;
+  KvPolicyKind kv_policy = KvPolicyKind::Dense;  // decode depths beyond the window need window/sinks
+  uint32_t kv_window = 0;     // window/sinks: total slots (0: n_ctx)
+  uint32_t kv_sinks = 0;
   uint64_t bandwidth_bytes = 256ull << 20;
   uint32_t top_ops = 8;       // rows of the per-op profile to print
   uint64_t seed = 1;

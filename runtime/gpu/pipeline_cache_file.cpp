@@ -1,0 +1,135 @@
+#include "gpu/pipeline_cache_file.h"
+
+#include <vulkan/vulkan.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "common/fnv1a.h"
+
+namespace tern::gpu {
+namespace {
+
+constexpr char k_magic[8] = {'T', 'E', 'R', 'N', 'P', 'I', 'P', 'E'};
+// Refuse absurd sizes before allocating: real caches are kilobytes to a few megabytes.
+constexpr uint64_t k_max_file_bytes = 512ull << 20;
+
+struct FileHeader {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t header_bytes;
+  uint64_t data_bytes;
+  uint64_t checksum;
+};
+static_assert(sizeof(FileHeader) == 32, "the file header is 32 bytes without padding");
+
+std::string hex(const uint8_t* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += digits[p[i] >> 4];
+    s += digits[p[i] & 15];
+  }
+  return s;
+}
+
+bool fail(std::string* why, const std::string& msg) {
+  if (why) *why = msg;
+  return false;
+}
+
+std::nullopt_t reject(std::string* why, const std::string& msg) {
+  fail(why, msg);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_pipeline_cache(std::span<const uint8_t> driver_data) {
+  FileHeader h{};
+  std::memcpy(h.magic, k_magic, sizeof k_magic);
+  h.format_version = k_pipeline_cache_format_version;
+  h.header_bytes = sizeof(FileHeader);
+  h.data_bytes = driver_data.size();
+  h.checksum = fnv1a(k_fnv1a_offset, driver_data.data(), driver_data.size());
+  std::vector<uint8_t> out(sizeof h + driver_data.size());
+  std::memcpy(out.data(), &h, sizeof h);
+  if (!driver_data.empty()) std::memcpy(out.data() + sizeof h, driver_data.data(), driver_data.size());
+  return out;
+}
+
+std::optional<std::span<const uint8_t>> decode_pipeline_cache(std::span<const uint8_t> file, const DeviceInfo& device,
+                                                              std::string* why) {
+  FileHeader h;
+  if (file.size() < sizeof h) return reject(why, "shorter than its header");
+  std::memcpy(&h, file.data(), sizeof h);
+  if (std::memcmp(h.magic, k_magic, sizeof k_magic) != 0) return reject(why, "not a Tern pipeline cache");
+  if (h.format_version != k_pipeline_cache_format_version || h.header_bytes != sizeof h)
+    return reject(why, "format version " + std::to_string(h.format_version) + ", expected " +
+                         std::to_string(k_pipeline_cache_format_version));
+  if (h.data_bytes != file.size() - sizeof h)
+    return reject(why, "truncated or padded: header says " + std::to_string(h.data_bytes) + " bytes of data, file has " +
+                         std::to_string(file.size() - sizeof h));
+  const auto data = file.subspan(sizeof h);
+  if (fnv1a(k_fnv1a_offset, data.data(), data.size()) != h.checksum) return reject(why, "checksum mismatch");
+
+  VkPipelineCacheHeaderVersionOne vk;
+  if (data.size() < sizeof vk) return reject(why, "driver data shorter than its Vulkan header");
+  std::memcpy(&vk, data.data(), sizeof vk);
+  if (vk.headerSize < sizeof vk || vk.headerSize > data.size())
+    return reject(why, "Vulkan header size " + std::to_string(vk.headerSize) + " is invalid");
+  if (vk.headerVersion != VK_PIPELINE_CACHE_HEADER_VERSION_ONE)
+    return reject(why, "unknown Vulkan pipeline cache header version " + std::to_string(uint32_t(vk.headerVersion)));
+  if (vk.vendorID != device.vendor_id || vk.deviceID != device.device_id)
+    return reject(why, "made for another device (vendor/device id mismatch)");
+  if (std::memcmp(vk.pipelineCacheUUID, device.pipeline_cache_uuid.data(), VK_UUID_SIZE) != 0)
+    return reject(why, "made by another driver build (pipelineCacheUUID " + hex(vk.pipelineCacheUUID, VK_UUID_SIZE) +
+                         ", this device has " + hex(device.pipeline_cache_uuid.data(), VK_UUID_SIZE) + ")");
+  return data;
+}
+
+std::optional<std::vector<uint8_t>> read_whole_file(const std::string& path, std::string* why) {
+  if (why) why->clear();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return reject(why, "cannot stat: " + ec.message());
+  if (size > k_max_file_bytes) return reject(why, "too large (" + std::to_string(size) + " bytes)");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return reject(why, std::string("cannot open: ") + std::strerror(errno));
+  std::vector<uint8_t> bytes(size);
+  const size_t got = size ? std::fread(bytes.data(), 1, size, f) : 0;
+  std::fclose(f);
+  if (got != size) return reject(why, "short read");
+  return bytes;
+}
+
+bool write_file_atomically(const std::string& path, std::span<const uint8_t> bytes, std::string* why) {
+  // Unique per process and per call, so concurrent writers never share a temporary file.
+  static std::atomic<uint32_t> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter.fetch_add(1));
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return fail(why, "cannot create '" + tmp + "': " + std::strerror(errno));
+  const bool written = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  const bool flushed = std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  const bool closed = std::fclose(f) == 0;
+  if (!written || !flushed || !closed) {
+    const std::string err = std::strerror(errno);
+    std::remove(tmp.c_str());
+    return fail(why, "cannot write '" + tmp + "': " + err);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    return fail(why, "cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+  }
+  return true;
+}
+
+}  // namespace tern::gpu

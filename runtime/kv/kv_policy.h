@@ -1,0 +1,112 @@
+// Which KV slot each row of a forward step writes, and which position every cached slot
+// carries: the host-side bookkeeping of every KV policy (../shared/docs/long-context.md).
+//
+// One mechanism for all policies: the cache is `slots` rows per layer; keys are stored before
+// RoPE and rotated at attention time with the slot's position; the logical cache order is
+//   [sinks][beacon memory (oldest first)][current rows (oldest first)]
+// and a slot's position is its index in that order, so the newest row always has the largest
+// position and no position ever reaches `slots`. Policies differ only in what they keep:
+//   Dense        current rows only, never evicts (the cache fills, then ContextFull).
+//   SinksWindow  the first `sinks` tokens forever, then a window of the most recent tokens; a
+//                full cache evicts the oldest window token. sinks = 0 is the plain window.
+//   Beacon       Activation Beacon (interleave mode, full-coverage attention): raw tokens are
+//                processed in chunks of `beacon_window`; a beacon row follows every
+//                `beacon_ratio`-th raw token; when a chunk is complete its raw rows are dropped
+//                and its beacons join the beacon memory (the first `sinks` rows of the stream
+//                are kept as sinks); beyond the memory's capacity the oldest beacons are evicted.
+// Physical slots come from a free list, so nothing is ever copied on the GPU.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+enum class KvPolicyKind { Dense, SinksWindow, Beacon };
+
+struct KvPolicyConfig {
+  KvPolicyKind kind = KvPolicyKind::Dense;
+  uint32_t slots = 0;          // cache rows per layer
+  uint32_t sinks = 0;          // SinksWindow / Beacon
+  uint32_t beacon_window = 0;  // Beacon: raw tokens per chunk (a multiple of beacon_ratio)
+  uint32_t beacon_ratio = 0;   // Beacon: raw tokens per beacon
+};
+
+// Throws InvalidArgument naming the problem (too few slots for the sinks or the beacon chunk...).
+void validate(const KvPolicyConfig& c);
+std::string describe(const KvPolicyConfig& c);
+
+// Slots a beacon policy needs besides its memory: sinks + one chunk with its beacons.
+uint32_t beacon_working_slots(const KvPolicyConfig& c);
+
+struct KvRow {
+  bool beacon = false;   // a beacon row (no logits) or a raw token of the input
+  uint32_t slot = 0;     // where its K/V are stored
+  int32_t position = 0;  // its RoPE position
+};
+
+// One forward step planned by KvPolicy::plan.
+struct KvStep {
+  std::vector<KvRow> rows;        // in sequence order (positions increase by 1)
+  uint32_t n_raw = 0;             // input tokens this step consumes
+  std::vector<int32_t> slot_pos;  // position of every slot during the step, -1 = empty
+  uint32_t n_kv = 0;              // slots 0..n_kv-1 cover every non-empty one
+};
+
+struct KvUsage {
+  uint32_t sinks = 0, raw = 0, beacons = 0, capacity = 0;
+  uint32_t used() const { return sinks + raw + beacons; }
+};
+
+class KvPolicy {
+ public:
+  explicit KvPolicy(const KvPolicyConfig& config);
+
+  const KvPolicyConfig& config() const { return config_; }
+  // Plans the next step for up to `avail` input tokens and at most `max_rows` rows (>= 2). Does
+  // not change the state; commit() does, after the step ran. Throws ContextFull when a dense
+  // cache has no free slot.
+  KvStep plan(uint32_t avail, uint32_t max_rows) const;
+  void commit(const KvStep& step);
+  void reset();
+
+  KvUsage usage() const;
+  // Raw tokens a dense cache can still take (unbounded policies: UINT32_MAX).
+  uint32_t room() const;
+  // The state as words (saved contexts) and back; restore() checks every slot is accounted for
+  // exactly once and throws StateMismatch otherwise.
+  std::vector<uint32_t> save() const;
+  void restore(std::span<const uint32_t> words);
+  // Highest occupied slot + 1.
+  uint32_t n_kv() const;
+  // Positions of the slots as they are now (the order above), -1 for free slots.
+  std::vector<int32_t> slot_positions() const;
+
+ private:
+  struct Entry {
+    uint32_t slot;
+    bool beacon;
+  };
+  // Working copy used by plan() and commit() alike, so both follow the same rules.
+  struct State {
+    std::vector<uint32_t> sinks;
+    std::deque<uint32_t> memory;   // beacons of completed chunks, oldest first
+    std::deque<Entry> current;     // window tokens, or the current chunk's rows
+    std::vector<uint32_t> free;    // free slots, next one at the back
+    uint32_t chunk_raw = 0;        // raw tokens in the current chunk
+    uint32_t since_beacon = 0;     // raw tokens since the last beacon (the interleave remainder)
+  };
+  // Applies up to `avail` tokens to s, appending the rows to step (positions not yet set).
+  void advance(State& s, uint32_t avail, uint32_t max_rows, KvStep& step) const;
+  static std::vector<int32_t> positions_of(const State& s, uint32_t slots);
+  uint32_t take_slot(State& s) const;
+  void compact_chunk(State& s) const;
+  uint32_t memory_capacity() const;
+
+  KvPolicyConfig config_;
+  State state_;
+};
+
+}  // namespace tern

@@ -1,0 +1,254 @@
+// KV policies on the GPU (tern::Context) against the plain list-based reference
+// (runtime/ref/kv_streaming) and against each other: identical logits while the text fits,
+// the reference's numbers after eviction and across beacon chunks (prefill batches and
+// decoding), beacon projections when a model has them, constant memory over 20K tokens, and
+// saved states.
+#include <filesystem>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "api/context.h"
+#include "common/error.h"
+#include "gguf_reader.h"
+#include "gguf_writer.h"
+#include "model/model.h"
+#include "ref/kv_streaming.h"
+#include "support/gpu_fixture.h"
+#include "support/model_files.h"
+#include "support/test_env.h"
+
+namespace tern::test {
+namespace {
+
+class KvStreamingTest : public GpuTest {};
+
+std::vector<int32_t> random_tokens(uint32_t n, uint32_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = int32_t(3 + rng() % (vocab - 3));  // skip BOS/EOS-like ids
+  return t;
+}
+
+ContextParams params(KvPolicyKind kind, uint32_t slots, uint32_t sinks, GgmlType kv_type, uint32_t n_batch = 64) {
+  ContextParams p;
+  p.kv_policy = kind;
+  p.kv_type = kv_type;
+  p.n_batch = n_batch;
+  p.kv_sinks = sinks;
+  if (kind == KvPolicyKind::Dense)
+    p.n_ctx = slots;
+  else
+    p.kv_window = slots;
+  return p;
+}
+
+// Feeds `prompt` in one call, then `decode` one token at a time; returns the logits after the
+// prompt and after every decoded token.
+std::vector<std::vector<float>> run(Context& ctx, std::span<const int32_t> prompt, std::span<const int32_t> decode) {
+  std::vector<std::vector<float>> out;
+  ctx.eval(prompt);
+  out.emplace_back(ctx.logits().begin(), ctx.logits().end());
+  for (int32_t t : decode) {
+    ctx.eval(std::span<const int32_t>(&t, 1));
+    out.emplace_back(ctx.logits().begin(), ctx.logits().end());
+  }
+  return out;
+}
+
+// The reference's logits at the same points (it feeds one token at a time).
+std::vector<std::vector<float>> run(ref::KvStreaming& r, std::span<const int32_t> prompt,
+                                    std::span<const int32_t> decode, uint32_t n_vocab) {
+  std::vector<std::vector<float>> out;
+  const auto all = r.feed(prompt);
+  out.emplace_back(all.end() - n_vocab, all.end());
+  for (int32_t t : decode) {
+    const auto l = r.feed(std::span<const int32_t>(&t, 1));
+    out.emplace_back(l.begin(), l.end());
+  }
+  return out;
+}
+
+double compare(const std::vector<std::vector<float>>& want, const std::vector<std::vector<float>>& got, double tol,
+               const std::string& label) {
+  EXPECT_EQ(want.size(), got.size());
+  double worst = 0;
+  for (size_t i = 0; i < std::min(want.size(), got.size()); ++i) {
+    const double e = rel_l2(want[i], got[i]);
+    EXPECT_LT(e, tol) << label << " step " << i;
+    worst = std::max(worst, e);
+  }
+  return worst;
+}
+
+std::filesystem::path tiny_model() { return synthetic_gguf("test-tiny", GgmlType::F32); }
+
+TEST_F(KvStreamingTest, PoliciesGiveIdenticalLogitsWhileTheTextFits) {
+  for (const auto& path : {tiny_model(), stories260k_gguf(GgmlType::F32)}) {
+    if (path.empty()) continue;
+    auto model = load_test_model(path);
+    const auto prompt = random_tokens(23, model->config().n_vocab, 1), decode = random_tokens(25, model->config().n_vocab, 2);
+    Context dense(model, params(KvPolicyKind::Dense, 64, 0, GgmlType::F16));
+    Context window(model, params(KvPolicyKind::SinksWindow, 48, 0, GgmlType::F16));
+    Context sinks(model, params(KvPolicyKind::SinksWindow, 48, 4, GgmlType::F16));
+    const auto a = run(dense, prompt, decode), b = run(window, prompt, decode), c = run(sinks, prompt, decode);
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_EQ(a[i], b[i]) << path << " window, step " << i;
+      ASSERT_EQ(a[i], c[i]) << path << " sinks, step " << i;
+    }
+  }
+}
+
+struct EvictCase {
+  uint32_t sinks;
+  GgmlType kv_type;
+};
+
+class SinksWindowVsReference : public KvStreamingTest, public ::testing::WithParamInterface<EvictCase> {};
+
+TEST_P(SinksWindowVsReference, MatchesAfterEviction) {
+  const auto [S, kv_type] = GetParam();
+  const auto path = tiny_model();
+  auto model = load_test_model(path);
+  auto file = GgufFile::open(path.string());
+  ref::LlamaForward cpu(*file, 0, kv_type);
+  const uint32_t slots = 24;
+  Context gpu(model, params(KvPolicyKind::SinksWindow, slots, S, kv_type, /*n_batch=*/1));
+  ref::KvStreaming want(cpu, gpu.kv_config());
+  const auto prompt = random_tokens(10, model->config().n_vocab, 3), decode = random_tokens(50, model->config().n_vocab, 4);
+  const double e = compare(run(want, prompt, decode, model->config().n_vocab), run(gpu, prompt, decode), 1e-4,
+                           "sinks " + std::to_string(S));
+  EXPECT_EQ(gpu.stats().kv_usage.sinks, S);
+  EXPECT_EQ(gpu.stats().kv_usage.used(), slots);
+  record_error("kv/sinks_window/" + std::string(ggml_type_name(kv_type)) + "/sinks" + std::to_string(S), e);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, SinksWindowVsReference,
+                         ::testing::Values(EvictCase{0, GgmlType::F16}, EvictCase{4, GgmlType::F16},
+                                           EvictCase{4, GgmlType::F32}),
+                         [](const auto& param_info) {
+                           return "sinks" + std::to_string(param_info.param.sinks) + "_" + std::string(ggml_type_name(param_info.param.kv_type));
+                         });
+
+struct BeaconCase {
+  uint32_t slots, sinks, window, ratio;
+  bool projections;  // a model with beacon Q/K/V/O and embedding
+};
+
+// test-tiny plus random beacon tensors: per-layer attn_{q,k,v,output}_beacon and beacon_embd.
+std::filesystem::path beacon_model() {
+  const auto base = tiny_model();
+  const auto out = base.parent_path() / "test-tiny-beacon-f32.gguf";
+  if (std::filesystem::exists(out)) return out;
+  auto f = GgufFile::open(base.string());
+  GgufWriter w;
+  for (const auto& kv : f->kvs()) w.set_raw(std::string(kv.key), kv.value.type(), kv.value.encoded());
+  for (const auto& t : f->tensors()) w.add_tensor(t.name, t.type, t.dims, f->tensor_data(t), t.bytes);
+  const ModelConfig c = read_model_config(*f);
+  uint32_t seed = 100;
+  auto add = [&](const std::string& name, std::vector<uint64_t> dims, float scale) {
+    uint64_t n = 1;
+    for (auto d : dims) n *= d;
+    const auto data = random_floats(n, seed++, -scale, scale);
+    w.add_tensor(name, GgmlType::F32, dims, data.data(), n * 4);
+  };
+  for (uint32_t l = 0; l < c.n_layer; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    add(p + "attn_q_beacon.weight", {c.n_embd, c.q_dim()}, 0.1f);
+    add(p + "attn_k_beacon.weight", {c.n_embd, c.kv_dim()}, 0.1f);
+    add(p + "attn_v_beacon.weight", {c.n_embd, c.kv_dim()}, 0.1f);
+    add(p + "attn_output_beacon.weight", {c.q_dim(), c.n_embd}, 0.1f);
+  }
+  add("beacon_embd.weight", {c.n_embd}, 1.f);
+  const auto tmp = out.string() + ".tmp" + std::to_string(::testing::UnitTest::GetInstance()->random_seed());
+  w.write(tmp);
+  std::filesystem::rename(tmp, out);
+  return out;
+}
+
+class BeaconVsReference : public KvStreamingTest, public ::testing::WithParamInterface<BeaconCase> {};
+
+TEST_P(BeaconVsReference, MatchesAcrossChunksInPrefillAndDecode) {
+  const BeaconCase bc = GetParam();
+  const auto path = bc.projections ? beacon_model() : tiny_model();
+  auto model = load_test_model(path);
+  ASSERT_EQ(model->has_beacon_projections(), bc.projections);
+  auto file = GgufFile::open(path.string());
+  ref::LlamaForward cpu(*file, 0, GgmlType::F32);
+  ContextParams p;
+  p.kv_policy = KvPolicyKind::Beacon;
+  p.kv_type = GgmlType::F32;
+  p.kv_budget_bytes = uint64_t(bc.slots) * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), GgmlType::F32);
+  p.kv_sinks = bc.sinks;
+  p.beacon_window = bc.window;
+  p.beacon_ratio = bc.ratio;
+  p.n_batch = 13;  // prefill steps that end mid-group and mid-chunk
+  Context gpu(model, p);
+  ASSERT_EQ(gpu.kv_config().slots, bc.slots);
+  ref::KvStreaming want(cpu, gpu.kv_config());
+  const auto prompt = random_tokens(45, model->config().n_vocab, 5), decode = random_tokens(40, model->config().n_vocab, 6);
+  const std::string label = "beacon w" + std::to_string(bc.window) + " r" + std::to_string(bc.ratio) + " s" +
+                            std::to_string(bc.sinks) + (bc.projections ? " proj" : "");
+  const double e = compare(run(want, prompt, decode, model->config().n_vocab), run(gpu, prompt, decode), 1e-4, label);
+  const KvUsage u = gpu.stats().kv_usage;
+  EXPECT_EQ(u.sinks, want.sinks());
+  EXPECT_EQ(u.beacons, want.beacons());
+  EXPECT_EQ(u.raw, want.raw());
+  record_error("kv/" + label, e);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, BeaconVsReference,
+                         ::testing::Values(BeaconCase{40, 0, 8, 2, false},   // memory never full
+                                           BeaconCase{32, 4, 16, 4, false},  // sinks, oldest beacons evicted
+                                           BeaconCase{21, 0, 8, 8, false},   // one beacon per chunk
+                                           BeaconCase{32, 2, 8, 2, true}),   // beacon projections and embedding
+                         [](const auto& param_info) {
+                           const BeaconCase& c = param_info.param;
+                           return "w" + std::to_string(c.window) + "_r" + std::to_string(c.ratio) + "_s" +
+                                  std::to_string(c.sinks) + "_slots" + std::to_string(c.slots) +
+                                  (c.projections ? "_projections" : "");
+                         });
+
+TEST_F(KvStreamingTest, TwentyThousandTokensAtConstantMemory) {
+  const auto path = stories260k_gguf(GgmlType::F32);
+  if (path.empty()) GTEST_SKIP() << "stories260K not found in the shared folder";
+  auto model = load_test_model(path);
+  Context ctx(model, params(KvPolicyKind::SinksWindow, 256, 4, GgmlType::F16, /*n_batch=*/252));
+  const auto tokens = random_tokens(20000, model->config().n_vocab, 9);
+  ctx.eval(std::span<const int32_t>(tokens.data(), 256));
+  const uint64_t device_before = model->device().allocator().bytes_reserved();
+  const ContextStats full = ctx.stats();
+  EXPECT_EQ(full.kv_slots_used, 256u);
+  for (size_t at = 256; at < tokens.size(); at += 1000) {
+    ctx.eval(std::span<const int32_t>(tokens.data() + at, std::min<size_t>(1000, tokens.size() - at)));
+    const ContextStats s = ctx.stats();
+    ASSERT_EQ(s.kv_bytes, full.kv_bytes);
+    ASSERT_EQ(s.device_bytes, full.device_bytes);
+    ASSERT_EQ(s.kv_usage.sinks, 4u);
+    ASSERT_EQ(s.kv_usage.raw, 252u);
+  }
+  EXPECT_EQ(ctx.stats().tokens_consumed, 20000u);
+  EXPECT_EQ(model->device().allocator().bytes_reserved(), device_before) << "no device memory allocated while streaming";
+  for (float x : ctx.logits()) ASSERT_TRUE(std::isfinite(x));
+}
+
+TEST_F(KvStreamingTest, SavedStateContinuesExactlyAndNeedsTheSamePolicy) {
+  auto model = load_test_model(tiny_model());
+  ContextParams p = params(KvPolicyKind::Beacon, 0, 2, GgmlType::F16, 16);
+  p.kv_budget_bytes = 40 * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), GgmlType::F16);
+  p.beacon_window = 8;
+  p.beacon_ratio = 4;
+  Context a(model, p);
+  a.eval(random_tokens(29, model->config().n_vocab, 11));
+  const auto state = a.save_state();
+  const auto more = random_tokens(9, model->config().n_vocab, 12);
+  const auto want = run(a, more, {});
+  Context b(model, p);
+  b.load_state(state);
+  EXPECT_EQ(run(b, more, {}), want);
+  Context other(model, params(KvPolicyKind::SinksWindow, 40, 4, GgmlType::F16));
+  EXPECT_THROW(other.load_state(state), Error);
+}
+
+}  // namespace
+}  // namespace tern::test

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# perplexity_smoke.sh TERN_PERPLEXITY MODEL TEXT SCRATCH: streams 300 tokens with dense and
+# window at 256 KV slots, checks the CSV holds finite PPL rows and the SVG a line, then runs a
+# one-trial passkey prompt.
+set -euo pipefail
+tool=$1 model=$2 text=$3 scratch=$4
+[ -e "$model" ] || { echo "SKIP: $model is absent"; exit 77; }
+[ -e "$text" ] || { echo "SKIP: $text is absent"; exit 77; }
+csv="$scratch/perplexity-smoke.csv" svg="$scratch/perplexity-smoke.svg" pk="$scratch/perplexity-passkey.csv"
+rm -f "$csv" "$svg" "$pk"
+fail() { echo "FAILED: $1"; exit 1; }
+
+out=$("$tool" -m "$model" -f "$text" --max-tokens 300 --segment 100 --policy dense,window \
+      --csv "$csv" --svg "$svg" 2>&1) || { echo "$out"; fail "tern-perplexity exited non-zero"; }
+echo "$out"
+[ -s "$csv" ] || fail "no CSV written"
+head -1 "$csv" | grep -q '^policy,segment,first_token,tokens_consumed,tokens_scored,segment_ppl,running_ppl' ||
+  fail "unexpected CSV header"
+# Rows of a policy whose segment and running PPL are finite numbers >= 1.
+finite_rows() {
+  awk -F, -v p="$1" 'NR > 1 && $1 == p && $6 ~ /^[0-9.e+]+$/ && $7 ~ /^[0-9.e+]+$/ && $6 + 0 >= 1 && $7 + 0 >= 1' "$csv" | wc -l
+}
+# Dense at 256 slots scores 256 tokens: segments 100, 100 and a partial 56.
+[ "$(finite_rows dense)" -eq 3 ] || fail "dense: expected 3 finite PPL rows"
+grep -q '^dense,2,201,256,56,' "$csv" || fail "dense: last segment should be the partial 201..256"
+# TODO(lead): once the window policy is merged, require its rows (3 rows to 300 tokens) and drop
+# the "not available" alternative.
+if [ "$(finite_rows window)" -eq 0 ]; then
+  grep -q 'policy window: cannot create the context' <<<"$out" || fail "window: neither rows nor a clear error"
+  echo "note: window is not in this build (accepted for now)"
+else
+  [ "$(finite_rows window)" -eq 3 ] || fail "window: expected 3 finite PPL rows to 300 tokens"
+fi
+grep -q '<polyline' "$svg" || fail "SVG has no line"
+grep -q '</svg>' "$svg" || fail "SVG is truncated"
+
+"$tool" -m "$model" --passkey --policy dense --lengths 160 --depths 0.5 --trials 1 --passkey-csv "$pk" ||
+  fail "passkey run exited non-zero"
+grep -q '^dense,160,0.5,' "$pk" || fail "passkey CSV lacks the dense row"
+echo "tern_perplexity_smoke: passed"

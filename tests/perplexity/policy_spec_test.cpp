@@ -1,0 +1,124 @@
+// Policy spec parsing (and its errors), the equal-KV-bytes settings, and the command line.
+#include "perplexity/policy_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "perplexity/args.h"
+
+using namespace tern::ppl;
+
+TEST(PolicySpec, ParsesEveryForm) {
+  EXPECT_EQ(parse_policy_spec("dense").policy, TERN_KV_DENSE);
+  EXPECT_EQ(parse_policy_spec("dense:512").ctx, 512);
+  EXPECT_EQ(parse_policy_spec("window").policy, TERN_KV_WINDOW);
+  const PolicySpec s = parse_policy_spec("sinks:4");
+  EXPECT_EQ(s.policy, TERN_KV_SINKS_WINDOW);
+  EXPECT_EQ(s.sinks, 4);
+  const PolicySpec b = parse_policy_spec("beacon:4:128");
+  EXPECT_EQ(b.policy, TERN_KV_BEACON);
+  EXPECT_EQ(b.ratio, 4);
+  EXPECT_EQ(b.beacon_window, 128);
+  EXPECT_EQ(b.sinks, 0);
+  EXPECT_EQ(b.label, "beacon:4:128");
+  EXPECT_EQ(parse_policy_spec("beacon:8").beacon_window, 0);
+  EXPECT_EQ(parse_policy_spec("beacon-sinks:2").sinks, 4);
+  const PolicySpec bs = parse_policy_spec("beacon-sinks:2:64:8");
+  EXPECT_EQ(bs.ratio, 2);
+  EXPECT_EQ(bs.beacon_window, 64);
+  EXPECT_EQ(bs.sinks, 8);
+  EXPECT_EQ(parse_policy_spec("beacon-sinks:2::2").sinks, 2);  // default window, 2 sinks
+}
+
+TEST(PolicySpec, RejectsMalformedSpecs) {
+  for (const char* bad : {"", "dense2", "dense:0", "dense:x", "window:4", "sinks", "sinks:0", "sinks:-1", "sinks:4:4",
+                          "beacon", "beacon:0", "beacon:2.5", "beacon:4:10", "beacon:2:64:4", "beacon-sinks:2:64:0",
+                          "streaming", "Dense"}) {
+    EXPECT_THROW(parse_policy_spec(bad), std::invalid_argument) << "'" << bad << "'";
+  }
+  try {
+    parse_policy_spec("sinks:four");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("sinks:four"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PolicySpec, EqualKvBytesSettings) {
+  const uint64_t bps = 640;
+  KvSettings k = kv_settings_for(parse_policy_spec("dense"), 256, bps);
+  EXPECT_EQ(k.n_ctx, 256);
+  EXPECT_EQ(kv_settings_for(parse_policy_spec("dense:512"), 256, bps).n_ctx, 512);
+  k = kv_settings_for(parse_policy_spec("window"), 256, bps);
+  EXPECT_EQ(k.policy, TERN_KV_WINDOW);
+  EXPECT_EQ(k.kv_window, 256);
+  EXPECT_EQ(k.kv_sinks, 0);
+  k = kv_settings_for(parse_policy_spec("sinks:4"), 256, bps);
+  EXPECT_EQ(k.kv_window, 256);  // total slots, sinks included
+  EXPECT_EQ(k.kv_sinks, 4);
+  k = kv_settings_for(parse_policy_spec("beacon-sinks:4:64"), 256, bps);
+  EXPECT_EQ(k.policy, TERN_KV_BEACON);
+  EXPECT_EQ(k.kv_budget_bytes, 256u * 640u);
+  EXPECT_EQ(k.beacon_ratio, 4);
+  EXPECT_EQ(k.beacon_window, 64);
+  EXPECT_EQ(k.kv_sinks, 4);
+  EXPECT_EQ(kv_settings_for(parse_policy_spec("beacon:2"), 256, bps).kv_sinks, 0);
+  EXPECT_THROW(kv_settings_for(parse_policy_spec("sinks:256"), 256, bps), std::invalid_argument);
+  EXPECT_THROW(kv_settings_for(parse_policy_spec("beacon:2"), 256, 0), std::invalid_argument);
+}
+
+namespace {
+Options parse(std::vector<std::string> a) { return parse_args(a); }
+}  // namespace
+
+TEST(PerplexityArgs, DefaultsToTheIssuePolicies) {
+  const Options o = parse({"-m", "m.gguf", "-f", "t.txt"});
+  ASSERT_EQ(o.policies.size(), 9u);
+  EXPECT_EQ(o.policies[0].label, "dense");
+  EXPECT_EQ(o.policies[8].label, "beacon-sinks:8");
+  EXPECT_EQ(o.kv_slots, 256);
+  EXPECT_EQ(o.segment, 512u);
+}
+
+TEST(PerplexityArgs, PoliciesRepeatAndSplitOnCommas) {
+  const Options o = parse({"-m", "m", "-f", "t", "--policy", "dense,window", "--policy", "sinks:4", "--dense-ctx",
+                           "512", "--segment", "100", "--max-tokens", "300", "--kv-type", "f32"});
+  ASSERT_EQ(o.policies.size(), 4u);
+  EXPECT_EQ(o.policies[3].ctx, 512);
+  EXPECT_EQ(o.segment, 100u);
+  EXPECT_EQ(o.max_tokens, 300u);
+  EXPECT_EQ(o.kv_type, TERN_KV_TYPE_F32);
+}
+
+TEST(PerplexityArgs, PasskeyLists) {
+  const Options o = parse({"-m", "m", "--passkey", "--lengths", "128,256", "--depths", "0,0.5,1", "--trials", "3"});
+  EXPECT_TRUE(o.passkey);
+  EXPECT_EQ(o.lengths, (std::vector<int32_t>{128, 256}));
+  EXPECT_EQ(o.depths, (std::vector<double>{0, 0.5, 1}));
+  EXPECT_EQ(o.trials, 3);
+}
+
+TEST(PerplexityArgs, RejectsBadCommandLines) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"-f", "t"},                                           // no model
+      {"-m", "m"},                                           // nothing to do
+      {"-m", "m", "-f", "t", "--segment", "0"},
+      {"-m", "m", "-f", "t", "--segment"},                   // missing value
+      {"-m", "m", "-f", "t", "--kv-slots", "-5"},
+      {"-m", "m", "-f", "t", "--kv-type", "q3"},
+      {"-m", "m", "-f", "t", "--policy", "sinks:300"},       // more sinks than slots
+      {"-m", "m", "-f", "t", "--loop"},                      // loop without --max-tokens
+      {"-m", "m", "--passkey", "--depths", "0,1.5"},
+      {"-m", "m", "--passkey", "--lengths", "a"},
+      {"-m", "m", "-f", "t", "--bogus"},
+  };
+  for (const auto& a : bad) {
+    std::string line;
+    for (const auto& s : a) line += s + " ";
+    EXPECT_THROW(parse(a), std::invalid_argument) << line;
+  }
+  EXPECT_TRUE(parse({"--help"}).help);
+}
