@@ -5,8 +5,10 @@
 // @variant attention_split
 // @variant attention_split_v4 VEC4=1
 // @variant attention_split_f32 KV_F32=1
+// @variant attention_split_q8v VEC4=1 V_Q8=1
 // The v4 variant (f16 cache, head_dim a multiple of 8) loads keys and values 16 bytes at a
-// time; the f32 variant reads an f32 cache one element pair (vec2) at a time.
+// time; the f32 variant reads an f32 cache one element pair (vec2) at a time; the q8v variant
+// loads f16 keys as v4 does and dequantises values from a q8_0 V cache 8 at a time.
 #include "common/index.glsl"
 #include "common/attention.glsl"
 #if defined(VEC4) && defined(KV_F32)
@@ -18,7 +20,13 @@ layout(constant_id = 2) const uint CHUNK = 256;  // keys per workgroup
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
 #ifdef VEC4
 layout(std430, binding = 1) readonly buffer K { uvec4 k[]; };
+#ifdef V_Q8
+layout(std430, binding = 2) readonly buffer V { uint vq[]; };
+#define Q8_WORDS vq
+#include "common/q8_0_read.glsl"
+#else
 layout(std430, binding = 2) readonly buffer V { uvec4 v[]; };
+#endif
 const uint W = 4u;  // words per load
 #else
 layout(std430, binding = 1) readonly buffer K { KV_PAIR k[]; };
@@ -119,9 +127,16 @@ void main() {
   if (lane < lanes) {
     for (uint j = lane; j < nk; j += lanes) {
       if (sc[j] == 0.0) continue;  // hidden (or underflowed) key: 0 * a garbage V would be NaN
+      vec4 lo, hi;
+#ifdef V_Q8
+      q8_load8(v_q8_base(k0 + j, kvh, HD), 8u * pp, lo, hi);
+#else
       const uvec4 vv = v[kv_word(k0 + j, kvh, HD) / W + pp];
-      acc_lo += sc[j] * vec4(unpackHalf2x16(vv.x), unpackHalf2x16(vv.y));
-      acc_hi += sc[j] * vec4(unpackHalf2x16(vv.z), unpackHalf2x16(vv.w));
+      lo = vec4(unpackHalf2x16(vv.x), unpackHalf2x16(vv.y));
+      hi = vec4(unpackHalf2x16(vv.z), unpackHalf2x16(vv.w));
+#endif
+      acc_lo += sc[j] * lo;
+      acc_hi += sc[j] * hi;
     }
   }
   for (uint i = 0u; i < 4u; ++i) {

@@ -1,6 +1,8 @@
 #version 450
 // @variant attention_tiled
 // @variant attention_tiled_f32 KV_F32=1
+// @variant attention_tiled_q8v V_Q8=1
+// (q8v: f16 keys, values dequantised from a q8_0 V cache into fp32 pairs in shared memory.)
 // Prefill attention: workgroup (query block qb, head h) keeps BQ queries in shared memory
 // and walks the visible keys in blocks of BK, with an online softmax per query row
 // (running max m, running sum l, output rescaled by e^(m_old - m_new)). Each invocation owns
@@ -14,7 +16,19 @@ layout(constant_id = 3) const uint BK = 32;   // keys per block
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
 layout(std430, binding = 1) readonly buffer K { KV_PAIR k[]; };
+#ifdef V_Q8
+layout(std430, binding = 2) readonly buffer V { uint vq[]; };
+#define Q8_WORDS vq
+#include "common/q8_0_read.glsl"
+#define VS_PAIR vec2
+#define VS_PAIR_ZERO vec2(0.0)
+vec2 vs_load(vec2 pair) { return pair; }
+#else
 layout(std430, binding = 2) readonly buffer V { KV_PAIR v[]; };
+#define VS_PAIR KV_PAIR
+#define VS_PAIR_ZERO KV_PAIR_ZERO
+vec2 vs_load(KV_PAIR pair) { return kv_load(pair); }
+#endif
 layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
 layout(std430, binding = 4) writeonly buffer Out { float o[]; };
 // bindings 5, 6: key_pos, query_pos (common/attention.glsl)
@@ -23,9 +37,18 @@ const uint NP = HD / 2u;          // dim pairs per row
 const uint MAX_OWNED = 16u;       // host keeps BQ * NP <= MAX_OWNED * WG
 const uint OWNED = (BQ * NP + WG - 1u) / WG;
 
+// Dim pair pp of the value of (key, kv head).
+VS_PAIR v_fetch(uint key, uint kvh, uint pp) {
+#ifdef V_Q8
+  return q8_pair(v_q8_base(key, kvh, HD), 2u * pp);
+#else
+  return v[kv_word(key, kvh, HD) + pp];
+#endif
+}
+
 shared float qs[BQ * HD];         // scaled queries
 shared KV_PAIR ks[BK * NP];       // key block, element pairs
-shared KV_PAIR vs[BK * NP];       // value block, element pairs
+shared VS_PAIR vs[BK * NP];       // value block, element pairs
 shared float s[BQ * BK];          // scores, then probabilities
 shared float row_m[BQ], row_l[BQ], row_alpha[BQ];
 
@@ -55,7 +78,7 @@ void main() {
       const bool in_range = key < key_end;
       const uint w = kv_word(in_range ? key : 0u, kvh, HD) + e % NP;
       ks[e] = in_range ? k[w] : KV_PAIR_ZERO;
-      vs[e] = in_range ? v[w] : KV_PAIR_ZERO;  // zeros, never cache garbage: p * NaN would poison the sum
+      vs[e] = in_range ? v_fetch(key, kvh, e % NP) : VS_PAIR_ZERO;
     }
     barrier();
 
@@ -107,7 +130,7 @@ void main() {
         vec2 a = acc[i] * row_alpha[qi];
         for (uint j = 0u; j < BK; ++j) {
           const float pj = s[qi * BK + j];
-          if (pj != 0.0) a += pj * kv_load(vs[j * NP + pp]);  // a hidden key's V may be garbage
+          if (pj != 0.0) a += pj * vs_load(vs[j * NP + pp]);  // a hidden key's V may be garbage
         }
         acc[i] = a;
       }

@@ -2,6 +2,10 @@
 // rope.comp on f16 data stored as packed uint words (head_dim even): one invocation per
 // output word, each element computed from its own pair, so y must not alias x (in NeoX mode
 // a pair spans two words written by different invocations). Math in fp32.
+// @variant rope_f16
+// @variant rope_f16_q8 X_Q8=1
+// The q8 variant reads x from a q8_0 cache (rows of x_row_bytes per token, dequantised) and
+// writes f16 rows.
 #include "common/index.glsl"
 #include "common/rope_angle.glsl"
 layout(std430, binding = 0) readonly buffer X { uint x[]; };
@@ -15,12 +19,22 @@ layout(push_constant) uniform Push {
   uint n_rot;
   uint mode;
   float attn_factor;
+  uint x_row_bytes;  // q8 variant: bytes per token row of x
 } p;
 
+#ifdef X_Q8
+#define Q8_WORDS x
+#include "common/q8_0_read.glsl"
+float load_half(uint e) {  // element e of [token][n_heads * head_dim]
+  const uint row = p.n_heads * p.head_dim;
+  return q8_elem((e / row) * p.x_row_bytes, e % row);
+}
+#else
 float load_half(uint e) {
   const vec2 v = unpackHalf2x16(x[e >> 1]);
   return (e & 1u) == 0u ? v.x : v.y;
 }
+#endif
 
 // Output element d (0 <= d < head_dim) of the row whose first element is `base`.
 float rotated(uint base, uint d, int position) {

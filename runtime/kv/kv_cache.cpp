@@ -8,6 +8,7 @@
 namespace tern {
 
 uint32_t KvCache::elem_bytes(GgmlType dtype) { return ops::kv_elem_bytes(dtype); }
+uint64_t KvCache::row_bytes(uint32_t row_elems, GgmlType dtype) { return ops::kv_row_bytes(dtype, row_elems); }
 
 KvCache::KvCache(gpu::Device& device, uint32_t n_layer, uint32_t slots, uint32_t row_elems, GgmlType dtype)
     : slots_(slots), row_elems_(row_elems), dtype_(dtype) {

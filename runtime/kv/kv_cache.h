@@ -1,6 +1,6 @@
 // Device-resident KV cache: per layer, K and V as rows of n_head_kv * head_dim elements (f16 by
-// default, or f32 for bit-faithful comparisons with fp32 references), one row per slot. Which
-// slot a token goes to and which position its key carries is decided by the context's KV
+// default, f32 for bit-faithful comparisons with fp32 references, or q8_0 blocks), one row per
+// slot. Which slot a token goes to and which position its key carries is decided by the context's KV
 // policy (runtime/kv/kv_policy.h); this class only owns the memory.
 #pragma once
 #include <cstdint>
@@ -14,25 +14,29 @@ namespace tern {
 
 class KvCache {
  public:
-  // dtype: GgmlType::F16 or GgmlType::F32 (anything else throws InvalidArgument).
+  // dtype: GgmlType::F16, F32 or Q8_0 (rows of block_q8_0, padded: ops::kv_row_bytes); anything
+  // else throws InvalidArgument.
   KvCache(gpu::Device& device, uint32_t n_layer, uint32_t slots, uint32_t row_elems,
           GgmlType dtype = GgmlType::F16);
 
   uint32_t slots() const { return slots_; }
   uint32_t row_elems() const { return row_elems_; }
   GgmlType dtype() const { return dtype_; }
-  uint64_t row_bytes() const { return uint64_t(row_elems_) * elem_bytes(dtype_); }
+  uint64_t row_bytes() const { return row_bytes(row_elems_, dtype_); }
   uint64_t bytes() const { return bytes_; }
   const gpu::Buffer& k(uint32_t layer) const { return k_[layer]; }
   const gpu::Buffer& v(uint32_t layer) const { return v_[layer]; }
   gpu::Buffer& k(uint32_t layer) { return k_[layer]; }
   gpu::Buffer& v(uint32_t layer) { return v_[layer]; }
 
-  // Bytes one element of a dtype cache takes (2 or 4); throws InvalidArgument for other types.
+  // Bytes one element of an F16 / F32 cache takes (2 or 4); throws InvalidArgument for other
+  // types (a Q8_0 cache has no per-element size: use row_bytes).
   static uint32_t elem_bytes(GgmlType dtype);
+  // Bytes one slot's K (or V) row takes in one layer: ops::kv_row_bytes.
+  static uint64_t row_bytes(uint32_t row_elems, GgmlType dtype);
   // Bytes one slot costs across all layers (K + V).
   static uint64_t slot_bytes(uint32_t n_layer, uint32_t row_elems, GgmlType dtype = GgmlType::F16) {
-    return uint64_t(n_layer) * row_elems * elem_bytes(dtype) * 2;
+    return uint64_t(n_layer) * row_bytes(row_elems, dtype) * 2;
   }
 
  private:

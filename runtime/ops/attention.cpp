@@ -17,23 +17,24 @@ constexpr uint32_t k_split_max_queries = 8;
 struct Push {
   uint32_t n_q, n_kv, n_head, n_head_kv;
   float scale;
-  uint32_t q_pos0, has_mask, n_chunks, has_pos;
+  uint32_t q_pos0, has_mask, n_chunks, has_pos, v_row_bytes;
 };
 
 struct Tiles {
   uint32_t bq, bk;
 };
 
-uint32_t tiled_shared_bytes(uint32_t hd, uint32_t kv_elem_bytes, Tiles t) {
-  // qs[BQ*HD] + s[BQ*BK] + three per-row floats, and ks,vs holding BK*HD cache elements each
-  return 4 * (t.bq * hd + t.bq * t.bk + 3 * t.bq) + 2 * t.bk * hd * kv_elem_bytes;
+// kv_bytes: bytes of one key element plus one value element as held in shared memory.
+uint32_t tiled_shared_bytes(uint32_t hd, uint32_t kv_bytes, Tiles t) {
+  // qs[BQ*HD] + s[BQ*BK] + three per-row floats, and ks,vs holding BK*HD elements each
+  return 4 * (t.bq * hd + t.bq * t.bk + 3 * t.bq) + t.bk * hd * kv_bytes;
 }
 
 // Largest tiles that fit the device's shared memory, keeping BQ * HD / 2 <= MAX_OWNED * WG.
-Tiles tiled_tiles(uint32_t hd, uint32_t kv_elem_bytes, uint32_t shared_limit) {
+Tiles tiled_tiles(uint32_t hd, uint32_t kv_bytes, uint32_t shared_limit) {
   Tiles t{32, 32};
   while (t.bq * hd / 2 > k_max_owned * k_wg) t.bq /= 2;
-  while (tiled_shared_bytes(hd, kv_elem_bytes, t) > shared_limit) {
+  while (tiled_shared_bytes(hd, kv_bytes, t) > shared_limit) {
     if (t.bk > 8 && t.bk >= t.bq)
       t.bk /= 2;
     else if (t.bq > 1)
@@ -57,7 +58,14 @@ void validate(const AttentionParams& p, bool has_positions) {
         "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256");
   check(has_positions || p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
         "attention: n_kv < n_q needs an explicit q_pos0 (queries would see no key)");
-  kv_elem_bytes(p.kv_type);  // throws for anything but F16 / F32
+  const GgmlType vt = p.v_type.value_or(p.kv_type);
+  const bool supported = (p.kv_type == GgmlType::F16 && (vt == GgmlType::F16 || vt == GgmlType::Q8_0)) ||
+                         (p.kv_type == GgmlType::F32 && vt == GgmlType::F32);
+  check(supported, Status::Unsupported,
+        "attention: K/V cache types (" + std::string(ggml_type_name(p.kv_type)) + ", " + std::string(ggml_type_name(vt)) +
+            ") unsupported; use (f16, f16), (f32, f32) or (f16, q8_0)");
+  check(vt != GgmlType::Q8_0 || p.head_dim % 32 == 0, Status::InvalidArgument,
+        "attention: a q8_0 V cache needs head_dim a multiple of 32, not " + std::to_string(p.head_dim));
 }
 
 }  // namespace
@@ -78,20 +86,23 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   check(!(positions && mask), Status::InvalidArgument, "attention: positions cannot be combined with a mask");
   const uint32_t hd = p.head_dim;
   const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
-  const uint32_t elem_bytes = kv_elem_bytes(p.kv_type);
-  const bool f32 = p.kv_type == GgmlType::F32;
-  const uint64_t kv_bytes = uint64_t(p.n_kv) * p.n_head_kv * hd * elem_bytes;
+  const GgmlType vt = p.v_type.value_or(p.kv_type);
+  const bool f32 = p.kv_type == GgmlType::F32, q8v = vt == GgmlType::Q8_0;
+  const uint64_t v_row_bytes = kv_row_bytes(vt, p.n_head_kv * hd);
+  const uint64_t k_bytes = uint64_t(p.n_kv) * kv_row_bytes(p.kv_type, p.n_head_kv * hd);
+  const uint64_t v_bytes = uint64_t(p.n_kv) * v_row_bytes;
   check(q.bytes() >= qo_bytes && out.bytes() >= qo_bytes, Status::InvalidArgument,
         "attention: q or out buffer smaller than n_q * n_head * head_dim floats");
-  check(k_cache.bytes() >= kv_bytes && v_cache.bytes() >= kv_bytes, Status::InvalidArgument,
+  check(k_cache.bytes() >= k_bytes && v_cache.bytes() >= v_bytes, Status::InvalidArgument,
         "attention: K/V cache holds fewer than n_kv slots");
+  check(v_bytes <= 0xffffffffull, Status::InvalidArgument, "attention: V cache too large for 32-bit offsets");
   const uint64_t mask_bytes = uint64_t(p.n_q) * p.n_kv * 4;
   check(!mask || mask->bytes() >= mask_bytes, Status::InvalidArgument, "attention: mask smaller than n_q * n_kv floats");
 
   // Bind only what is read: keys 0..n_kv-1 of the cache (it may be larger than the device's
   // maxStorageBufferRange), and exact ranges elsewhere.
   const BufferRef qb(*q.buffer, q.offset, qo_bytes), ob(*out.buffer, out.offset, qo_bytes);
-  const BufferRef kb(*k_cache.buffer, k_cache.offset, kv_bytes), vb(*v_cache.buffer, v_cache.offset, kv_bytes);
+  const BufferRef kb(*k_cache.buffer, k_cache.offset, k_bytes), vb(*v_cache.buffer, v_cache.offset, v_bytes);
   const BufferRef mb = mask ? BufferRef(*mask->buffer, mask->offset, mask_bytes) : qb;  // placeholder when absent
   if (positions) {
     require_bytes(positions->key_pos, uint64_t(p.n_kv) * 4, "attention", "key_pos");
@@ -110,6 +121,7 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   push.q_pos0 = p.q_pos0.value_or(p.n_kv - p.n_q);
   push.has_mask = mask ? 1 : 0;
   push.has_pos = positions ? 1 : 0;
+  push.v_row_bytes = uint32_t(v_row_bytes);
 
   const auto& info = rec.device().info();
   if (attention_kernel(p) == AttentionKernel::Split) {
@@ -124,8 +136,12 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
     const BufferRef part(*scratch.buffer, scratch.offset, part_bytes);
     // 16-byte K/V loads when every (slot, kv head) row of an f16 cache starts 16-byte aligned;
     // an f32 cache is read a pair of floats at a time.
+    // A q8_0 V cache implies f16 keys and head_dim % 32 == 0: v4 key loads with q8 values.
     const bool v4 = !f32 && hd % 8 == 0;
-    const char* split = f32 ? "attention_split_f32" : v4 ? "attention_split_v4" : "attention_split";
+    const char* split = f32   ? "attention_split_f32"
+                        : q8v ? "attention_split_q8v"
+                        : v4  ? "attention_split_v4"
+                              : "attention_split";
     rec.dispatch(pipeline(rec, split, 7, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
                  {qb, kb, vb, mb, part, kpb, qpb}, push, chunks, rows, 1, split);
     struct {
@@ -137,11 +153,12 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
     return;
   }
 
-  const Tiles t = tiled_tiles(hd, elem_bytes, std::min<uint32_t>(info.max_shared_memory, 32768));
+  const uint32_t k_elem = kv_elem_bytes(p.kv_type), v_elem = q8v ? 4 : k_elem;  // q8 values held as floats
+  const Tiles t = tiled_tiles(hd, k_elem + v_elem, std::min<uint32_t>(info.max_shared_memory, 32768));
   const uint32_t blocks = div_up(p.n_q, t.bq);
   check(blocks <= info.max_workgroup_count[0] && p.n_head <= info.max_workgroup_count[1], Status::Unsupported,
         "attention: too many queries or heads for one tiled dispatch");
-  const char* name = f32 ? "attention_tiled_f32" : "attention_tiled";
+  const char* name = f32 ? "attention_tiled_f32" : q8v ? "attention_tiled_q8v" : "attention_tiled";
   rec.dispatch(pipeline(rec, name, 7, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob, kpb, qpb}, push,
                blocks, p.n_head, 1, name);
 }

@@ -2,6 +2,7 @@
 //
 //   q   f32 [n_q][n_head][head_dim] (RoPE applied)     out f32 [n_q][n_head][head_dim]
 //   k,v kv_type [slot][n_head_kv][head_dim] (f16: packed pairs, see ops/kv_store.h); keys 0..n_kv-1 used
+//       (v may instead be a q8_0 cache: AttentionParams::v_type)
 //   mask (optional) f32 [n_q][n_kv], additive (0 or -inf); replaces the causal rule when given
 //
 // Grouped-query: query head h reads kv head h / (n_head / n_head_kv). Causal rule: query i sits
@@ -32,7 +33,11 @@ struct AttentionParams {
   // Key index of query 0; nullopt means n_kv - n_q (the batch is the newest n_q cache entries).
   std::optional<uint32_t> q_pos0;
   AttentionKernel kernel = AttentionKernel::Auto;  // tests force one; callers leave Auto
-  GgmlType kv_type = GgmlType::F16;                // element type of the K/V cache: F16 or F32
+  GgmlType kv_type = GgmlType::F16;                // element type of the K (and V) cache: F16 or F32
+  // Type of the V cache; nullopt = kv_type. (kv_type, v_type) is one of (F16, F16), (F32, F32) or
+  // (F16, Q8_0): a q8_0 V cache (rows of ops::kv_row_bytes, head_dim a multiple of 32) read
+  // dequantised, with keys from an f16 cache or an f16 scratch of rotated keys.
+  std::optional<GgmlType> v_type;
 };
 
 // Largest head_dim the kernels take.

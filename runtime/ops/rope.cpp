@@ -1,5 +1,7 @@
 #include "ops/rope.h"
 
+#include "common/error.h"
+#include "ops/kv_store.h"
 #include "ops/op_checks.h"
 
 namespace tern::ops {
@@ -8,12 +10,13 @@ namespace {
 struct RopePush {
   uint32_t pairs, n_heads, head_dim, n_rot, mode;
   float attn_factor;
+  uint32_t x_row_bytes;  // rope_f16_q8 only
 };
 
 // Validates the shape and buffers; returns the push constants (pairs = elements / 2).
 RopePush check_rope(const char* op, const BufferRef& x, const BufferRef& positions, const BufferRef& freqs,
                     const BufferRef& y, uint32_t n_rows, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
-                    RopeMode mode, float attn_factor, uint32_t elem_bytes) {
+                    RopeMode mode, float attn_factor, uint32_t elem_bytes, uint64_t x_bytes = 0) {
   const std::string name(op);
   check(head_dim % 2 == 0 && head_dim > 0, Status::InvalidArgument, name + ": head_dim must be even and > 0");
   check(n_rot % 2 == 0 && n_rot > 0 && n_rot <= head_dim, Status::InvalidArgument,
@@ -21,11 +24,11 @@ RopePush check_rope(const char* op, const BufferRef& x, const BufferRef& positio
   check(mode == RopeMode::Interleaved || mode == RopeMode::Neox, Status::InvalidArgument, name + ": unknown mode");
   const uint64_t elems = uint64_t(n_rows) * n_heads * head_dim;
   require_u32(elems, op);
-  require_bytes(x, elems * elem_bytes, op, "x");
+  require_bytes(x, x_bytes ? x_bytes : elems * elem_bytes, op, "x");
   require_bytes(y, elems * elem_bytes, op, "y");
   require_bytes(positions, uint64_t(n_rows) * 4, op, "positions");
   require_bytes(freqs, uint64_t(n_rot / 2) * 4, op, "freqs");
-  return {uint32_t(elems / 2), n_heads, head_dim, n_rot, uint32_t(mode), attn_factor};
+  return {uint32_t(elems / 2), n_heads, head_dim, n_rot, uint32_t(mode), attn_factor, 0};
 }
 
 }  // namespace
@@ -41,15 +44,25 @@ void rope(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, Buff
 }
 
 void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, BufferRef y, uint32_t n_rows,
-              uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode, float attn_factor) {
+              uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode, float attn_factor,
+              GgmlType x_type) {
+  check(x_type == GgmlType::F16 || x_type == GgmlType::Q8_0, Status::Unsupported,
+        "rope_f16: x must be f16 or q8_0, not " + std::string(ggml_type_name(x_type)));
   if (n_rows == 0 || n_heads == 0) return;
-  const RopePush push =
-      check_rope("rope_f16", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor, 2);
-  check(!overlaps(x, uint64_t(push.pairs) * 4, y, uint64_t(push.pairs) * 4), Status::InvalidArgument, "rope_f16: y must not overlap x");
+  const bool q8 = x_type == GgmlType::Q8_0;
+  const uint64_t x_row_bytes = q8 ? kv_row_bytes(GgmlType::Q8_0, n_heads * head_dim) : 0;
+  RopePush push = check_rope("rope_f16", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor,
+                             2, x_row_bytes * n_rows);
+  const uint64_t x_bytes = q8 ? x_row_bytes * n_rows : uint64_t(push.pairs) * 4;
+  check(!overlaps(x, x_bytes, y, uint64_t(push.pairs) * 4), Status::InvalidArgument, "rope_f16: y must not overlap x");
+  check(!q8 || x.offset % 4 == 0, Status::InvalidArgument, "rope_f16: a q8_0 x must start 4-byte aligned");
+  push.x_row_bytes = uint32_t(x_row_bytes);
+  // Bind exactly what is read: a q8_0 cache may be larger than maxStorageBufferRange.
+  const BufferRef xb(*x.buffer, x.offset, x_bytes);
   constexpr uint32_t wg = 256;
   const Grid g = fold_grid(div_up(push.pairs, wg));
-  rec.dispatch(pipeline(rec, "rope_f16", 4, sizeof(push), {wg}), {x, positions, freqs, y}, push, g.x, g.y, 1,
-               "rope_f16");
+  const char* name = q8 ? "rope_f16_q8" : "rope_f16";
+  rec.dispatch(pipeline(rec, name, 4, sizeof(push), {wg}), {xb, positions, freqs, y}, push, g.x, g.y, 1, name);
 }
 
 }  // namespace tern::ops

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "common/fp16.h"
+#include "ggml_types.h"
+#include "quantize.h"
 
 namespace tern::ref {
 namespace {
@@ -13,8 +15,8 @@ namespace {
 double element(uint16_t half) { return fp16_to_fp32(half); }
 double element(float f) { return f; }
 
-template <typename T>
-void attention_impl(const AttentionShape& s, const float* q, const T* k, const T* v, const float* mask, float* out,
+template <typename TK, typename TV>
+void attention_impl(const AttentionShape& s, const float* q, const TK* k, const TV* v, const float* mask, float* out,
                     const int32_t* key_pos, const int32_t* query_pos) {
   const uint32_t group = s.n_head / s.n_head_kv;
   const size_t kv_row = size_t(s.n_head_kv) * s.head_dim;
@@ -46,7 +48,7 @@ void attention_impl(const AttentionShape& s, const float* q, const T* k, const T
       std::fill(acc.begin(), acc.end(), 0.0);
       for (uint32_t j = 0; j < s.n_kv; ++j) {
         if (score[j] == 0) continue;  // masked: its value row is never read
-        const T* vr = v + j * kv_row + kv_off;
+        const TV* vr = v + j * kv_row + kv_off;
         for (uint32_t e = 0; e < s.head_dim; ++e) acc[e] += score[j] * element(vr[e]);
       }
       for (uint32_t e = 0; e < s.head_dim; ++e) o[e] = float(acc[e] / sum);
@@ -110,6 +112,15 @@ void attention_ggml(const AttentionShape& s, const float* q, const uint16_t* k, 
       }
     }
   }
+}
+
+void attention(const AttentionShape& s, const float* q, const uint16_t* k, Q8Rows v, const float* mask, float* out,
+               const int32_t* key_pos, const int32_t* query_pos) {
+  const size_t row = size_t(s.n_head_kv) * s.head_dim;
+  std::vector<float> vf(s.n_kv * row);  // garbage rows dequantise to garbage that is never read
+  for (uint32_t j = 0; j < s.n_kv; ++j)
+    quant::dequantize_row(GgmlType::Q8_0, v.data + j * v.row_bytes, vf.data() + j * row, int64_t(row));
+  attention_impl(s, q, k, vf.data(), mask, out, key_pos, query_pos);
 }
 
 }  // namespace tern::ref

@@ -29,4 +29,13 @@ void attention_f16_probs(const AttentionShape& s, const float* q, const uint16_t
 // Causal rule, no mask.
 void attention_ggml(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, float* out);
 
+// A q8_0 V cache: per slot a row_bytes-byte row of [n_head_kv * head_dim / 32] block_q8_0
+// (ops::kv_row_bytes), read as quant::dequantize_row does.
+struct Q8Rows {
+  const uint8_t* data;
+  uint64_t row_bytes;
+};
+void attention(const AttentionShape& s, const float* q, const uint16_t* k, Q8Rows v, const float* mask, float* out,
+               const int32_t* key_pos = nullptr, const int32_t* query_pos = nullptr);
+
 }  // namespace tern::ref

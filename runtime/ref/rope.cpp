@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "common/fp16.h"
+#include "ggml_types.h"
+#include "quantize.h"
 
 namespace tern::ref {
 
@@ -58,6 +60,16 @@ void rope_f16(const uint16_t* x, const int32_t* positions, const float* freqs, u
   for (size_t i = 0; i < n; ++i) xf[i] = fp16_to_fp32(x[i]);
   rope(xf.data(), positions, freqs, yf.data(), n_rows, n_heads, head_dim, n_rot, mode, attn_factor);
   for (size_t i = 0; i < n; ++i) y[i] = fp32_to_fp16(yf[i]);
+}
+
+void rope_f16_from_q8_0(const uint8_t* x, uint64_t x_row_bytes, const int32_t* positions, const float* freqs,
+                        uint16_t* y, size_t n_rows, size_t n_heads, size_t head_dim, size_t n_rot, RopeMode mode,
+                        float attn_factor) {
+  const size_t row = n_heads * head_dim;
+  std::vector<float> xf(n_rows * row), yf(n_rows * row);
+  for (size_t t = 0; t < n_rows; ++t) quant::dequantize_row(GgmlType::Q8_0, x + t * x_row_bytes, xf.data() + t * row, int64_t(row));
+  rope(xf.data(), positions, freqs, yf.data(), n_rows, n_heads, head_dim, n_rot, mode, attn_factor);
+  for (size_t i = 0; i < yf.size(); ++i) y[i] = fp32_to_fp16(yf[i]);
 }
 
 }  // namespace tern::ref

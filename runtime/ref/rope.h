@@ -19,4 +19,9 @@ void rope_ggml(const float* x, const int32_t* positions, float base, float* y, s
 // The same on f16 bit patterns (converted to float, rotated as above, rounded to nearest even).
 void rope_f16(const uint16_t* x, const int32_t* positions, const float* freqs, uint16_t* y, size_t n_rows,
               size_t n_heads, size_t head_dim, size_t n_rot, RopeMode mode, float attn_factor = 1.0f);
+// The same from a q8_0 KV cache (rows of x_row_bytes bytes, each n_heads * head_dim elements
+// of block_q8_0, dequantised as quant::dequantize_row) to f16 bit patterns.
+void rope_f16_from_q8_0(const uint8_t* x, uint64_t x_row_bytes, const int32_t* positions, const float* freqs,
+                        uint16_t* y, size_t n_rows, size_t n_heads, size_t head_dim, size_t n_rot, RopeMode mode,
+                        float attn_factor = 1.0f);
 }  // namespace tern::ref

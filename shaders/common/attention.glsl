@@ -7,6 +7,7 @@ layout(push_constant) uniform Push {
   uint has_mask;  // 1: binding 3 holds an additive f32 [n_q][n_kv] mask replacing the causal rule
   uint n_chunks;  // split kernel: key chunks per query row
   uint has_pos;   // 1: bindings 5/6 hold int32 key_pos[n_kv] / query_pos[n_q] replacing the causal rule
+  uint v_row_bytes;  // V_Q8: bytes per slot of the q8_0 V cache
 } p;
 
 // Per-slot and per-query positions (placeholders when has_pos is 0): query i sees key j iff
@@ -46,3 +47,11 @@ vec2 kv_load(uint pair) { return unpackHalf2x16(pair); }
 
 // First pair of (key, kv head) in a cache laid out [slot][n_head_kv][HD].
 uint kv_word(uint key, uint kvh, uint hd) { return (key * p.n_head_kv + kvh) * (hd / 2u); }
+
+#ifdef V_Q8
+#ifdef KV_F32
+#error "a q8_0 V cache goes with an f16 K cache"
+#endif
+// First byte of (key, kv head) in a q8_0 V cache of v_row_bytes-byte rows (HD a multiple of 32).
+uint v_q8_base(uint key, uint kvh, uint hd) { return key * p.v_row_bytes + kvh * (hd / 32u) * 34u; }
+#endif

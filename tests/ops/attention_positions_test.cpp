@@ -1,6 +1,7 @@
 // ops::attention with per-slot key positions and per-query positions (KV policies whose cache
 // slots are not in text order): random slot permutations, empty slots (-1) holding NaN K/V,
-// both kernels, f16 and f32 caches; and positions equal to the slot order against the causal path.
+// both kernels, f16 / f32 caches and f16 keys with a q8_0 V cache; positions equal to the slot
+// order against the causal path; and a q8_0 V cache written by ops::kv_store.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,7 +12,9 @@
 #include "common/error.h"
 #include "common/fp16.h"
 #include "ops/attention.h"
+#include "ops/kv_store.h"
 #include "ref/attention.h"
+#include "ref/kv_store.h"
 #include "support/gpu_fixture.h"
 
 namespace tern::test {
@@ -20,7 +23,16 @@ namespace {
 using ops::AttentionKernel;
 
 const char* kernel_name(AttentionKernel k) { return k == AttentionKernel::Split ? "split" : "tiled"; }
-const char* kv_name(GgmlType t) { return t == GgmlType::F32 ? "f32" : "f16"; }
+// (K cache type, V cache type) pairs attention supports.
+struct CacheTypes {
+  GgmlType k, v;
+};
+constexpr CacheTypes k_cache_types[] = {
+    {GgmlType::F16, GgmlType::F16}, {GgmlType::F32, GgmlType::F32}, {GgmlType::F16, GgmlType::Q8_0}};
+std::string kv_name(CacheTypes t) {
+  if (t.v == GgmlType::Q8_0) return "f16_q8v";
+  return t.k == GgmlType::F32 ? "f32" : "f16";
+}
 
 // Both kernels compute in fp32 from the same K/V as the double-precision reference.
 constexpr double k_tol = 4e-6;
@@ -54,26 +66,52 @@ Positions random_positions(uint32_t n_q, uint32_t n_kv, uint32_t seed) {
 
 class AttentionPositionsTest : public GpuTest {
  protected:
-  GgmlType kv_type_ = GgmlType::F16;
+  CacheTypes types_{GgmlType::F16, GgmlType::F16};
 
-  // The K or V cache as the kv type, n_kv + 3 slots; slots whose key_pos is -1 and the 3 past
-  // n_kv are NaN.
-  gpu::Buffer cache(const std::vector<float>& rows, const std::vector<int32_t>& key_pos, size_t row,
-                    std::vector<uint16_t>& h, std::vector<float>& f) {
+  // One cache (K or V) of `type` with n_kv + 3 slots, as the host copy the reference reads;
+  // slots whose key_pos is -1 and the 3 past n_kv hold NaN (q8_0: all bytes 0xff, so d is NaN).
+  struct HostCache {
+    std::vector<uint16_t> h;
+    std::vector<float> f;
+    std::vector<uint8_t> q8;
+    uint64_t row_bytes = 0;
+  };
+  gpu::Buffer cache(GgmlType type, const std::vector<float>& rows, const std::vector<int32_t>& key_pos, size_t row,
+                    HostCache& c) {
     const size_t slots = key_pos.size() + 3;
-    const bool f32 = kv_type_ == GgmlType::F32;
-    h.assign(f32 ? 0 : slots * row, 0x7e00);
-    f.assign(f32 ? slots * row : 0, NAN);
+    c.row_bytes = ops::kv_row_bytes(type, uint32_t(row));
+    if (type == GgmlType::Q8_0) {
+      c.q8.assign(slots * c.row_bytes, 0xff);
+      for (size_t j = 0; j < key_pos.size(); ++j)
+        if (key_pos[j] >= 0) ref::kv_store_q8_0(rows.data() + j * row, c.q8.data(), c.row_bytes, j, 1, row);
+      return upload(c.q8);
+    }
+    const bool f32 = type == GgmlType::F32;
+    c.h.assign(f32 ? 0 : slots * row, 0x7e00);
+    c.f.assign(f32 ? slots * row : 0, NAN);
     for (size_t j = 0; j < key_pos.size(); ++j) {
       if (key_pos[j] < 0) continue;
       for (size_t e = 0; e < row; ++e) {
         if (f32)
-          f[j * row + e] = rows[j * row + e];
+          c.f[j * row + e] = rows[j * row + e];
         else
-          h[j * row + e] = fp32_to_fp16(rows[j * row + e]);
+          c.h[j * row + e] = fp32_to_fp16(rows[j * row + e]);
       }
     }
-    return f32 ? upload(f) : upload(h);
+    return f32 ? upload(c.f) : upload(c.h);
+  }
+
+  // The reference on the host caches.
+  void reference(const ref::AttentionShape& shape, const std::vector<float>& q, const HostCache& k, const HostCache& v,
+                 const Positions* pos, std::vector<float>& out) const {
+    const int32_t* kp = pos ? pos->key.data() : nullptr;
+    const int32_t* qp = pos ? pos->query.data() : nullptr;
+    if (types_.v == GgmlType::Q8_0)
+      ref::attention(shape, q.data(), k.h.data(), ref::Q8Rows{v.q8.data(), v.row_bytes}, nullptr, out.data(), kp, qp);
+    else if (types_.k == GgmlType::F32)
+      ref::attention(shape, q.data(), k.f.data(), v.f.data(), nullptr, out.data(), kp, qp);
+    else
+      ref::attention(shape, q.data(), k.h.data(), v.h.data(), nullptr, out.data(), kp, qp);
   }
 
   // Runs attention on the GPU; with positions when pos is given, else causally from q_pos0.
@@ -99,7 +137,8 @@ class AttentionPositionsTest : public GpuTest {
     p.n_head_kv = h.n_head_kv;
     p.head_dim = h.head_dim;
     p.kernel = kernel;
-    p.kv_type = kv_type_;
+    p.kv_type = types_.k;
+    p.v_type = types_.v;
     return p;
   }
 
@@ -109,23 +148,18 @@ class AttentionPositionsTest : public GpuTest {
     const Positions pos = random_positions(n_q, n_kv, seed);
     const auto q = random_floats(size_t(n_q) * h.n_head * h.head_dim, seed + 1, -4.f, 4.f);
     const auto kf = random_floats(n_kv * row, seed + 2), vf = random_floats(n_kv * row, seed + 3);
-    std::vector<uint16_t> kh, vh;
-    std::vector<float> k32, v32;
-    auto gk = cache(kf, pos.key, row, kh, k32);
-    auto gv = cache(vf, pos.key, row, vh, v32);
-
+    HostCache hk, hv;
+    auto gk = cache(types_.k, kf, pos.key, row, hk);
+    auto gv = cache(types_.v, vf, pos.key, row, hv);
     const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(float(h.head_dim)), 0};
     std::vector<float> want(q.size());
-    if (kv_type_ == GgmlType::F32)
-      ref::attention(shape, q.data(), k32.data(), v32.data(), nullptr, want.data(), pos.key.data(), pos.query.data());
-    else
-      ref::attention(shape, q.data(), kh.data(), vh.data(), nullptr, want.data(), pos.key.data(), pos.query.data());
+    reference(shape, q, hk, hv, &pos, want);
     const auto got = run_gpu(params(n_q, n_kv, h, kernel), q, gk, gv, &pos);
     const double err = rel_l2(want, got);
     EXPECT_LT(err, k_tol) << "n_q " << n_q << " n_kv " << n_kv << " heads " << h.n_head << "/" << h.n_head_kv
-                          << " head_dim " << h.head_dim << " " << kernel_name(kernel) << " kv " << kv_name(kv_type_)
+                          << " head_dim " << h.head_dim << " " << kernel_name(kernel) << " kv " << kv_name(types_)
                           << " max abs " << max_abs_diff(want, got);
-    record_error(std::string("attention_positions/") + kernel_name(kernel) + "/kv_" + kv_name(kv_type_), err);
+    record_error(std::string("attention_positions/") + kernel_name(kernel) + "/kv_" + kv_name(types_), err);
     return err;
   }
 };
@@ -133,14 +167,14 @@ class AttentionPositionsTest : public GpuTest {
 struct PositionsCase {
   Heads heads;
   AttentionKernel kernel;
-  GgmlType kv;
+  CacheTypes kv;
 };
 
 class AttentionPositions : public AttentionPositionsTest, public ::testing::WithParamInterface<PositionsCase> {
  protected:
   void SetUp() override {
     AttentionPositionsTest::SetUp();
-    kv_type_ = GetParam().kv;
+    types_ = GetParam().kv;
   }
 };
 
@@ -162,26 +196,27 @@ TEST_P(AttentionPositions, SlotOrderPositionsEqualCausalPath) {
     Positions pos{std::vector<int32_t>(n_kv), std::vector<int32_t>(n_q)};
     std::iota(pos.key.begin(), pos.key.end(), 0);
     std::iota(pos.query.begin(), pos.query.end(), int32_t(n_kv - n_q));
-    std::vector<uint16_t> kh, vh;
-    std::vector<float> k32, v32;
-    auto gk = cache(random_floats(n_kv * row, n_kv), pos.key, row, kh, k32);
-    auto gv = cache(random_floats(n_kv * row, n_kv + 1), pos.key, row, vh, v32);
+    HostCache hk, hv;
+    auto gk = cache(types_.k, random_floats(n_kv * row, n_kv), pos.key, row, hk);
+    auto gv = cache(types_.v, random_floats(n_kv * row, n_kv + 1), pos.key, row, hv);
     const auto p = params(n_q, n_kv, c.heads, c.kernel);
     const auto causal = run_gpu(p, q, gk, gv, nullptr);
     const auto positioned = run_gpu(p, q, gk, gv, &pos);
     const double err = rel_l2(causal, positioned);
     EXPECT_LE(err, 1e-6) << "n_q " << n_q << " n_kv " << n_kv;
     EXPECT_EQ(max_abs_diff(causal, positioned), 0.0) << "n_q " << n_q << " n_kv " << n_kv << " (expected bit-identical)";
-    record_error(std::string("attention_positions_vs_causal/") + kernel_name(c.kernel) + "/kv_" + kv_name(kv_type_),
+    record_error(std::string("attention_positions_vs_causal/") + kernel_name(c.kernel) + "/kv_" + kv_name(types_),
                  err);
   }
 }
 
 std::vector<PositionsCase> positions_cases() {
   std::vector<PositionsCase> cases;
-  for (Heads h : {Heads{4, 1, 64}, Heads{4, 2, 128}, Heads{6, 3, 40}})
-    for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled})
-      for (GgmlType kv : {GgmlType::F16, GgmlType::F32}) cases.push_back({h, k, kv});
+  for (CacheTypes kv : k_cache_types)
+    for (Heads h : {Heads{4, 1, 64}, Heads{4, 2, 128}, Heads{6, 3, 40}}) {
+      if (kv.v == GgmlType::Q8_0 && h.head_dim % 32 != 0) h = {6, 3, 32};  // q8_0 needs whole blocks per head
+      for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled}) cases.push_back({h, k, kv});
+    }
   return cases;
 }
 
@@ -190,6 +225,59 @@ INSTANTIATE_TEST_SUITE_P(Shapes, AttentionPositions, ::testing::ValuesIn(positio
   return "h" + std::to_string(c.heads.n_head) + "_kv" + std::to_string(c.heads.n_head_kv) + "_d" +
          std::to_string(c.heads.head_dim) + "_" + kernel_name(c.kernel) + "_" + kv_name(c.kv);
 });
+
+// Causal attention over a cache written on the device: K by kv_store F16, V by kv_store Q8_0.
+TEST_F(AttentionPositionsTest, Q8ValuesWrittenByKvStore) {
+  types_ = {GgmlType::F16, GgmlType::Q8_0};
+  const Heads h{8, 2, 128};
+  const uint32_t row = h.n_head_kv * h.head_dim;
+  for (AttentionKernel kernel : {AttentionKernel::Split, AttentionKernel::Tiled}) {
+    for (auto [n_q, n_kv] : {std::pair{1u, 777u}, {40u, 40u}}) {
+      const auto q = random_floats(size_t(n_q) * h.n_head * h.head_dim, n_q, -4.f, 4.f);
+      const auto kf = random_floats(size_t(n_kv) * row, n_kv + 1), vf = random_floats(size_t(n_kv) * row, n_kv + 2);
+      const std::vector<int32_t> all_filled(n_kv, 0);
+      HostCache hk, hv;
+      cache(GgmlType::F16, kf, all_filled, row, hk);
+      cache(GgmlType::Q8_0, vf, all_filled, row, hv);
+      const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(128.f), n_kv - n_q};
+      std::vector<float> want(q.size());
+      reference(shape, q, hk, hv, nullptr, want);
+
+      auto gkf = upload(kf), gvf = upload(vf);
+      auto gk = poisoned(size_t(n_kv) * row * 2), gv = poisoned(size_t(n_kv) * hv.row_bytes);
+      rec().begin();
+      ops::kv_store(rec(), gkf, gk, 0, n_kv, row, GgmlType::F16);
+      ops::kv_store(rec(), gvf, gv, 0, n_kv, row, GgmlType::Q8_0);
+      rec().submit_and_wait();
+      const auto got = run_gpu(params(n_q, n_kv, h, kernel), q, gk, gv, nullptr);
+      const double err = rel_l2(want, got);
+      EXPECT_LT(err, k_tol) << kernel_name(kernel) << " n_q " << n_q << " n_kv " << n_kv;
+      record_error(std::string("attention/") + kernel_name(kernel) + "/kv_f16_q8v", err);
+    }
+  }
+}
+
+TEST_F(AttentionPositionsTest, RejectsUnsupportedCacheTypes) {
+  auto b = poisoned(1 << 16);
+  ops::AttentionParams p;
+  p.n_kv = 16;
+  rec().begin();
+  p.kv_type = GgmlType::F32;
+  p.v_type = GgmlType::Q8_0;
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  p.kv_type = GgmlType::F16;
+  p.v_type = GgmlType::F32;
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  p.kv_type = GgmlType::Q8_0;
+  p.v_type = GgmlType::Q8_0;
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  p.kv_type = GgmlType::F16;
+  p.head_dim = 40;  // not whole q8_0 blocks per head
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  p.head_dim = 64;
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b));
+  rec().submit_and_wait();
+}
 
 TEST_F(AttentionPositionsTest, RejectsPositionsWithMaskOrShortBuffers) {
   auto b = poisoned(1 << 16);

@@ -6,7 +6,9 @@
 
 #include "common/error.h"
 #include "common/fp16.h"
+#include "ops/kv_store.h"
 #include "ops/rope_freqs.h"
+#include "ref/kv_store.h"
 #include "ref/rope.h"
 #include "support/gpu_fixture.h"
 
@@ -104,6 +106,37 @@ TEST_P(RopeTest, F16MatchesReference) {
   EXPECT_LT(err, 2e-3);
 }
 
+// Keys rotated straight from a q8_0 KV cache (rows written by ops::kv_store, padded) into f16.
+TEST_P(RopeTest, F16FromQ8CacheMatchesReference) {
+  const auto& [mode, s, af] = GetParam();
+  const uint32_t row_elems = s.heads * s.head_dim;
+  if (row_elems % 32 != 0) GTEST_SKIP() << "q8_0 rows need a multiple of 32 elements";
+  const size_t n = size_t(s.tokens) * row_elems;
+  const uint64_t row_bytes = ops::kv_row_bytes(GgmlType::Q8_0, row_elems);
+  const auto xf = random_floats(n, 131 + s.head_dim, -3.f, 3.f);
+  std::vector<uint8_t> xq(s.tokens * row_bytes);
+  ref::kv_store_q8_0(xf.data(), xq.data(), row_bytes, 0, s.tokens, row_elems);
+  auto pos = random_positions(s.tokens, 132 + s.tokens);
+  auto freqs = freqs_for(s.n_rot);
+  std::vector<uint16_t> want_h(n);
+  ref::rope_f16_from_q8_0(xq.data(), row_bytes, pos.data(), freqs.data(), want_h.data(), s.tokens, s.heads, s.head_dim,
+                          s.n_rot, mode, af);
+  auto gx = upload(xq), gp = upload(pos), gf = upload(freqs);
+  auto gy = poisoned(n * 2);
+  rec().begin();
+  ops::rope_f16(rec(), gx, gp, gf, gy, s.tokens, s.heads, s.head_dim, s.n_rot, mode, af, GgmlType::Q8_0);
+  rec().submit_and_wait();
+  const auto got_h = download<uint16_t>(gy, n);
+  std::vector<float> want(n), got(n);
+  for (size_t i = 0; i < n; ++i) {
+    want[i] = fp16_to_fp32(want_h[i]);
+    got[i] = fp16_to_fp32(got_h[i]);
+  }
+  const double err = rel_l2(want, got);
+  record_error("rope_f16/q8_0", err);
+  EXPECT_LT(err, 2e-3);
+}
+
 const Shape k_shapes[] = {
     {1, 1, 2, 2},       // smallest: one pair
     {3, 4, 64, 64},     // llama-style full rotation
@@ -111,6 +144,7 @@ const Shape k_shapes[] = {
     {13, 2, 96, 64},    // partial rotation: dims 64..95 pass through
     {5, 8, 80, 20},     // partial, n_rot/2 odd (NeoX pairs straddle f16 words)
     {300, 2, 64, 64},   // many rows: several workgroups
+    {7, 3, 32, 32},     // q8_0: rows of 3 blocks, padded to 112 bytes
 };
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RopeTest,
