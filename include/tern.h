@@ -187,12 +187,14 @@ typedef struct tern_context_params {
   /* Added after the first release. reserved0 fills what used to be the struct's tail padding,
    * so kv_type lies past an older caller's struct_size and such callers get the default. */
   int32_t reserved0;             /* set 0 */
-  int32_t kv_type;               /* KV cache elements: TERN_KV_TYPE_F16 (0, default) or TERN_KV_TYPE_F32 (1) */
+  int32_t kv_type;               /* KV cache elements: TERN_KV_TYPE_F16 (0, default), _F32 (1) or _Q8_0 (2) */
 } tern_context_params;
 
 /* Values of tern_context_params.kv_type. F32 doubles the cache memory and makes attention
- * fp32-exact (useful for comparisons with fp32 reference implementations). */
-enum { TERN_KV_TYPE_F16 = 0, TERN_KV_TYPE_F32 = 1 };
+ * fp32-exact (useful for comparisons with fp32 reference implementations). Q8_0 stores K and V
+ * as GGUF q8_0 blocks (34 bytes per 32 values, rows padded to 16 bytes): about 0.53x the f16
+ * bytes; needs a head dimension that is a multiple of 32. */
+enum { TERN_KV_TYPE_F16 = 0, TERN_KV_TYPE_F32 = 1, TERN_KV_TYPE_Q8_0 = 2 };
 
 TERN_API tern_context_params tern_context_default_params(void);
 TERN_API tern_status tern_context_create(tern_model *model, const tern_context_params *params, tern_context **out);

@@ -52,7 +52,7 @@ void usage() {
       "      --kv-sinks N        sink tokens for sinks and beacon (default 4)\n"
       "      --beacon-ratio R    raw tokens per beacon (default: derived from --ctx and --kv-budget, or 8)\n"
       "      --beacon-window W   raw tokens per beacon chunk (default: derived)\n"
-      "      --kv-type TYPE      KV cache elements: f16 (default) or f32 (exact, twice the memory)\n"
+      "      --kv-type TYPE      KV cache elements: f16 (default), f32 (exact, twice the memory) or q8_0 (0.53x)\n"
       "      --rope-scaling none|linear|ntk|yarn|llama3   override the model's RoPE scaling\n"
       "      --rope-scale F  --rope-freq-base F  --rope-orig-ctx N\n"
       "      --verbose           print speed and memory after each answer\n"
@@ -114,7 +114,8 @@ bool parse_args(int argc, char** argv, Options& o) {
       const std::string t = next();
       if (t == "f16") o.ctx.kv_type = TERN_KV_TYPE_F16;
       else if (t == "f32") o.ctx.kv_type = TERN_KV_TYPE_F32;
-      else { std::fprintf(stderr, "tern-chat: unknown KV type '%s' (f16 or f32)\n", t.c_str()); return false; }
+      else if (t == "q8_0") o.ctx.kv_type = TERN_KV_TYPE_Q8_0;
+      else { std::fprintf(stderr, "tern-chat: unknown KV type '%s' (f16, f32 or q8_0)\n", t.c_str()); return false; }
     } else if (a == "--rope-scaling") {
       const std::string r = next();
       if (r == "none") o.ctx.rope_scaling = TERN_ROPE_SCALING_NONE;

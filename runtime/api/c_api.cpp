@@ -297,8 +297,8 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
                  "rope_scaling is not a tern_rope_scaling value");
   TERN_CHECK_ARG(p.rope_freq_base >= 0.f && p.rope_scale_factor >= 0.f && p.rope_original_ctx >= 0,
                  "RoPE overrides must not be negative");
-  TERN_CHECK_ARG(p.kv_type == TERN_KV_TYPE_F16 || p.kv_type == TERN_KV_TYPE_F32,
-                 "kv_type must be TERN_KV_TYPE_F16 (0) or TERN_KV_TYPE_F32 (1)");
+  TERN_CHECK_ARG(p.kv_type == TERN_KV_TYPE_F16 || p.kv_type == TERN_KV_TYPE_F32 || p.kv_type == TERN_KV_TYPE_Q8_0,
+                 "kv_type must be TERN_KV_TYPE_F16 (0), TERN_KV_TYPE_F32 (1) or TERN_KV_TYPE_Q8_0 (2)");
   return guarded([&] {
     tern::ContextParams cp;
     cp.n_ctx = uint32_t(p.n_ctx);
@@ -326,7 +326,9 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
       if (s.original_ctx <= 0.f) s.original_ctx = float(m->model->config().n_ctx_train);
       cp.rope_scaling = s;
     }
-    cp.kv_type = p.kv_type == TERN_KV_TYPE_F32 ? tern::GgmlType::F32 : tern::GgmlType::F16;
+    cp.kv_type = p.kv_type == TERN_KV_TYPE_F32    ? tern::GgmlType::F32
+                 : p.kv_type == TERN_KV_TYPE_Q8_0 ? tern::GgmlType::Q8_0
+                                                  : tern::GgmlType::F16;
     auto h = std::make_unique<tern_context>();
     h->model = m->model;
     h->ctx = std::make_unique<tern::Context>(m->model, cp);

@@ -36,6 +36,7 @@ struct StateHeader {
 std::string kv_type_label(uint32_t t) {
   if (t == uint32_t(GgmlType::F16)) return "f16";
   if (t == uint32_t(GgmlType::F32)) return "f32";
+  if (t == uint32_t(GgmlType::Q8_0)) return "q8_0";
   // Built with append: GCC 12 at -O3 gives a false -Wrestrict for "literal" + std::string.
   std::string label = "type ";
   label.append(std::to_string(t)).append(" (unknown)");

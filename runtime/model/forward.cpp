@@ -50,12 +50,13 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
     ap.n_head = c.n_head;
     ap.n_head_kv = c.n_head_kv;
     ap.head_dim = c.head_dim;
-    ap.kv_type = kv.dtype();
+    ap.kv_type = kv.dtype() == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;
+    ap.v_type = kv.dtype();
     if (ops::attention_kernel(ap) != ops::AttentionKernel::Split) break;
     scratch = std::max<uint64_t>(scratch, ops::attention_scratch_bytes(ap));
   }
   scratch_ = make(scratch, "attention scratch");
-  const uint32_t rot_elem = kv.dtype() == GgmlType::F32 ? 4 : 2;
+  const uint32_t rot_elem = kv.dtype() == GgmlType::F32 ? 4 : 2;  // rotated keys: f32 for an f32 cache, else f16
   k_rot_ = make(uint64_t(kv.slots()) * c.kv_dim() * rot_elem, "rotated keys");
   if (model_->has_beacon_projections()) beacon_ = make(B * std::max(c.q_dim(), c.n_embd) * 4, "beacon projections");
 }
@@ -170,9 +171,9 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     const gpu::BufferRef keys(kv_.k(l), 0, uint64_t(n_kv) * kv_row_bytes);
     if (kv_.dtype() == GgmlType::F32)
       ops::rope(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode, mscale);
-    else
+    else  // f16 or q8_0 cache rows in, f16 rotated keys out
       ops::rope_f16(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode,
-                    mscale);
+                    mscale, kv_.dtype());
     ops::AttentionParams ap;
     ap.n_q = n;
     ap.n_kv = n_kv;
@@ -180,7 +181,8 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ap.n_head_kv = c.n_head_kv;
     ap.head_dim = c.head_dim;
     ap.scale = 1.f / std::sqrt(float(c.head_dim));
-    ap.kv_type = kv_.dtype();
+    ap.kv_type = kv_.dtype() == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;  // of the rotated keys
+    ap.v_type = kv_.dtype();
     ops::attention(rec_, ap, q_, k_rot_, kv_.v(l), att_, std::nullopt, scratch_, &positions);
     ops::matmul(rec_, L.wo, att_, o_, n);
     beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);

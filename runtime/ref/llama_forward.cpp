@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "gguf_reader.h"
+#include "quantize.h"
 #include "ops/rope_freqs.h"
 #include "ref/add.h"
 #include "ref/attention.h"
@@ -40,7 +41,17 @@ std::vector<float> LlamaForward::vec(const Weight& w) const {
 }
 
 float LlamaForward::stored(float x) const {
-  return kv_type_ == GgmlType::F16 ? fp16_to_fp32(fp32_to_fp16(x)) : x;
+  return kv_type_ == GgmlType::F32 ? x : fp16_to_fp32(fp32_to_fp16(x));
+}
+
+void LlamaForward::store_row(std::vector<float>& row) const {
+  if (kv_type_ != GgmlType::Q8_0) {
+    for (float& x : row) x = stored(x);
+    return;
+  }
+  std::vector<uint8_t> blocks(ggml_row_bytes(GgmlType::Q8_0, row.size()));
+  quant::quantize_row(GgmlType::Q8_0, row.data(), blocks.data(), int64_t(row.size()));
+  quant::dequantize_row(GgmlType::Q8_0, blocks.data(), row.data(), int64_t(row.size()));
 }
 
 void LlamaForward::matmul(const Weight& w, const float* x, float* y, uint32_t n) const {
@@ -72,8 +83,8 @@ void LlamaForward::rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads
 
 LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type, const LlamaCppNumerics& numerics)
     : numerics_(numerics), config_(read_model_config(f)), n_ctx_(n_ctx), kv_type_(kv_type) {
-  check(kv_type == GgmlType::F16 || kv_type == GgmlType::F32, Status::InvalidArgument,
-        "reference forward: KV type must be f16 or f32");
+  check(kv_type == GgmlType::F16 || kv_type == GgmlType::F32 || kv_type == GgmlType::Q8_0, Status::InvalidArgument,
+        "reference forward: KV type must be f16, f32 or q8_0");
   const auto* tokens = f.find("tokenizer.ggml.tokens");
   if (tokens) config_.n_vocab = uint32_t(tokens->array_size());
   if (const auto* eos = f.find("tokenizer.ggml.eos_token_id"))
@@ -156,12 +167,10 @@ std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, st
     if (keys_rotated_when_stored()) rope(k.data(), positions.data(), n, c.n_head_kv);
     for (uint32_t i = 0; i < n; ++i) {
       auto& e = new_entries[i];
-      e.k[l].resize(KV);
-      e.v[l].resize(KV);
-      for (uint32_t d = 0; d < KV; ++d) {
-        e.k[l][d] = stored(k[size_t(i) * KV + d]);
-        e.v[l][d] = stored(v[size_t(i) * KV + d]);
-      }
+      e.k[l].assign(k.begin() + std::ptrdiff_t(size_t(i) * KV), k.begin() + std::ptrdiff_t(size_t(i + 1) * KV));
+      e.v[l].assign(v.begin() + std::ptrdiff_t(size_t(i) * KV), v.begin() + std::ptrdiff_t(size_t(i + 1) * KV));
+      store_row(e.k[l]);
+      store_row(e.v[l]);
     }
     for (uint32_t j = 0; j < nk; ++j) {
       const KvEntry& e = j < m ? *cached[j] : new_entries[j - m];

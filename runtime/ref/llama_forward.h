@@ -73,7 +73,8 @@ class LlamaForward {
   };
   Weight weight(const GgufFile& f, const std::string& name, bool optional = false) const;
   std::vector<float> vec(const Weight& w) const;
-  float stored(float x) const;  // x as the cache stores it
+  float stored(float x) const;  // x as the cache stores it (f16 or f32; a q8_0 cache's rotated keys are f16)
+  void store_row(std::vector<float>& row) const;  // a K or V row as the cache stores it (q8_0: per 32-block)
   void matmul(const Weight& w, const float* x, float* y, uint32_t n) const;
   void rms_norm(const float* x, const Weight& w, float* y, uint32_t n) const;
   void rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads) const;

@@ -116,7 +116,9 @@ TEST_P(SinksWindowVsReference, MatchesAfterEviction) {
   Context gpu(model, params(KvPolicyKind::SinksWindow, slots, S, kv_type, /*n_batch=*/1));
   ref::KvStreaming want(cpu, gpu.kv_config());
   const auto prompt = random_tokens(10, model->config().n_vocab, 3), decode = random_tokens(50, model->config().n_vocab, 4);
-  const double e = compare(run(want, prompt, decode, model->config().n_vocab), run(gpu, prompt, decode), 1e-4,
+  // q8_0: a 1e-7 difference in an activation can flip one int8 rounding (1/254 of a block's range).
+  const double tol = kv_type == GgmlType::Q8_0 ? 1e-3 : 1e-4;
+  const double e = compare(run(want, prompt, decode, model->config().n_vocab), run(gpu, prompt, decode), tol,
                            "sinks " + std::to_string(S));
   EXPECT_EQ(gpu.stats().kv_usage.sinks, S);
   EXPECT_EQ(gpu.stats().kv_usage.used(), slots);
@@ -125,7 +127,7 @@ TEST_P(SinksWindowVsReference, MatchesAfterEviction) {
 
 INSTANTIATE_TEST_SUITE_P(Policies, SinksWindowVsReference,
                          ::testing::Values(EvictCase{0, GgmlType::F16}, EvictCase{4, GgmlType::F16},
-                                           EvictCase{4, GgmlType::F32}),
+                                           EvictCase{4, GgmlType::F32}, EvictCase{4, GgmlType::Q8_0}),
                          [](const auto& param_info) {
                            return "sinks" + std::to_string(param_info.param.sinks) + "_" + std::string(ggml_type_name(param_info.param.kv_type));
                          });

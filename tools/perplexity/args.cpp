@@ -77,8 +77,8 @@ Options parse_args(const std::vector<std::string>& args) {
       const std::string t = value();
       if (t == "f16") o.kv_type = TERN_KV_TYPE_F16;
       else if (t == "f32") o.kv_type = TERN_KV_TYPE_F32;
-      // TODO(lead): map "q8_0" once tern.h has a quantized KV type.
-      else throw std::invalid_argument("--kv-type: '" + t + "' is not a KV type of this build (f16 or f32)");
+      else if (t == "q8_0") o.kv_type = TERN_KV_TYPE_Q8_0;
+      else throw std::invalid_argument("--kv-type: '" + t + "' is not a KV type (f16, f32 or q8_0)");
     } else if (a == "--segment") o.segment = positive<uint32_t>(a, value());
     else if (a == "--max-tokens") o.max_tokens = positive<uint64_t>(a, value());
     else if (a == "--loop") o.loop = true;
