@@ -9,10 +9,29 @@
 // @variant matmul_q4_0 WTYPE_Q4_0=1
 // @variant matmul_q4_k WTYPE_Q4_K=1
 // @variant matmul_q6_k WTYPE_Q6_K=1
+// @variant matmul_f32_lr WTYPE_F32=1 LANES=1 LANES_ROWS=1
+// @variant matmul_f16_lr WTYPE_F16=1 LANES=1 LANES_ROWS=1
+// @variant matmul_q8_0_lr WTYPE_Q8_0=1 LANES=1 LANES_ROWS=1
+// @variant matmul_q4_0_lr WTYPE_Q4_0=1 LANES=1 LANES_ROWS=1
+// @variant matmul_q4_k_lr WTYPE_Q4_K=1 LANES=1 LANES_ROWS=1
+// @variant matmul_q6_k_lr WTYPE_Q6_K=1 LANES=1 LANES_ROWS=1
+// @variant matmul_f32_lc WTYPE_F32=1 LANES=1
+// @variant matmul_f16_lc WTYPE_F16=1 LANES=1
+// @variant matmul_q8_0_lc WTYPE_Q8_0=1 LANES=1
+// @variant matmul_q4_0_lc WTYPE_Q4_0=1 LANES=1
+// @variant matmul_q4_k_lc WTYPE_Q4_K=1 LANES=1
+// @variant matmul_q6_k_lc WTYPE_Q6_K=1 LANES=1
 #include "common/index.glsl"
+#if LANES
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_ballot : require
+#endif
+#if !LANES
 layout(constant_id = 1) const uint BM = 64;  // WG must be (BM / 4) * (BN / 4)
 layout(constant_id = 2) const uint BN = 64;
 const uint BK = 32u;
+#endif
 layout(std430, binding = 0) readonly buffer Weights { uint wq[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
@@ -26,6 +45,10 @@ layout(push_constant) uniform Push {
   uint batch;
 } p;
 #include "common/dequant.glsl"
+
+#if LANES
+#include "common/matmul_lanes.glsl"
+#else
 
 shared float ws[BK * BM];  // [k][m]
 shared float xs[BK * BN];  // [k][n]
@@ -78,3 +101,4 @@ void main() {
     }
   }
 }
+#endif

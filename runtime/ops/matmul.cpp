@@ -80,6 +80,31 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   }
 }
 
+// The register-tile kernels need 8-lane subgroups (they broadcast within one) and rows made of
+// whole 32-element slices read as vec4s.
+bool lanes_fit(const gpu::DeviceInfo& info, const WeightView& w) {
+  return info.subgroup_size == 8 && info.subgroup_shuffle && w.cols % 32 == 0;
+}
+
+void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
+                  BufferRef y, uint32_t batch, bool rows_per_lane, uint32_t tm, uint32_t tn) {
+  const auto& info = rec.device().info();
+  check(lanes_fit(info, w), Status::Unsupported, "matmul lanes kernel needs 8-lane subgroups and cols % 32 == 0");
+  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + (rows_per_lane ? "_lr" : "_lc");
+  const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {8, tm, tn});
+  const uint32_t row_bytes = weight_row_bytes(w);
+  const uint32_t mrows = rows_per_lane ? 8 * tm : tm, ncols = rows_per_lane ? tn : 8 * tn;
+  for (const auto& c : chunks) {
+    const struct {
+      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
+    } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
+    const uint32_t gx = div_up(c.rows, mrows), gy = div_up(batch, ncols);
+    check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1], Status::Unsupported,
+          "matmul lanes grid too large");
+    rec.dispatch(pipe, {c.ref, x, y}, push, gx, gy, 1, shader.c_str());
+  }
+}
+
 }  // namespace
 
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt) {
@@ -89,6 +114,10 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
   const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
   if (batch == 1)
     matvec(rec, w, chunks, x, y, opt);
+  else if (opt.kernel == MatmulKernel::LanesRows)
+    matmul_lanes(rec, w, chunks, x, y, batch, true, opt.lanes_rows ? opt.lanes_rows : 4, opt.lanes_cols ? opt.lanes_cols : 8);
+  else if (opt.kernel == MatmulKernel::LanesCols)
+    matmul_lanes(rec, w, chunks, x, y, batch, false, opt.lanes_rows ? opt.lanes_rows : 16, opt.lanes_cols ? opt.lanes_cols : 2);
   else
     matmul_tiled(rec, w, chunks, x, y, batch);
 }

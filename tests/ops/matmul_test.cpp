@@ -1,5 +1,6 @@
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -13,22 +14,28 @@
 namespace tern::test {
 namespace {
 
-enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads };
+enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads, Tiled, LanesRows, LanesCols, LanesRowsSmall, LanesColsSmall };
 
 struct Case {
   GgmlType type;
   uint32_t rows, cols, batch;
   Mode mode = Mode::Default;
+  bool split = false;  // also bind the weight in many row ranges
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const Case& c = info.param;
   std::string s = std::string(ggml_type_name(c.type)) + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) +
                   "_b" + std::to_string(c.batch);
-  if (c.mode == Mode::SplitRows) s += "_split";
+  if (c.mode == Mode::SplitRows || c.split) s += "_split";
   if (c.mode == Mode::SharedReduction) s += "_shmem";
   if (c.mode == Mode::ManySubgroups) s += "_wg32";
   if (c.mode == Mode::WordLoads) s += "_words";
+  if (c.mode == Mode::Tiled) s += "_tiled";
+  if (c.mode == Mode::LanesRows) s += "_lr";
+  if (c.mode == Mode::LanesCols) s += "_lc";
+  if (c.mode == Mode::LanesRowsSmall) s += "_lr2x3";
+  if (c.mode == Mode::LanesColsSmall) s += "_lc3x1";
   return s;
 }
 
@@ -54,15 +61,26 @@ TEST_P(MatmulTest, MatchesReference) {
   auto gw = upload(w), gx = upload(x);
   auto gy = poisoned(want.size() * 4);
   ops::MatmulOptions opt;
-  if (c.mode == Mode::SplitRows) opt.max_weight_binding = 4096;  // forces many row ranges
+  if (c.mode == Mode::SplitRows || c.split) opt.max_weight_binding = 4096;  // forces many row ranges
   if (c.mode == Mode::SharedReduction) opt.shared_reduction = true, opt.matvec_workgroup = 32;
   if (c.mode == Mode::ManySubgroups) opt.matvec_workgroup = 32;
   if (c.mode == Mode::WordLoads) opt.word_loads = true;  // the uint-word kernel the uvec4 variants replace
+  if (c.mode == Mode::Tiled) opt.kernel = ops::MatmulKernel::Tiled;
+  if (c.mode == Mode::LanesRows || c.mode == Mode::LanesRowsSmall) opt.kernel = ops::MatmulKernel::LanesRows;
+  if (c.mode == Mode::LanesCols || c.mode == Mode::LanesColsSmall) opt.kernel = ops::MatmulKernel::LanesCols;
+  if (c.mode == Mode::LanesRowsSmall) opt.lanes_rows = 2, opt.lanes_cols = 3;  // odd tiles: more edge groups
+  if (c.mode == Mode::LanesColsSmall) opt.lanes_rows = 3, opt.lanes_cols = 1;
+  const bool lanes = opt.kernel == ops::MatmulKernel::LanesRows || opt.kernel == ops::MatmulKernel::LanesCols;
+  if (lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle))
+    GTEST_SKIP() << "the lanes matmul kernels need 8-lane subgroups";
   rec().begin();
   ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);
   rec().submit_and_wait();
   const double err = rel_l2(want, download<float>(gy, want.size()));
-  record_error(std::string(c.batch == 1 ? "matvec/" : "matmul/") + std::string(ggml_type_name(c.type)), err);
+  std::string variant = c.mode == Mode::LanesRows || c.mode == Mode::LanesRowsSmall ? "_lr"
+                        : c.mode == Mode::LanesCols || c.mode == Mode::LanesColsSmall ? "_lc"
+                        : c.mode == Mode::Tiled ? "_tiled" : "";
+  record_error(std::string(c.batch == 1 ? "matvec/" : "matmul/") + std::string(ggml_type_name(c.type)) + variant, err);
   EXPECT_LT(err, 1e-5);
 }
 
@@ -75,6 +93,11 @@ std::vector<Case> all_cases() {
                    Case{t, 127, 512, 1, Mode::SharedReduction}, Case{t, 127, 512, 1, Mode::ManySubgroups},
                    Case{t, 127, 512, 1, Mode::WordLoads}, Case{t, 300, 512, 1, Mode::WordLoads}})
       v.push_back(c);
+    // The matrix-matrix kernels one by one, at odd rows and batches (edges of every tile).
+    for (Mode m : {Mode::Tiled, Mode::LanesRows, Mode::LanesCols, Mode::LanesRowsSmall, Mode::LanesColsSmall})
+      for (Case c : {Case{t, 13, 256, 2, m}, Case{t, 127, 512, 7, m}, Case{t, 300, 256, 129, m},
+                     Case{t, 1, 512, 33, m}, Case{t, 300, 512, 13, m, true}})
+        v.push_back(c);
     if (t == GgmlType::F32 || t == GgmlType::F16)  // widths that are not a multiple of 8 (and odd rows for F16)
       for (Case c : {Case{t, 13, 37, 1}, Case{t, 13, 100, 1}, Case{t, 13, 37, 7}, Case{t, 29, 37, 1, Mode::SplitRows}})
         v.push_back(c);
@@ -146,6 +169,74 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
                 std::string(ggml_type_name(t)).c_str(), rows, cols,
                 layout == ops::MatvecLayout::SplitK ? "split-k" : "row-per-lane", best_gpu, best_wall, best_cpu);
     }
+  }
+}
+
+// Matrix-matrix kernels compared interleaved (A/B in the same run, medians), since the machine is
+// shared. TERN_MM_TYPE (default q4_0), TERN_MM_BATCH (128), TERN_MM_ROWS / _COLS (4096),
+// TERN_MM_REPS (5), TERN_MM_TILES: "tiled,lr:4x8,lc:16x2" (kernel:rows x cols per invocation).
+// Run with --gtest_also_run_disabled_tests --gtest_filter='*MatmulTiming*'.
+class MatmulTiming : public GpuTest {};
+
+TEST_F(MatmulTiming, DISABLED_Timing) {
+  auto env = [](const char* n, uint32_t d) { return std::getenv(n) ? uint32_t(std::atoi(std::getenv(n))) : d; };
+  const uint32_t rows = env("TERN_MM_ROWS", 4096), cols = env("TERN_MM_COLS", 4096), batch = env("TERN_MM_BATCH", 128);
+  const uint32_t reps = env("TERN_MM_REPS", 5);
+  const std::string tname = std::getenv("TERN_MM_TYPE") ? std::getenv("TERN_MM_TYPE") : "q4_0";
+  GgmlType t = GgmlType::Q4_0;
+  for (GgmlType c : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K})
+    if (tname == ggml_type_name(c)) t = c;
+  struct Variant {
+    std::string name;
+    ops::MatmulOptions opt;
+    std::vector<double> ms, cpu;
+  };
+  std::vector<Variant> vs;
+  std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "tiled,lr:4x8,lc:16x2";
+  for (size_t p = 0; p < spec.size();) {
+    size_t e = spec.find(',', p);
+    if (e == std::string::npos) e = spec.size();
+    const std::string item = spec.substr(p, e - p);
+    p = e + 1;
+    Variant v{item, {}, {}, {}};
+    if (item == "tiled") v.opt.kernel = ops::MatmulKernel::Tiled;
+    else if (item == "auto") v.opt.kernel = ops::MatmulKernel::Auto;
+    else {
+      v.opt.kernel = item.rfind("lr", 0) == 0 ? ops::MatmulKernel::LanesRows : ops::MatmulKernel::LanesCols;
+      const size_t c = item.find(':'), xx = item.find('x');
+      if (c != std::string::npos && xx != std::string::npos) {
+        v.opt.lanes_rows = uint32_t(std::atoi(item.c_str() + c + 1));
+        v.opt.lanes_cols = uint32_t(std::atoi(item.c_str() + xx + 1));
+      }
+    }
+    vs.push_back(v);
+  }
+  const auto w = random_weight(t, rows, cols, 5);
+  const auto x = random_floats(size_t(batch) * cols, 3);
+  auto gw = upload(w), gx = upload(x);
+  auto gy = poisoned(size_t(batch) * rows * 4);
+  rec().set_profiling(true);
+  const ops::WeightView wv{gw, t, rows, cols};
+  for (uint32_t i = 0; i < reps + 1; ++i)
+    for (auto& v : vs) {
+      const double c0 = cpu_ms();
+      rec().begin();
+      ops::matmul(rec(), wv, gx, gy, batch, v.opt);
+      rec().submit_and_wait();
+      const double cpu = cpu_ms() - c0;
+      double gpu = 0;
+      for (const auto& d : rec().timings())
+        if (d.label != "begin") gpu += d.ms;
+      if (i > 0) v.ms.push_back(gpu), v.cpu.push_back(cpu);  // the first round compiles pipelines
+    }
+  for (auto& v : vs) {
+    std::sort(v.ms.begin(), v.ms.end());
+    std::sort(v.cpu.begin(), v.cpu.end());
+    const double med = v.ms[v.ms.size() / 2], cmed = v.cpu[v.cpu.size() / 2];
+    std::printf("matmul %s %ux%u batch %u %-10s: median %.1f ms (min %.1f, max %.1f) = %.2f GFLOP/s; "
+                "CPU time (all threads) median %.1f ms\n",
+                tname.c_str(), rows, cols, batch, v.name.c_str(), med, v.ms.front(), v.ms.back(),
+                2.0 * rows * cols * batch / (med * 1e6), cmed);
   }
 }
 
