@@ -1,6 +1,7 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "common/error.h"
@@ -80,20 +81,25 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   }
 }
 
-// The register-tile kernels need 8-lane subgroups (they broadcast within one) and rows made of
-// whole 32-element slices read as vec4s.
+// The register-tile kernel needs 8-lane subgroups with shuffles (x is shared within one) and rows
+// made of whole 32-element slices (8 lanes x one vec4 of x).
 bool lanes_fit(const gpu::DeviceInfo& info, const WeightView& w) {
   return info.subgroup_size == 8 && info.subgroup_shuffle && w.cols % 32 == 0;
 }
 
+// Tile per invocation: TM = 8 rows (64 per workgroup) x TN = 16 batch columns measured fastest at
+// batch 128 on lavapipe (4x8: 1.6x slower; 16x16, 8x32 no faster and 8x32 compiles for seconds);
+// small batches get narrower tiles so clamped columns are not computed in vain.
 void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
-                  BufferRef y, uint32_t batch, bool rows_per_lane, uint32_t tm, uint32_t tn) {
+                  BufferRef y, uint32_t batch, uint32_t tm, uint32_t tn) {
   const auto& info = rec.device().info();
   check(lanes_fit(info, w), Status::Unsupported, "matmul lanes kernel needs 8-lane subgroups and cols % 32 == 0");
-  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + (rows_per_lane ? "_lr" : "_lc");
+  if (!tm) tm = 8;
+  if (!tn) tn = batch <= 4 ? 4 : batch <= 8 ? 8 : 16;
+  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_lanes";
   const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {8, tm, tn});
   const uint32_t row_bytes = weight_row_bytes(w);
-  const uint32_t mrows = rows_per_lane ? 8 * tm : tm, ncols = rows_per_lane ? tn : 8 * tn;
+  const uint32_t mrows = 8 * tm, ncols = tn;
   for (const auto& c : chunks) {
     const struct {
       uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
@@ -105,6 +111,16 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   }
 }
 
+// Auto's choice, overridable for A/B benchmarks of whole models (whose contexts pass no options):
+// TERN_MATMUL_KERNEL=tiled or lanes.
+MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w) {
+  if (const char* e = std::getenv("TERN_MATMUL_KERNEL")) {
+    if (std::string(e) == "tiled") return MatmulKernel::Tiled;
+    if (std::string(e) == "lanes" && lanes_fit(info, w)) return MatmulKernel::Lanes;
+  }
+  return info.type == gpu::DeviceType::Cpu && lanes_fit(info, w) ? MatmulKernel::Lanes : MatmulKernel::Tiled;
+}
+
 }  // namespace
 
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt) {
@@ -114,10 +130,8 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
   const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
   if (batch == 1)
     matvec(rec, w, chunks, x, y, opt);
-  else if (opt.kernel == MatmulKernel::LanesRows)
-    matmul_lanes(rec, w, chunks, x, y, batch, true, opt.lanes_rows ? opt.lanes_rows : 4, opt.lanes_cols ? opt.lanes_cols : 8);
-  else if (opt.kernel == MatmulKernel::LanesCols)
-    matmul_lanes(rec, w, chunks, x, y, batch, false, opt.lanes_rows ? opt.lanes_rows : 16, opt.lanes_cols ? opt.lanes_cols : 2);
+  else if ((opt.kernel == MatmulKernel::Auto ? auto_kernel(rec.device().info(), w) : opt.kernel) == MatmulKernel::Lanes)
+    matmul_lanes(rec, w, chunks, x, y, batch, opt.lanes_rows, opt.lanes_cols);
   else
     matmul_tiled(rec, w, chunks, x, y, batch);
 }

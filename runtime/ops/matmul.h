@@ -8,9 +8,10 @@ namespace tern::ops {
 // kept selectable for drivers where that wins).
 enum class MatvecLayout { Auto, SplitK, RowPerInvocation };
 
-// Which matrix-matrix kernel runs batches > 1: shared-memory tiles (GPUs), or the register-tile
-// "lanes" kernels for CPU drivers with 8-lane subgroups (lanes own rows or batch columns).
-enum class MatmulKernel { Auto, Tiled, LanesRows, LanesCols };
+// Which matrix-matrix kernel runs batches > 1: shared-memory tiles (GPUs), or register tiles
+// ("lanes": no shared memory, x shared by subgroup shuffles) for CPU drivers with 8-lane
+// subgroups. Auto picks lanes on CPU devices where it fits (cols % 32 == 0).
+enum class MatmulKernel { Auto, Tiled, Lanes };
 
 // Tuning and test hooks; the defaults pick what suits the device.
 struct MatmulOptions {
@@ -21,7 +22,7 @@ struct MatmulOptions {
   uint32_t matvec_rows = 0;         // matvec rows per workgroup, 0: auto
   bool word_loads = false;          // matvec: the uint-word kernel even where a uvec4 variant fits
   MatmulKernel kernel = MatmulKernel::Auto;
-  uint32_t lanes_rows = 0, lanes_cols = 0;  // lanes kernels' register tile per invocation, 0: auto
+  uint32_t lanes_rows = 0, lanes_cols = 0;  // lanes kernel's register tile per invocation, 0: auto
 };
 
 // y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32.

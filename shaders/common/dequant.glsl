@@ -147,6 +147,23 @@ void dequant32(uint row, uint k0, out float v[32]) {
 #endif
     }
   }
+#elif defined(WTYPE_F32) || defined(WTYPE_F16)
+  // Branch-free: load one word more than the slice and pick halves when it starts mid-word.
+  const uint o = row + k0 * BLOCK_BYTES, b = o >> 2;
+  const uint NW = 8u * BLOCK_BYTES;  // 32 / 16 words
+  uint wl[NW + 1u];
+  [[unroll]] for (uint i = 0u; i <= NW; ++i) wl[i] = wq[min(b + i, uint(wq.length()) - 1u)];
+  const bool al = (o & 2u) == 0u;
+  [[unroll]] for (uint i = 0u; i < NW; ++i) {
+    const uint q = al ? wl[i] : ((wl[i] >> 16) | (wl[i + 1u] << 16));
+#if defined(WTYPE_F32)
+    v[i] = uintBitsToFloat(q);
+#else
+    const vec2 h = unpackHalf2x16(q);
+    v[2u * i] = h.x;
+    v[2u * i + 1u] = h.y;
+#endif
+  }
 #else
   [[unroll]] for (uint t = 0u; t < 4u; ++t) {
     float u[8];

@@ -1,14 +1,16 @@
 // Body of matmul.comp's LANES variants (included after its declarations): a matrix-matrix
-// product shaped for CPU drivers (lavapipe), where a subgroup is one SIMD register of lanes and
-// every storage-buffer or shared-memory load is a loop over the lanes. No shared memory, no
-// barriers: each invocation keeps a register tile of TM rows x TN batch columns.
-layout(constant_id = 1) const uint TM = 4;  // rows per invocation
-layout(constant_id = 2) const uint TN = 8;  // batch columns per invocation
+// product shaped for CPU drivers (lavapipe), where a subgroup is one SIMD register of 8 lanes and
+// every storage-buffer or shared-memory load is a loop over the lanes (so shared memory saves
+// nothing). No shared memory, no barriers: each invocation keeps a register tile of TM rows x TN
+// batch columns. Lane l of the 8 owns rows m0 + 8i + l and dequantises them itself (its own
+// loads, reused for TN columns); all lanes share the TN columns: each lane loads one vec4 of a
+// column's 32 x values and subgroupShuffle with a constant lane hands them to the others
+// (measured 1.6x faster than subgroupBroadcast on lavapipe, whose broadcast searches for the
+// first active lane on every call).
+layout(constant_id = 1) const uint TM = 8;  // rows per invocation
+layout(constant_id = 2) const uint TN = 16;  // batch columns per invocation
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 
-#if LANES_ROWS
-// Lane l of the 8 owns rows m0 + 8i + l; all lanes share the TN columns. Each lane loads one
-// vec4 of a column's 32 x values and subgroupBroadcast hands them to the others.
 void main() {
   const uint lane = gl_SubgroupInvocationID;
   const uint m0 = gl_WorkGroupID.x * 8u * TM, n0 = gl_WorkGroupID.y * TN;
@@ -23,7 +25,7 @@ void main() {
     [[unroll]] for (uint i = 0u; i < TM; ++i) dequant32(rows[i], k0, w[i]);
     [[unroll]] for (uint j = 0u; j < TN; ++j) {
       const vec4 xl = x4[xb[j] + k0 / 4u];
-#define BQ(q) { const vec4 xq = subgroupBroadcast(xl, q); \
+#define BQ(q) { const vec4 xq = subgroupShuffle(xl, q); \
       [[unroll]] for (uint i = 0u; i < TM; ++i) \
         acc[i][j] += w[i][4*q] * xq.x + w[i][4*q+1] * xq.y + w[i][4*q+2] * xq.z + w[i][4*q+3] * xq.w; }
       BQ(0) BQ(1) BQ(2) BQ(3) BQ(4) BQ(5) BQ(6) BQ(7)
@@ -36,38 +38,3 @@ void main() {
       if (m < p.chunk_rows && n0 + j < p.batch) y[(n0 + j) * p.y_stride + p.y_first + m] = acc[i][j];
   }
 }
-#else
-// Lane l owns batch columns n0 + 8j + l and all lanes share TM rows: each lane reads its own
-// x, and every lane dequantises the same weights (the SIMD op does all lanes at once).
-void main() {
-  const uint lane = gl_SubgroupInvocationID;
-  const uint m0 = gl_WorkGroupID.x * TM, n0 = gl_WorkGroupID.y * 8u * TN;
-  uint rows[TM];
-  [[unroll]] for (uint i = 0u; i < TM; ++i) rows[i] = p.w_skip + min(m0 + i, p.chunk_rows - 1u) * p.row_bytes;
-  uint xb[TN];
-  [[unroll]] for (uint j = 0u; j < TN; ++j) xb[j] = min(n0 + 8u * j + lane, p.batch - 1u) * (p.cols / 4u);
-  float acc[TM][TN];
-  [[unroll]] for (uint i = 0u; i < TM; ++i) [[unroll]] for (uint j = 0u; j < TN; ++j) acc[i][j] = 0.0;
-  for (uint k0 = 0u; k0 < p.cols; k0 += 32u) {
-    vec4 xv[TN][8];
-    [[unroll]] for (uint j = 0u; j < TN; ++j) [[unroll]] for (uint t = 0u; t < 8u; ++t) xv[j][t] = x4[xb[j] + k0 / 4u + t];
-    [[unroll]] for (uint i = 0u; i < TM; ++i) {
-      float w[32];
-      dequant32(rows[i], k0, w);
-      [[unroll]] for (uint j = 0u; j < TN; ++j) {
-        float s = 0.0;
-        [[unroll]] for (uint t = 0u; t < 8u; ++t)
-          s += dot(vec4(w[4u * t], w[4u * t + 1u], w[4u * t + 2u], w[4u * t + 3u]), xv[j][t]);
-        acc[i][j] += s;
-      }
-    }
-  }
-  [[unroll]] for (uint i = 0u; i < TM; ++i) {
-    const uint m = m0 + i;
-    [[unroll]] for (uint j = 0u; j < TN; ++j) {
-      const uint n = n0 + 8u * j + lane;
-      if (m < p.chunk_rows && n < p.batch) y[n * p.y_stride + p.y_first + m] = acc[i][j];
-    }
-  }
-}
-#endif

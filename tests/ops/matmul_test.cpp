@@ -14,7 +14,7 @@
 namespace tern::test {
 namespace {
 
-enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads, Tiled, LanesRows, LanesCols, LanesRowsSmall, LanesColsSmall };
+enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads, Tiled, Lanes, LanesSmall };
 
 struct Case {
   GgmlType type;
@@ -32,10 +32,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   if (c.mode == Mode::ManySubgroups) s += "_wg32";
   if (c.mode == Mode::WordLoads) s += "_words";
   if (c.mode == Mode::Tiled) s += "_tiled";
-  if (c.mode == Mode::LanesRows) s += "_lr";
-  if (c.mode == Mode::LanesCols) s += "_lc";
-  if (c.mode == Mode::LanesRowsSmall) s += "_lr2x3";
-  if (c.mode == Mode::LanesColsSmall) s += "_lc3x1";
+  if (c.mode == Mode::Lanes) s += "_lanes";
+  if (c.mode == Mode::LanesSmall) s += "_lanes2x3";
   return s;
 }
 
@@ -66,20 +64,17 @@ TEST_P(MatmulTest, MatchesReference) {
   if (c.mode == Mode::ManySubgroups) opt.matvec_workgroup = 32;
   if (c.mode == Mode::WordLoads) opt.word_loads = true;  // the uint-word kernel the uvec4 variants replace
   if (c.mode == Mode::Tiled) opt.kernel = ops::MatmulKernel::Tiled;
-  if (c.mode == Mode::LanesRows || c.mode == Mode::LanesRowsSmall) opt.kernel = ops::MatmulKernel::LanesRows;
-  if (c.mode == Mode::LanesCols || c.mode == Mode::LanesColsSmall) opt.kernel = ops::MatmulKernel::LanesCols;
-  if (c.mode == Mode::LanesRowsSmall) opt.lanes_rows = 2, opt.lanes_cols = 3;  // odd tiles: more edge groups
-  if (c.mode == Mode::LanesColsSmall) opt.lanes_rows = 3, opt.lanes_cols = 1;
-  const bool lanes = opt.kernel == ops::MatmulKernel::LanesRows || opt.kernel == ops::MatmulKernel::LanesCols;
-  if (lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle))
-    GTEST_SKIP() << "the lanes matmul kernels need 8-lane subgroups";
+  if (c.mode == Mode::Lanes || c.mode == Mode::LanesSmall) opt.kernel = ops::MatmulKernel::Lanes;
+  if (c.mode == Mode::LanesSmall) opt.lanes_rows = 2, opt.lanes_cols = 3;  // odd tile: more edge groups
+  if (opt.kernel == ops::MatmulKernel::Lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle))
+    GTEST_SKIP() << "the lanes matmul kernel needs 8-lane subgroups with shuffles";
   rec().begin();
   ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);
   rec().submit_and_wait();
   const double err = rel_l2(want, download<float>(gy, want.size()));
-  std::string variant = c.mode == Mode::LanesRows || c.mode == Mode::LanesRowsSmall ? "_lr"
-                        : c.mode == Mode::LanesCols || c.mode == Mode::LanesColsSmall ? "_lc"
-                        : c.mode == Mode::Tiled ? "_tiled" : "";
+  const std::string variant = c.mode == Mode::Lanes || c.mode == Mode::LanesSmall ? "_lanes"
+                              : c.mode == Mode::Tiled                          ? "_tiled"
+                                                                               : "";
   record_error(std::string(c.batch == 1 ? "matvec/" : "matmul/") + std::string(ggml_type_name(c.type)) + variant, err);
   EXPECT_LT(err, 1e-5);
 }
@@ -94,7 +89,7 @@ std::vector<Case> all_cases() {
                    Case{t, 127, 512, 1, Mode::WordLoads}, Case{t, 300, 512, 1, Mode::WordLoads}})
       v.push_back(c);
     // The matrix-matrix kernels one by one, at odd rows and batches (edges of every tile).
-    for (Mode m : {Mode::Tiled, Mode::LanesRows, Mode::LanesCols, Mode::LanesRowsSmall, Mode::LanesColsSmall})
+    for (Mode m : {Mode::Tiled, Mode::Lanes, Mode::LanesSmall})
       for (Case c : {Case{t, 13, 256, 2, m}, Case{t, 127, 512, 7, m}, Case{t, 300, 256, 129, m},
                      Case{t, 1, 512, 33, m}, Case{t, 300, 512, 13, m, true}})
         v.push_back(c);
@@ -174,7 +169,7 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
 
 // Matrix-matrix kernels compared interleaved (A/B in the same run, medians), since the machine is
 // shared. TERN_MM_TYPE (default q4_0), TERN_MM_BATCH (128), TERN_MM_ROWS / _COLS (4096),
-// TERN_MM_REPS (5), TERN_MM_TILES: "tiled,lr:4x8,lc:16x2" (kernel:rows x cols per invocation).
+// TERN_MM_REPS (5), TERN_MM_TILES: "tiled,lanes:8x16,lanes:4x8" (kernel[:rows x cols per invocation]).
 // Run with --gtest_also_run_disabled_tests --gtest_filter='*MatmulTiming*'.
 class MatmulTiming : public GpuTest {};
 
@@ -190,9 +185,10 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
     std::string name;
     ops::MatmulOptions opt;
     std::vector<double> ms, cpu;
+    double first_wall = 0;  // includes the pipeline compile
   };
   std::vector<Variant> vs;
-  std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "tiled,lr:4x8,lc:16x2";
+  std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "tiled,lanes";
   for (size_t p = 0; p < spec.size();) {
     size_t e = spec.find(',', p);
     if (e == std::string::npos) e = spec.size();
@@ -202,7 +198,7 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
     if (item == "tiled") v.opt.kernel = ops::MatmulKernel::Tiled;
     else if (item == "auto") v.opt.kernel = ops::MatmulKernel::Auto;
     else {
-      v.opt.kernel = item.rfind("lr", 0) == 0 ? ops::MatmulKernel::LanesRows : ops::MatmulKernel::LanesCols;
+      v.opt.kernel = ops::MatmulKernel::Lanes;
       const size_t c = item.find(':'), xx = item.find('x');
       if (c != std::string::npos && xx != std::string::npos) {
         v.opt.lanes_rows = uint32_t(std::atoi(item.c_str() + c + 1));
@@ -220,10 +216,12 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
   for (uint32_t i = 0; i < reps + 1; ++i)
     for (auto& v : vs) {
       const double c0 = cpu_ms();
+      const auto t0 = std::chrono::steady_clock::now();
       rec().begin();
       ops::matmul(rec(), wv, gx, gy, batch, v.opt);
       rec().submit_and_wait();
       const double cpu = cpu_ms() - c0;
+      if (i == 0) v.first_wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       double gpu = 0;
       for (const auto& d : rec().timings())
         if (d.label != "begin") gpu += d.ms;
@@ -234,9 +232,9 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
     std::sort(v.cpu.begin(), v.cpu.end());
     const double med = v.ms[v.ms.size() / 2], cmed = v.cpu[v.cpu.size() / 2];
     std::printf("matmul %s %ux%u batch %u %-10s: median %.1f ms (min %.1f, max %.1f) = %.2f GFLOP/s; "
-                "CPU time (all threads) median %.1f ms\n",
+                "CPU time (all threads) median %.1f ms; first run with compile %.0f ms wall\n",
                 tname.c_str(), rows, cols, batch, v.name.c_str(), med, v.ms.front(), v.ms.back(),
-                2.0 * rows * cols * batch / (med * 1e6), cmed);
+                2.0 * rows * cols * batch / (med * 1e6), cmed, v.first_wall);
   }
 }
 
