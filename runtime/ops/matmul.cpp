@@ -94,8 +94,8 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
                   BufferRef y, uint32_t batch, uint32_t tm, uint32_t tn) {
   const auto& info = rec.device().info();
   check(lanes_fit(info, w), Status::Unsupported, "matmul lanes kernel needs 8-lane subgroups and cols % 32 == 0");
-  if (!tm) tm = 8;
-  if (!tn) tn = batch <= 4 ? 4 : batch <= 8 ? 8 : 16;
+  if (!tm) tm = batch == 1 ? 4 : 8;  // batch 1: 4 rows per lane measured fastest (2, 3, 6, 8 slower)
+  if (!tn) tn = batch <= 4 ? batch : batch <= 8 ? 8 : 16;
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_lanes";
   const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {8, tm, tn});
   const uint32_t row_bytes = weight_row_bytes(w);
@@ -112,13 +112,15 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
 }
 
 // Auto's choice, overridable for A/B benchmarks of whole models (whose contexts pass no options):
-// TERN_MATMUL_KERNEL=tiled or lanes.
-MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w) {
+// TERN_MATMUL_KERNEL=gpu or lanes.
+MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w, uint32_t batch) {
   if (const char* e = std::getenv("TERN_MATMUL_KERNEL")) {
-    if (std::string(e) == "tiled") return MatmulKernel::Tiled;
+    if (std::string(e) == "gpu") return MatmulKernel::Gpu;
     if (std::string(e) == "lanes" && lanes_fit(info, w)) return MatmulKernel::Lanes;
   }
-  return info.type == gpu::DeviceType::Cpu && lanes_fit(info, w) ? MatmulKernel::Lanes : MatmulKernel::Tiled;
+  const bool lanes_wins = batch > 1 || w.type == GgmlType::Q4_0 || w.type == GgmlType::Q8_0;
+  return info.type == gpu::DeviceType::Cpu && lanes_fit(info, w) && lanes_wins ? MatmulKernel::Lanes
+                                                                                 : MatmulKernel::Gpu;
 }
 
 }  // namespace
@@ -128,10 +130,11 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
   check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
   check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
   const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
-  if (batch == 1)
-    matvec(rec, w, chunks, x, y, opt);
-  else if ((opt.kernel == MatmulKernel::Auto ? auto_kernel(rec.device().info(), w) : opt.kernel) == MatmulKernel::Lanes)
+  const MatmulKernel k = opt.kernel == MatmulKernel::Auto ? auto_kernel(rec.device().info(), w, batch) : opt.kernel;
+  if (k == MatmulKernel::Lanes)
     matmul_lanes(rec, w, chunks, x, y, batch, opt.lanes_rows, opt.lanes_cols);
+  else if (batch == 1)
+    matvec(rec, w, chunks, x, y, opt);
   else
     matmul_tiled(rec, w, chunks, x, y, batch);
 }

@@ -14,7 +14,7 @@
 namespace tern::test {
 namespace {
 
-enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads, Tiled, Lanes, LanesSmall };
+enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads, Gpu, Lanes, LanesSmall };
 
 struct Case {
   GgmlType type;
@@ -31,7 +31,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   if (c.mode == Mode::SharedReduction) s += "_shmem";
   if (c.mode == Mode::ManySubgroups) s += "_wg32";
   if (c.mode == Mode::WordLoads) s += "_words";
-  if (c.mode == Mode::Tiled) s += "_tiled";
+  if (c.mode == Mode::Gpu) s += "_gpu";
   if (c.mode == Mode::Lanes) s += "_lanes";
   if (c.mode == Mode::LanesSmall) s += "_lanes2x3";
   return s;
@@ -63,7 +63,10 @@ TEST_P(MatmulTest, MatchesReference) {
   if (c.mode == Mode::SharedReduction) opt.shared_reduction = true, opt.matvec_workgroup = 32;
   if (c.mode == Mode::ManySubgroups) opt.matvec_workgroup = 32;
   if (c.mode == Mode::WordLoads) opt.word_loads = true;  // the uint-word kernel the uvec4 variants replace
-  if (c.mode == Mode::Tiled) opt.kernel = ops::MatmulKernel::Tiled;
+  // The matvec tuning modes and Gpu exercise the GPU kernels (Auto may pick lanes on a CPU driver).
+  if (c.mode == Mode::Gpu || c.mode == Mode::SharedReduction || c.mode == Mode::ManySubgroups ||
+      c.mode == Mode::WordLoads)
+    opt.kernel = ops::MatmulKernel::Gpu;
   if (c.mode == Mode::Lanes || c.mode == Mode::LanesSmall) opt.kernel = ops::MatmulKernel::Lanes;
   if (c.mode == Mode::LanesSmall) opt.lanes_rows = 2, opt.lanes_cols = 3;  // odd tile: more edge groups
   if (opt.kernel == ops::MatmulKernel::Lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle))
@@ -73,7 +76,7 @@ TEST_P(MatmulTest, MatchesReference) {
   rec().submit_and_wait();
   const double err = rel_l2(want, download<float>(gy, want.size()));
   const std::string variant = c.mode == Mode::Lanes || c.mode == Mode::LanesSmall ? "_lanes"
-                              : c.mode == Mode::Tiled                          ? "_tiled"
+                              : c.mode == Mode::Gpu                            ? "_gpu"
                                                                                : "";
   record_error(std::string(c.batch == 1 ? "matvec/" : "matmul/") + std::string(ggml_type_name(c.type)) + variant, err);
   EXPECT_LT(err, 1e-5);
@@ -89,9 +92,9 @@ std::vector<Case> all_cases() {
                    Case{t, 127, 512, 1, Mode::WordLoads}, Case{t, 300, 512, 1, Mode::WordLoads}})
       v.push_back(c);
     // The matrix-matrix kernels one by one, at odd rows and batches (edges of every tile).
-    for (Mode m : {Mode::Tiled, Mode::Lanes, Mode::LanesSmall})
-      for (Case c : {Case{t, 13, 256, 2, m}, Case{t, 127, 512, 7, m}, Case{t, 300, 256, 129, m},
-                     Case{t, 1, 512, 33, m}, Case{t, 300, 512, 13, m, true}})
+    for (Mode m : {Mode::Gpu, Mode::Lanes, Mode::LanesSmall})
+      for (Case c : {Case{t, 13, 256, 2, m}, Case{t, 127, 512, 7, m}, Case{t, 300, 256, 129, m}, Case{t, 1, 512, 33, m},
+                     Case{t, 300, 512, 13, m, true}, Case{t, 300, 512, 1, m}, Case{t, 13, 256, 1, m, true}})
         v.push_back(c);
     if (t == GgmlType::F32 || t == GgmlType::F16)  // widths that are not a multiple of 8 (and odd rows for F16)
       for (Case c : {Case{t, 13, 37, 1}, Case{t, 13, 100, 1}, Case{t, 13, 37, 7}, Case{t, 29, 37, 1, Mode::SplitRows}})
@@ -139,6 +142,7 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     for (auto layout : {ops::MatvecLayout::SplitK}) {
     ops::MatmulOptions opt;
     opt.layout = layout;
+    opt.kernel = ops::MatmulKernel::Gpu;  // the matvec kernels (MatmulTiming compares against lanes)
     if (const char* e = std::getenv("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::atoi(e));
     if (const char* e = std::getenv("TERN_MV_WG")) opt.matvec_workgroup = uint32_t(std::atoi(e));
     opt.word_loads = std::getenv("TERN_MV_NOV4") != nullptr;
@@ -169,7 +173,7 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
 
 // Matrix-matrix kernels compared interleaved (A/B in the same run, medians), since the machine is
 // shared. TERN_MM_TYPE (default q4_0), TERN_MM_BATCH (128), TERN_MM_ROWS / _COLS (4096),
-// TERN_MM_REPS (5), TERN_MM_TILES: "tiled,lanes:8x16,lanes:4x8" (kernel[:rows x cols per invocation]).
+// TERN_MM_REPS (5), TERN_MM_TILES: "gpu,auto,lanes:8x16" (kernel[:rows x cols per invocation]).
 // Run with --gtest_also_run_disabled_tests --gtest_filter='*MatmulTiming*'.
 class MatmulTiming : public GpuTest {};
 
@@ -188,14 +192,14 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
     double first_wall = 0;  // includes the pipeline compile
   };
   std::vector<Variant> vs;
-  std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "tiled,lanes";
+  std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "gpu,lanes";
   for (size_t p = 0; p < spec.size();) {
     size_t e = spec.find(',', p);
     if (e == std::string::npos) e = spec.size();
     const std::string item = spec.substr(p, e - p);
     p = e + 1;
     Variant v{item, {}, {}, {}};
-    if (item == "tiled") v.opt.kernel = ops::MatmulKernel::Tiled;
+    if (item == "gpu") v.opt.kernel = ops::MatmulKernel::Gpu;
     else if (item == "auto") v.opt.kernel = ops::MatmulKernel::Auto;
     else {
       v.opt.kernel = ops::MatmulKernel::Lanes;
