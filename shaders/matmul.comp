@@ -3,16 +3,31 @@
 // workgroup computes a BM x BN tile (weight rows x batch columns), 4 x 4 outputs per invocation,
 // stepping through k in slices of 32: the weight slice is dequantised (bit-exact, as
 // dequantize_row) into shared memory once and reused by all BN columns.
+// The LANES variants (common/matmul_lanes.glsl) are the CPU-driver kernels: register tiles,
+// no shared memory, 8-lane subgroups.
 // @variant matmul_f32 WTYPE_F32=1
 // @variant matmul_f16 WTYPE_F16=1
 // @variant matmul_q8_0 WTYPE_Q8_0=1
 // @variant matmul_q4_0 WTYPE_Q4_0=1
 // @variant matmul_q4_k WTYPE_Q4_K=1
 // @variant matmul_q6_k WTYPE_Q6_K=1
+// @variant matmul_f32_lanes WTYPE_F32=1 LANES=1
+// @variant matmul_f16_lanes WTYPE_F16=1 LANES=1
+// @variant matmul_q8_0_lanes WTYPE_Q8_0=1 LANES=1
+// @variant matmul_q4_0_lanes WTYPE_Q4_0=1 LANES=1
+// @variant matmul_q4_k_lanes WTYPE_Q4_K=1 LANES=1
+// @variant matmul_q6_k_lanes WTYPE_Q6_K=1 LANES=1
 #include "common/index.glsl"
+#if LANES
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#endif
+#if !LANES
 layout(constant_id = 1) const uint BM = 64;  // WG must be (BM / 4) * (BN / 4)
 layout(constant_id = 2) const uint BN = 64;
 const uint BK = 32u;
+#endif
 layout(std430, binding = 0) readonly buffer Weights { uint wq[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
@@ -26,6 +41,10 @@ layout(push_constant) uniform Push {
   uint batch;
 } p;
 #include "common/dequant.glsl"
+
+#if LANES
+#include "common/matmul_lanes.glsl"
+#else
 
 shared float ws[BK * BM];  // [k][m]
 shared float xs[BK * BN];  // [k][n]
@@ -78,3 +97,4 @@ void main() {
     }
   }
 }
+#endif

@@ -20,12 +20,16 @@ bool has_vec4_kernel(GgmlType t) {
 // The fp16-arithmetic matvec variant for this weight, or "" for the fp32 kernels: only on
 // request (option or $TERN_FP16_MATH), only where the device enabled shaderFloat16, and only
 // for the split-k layout (the types it covers have 32-element units).
-std::string f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const MatmulOptions& opt, bool subgroup) {
+bool fp16_math_requested(const MatmulOptions& opt) {
   static const bool env = [] {
     const char* v = std::getenv("TERN_FP16_MATH");
     return v && *v && std::string(v) != "0";
   }();
-  if (!(opt.fp16_math || env) || !dev.features().fp16 || opt.layout == MatvecLayout::RowPerInvocation) return "";
+  return opt.fp16_math || env;
+}
+
+std::string f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const MatmulOptions& opt, bool subgroup) {
+  if (!fp16_math_requested(opt) || !dev.features().fp16 || opt.layout == MatvecLayout::RowPerInvocation) return "";
   if (t != GgmlType::F16 && t != GgmlType::Q8_0 && t != GgmlType::Q4_0 && t != GgmlType::Q4_K) return "";
   return std::string("matvec_f16math_") + weight_shader_suffix(t) + (subgroup ? "" : "_shmem");
 }
@@ -95,6 +99,49 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   }
 }
 
+// The register-tile kernel needs 8-lane subgroups with shuffles (x is shared within one) and rows
+// made of whole 32-element slices (8 lanes x one vec4 of x).
+bool lanes_fit(const gpu::DeviceInfo& info, const WeightView& w) {
+  return info.subgroup_size == 8 && info.subgroup_shuffle && w.cols % 32 == 0;
+}
+
+// Tile per invocation: TM = 8 rows (64 per workgroup) x TN = 16 batch columns measured fastest at
+// batch 128 on lavapipe (4x8: 1.6x slower; 16x16, 8x32 no faster and 8x32 compiles for seconds);
+// small batches get narrower tiles so clamped columns are not computed in vain.
+void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
+                  BufferRef y, uint32_t batch, uint32_t tm, uint32_t tn) {
+  const auto& info = rec.device().info();
+  check(lanes_fit(info, w), Status::Unsupported, "matmul lanes kernel needs 8-lane subgroups and cols % 32 == 0");
+  if (!tm) tm = batch == 1 ? 4 : 8;  // batch 1: 4 rows per lane measured fastest (2, 3, 6, 8 slower)
+  if (!tn) tn = batch <= 4 ? batch : batch <= 8 ? 8 : 16;
+  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_lanes";
+  const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {8, tm, tn});
+  const uint32_t row_bytes = weight_row_bytes(w);
+  const uint32_t mrows = 8 * tm, ncols = tn;
+  for (const auto& c : chunks) {
+    const struct {
+      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
+    } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
+    const uint32_t gx = div_up(c.rows, mrows), gy = div_up(batch, ncols);
+    check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1], Status::Unsupported,
+          "matmul lanes grid too large");
+    rec.dispatch(pipe, {c.ref, x, y}, push, gx, gy, 1, shader.c_str());
+  }
+}
+
+// Auto's choice, overridable for A/B benchmarks of whole models (whose contexts pass no options):
+// TERN_MATMUL_KERNEL=gpu or lanes.
+MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w, uint32_t batch, const MatmulOptions& opt) {
+  if (batch == 1 && fp16_math_requested(opt)) return MatmulKernel::Gpu;  // the fp16 matvec kernels live there
+  if (const char* e = std::getenv("TERN_MATMUL_KERNEL")) {
+    if (std::string(e) == "gpu") return MatmulKernel::Gpu;
+    if (std::string(e) == "lanes" && lanes_fit(info, w)) return MatmulKernel::Lanes;
+  }
+  const bool lanes_wins = batch > 1 || w.type == GgmlType::Q4_0 || w.type == GgmlType::Q8_0;
+  return info.type == gpu::DeviceType::Cpu && lanes_fit(info, w) && lanes_wins ? MatmulKernel::Lanes
+                                                                                 : MatmulKernel::Gpu;
+}
+
 }  // namespace
 
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt) {
@@ -102,7 +149,10 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
   check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
   check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
   const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
-  if (batch == 1)
+  const MatmulKernel k = opt.kernel == MatmulKernel::Auto ? auto_kernel(rec.device().info(), w, batch, opt) : opt.kernel;
+  if (k == MatmulKernel::Lanes)
+    matmul_lanes(rec, w, chunks, x, y, batch, opt.lanes_rows, opt.lanes_cols);
+  else if (batch == 1)
     matvec(rec, w, chunks, x, y, opt);
   else
     matmul_tiled(rec, w, chunks, x, y, batch);

@@ -8,6 +8,13 @@ namespace tern::ops {
 // kept selectable for drivers where that wins).
 enum class MatvecLayout { Auto, SplitK, RowPerInvocation };
 
+// Which kernel family runs the product. Gpu: the split-k matvec for batch 1 and shared-memory
+// tiles for larger batches. Lanes: register tiles with x shared by subgroup shuffles, no shared
+// memory (common/matmul_lanes.glsl), for CPU drivers with 8-lane subgroups; needs cols % 32 == 0.
+// Auto picks Lanes on CPU devices where it fits (at batch 1 only for Q4_0 / Q8_0, where it beats
+// the vec4 matvec on lavapipe; F32 / F16 / Q4_K matvecs stay faster), Gpu elsewhere.
+enum class MatmulKernel { Auto, Gpu, Lanes };
+
 // Tuning and test hooks; the defaults pick what suits the device.
 struct MatmulOptions {
   MatvecLayout layout = MatvecLayout::Auto;
@@ -20,10 +27,13 @@ struct MatmulOptions {
   // where the device has shaderFloat16. Faster on GPUs with native fp16, but less exact (about
   // 1e-3 relative instead of 1e-6), so off unless asked for; TERN_FP16_MATH=1 turns it on too.
   bool fp16_math = false;
+  MatmulKernel kernel = MatmulKernel::Auto;
+  uint32_t lanes_rows = 0, lanes_cols = 0;  // lanes kernel's register tile per invocation, 0: auto
 };
 
 // y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32.
-// batch 1 runs the matrix-vector kernels, larger batches the tiled matrix-matrix kernels.
+// The kernel family is opt.kernel (see MatmulKernel); within Gpu, batch 1 runs the matrix-vector
+// kernels and larger batches the tiled matrix-matrix kernels.
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch,
             const MatmulOptions& opt = {});
 

@@ -123,6 +123,57 @@ void dequant8(uint row, uint e, out float v[8]) {
 #endif
 }
 
+// Elements k0 .. k0+31 (k0 a multiple of 32) of the row starting at byte `row`. Q4_0 and Q8_0
+// read their block with the fewest uint loads (5 / 9: the block starts at either half of a word).
+// Only for shaders that enable GL_EXT_control_flow_attributes (matmul.comp's LANES variants).
+#if LANES
+void dequant32(uint row, uint k0, out float v[32]) {
+#if defined(WTYPE_Q4_0) || defined(WTYPE_Q8_0)
+  const uint o = row + (k0 / 32u) * BLOCK_BYTES, b = o >> 2;
+  const uint NW = (BLOCK_BYTES + 2u) / 4u;
+  uint wl[NW];
+  [[unroll]] for (uint i = 0u; i < NW; ++i) wl[i] = wq[b + i];
+  const bool al = (o & 2u) == 0u;
+  const float d = unpackHalf2x16(al ? wl[0] : wl[0] >> 16).x;
+  [[unroll]] for (uint i = 0u; i + 1u < NW; ++i) {
+    const uint q = al ? ((wl[i] >> 16) | (wl[i + 1u] << 16)) : wl[i + 1u];  // quant bytes 4i..4i+3
+    [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+#if defined(WTYPE_Q4_0)
+      const uint qb = (q >> (8u * j)) & 255u;
+      v[4u * i + j] = float(int(qb & 15u) - 8) * d;
+      v[16u + 4u * i + j] = float(int(qb >> 4) - 8) * d;
+#else
+      v[4u * i + j] = float(bitfieldExtract(int(q), int(8u * j), 8)) * d;
+#endif
+    }
+  }
+#elif defined(WTYPE_F32) || defined(WTYPE_F16)
+  // Branch-free: load one word more than the slice and pick halves when it starts mid-word.
+  const uint o = row + k0 * BLOCK_BYTES, b = o >> 2;
+  const uint NW = 8u * BLOCK_BYTES;  // 32 / 16 words
+  uint wl[NW + 1u];
+  [[unroll]] for (uint i = 0u; i <= NW; ++i) wl[i] = wq[min(b + i, uint(wq.length()) - 1u)];
+  const bool al = (o & 2u) == 0u;
+  [[unroll]] for (uint i = 0u; i < NW; ++i) {
+    const uint q = al ? wl[i] : ((wl[i] >> 16) | (wl[i + 1u] << 16));
+#if defined(WTYPE_F32)
+    v[i] = uintBitsToFloat(q);
+#else
+    const vec2 h = unpackHalf2x16(q);
+    v[2u * i] = h.x;
+    v[2u * i + 1u] = h.y;
+#endif
+  }
+#else
+  [[unroll]] for (uint t = 0u; t < 4u; ++t) {
+    float u[8];
+    dequant8(row, k0 + 8u * t, u);
+    [[unroll]] for (uint i = 0u; i < 8u; ++i) v[8u * t + i] = u[i];
+  }
+#endif
+}
+#endif
+
 #if defined(WTYPE_F32) || defined(WTYPE_F16)
 // One element of an F32/F16 row (tails that are not a multiple of 8).
 float dequant1(uint row, uint e) {

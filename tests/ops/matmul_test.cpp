@@ -1,5 +1,6 @@
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -13,22 +14,26 @@
 namespace tern::test {
 namespace {
 
-enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads };
+enum class Mode { Default, SplitRows, SharedReduction, ManySubgroups, WordLoads, Gpu, Lanes, LanesSmall };
 
 struct Case {
   GgmlType type;
   uint32_t rows, cols, batch;
   Mode mode = Mode::Default;
+  bool split = false;  // also bind the weight in many row ranges
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const Case& c = info.param;
   std::string s = std::string(ggml_type_name(c.type)) + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) +
                   "_b" + std::to_string(c.batch);
-  if (c.mode == Mode::SplitRows) s += "_split";
+  if (c.mode == Mode::SplitRows || c.split) s += "_split";
   if (c.mode == Mode::SharedReduction) s += "_shmem";
   if (c.mode == Mode::ManySubgroups) s += "_wg32";
   if (c.mode == Mode::WordLoads) s += "_words";
+  if (c.mode == Mode::Gpu) s += "_gpu";
+  if (c.mode == Mode::Lanes) s += "_lanes";
+  if (c.mode == Mode::LanesSmall) s += "_lanes2x3";
   return s;
 }
 
@@ -54,15 +59,26 @@ TEST_P(MatmulTest, MatchesReference) {
   auto gw = upload(w), gx = upload(x);
   auto gy = poisoned(want.size() * 4);
   ops::MatmulOptions opt;
-  if (c.mode == Mode::SplitRows) opt.max_weight_binding = 4096;  // forces many row ranges
+  if (c.mode == Mode::SplitRows || c.split) opt.max_weight_binding = 4096;  // forces many row ranges
   if (c.mode == Mode::SharedReduction) opt.shared_reduction = true, opt.matvec_workgroup = 32;
   if (c.mode == Mode::ManySubgroups) opt.matvec_workgroup = 32;
   if (c.mode == Mode::WordLoads) opt.word_loads = true;  // the uint-word kernel the uvec4 variants replace
+  // The matvec tuning modes and Gpu exercise the GPU kernels (Auto may pick lanes on a CPU driver).
+  if (c.mode == Mode::Gpu || c.mode == Mode::SharedReduction || c.mode == Mode::ManySubgroups ||
+      c.mode == Mode::WordLoads)
+    opt.kernel = ops::MatmulKernel::Gpu;
+  if (c.mode == Mode::Lanes || c.mode == Mode::LanesSmall) opt.kernel = ops::MatmulKernel::Lanes;
+  if (c.mode == Mode::LanesSmall) opt.lanes_rows = 2, opt.lanes_cols = 3;  // odd tile: more edge groups
+  if (opt.kernel == ops::MatmulKernel::Lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle))
+    GTEST_SKIP() << "the lanes matmul kernel needs 8-lane subgroups with shuffles";
   rec().begin();
   ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);
   rec().submit_and_wait();
   const double err = rel_l2(want, download<float>(gy, want.size()));
-  record_error(std::string(c.batch == 1 ? "matvec/" : "matmul/") + std::string(ggml_type_name(c.type)), err);
+  const std::string variant = c.mode == Mode::Lanes || c.mode == Mode::LanesSmall ? "_lanes"
+                              : c.mode == Mode::Gpu                            ? "_gpu"
+                                                                               : "";
+  record_error(std::string(c.batch == 1 ? "matvec/" : "matmul/") + std::string(ggml_type_name(c.type)) + variant, err);
   EXPECT_LT(err, 1e-5);
 }
 
@@ -75,6 +91,11 @@ std::vector<Case> all_cases() {
                    Case{t, 127, 512, 1, Mode::SharedReduction}, Case{t, 127, 512, 1, Mode::ManySubgroups},
                    Case{t, 127, 512, 1, Mode::WordLoads}, Case{t, 300, 512, 1, Mode::WordLoads}})
       v.push_back(c);
+    // The matrix-matrix kernels one by one, at odd rows and batches (edges of every tile).
+    for (Mode m : {Mode::Gpu, Mode::Lanes, Mode::LanesSmall})
+      for (Case c : {Case{t, 13, 256, 2, m}, Case{t, 127, 512, 7, m}, Case{t, 300, 256, 129, m}, Case{t, 1, 512, 33, m},
+                     Case{t, 300, 512, 13, m, true}, Case{t, 300, 512, 1, m}, Case{t, 13, 256, 1, m, true}})
+        v.push_back(c);
     if (t == GgmlType::F32 || t == GgmlType::F16)  // widths that are not a multiple of 8 (and odd rows for F16)
       for (Case c : {Case{t, 13, 37, 1}, Case{t, 13, 100, 1}, Case{t, 13, 37, 7}, Case{t, 29, 37, 1, Mode::SplitRows}})
         v.push_back(c);
@@ -121,6 +142,7 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     for (auto layout : {ops::MatvecLayout::SplitK}) {
     ops::MatmulOptions opt;
     opt.layout = layout;
+    opt.kernel = ops::MatmulKernel::Gpu;  // the matvec kernels (MatmulTiming compares against lanes)
     if (const char* e = std::getenv("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::atoi(e));
     if (const char* e = std::getenv("TERN_MV_WG")) opt.matvec_workgroup = uint32_t(std::atoi(e));
     opt.word_loads = std::getenv("TERN_MV_NOV4") != nullptr;
@@ -146,6 +168,77 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
                 std::string(ggml_type_name(t)).c_str(), rows, cols,
                 layout == ops::MatvecLayout::SplitK ? "split-k" : "row-per-lane", best_gpu, best_wall, best_cpu);
     }
+  }
+}
+
+// Matrix-matrix kernels compared interleaved (A/B in the same run, medians), since the machine is
+// shared. TERN_MM_TYPE (default q4_0), TERN_MM_BATCH (128), TERN_MM_ROWS / _COLS (4096),
+// TERN_MM_REPS (5), TERN_MM_TILES: "gpu,auto,lanes:8x16" (kernel[:rows x cols per invocation]).
+// Run with --gtest_also_run_disabled_tests --gtest_filter='*MatmulTiming*'.
+class MatmulTiming : public GpuTest {};
+
+TEST_F(MatmulTiming, DISABLED_Timing) {
+  auto env = [](const char* n, uint32_t d) { return std::getenv(n) ? uint32_t(std::atoi(std::getenv(n))) : d; };
+  const uint32_t rows = env("TERN_MM_ROWS", 4096), cols = env("TERN_MM_COLS", 4096), batch = env("TERN_MM_BATCH", 128);
+  const uint32_t reps = env("TERN_MM_REPS", 5);
+  const std::string tname = std::getenv("TERN_MM_TYPE") ? std::getenv("TERN_MM_TYPE") : "q4_0";
+  GgmlType t = GgmlType::Q4_0;
+  for (GgmlType c : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K})
+    if (tname == ggml_type_name(c)) t = c;
+  struct Variant {
+    std::string name;
+    ops::MatmulOptions opt;
+    std::vector<double> ms, cpu;
+    double first_wall = 0;  // includes the pipeline compile
+  };
+  std::vector<Variant> vs;
+  std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "gpu,lanes";
+  for (size_t p = 0; p < spec.size();) {
+    size_t e = spec.find(',', p);
+    if (e == std::string::npos) e = spec.size();
+    const std::string item = spec.substr(p, e - p);
+    p = e + 1;
+    Variant v{item, {}, {}, {}};
+    if (item == "gpu") v.opt.kernel = ops::MatmulKernel::Gpu;
+    else if (item == "auto") v.opt.kernel = ops::MatmulKernel::Auto;
+    else {
+      v.opt.kernel = ops::MatmulKernel::Lanes;
+      const size_t c = item.find(':'), xx = item.find('x');
+      if (c != std::string::npos && xx != std::string::npos) {
+        v.opt.lanes_rows = uint32_t(std::atoi(item.c_str() + c + 1));
+        v.opt.lanes_cols = uint32_t(std::atoi(item.c_str() + xx + 1));
+      }
+    }
+    vs.push_back(v);
+  }
+  const auto w = random_weight(t, rows, cols, 5);
+  const auto x = random_floats(size_t(batch) * cols, 3);
+  auto gw = upload(w), gx = upload(x);
+  auto gy = poisoned(size_t(batch) * rows * 4);
+  rec().set_profiling(true);
+  const ops::WeightView wv{gw, t, rows, cols};
+  for (uint32_t i = 0; i < reps + 1; ++i)
+    for (auto& v : vs) {
+      const double c0 = cpu_ms();
+      const auto t0 = std::chrono::steady_clock::now();
+      rec().begin();
+      ops::matmul(rec(), wv, gx, gy, batch, v.opt);
+      rec().submit_and_wait();
+      const double cpu = cpu_ms() - c0;
+      if (i == 0) v.first_wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      double gpu = 0;
+      for (const auto& d : rec().timings())
+        if (d.label != "begin") gpu += d.ms;
+      if (i > 0) v.ms.push_back(gpu), v.cpu.push_back(cpu);  // the first round compiles pipelines
+    }
+  for (auto& v : vs) {
+    std::sort(v.ms.begin(), v.ms.end());
+    std::sort(v.cpu.begin(), v.cpu.end());
+    const double med = v.ms[v.ms.size() / 2], cmed = v.cpu[v.cpu.size() / 2];
+    std::printf("matmul %s %ux%u batch %u %-10s: median %.1f ms (min %.1f, max %.1f) = %.2f GFLOP/s; "
+                "CPU time (all threads) median %.1f ms; first run with compile %.0f ms wall\n",
+                tname.c_str(), rows, cols, batch, v.name.c_str(), med, v.ms.front(), v.ms.back(),
+                2.0 * rows * cols * batch / (med * 1e6), cmed, v.first_wall);
   }
 }
 

@@ -39,7 +39,8 @@ std::vector<int32_t> random_tokens(std::mt19937_64& rng, uint32_t n, uint32_t n_
 
 // Per-op time of profiled decode steps: each label's time summed within a step, then the
 // median over steps (one step alone is easily skewed by other processes on a shared CPU).
-nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& steps, uint32_t depth, uint32_t top) {
+nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& steps, const std::string& what,
+                          uint32_t top) {
   std::map<std::string, std::vector<double>> per_label;
   std::map<std::string, uint32_t> count;
   std::vector<double> totals;
@@ -61,8 +62,8 @@ nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& s
   for (const auto& r : rows) sum_of_medians += r.second;
   const Spread total = spread(totals);
   nlohmann::json ops = nlohmann::json::array();
-  std::printf("\nGPU time of one decode step at depth %u: %s ms in %zu dispatches (timestamp queries, median of %zu steps)\n",
-              depth, cell(total).c_str(), steps.front().size(), steps.size());
+  std::printf("\nGPU time of %s: %s ms in %zu dispatches (timestamp queries, median of %zu runs)\n", what.c_str(),
+              cell(total).c_str(), steps.front().size(), steps.size());
   std::printf("| op | dispatches | ms | share |\n|---|---:|---:|---:|\n");
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& [label, ms] = rows[i];
@@ -70,7 +71,7 @@ nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& s
     ops.push_back({{"op", label}, {"dispatches", count[label]}, {"ms", ms}, {"share", share}});
     if (i < top) std::printf("| %s | %u | %.3f | %.1f%% |\n", label.c_str(), count[label], ms, 100 * share);
   }
-  return {{"depth", depth}, {"steps", steps.size()}, {"total_ms", to_json(total)}, {"dispatches", steps.front().size()},
+  return {{"what", what}, {"steps", steps.size()}, {"total_ms", to_json(total)}, {"dispatches", steps.front().size()},
           {"ops", ops}};
 }
 
@@ -128,7 +129,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
 
   // Prompt processing.
   std::printf("\n| test | tokens/s | ms | notes |\n|---|---:|---:|---|\n");
-  nlohmann::json pp = nlohmann::json::array();
+  nlohmann::json pp = nlohmann::json::array(), prefill_profiles = nlohmann::json::array();
   for (uint32_t p : o.prompt_sizes) {
     if (p == 0) continue;
     if (p > capacity) {
@@ -138,18 +139,29 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
       continue;
     }
     std::vector<double> ms;
+    std::vector<gpu::DispatchTiming> profile;
     for (uint32_t r = 0; r < o.repeats; ++r) {
       const auto toks = random_tokens(rng, p, c.n_vocab);
       ctx.reset();
+      // The last repeat also records per-dispatch GPU timestamps (cheap next to the work).
+      if (r + 1 == o.repeats) ctx.set_profiling(true);
       const double t0 = now_ms();
       ctx.eval(toks);
       ms.push_back(now_ms() - t0);
+      if (r + 1 == o.repeats) profile = ctx.timings(), ctx.set_profiling(false);
+    }
+    if (!profile.empty()) {
+      nlohmann::json prof = op_profile({profile}, "prompt processing of " + std::to_string(p) + " tokens (last repeat)",
+                                       o.top_ops);
+      prof["tokens"] = p;
+      prefill_profiles.push_back(prof);
     }
     const Spread tps = spread_of(ms, [&](double t) { return p / (t * 1e-3); });
     std::printf("| pp%u | %s | %s | |\n", p, cell(tps).c_str(), cell(spread(ms), 1).c_str());
     pp.push_back({{"tokens", p}, {"tokens_per_s", to_json(tps)}, {"ms", to_json(spread(ms))}});
   }
   out["prompt"] = pp;
+  out["prompt_profile"] = prefill_profiles;
 
   // Decode at depths: fill by prefill once, save the state, and restore it before each repeat
   // so every repeat times the same n_gen steps from the same depth.
@@ -212,7 +224,9 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
       std::printf("\n(no per-op profile: the device has no timestamp queries)\n");
       break;
     }
-    profiles.push_back(op_profile(t, d, o.top_ops));
+    nlohmann::json prof = op_profile(t, "one decode step at depth " + std::to_string(d), o.top_ops);
+    prof["depth"] = d;
+    profiles.push_back(prof);
   }
   out["decode_profile"] = profiles;
 
