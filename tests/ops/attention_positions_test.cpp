@@ -248,7 +248,8 @@ TEST_P(AttentionQ8KvStore, Q8ValuesWrittenByKvStore) {
       HostCache hk, hv;
       cache(GgmlType::F16, kf, all_filled, row, hk);
       cache(GgmlType::Q8_0, vf, all_filled, row, hv);
-      const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(128.f), n_kv - n_q};
+      const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(float(h.head_dim)),
+                                      n_kv - n_q};
       std::vector<float> want(q.size());
       reference(shape, q, hk, hv, nullptr, want);
 
