@@ -135,6 +135,11 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
       runs.push_back({i, s.slots[i], 1});
   }
   const uint64_t kv_row_bytes = kv_.row_bytes();
+  // Slots in text order (a dense cache, or any policy before it evicts or compacts): the plain
+  // causal rule says the same as the positions and lets prefill attention stop at the diagonal.
+  bool in_order = true;
+  for (uint32_t j = 0; j < n_kv && in_order; ++j) in_order = s.slot_pos[j] == int32_t(j);
+  for (uint32_t i = 0; i < n && in_order; ++i) in_order = s.slots[i] == s.slots[0] + i && s.positions[i] == int32_t(s.slots[i]);
   const ops::AttentionPositions positions{gpu::BufferRef(slot_pos_, 0, uint64_t(n_kv) * 4),
                                           gpu::BufferRef(pos_, 0, uint64_t(n) * 4)};
 
@@ -183,7 +188,8 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ap.scale = 1.f / std::sqrt(float(c.head_dim));
     ap.kv_type = kv_.dtype() == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;  // of the rotated keys
     ap.v_type = kv_.dtype();
-    ops::attention(rec_, ap, q_, k_rot_, kv_.v(l), att_, std::nullopt, scratch_, &positions);
+    ap.q_pos0 = s.slots[0];
+    ops::attention(rec_, ap, q_, k_rot_, kv_.v(l), att_, std::nullopt, scratch_, in_order ? nullptr : &positions);
     ops::matmul(rec_, L.wo, att_, o_, n);
     beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);
     ops::add(rec_, x_, o_, x_, n * E);
