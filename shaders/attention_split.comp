@@ -6,9 +6,12 @@
 // @variant attention_split_v4 VEC4=1
 // @variant attention_split_f32 KV_F32=1
 // @variant attention_split_q8v VEC4=1 V_Q8=1
+// @variant attention_split_q8v_pair V_Q8=1
 // The v4 variant (f16 cache, head_dim a multiple of 8) loads keys and values 16 bytes at a
 // time; the f32 variant reads an f32 cache one element pair (vec2) at a time; the q8v variant
-// loads f16 keys as v4 does and dequantises values from a q8_0 V cache 8 at a time.
+// loads f16 keys as v4 does and dequantises values from a q8_0 V cache 8 at a time (8 values
+// at an element index that is a multiple of 8 never straddle a 32-value block); q8v_pair (any
+// even head_dim) reads f16 keys a pair at a time and dequantises values a pair at a time.
 #include "common/index.glsl"
 #include "common/attention.glsl"
 #if defined(VEC4) && defined(KV_F32)
@@ -30,7 +33,13 @@ layout(std430, binding = 2) readonly buffer V { uvec4 v[]; };
 const uint W = 4u;  // words per load
 #else
 layout(std430, binding = 1) readonly buffer K { KV_PAIR k[]; };
+#ifdef V_Q8
+layout(std430, binding = 2) readonly buffer V { uint vq[]; };
+#define Q8_WORDS vq
+#include "common/q8_0_read.glsl"
+#else
 layout(std430, binding = 2) readonly buffer V { KV_PAIR v[]; };
+#endif
 const uint W = 1u;
 #endif
 layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
@@ -129,7 +138,7 @@ void main() {
       if (sc[j] == 0.0) continue;  // hidden (or underflowed) key: 0 * a garbage V would be NaN
       vec4 lo, hi;
 #ifdef V_Q8
-      q8_load8(v_q8_base(k0 + j, kvh, HD), 8u * pp, lo, hi);
+      q8_load8(v_q8_row(k0 + j), v_q8_elem(kvh, HD, 8u * pp), lo, hi);
 #else
       const uvec4 vv = v[kv_word(k0 + j, kvh, HD) / W + pp];
       lo = vec4(unpackHalf2x16(vv.x), unpackHalf2x16(vv.y));
@@ -147,7 +156,12 @@ void main() {
   vec2 acc = vec2(0.0);
   if (lane < lanes) {
     for (uint j = lane; j < nk; j += lanes) {
-      if (sc[j] != 0.0) acc += sc[j] * kv_load(v[kv_word(k0 + j, kvh, HD) + pp]);  // skip hidden keys' V
+      if (sc[j] == 0.0) continue;  // skip hidden keys' V
+#ifdef V_Q8
+      acc += sc[j] * q8_pair(v_q8_row(k0 + j), v_q8_elem(kvh, HD, 2u * pp));
+#else
+      acc += sc[j] * kv_load(v[kv_word(k0 + j, kvh, HD) + pp]);
+#endif
     }
   }
   red[2u * tid] = acc.x;

@@ -40,7 +40,7 @@ const uint OWNED = (BQ * NP + WG - 1u) / WG;
 // Dim pair pp of the value of (key, kv head).
 VS_PAIR v_fetch(uint key, uint kvh, uint pp) {
 #ifdef V_Q8
-  return q8_pair(v_q8_base(key, kvh, HD), 2u * pp);
+  return q8_pair(v_q8_row(key), v_q8_elem(kvh, HD, 2u * pp));  // a pair never straddles a block
 #else
   return v[kv_word(key, kvh, HD) + pp];
 #endif

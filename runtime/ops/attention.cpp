@@ -64,8 +64,9 @@ void validate(const AttentionParams& p, bool has_positions) {
   check(supported, Status::Unsupported,
         "attention: K/V cache types (" + std::string(ggml_type_name(p.kv_type)) + ", " + std::string(ggml_type_name(vt)) +
             ") unsupported; use (f16, f16), (f32, f32) or (f16, q8_0)");
-  check(vt != GgmlType::Q8_0 || p.head_dim % 32 == 0, Status::InvalidArgument,
-        "attention: a q8_0 V cache needs head_dim a multiple of 32, not " + std::to_string(p.head_dim));
+  check(vt != GgmlType::Q8_0 || (p.n_head_kv * p.head_dim) % 32 == 0, Status::InvalidArgument,
+        "attention: a q8_0 V cache needs n_head_kv * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
+            std::to_string(p.n_head_kv) + " * " + std::to_string(p.head_dim));
 }
 
 }  // namespace
@@ -136,10 +137,11 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
     const BufferRef part(*scratch.buffer, scratch.offset, part_bytes);
     // 16-byte K/V loads when every (slot, kv head) row of an f16 cache starts 16-byte aligned;
     // an f32 cache is read a pair of floats at a time.
-    // A q8_0 V cache implies f16 keys and head_dim % 32 == 0: v4 key loads with q8 values.
+    // A q8_0 V cache implies f16 keys: v4 key loads and 8-value q8 loads when head_dim % 8 == 0,
+    // else pairs of both.
     const bool v4 = !f32 && hd % 8 == 0;
     const char* split = f32   ? "attention_split_f32"
-                        : q8v ? "attention_split_q8v"
+                        : q8v ? (v4 ? "attention_split_q8v" : "attention_split_q8v_pair")
                         : v4  ? "attention_split_v4"
                               : "attention_split";
     rec.dispatch(pipeline(rec, split, 7, sizeof(push), {k_wg, hd, k_attention_split_chunk}),

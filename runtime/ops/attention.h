@@ -35,8 +35,9 @@ struct AttentionParams {
   AttentionKernel kernel = AttentionKernel::Auto;  // tests force one; callers leave Auto
   GgmlType kv_type = GgmlType::F16;                // element type of the K (and V) cache: F16 or F32
   // Type of the V cache; nullopt = kv_type. (kv_type, v_type) is one of (F16, F16), (F32, F32) or
-  // (F16, Q8_0): a q8_0 V cache (rows of ops::kv_row_bytes, head_dim a multiple of 32) read
-  // dequantised, with keys from an f16 cache or an f16 scratch of rotated keys.
+  // (F16, Q8_0): a q8_0 V cache (rows of ops::kv_row_bytes, n_head_kv * head_dim a multiple of 32,
+  // quantised in 32-value blocks across head boundaries) read dequantised, with keys from an f16
+  // cache or an f16 scratch of rotated keys.
   std::optional<GgmlType> v_type;
 };
 

@@ -19,7 +19,7 @@ uint64_t kv_row_bytes(GgmlType cache_type, uint32_t row_elems) {
   if (cache_type == GgmlType::Q8_0) {
     check(row_elems > 0 && row_elems % k_q8_block_elems == 0, Status::InvalidArgument,
           "q8_0 KV cache: a row of " + std::to_string(row_elems) +
-              " elements is not a multiple of 32 (head_dim must be a multiple of 32)");
+              " elements (n_head_kv * head_dim) is not a multiple of 32, the q8_0 block size");
     const uint64_t bytes = uint64_t(row_elems / k_q8_block_elems) * k_q8_block_bytes;
     return (bytes + 15) / 16 * 16;
   }

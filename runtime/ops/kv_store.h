@@ -12,8 +12,9 @@ namespace tern::ops {
 //   Q8_0: row_elems / 32 GGUF block_q8_0 (f16 d = amax / 127, int8 q = round(x / d)) then zero
 //     padding, bit-exact with quant::quantize_row for finite inputs (a block whose amax is below
 //     127 * 2^-126 gets d = 0 and q = 0; the reference's q differ there, its dequantised values
-//     do not: f16(d) is 0 as well). With head_dim a multiple of 32, kv head h of a slot starts
-//     at byte h * head_dim / 32 * 34 of its row.
+//     do not: f16(d) is 0 as well). Blocks ignore head boundaries (as llama.cpp's): element e of
+//     a row is int8 byte (e / 32) * 34 + 2 + e % 32, scaled by the f16 at (e / 32) * 34, so with
+//     head_dim 8 one block holds four heads and with head_dim 40 heads straddle blocks.
 // Only the written slots are bound, so the cache may exceed maxStorageBufferRange.
 void kv_store(Recorder& rec, BufferRef src, BufferRef cache, uint32_t first_slot, uint32_t n_tok, uint32_t row_elems,
               GgmlType cache_type = GgmlType::F16);

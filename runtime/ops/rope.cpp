@@ -50,6 +50,9 @@ void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, 
         "rope_f16: x must be f16 or q8_0, not " + std::string(ggml_type_name(x_type)));
   if (n_rows == 0 || n_heads == 0) return;
   const bool q8 = x_type == GgmlType::Q8_0;
+  check(!q8 || (uint64_t(n_heads) * head_dim) % 32 == 0, Status::InvalidArgument,
+        "rope_f16: a q8_0 x needs n_heads * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
+            std::to_string(n_heads) + " * " + std::to_string(head_dim));
   const uint64_t x_row_bytes = q8 ? kv_row_bytes(GgmlType::Q8_0, n_heads * head_dim) : 0;
   RopePush push = check_rope("rope_f16", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor,
                              2, x_row_bytes * n_rows);

@@ -16,7 +16,8 @@ void rope(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, Buff
 // The same writing f16 rows (packed halves, e.g. cached keys rotated at attention time); math in
 // fp32. y must not overlap x. x_type is x's element type: F16 (same layout as y), or Q8_0: x is
 // a q8_0 KV cache of n_rows rows of ops::kv_row_bytes(Q8_0, n_heads * head_dim) bytes, read
-// dequantised (n_heads * head_dim a multiple of 32).
+// dequantised (n_heads * head_dim a multiple of 32; blocks of 32 ignore head boundaries, so
+// head_dim may be any even value).
 void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, BufferRef y, uint32_t n_rows,
               uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode, float attn_factor = 1.0f,
               GgmlType x_type = GgmlType::F16);

@@ -30,7 +30,7 @@ void attention_f16_probs(const AttentionShape& s, const float* q, const uint16_t
 void attention_ggml(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, float* out);
 
 // A q8_0 V cache: per slot a row_bytes-byte row of [n_head_kv * head_dim / 32] block_q8_0
-// (ops::kv_row_bytes), read as quant::dequantize_row does.
+// (ops::kv_row_bytes; blocks ignore head boundaries), read as quant::dequantize_row does.
 struct Q8Rows {
   const uint8_t* data;
   uint64_t row_bytes;

@@ -52,6 +52,9 @@ uint kv_word(uint key, uint kvh, uint hd) { return (key * p.n_head_kv + kvh) * (
 #ifdef KV_F32
 #error "a q8_0 V cache goes with an f16 K cache"
 #endif
-// First byte of (key, kv head) in a q8_0 V cache of v_row_bytes-byte rows (HD a multiple of 32).
-uint v_q8_base(uint key, uint kvh, uint hd) { return key * p.v_row_bytes + kvh * (hd / 32u) * 34u; }
+// A q8_0 V cache row (v_row_bytes bytes per slot) quantises its n_head_kv * HD values in blocks of
+// 32 regardless of head boundaries (as llama.cpp does), so a head may start mid-block: value
+// element d of kv head kvh is element kvh * hd + d of the row that starts at byte v_q8_row(key).
+uint v_q8_row(uint key) { return key * p.v_row_bytes; }
+uint v_q8_elem(uint kvh, uint hd, uint d) { return kvh * hd + d; }
 #endif

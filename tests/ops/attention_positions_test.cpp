@@ -214,9 +214,15 @@ std::vector<PositionsCase> positions_cases() {
   std::vector<PositionsCase> cases;
   for (CacheTypes kv : k_cache_types)
     for (Heads h : {Heads{4, 1, 64}, Heads{4, 2, 128}, Heads{6, 3, 40}}) {
-      if (kv.v == GgmlType::Q8_0 && h.head_dim % 32 != 0) h = {6, 3, 32};  // q8_0 needs whole blocks per head
+      if (kv.v == GgmlType::Q8_0 && h.head_dim % 32 != 0) h = {6, 3, 32};  // q8_0 rows need whole blocks
       for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled}) cases.push_back({h, k, kv});
     }
+  // q8_0 V rows whose blocks hold several heads (stories260K: head_dim 8, TinyStories-656K: 16,
+  // both 4 kv heads), heads straddling blocks (40 * 4 = 5 blocks; 12 * 8 = 3 blocks, split's
+  // pair path since 12 % 8 != 0) and head_dim 32 with grouped queries.
+  for (Heads h : {Heads{8, 4, 8}, Heads{8, 4, 16}, Heads{4, 4, 40}, Heads{16, 8, 12}, Heads{8, 2, 32}})
+    for (AttentionKernel k : {AttentionKernel::Split, AttentionKernel::Tiled})
+      cases.push_back({h, k, {GgmlType::F16, GgmlType::Q8_0}});
   return cases;
 }
 
@@ -226,20 +232,24 @@ INSTANTIATE_TEST_SUITE_P(Shapes, AttentionPositions, ::testing::ValuesIn(positio
          std::to_string(c.heads.head_dim) + "_" + kernel_name(c.kernel) + "_" + kv_name(c.kv);
 });
 
-// Causal attention over a cache written on the device: K by kv_store F16, V by kv_store Q8_0.
-TEST_F(AttentionPositionsTest, Q8ValuesWrittenByKvStore) {
+// Causal attention over a cache written on the device: K by kv_store F16, V by kv_store Q8_0
+// (head_dim 128, and the small heads of the test models whose rows are 1 and 2 blocks).
+class AttentionQ8KvStore : public AttentionPositionsTest, public ::testing::WithParamInterface<Heads> {};
+
+TEST_P(AttentionQ8KvStore, Q8ValuesWrittenByKvStore) {
   types_ = {GgmlType::F16, GgmlType::Q8_0};
-  const Heads h{8, 2, 128};
+  const Heads h = GetParam();
   const uint32_t row = h.n_head_kv * h.head_dim;
   for (AttentionKernel kernel : {AttentionKernel::Split, AttentionKernel::Tiled}) {
-    for (auto [n_q, n_kv] : {std::pair{1u, 777u}, {40u, 40u}}) {
+    for (auto [n_q, n_kv] : {std::pair{1u, 777u}, {40u, 40u}, {7u, 300u}}) {
       const auto q = random_floats(size_t(n_q) * h.n_head * h.head_dim, n_q, -4.f, 4.f);
       const auto kf = random_floats(size_t(n_kv) * row, n_kv + 1), vf = random_floats(size_t(n_kv) * row, n_kv + 2);
       const std::vector<int32_t> all_filled(n_kv, 0);
       HostCache hk, hv;
       cache(GgmlType::F16, kf, all_filled, row, hk);
       cache(GgmlType::Q8_0, vf, all_filled, row, hv);
-      const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(128.f), n_kv - n_q};
+      const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(float(h.head_dim)),
+                                      n_kv - n_q};
       std::vector<float> want(q.size());
       reference(shape, q, hk, hv, nullptr, want);
 
@@ -257,6 +267,14 @@ TEST_F(AttentionPositionsTest, Q8ValuesWrittenByKvStore) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Heads, AttentionQ8KvStore,
+                         ::testing::Values(Heads{8, 2, 128}, Heads{8, 4, 8}, Heads{8, 4, 16}, Heads{4, 4, 40}),
+                         [](const auto& test_info) {
+                           const Heads& h = test_info.param;
+                           return "h" + std::to_string(h.n_head) + "_kv" + std::to_string(h.n_head_kv) + "_d" +
+                                  std::to_string(h.head_dim);
+                         });
+
 TEST_F(AttentionPositionsTest, RejectsUnsupportedCacheTypes) {
   auto b = poisoned(1 << 16);
   ops::AttentionParams p;
@@ -272,8 +290,14 @@ TEST_F(AttentionPositionsTest, RejectsUnsupportedCacheTypes) {
   p.v_type = GgmlType::Q8_0;
   EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
   p.kv_type = GgmlType::F16;
-  p.head_dim = 40;  // not whole q8_0 blocks per head
+  p.head_dim = 40;  // 1 kv head: a 40-value row is not whole q8_0 blocks
   EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  p.n_head = p.n_head_kv = 3;
+  p.head_dim = 8;  // 24-value rows
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  p.n_head = p.n_head_kv = 4;  // 32-value rows: one block holding four heads
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b));
+  p.n_head = p.n_head_kv = 1;
   p.head_dim = 64;
   EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b));
   rec().submit_and_wait();

@@ -165,7 +165,9 @@ TEST_F(KvStoreArgs, Q8RowBytesArePaddedBlocks) {
   EXPECT_EQ(ops::kv_row_bytes(GgmlType::Q8_0, 160), 176u);
   EXPECT_EQ(ops::kv_row_bytes(GgmlType::F16, 160), 320u);
   EXPECT_EQ(ops::kv_row_bytes(GgmlType::F32, 6), 24u);
+  EXPECT_EQ(ops::kv_row_bytes(GgmlType::Q8_0, 64), 80u);      // 4 heads of 16: 68 -> 80
   EXPECT_THROW(ops::kv_row_bytes(GgmlType::Q8_0, 40), Error);  // not whole blocks
+  EXPECT_THROW(ops::kv_row_bytes(GgmlType::Q8_0, 24), Error);  // 3 heads of 8
   EXPECT_THROW(ops::kv_row_bytes(GgmlType::Q4_0, 64), Error);
 }
 
@@ -183,7 +185,9 @@ INSTANTIATE_TEST_SUITE_P(Shapes, KvStoreTest,
                          ::testing::Values(KvStoreCase{512, 0, 1, 0}, KvStoreCase{512, 5, 13, 0},
                                            KvStoreCase{160, 17, 300, 0}, KvStoreCase{6, 3, 127, 0},
                                            KvStoreCase{1024, 1, 7, 4}, KvStoreCase{2, 0, 1000, 8},
-                                           KvStoreCase{4096, 2, 3, 0}, KvStoreCase{2080, 0, 5, 16}),
+                                           KvStoreCase{4096, 2, 3, 0}, KvStoreCase{2080, 0, 5, 16},
+                                           // stories260K / TinyStories-656K KV rows (4 kv heads of 8 / 16)
+                                           KvStoreCase{32, 3, 300, 0}, KvStoreCase{64, 0, 13, 4}),
                          [](const auto& test_info) {
                            const KvStoreCase& c = test_info.param;
                            return "row" + std::to_string(c.row_elems) + "_slot" + std::to_string(c.first_slot) +

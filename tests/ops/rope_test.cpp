@@ -145,6 +145,10 @@ const Shape k_shapes[] = {
     {5, 8, 80, 20},     // partial, n_rot/2 odd (NeoX pairs straddle f16 words)
     {300, 2, 64, 64},   // many rows: several workgroups
     {7, 3, 32, 32},     // q8_0: rows of 3 blocks, padded to 112 bytes
+    {9, 4, 8, 8},       // stories260K heads: one q8_0 block holds a row of 4 heads
+    {11, 4, 16, 16},    // TinyStories-656K heads: 4 heads in 2 blocks
+    {5, 8, 12, 10},     // q8_0: heads straddle blocks, partial rotation with n_rot/2 odd
+    {3, 4, 40, 40},     // q8_0: 5 blocks, heads straddle blocks
 };
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RopeTest,
@@ -206,6 +210,11 @@ TEST_F(RopeConvention, RejectsBadShapes) {
   EXPECT_THROW(ops::rope(rec(), x, p, f, x, 1, 1, 8, 10, RopeMode::Neox), Error);  // n_rot > head_dim
   EXPECT_THROW(ops::rope(rec(), x, p, f, x, 2, 1, 8, 8, RopeMode::Neox), Error);   // positions too short
   EXPECT_THROW(ops::rope_f16(rec(), x, p, f, x, 1, 1, 8, 8, RopeMode::Neox), Error);  // f16 in place
+  auto y = poisoned(64 * 2);
+  // q8_0 rows must be whole blocks: 3 heads of 8 are 24 values; 4 heads of 8 are one block.
+  EXPECT_THROW(ops::rope_f16(rec(), x, p, f, y, 1, 3, 8, 8, RopeMode::Neox, 1.f, GgmlType::Q8_0), Error);
+  EXPECT_NO_THROW(ops::rope_f16(rec(), x, p, f, y, 1, 4, 8, 8, RopeMode::Neox, 1.f, GgmlType::Q8_0));
+  rec().submit_and_wait();
 }
 
 }  // namespace
