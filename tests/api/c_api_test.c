@@ -282,7 +282,24 @@ static void test_kv_policies(tern_model *m) {
   EXPECT(st.kv_beacon_slots > 0 && st.kv_slots_used <= 96 && st.tokens_consumed == 300);
   tern_context_free(c);
 
+  /* A q8_0 cache: about half the f16 bytes (rows padded to 16 bytes), same policies. */
+  p = tern_context_default_params();
+  p.kv_policy = TERN_KV_SINKS_WINDOW;
+  p.kv_window = 64;
+  p.kv_type = TERN_KV_TYPE_Q8_0;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  EXPECT_STATUS(tern_eval(c, ids, 100), TERN_OK);
+  st = get_stats(c);
+  EXPECT(st.kv_bytes < full.kv_bytes && st.kv_slots_used == 64);
+  tern_context_free(c);
+  p.kv_type = 7;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+
   /* A budget too small for one beacon chunk, and a bad policy value. */
+  p = tern_context_default_params();
+  p.kv_policy = TERN_KV_BEACON;
+  p.beacon_ratio = 4;
+  p.beacon_window = 16;
   p.kv_budget_bytes = 20 * slot_bytes;
   EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
   EXPECT(strstr(tern_last_error(), "beacon") != NULL);

@@ -23,7 +23,7 @@ const char* usage_text() {
          "  --dense-ctx N         add a dense run with N slots (e.g. the model's training length)\n"
          "  --kv-slots N          KV slots of every policy: equal KV bytes (default 256); beacon gets\n"
          "                        kv_budget_bytes = N x the bytes of one dense slot\n"
-         "  --kv-type f16|f32     KV cache elements (default f16)\n"
+         "  --kv-type f16|f32|q8_0  KV cache elements (default f16)\n"
          "  --segment N           scored tokens per reported segment (default 512)\n"
          "  --max-tokens N        feed at most N tokens (default: the whole text)\n"
          "  --loop                repeat the text (without BOS) until --max-tokens are fed\n"
