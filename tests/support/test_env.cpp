@@ -17,7 +17,15 @@ std::filesystem::path shared_file(const std::string& rel) {
 }
 
 std::filesystem::path scratch_dir(const std::string& name) {
-  auto p = std::filesystem::path(TERN_BINARY_DIR) / "test-scratch" / name;
+  // ctest runs each test case as its own process, in parallel: a folder per case (not per
+  // name) keeps one case's SetUp from wiping a sibling's files mid-test.
+  std::string test = "no-test";
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    test = std::string(info->test_suite_name()) + "." + info->name();
+    for (char& c : test)
+      if (c == '/') c = '_';
+  }
+  auto p = std::filesystem::path(TERN_BINARY_DIR) / "test-scratch" / name / test;
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;

@@ -14,7 +14,7 @@ std::filesystem::path shared_path(const std::string& rel);
 // use as `auto p = shared_file("models/x"); if (p.empty()) GTEST_SKIP() << ...;`
 std::filesystem::path shared_file(const std::string& rel);
 
-// A fresh directory under the build tree for a test's scratch files.
+// A fresh directory under the build tree for a test's scratch files, one per running test case.
 std::filesystem::path scratch_dir(const std::string& name);
 
 }  // namespace tern::test
