@@ -4,10 +4,12 @@
 // importer -> GGUF metadata written and read back -> Tokenizer.
 #include <fstream>
 #include <map>
+#include <random>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "gguf_reader.h"
 #include "gguf_writer.h"
 #include "model_source.h"
@@ -121,6 +123,28 @@ TEST_P(BpeGolden, GgufRoundTripKeepsTheVocabulary) {
   EXPECT_EQ(out.eos, in.eos_id);
   EXPECT_EQ(out.add_bos, in.add_bos);
   EXPECT_FALSE(out.add_space_prefix);
+}
+
+// Random text never crashes: valid UTF-8 round-trips, invalid input is Error(InvalidUtf8).
+TEST_P(BpeGolden, RandomTextRoundTripsOrIsRejected) {
+  std::mt19937 rng(2025);
+  const std::vector<std::string> atoms = {" ", "  ", "\n", "\r\n", "\t", "a", "Z", "'s", "'T", "7", "42", "!", "<|",
+                                          "|>", "<|im_end|>", "<|eot_id|>", "\xC2\xA0", "\xE6\x97\xA5",
+                                          "\xF0\x9F\xA6\x99", "\xE2\x80\x8D", "e\xCC\x81", "\xD9\x85"};
+  for (int iter = 0; iter < 300; ++iter) {
+    std::string s;
+    for (int k = int(rng() % 16); k > 0; --k) s += atoms[rng() % atoms.size()];
+    const Ids ids = tok().encode(s, false, false);
+    ASSERT_EQ(tok().decode(ids), s);
+    for (int32_t id : tok().encode(s, true, true)) ASSERT_TRUE(id >= 0 && id < tok().n_vocab());
+    std::string bytes(rng() % 24, '\0');
+    for (char& c : bytes) c = char(rng());
+    try {
+      for (int32_t id : tok().encode(bytes, false, true)) ASSERT_TRUE(id >= 0 && id < tok().n_vocab());
+    } catch (const Error& e) {
+      ASSERT_EQ(e.status(), Status::InvalidUtf8) << e.what();
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabularies, BpeGolden, ::testing::Values("qwen2.5", "llama3"),
