@@ -172,6 +172,10 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
             path.string() + ": merge '" + a + " " + b + "' names a token that is not in the vocabulary");
       v.merges.push_back(a + " " + b);
     }
+    if (j.contains("normalizer") && !j["normalizer"].is_null())
+      std::cerr << "warning: " << path.string() << ": its normalizer ("
+                << (j["normalizer"].is_object() ? j["normalizer"].value("type", "?") : "?") << ") has no place in GGUF and is not applied (as in llama.cpp): text it would change may "
+                   "tokenize differently\n";
     v.pre = pre_tokenizer_name(j.value("pre_tokenizer", json()));
     if (v.pre.empty()) {
       std::cerr << "warning: " << path.string()

@@ -108,7 +108,8 @@ Vocabulary read_sentencepiece_vocab(const std::filesystem::path& model_file);
 // Vocabulary from a Hugging Face tokenizer.json: Llama-style BPE with byte fallback becomes a
 // sentencepiece ("llama") vocabulary with rank-ordered scores; byte-level BPE (Qwen2, Llama 3,
 // SmolLM, GPT-2) becomes a "gpt2" one with merges and the pre-tokenizer's llama.cpp name
-// ("default", with a warning on stderr, when it is not recognised). Added tokens marked special,
+// ("default", with a warning on stderr, when it is not recognised; a normalizer such as Qwen2's
+// NFC cannot be recorded and is left out, with a warning). Added tokens marked special,
 // or spelled like "<|...|>", are control tokens; other added tokens are user-defined. bos, eos
 // and pad come from tokenizer_config (empty path: none). Error(Unsupported) for other models,
 // Error(BadModel) for malformed files (a merge naming an unknown token, no merges, ...).

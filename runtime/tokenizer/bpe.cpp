@@ -77,7 +77,7 @@ void BpeMerges::encode_word(std::string_view word, std::vector<int32_t>& out) co
   // Candidate merges, lowest (rank, position) first. An entry goes stale when either symbol has
   // changed since it was queued; it is then skipped.
   struct Candidate {
-    int32_t rank, left, left_id, right_id;
+    int32_t rank, left, left_id, right_id, result;
     bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
   };
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
@@ -85,7 +85,7 @@ void BpeMerges::encode_word(std::string_view word, std::vector<int32_t>& out) co
     if (left < 0 || sym[size_t(left)].next < 0) return;
     const Symbol& l = sym[size_t(left)];
     const Symbol& r = sym[size_t(l.next)];
-    if (const Merge* m = merge_of(l.id, r.id)) queue.push({m->rank, left, l.id, r.id});
+    if (const Merge* m = merge_of(l.id, r.id)) queue.push({m->rank, left, l.id, r.id, m->result});
   };
   for (int32_t i = 0; i + 1 < int32_t(sym.size()); ++i) offer(i);
   while (!queue.empty()) {
@@ -94,7 +94,7 @@ void BpeMerges::encode_word(std::string_view word, std::vector<int32_t>& out) co
     Symbol& l = sym[size_t(c.left)];
     if (l.id != c.left_id || l.next < 0 || sym[size_t(l.next)].id != c.right_id) continue;
     Symbol& r = sym[size_t(l.next)];
-    l.id = merge_of(c.left_id, c.right_id)->result;
+    l.id = c.result;
     l.next = r.next;
     if (r.next >= 0) sym[size_t(r.next)].prev = c.left;
     r.id = -1;

@@ -18,8 +18,10 @@ const PreTokenizerPreset& preset_for(const Vocab& vocab) {
 
 }  // namespace
 
-BpeBackend::BpeBackend(const Vocab& vocab)
-    : vocab_(vocab), pre_(preset_for(vocab).regexes), merges_(vocab, pre_tokenizer_preset(vocab.pre).ignore_merges) {}
+BpeBackend::BpeBackend(const Vocab& vocab) : BpeBackend(vocab, preset_for(vocab)) {}
+
+BpeBackend::BpeBackend(const Vocab& vocab, const PreTokenizerPreset& preset)
+    : vocab_(vocab), pre_(preset.regexes), merges_(vocab, preset.ignore_merges) {}
 
 void BpeBackend::encode(std::string_view text, std::vector<int32_t>& out) const {
   for (std::string_view word : pre_.split(text)) merges_.encode_word(bytes_to_unicode_text(word), out);

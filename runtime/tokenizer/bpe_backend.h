@@ -22,6 +22,8 @@ class BpeBackend final : public TokenizerBackend {
   std::string token_text(int32_t id, bool show_special) const override;
 
  private:
+  BpeBackend(const Vocab& vocab, const PreTokenizerPreset& preset);
+
   const Vocab& vocab_;  // owned by the Tokenizer, which owns this backend
   PreTokenizer pre_;
   BpeMerges merges_;

@@ -76,6 +76,7 @@ std::unique_ptr<Tokenizer> Tokenizer::from_vocab(const Vocab& vocab) {
   const size_t n = v.tokens.size();
   if (v.types.empty()) v.types.assign(n, int32_t(TokenType::Normal));
   if (v.scores.empty()) v.scores.assign(n, 0.f);
+  if (bpe) v.add_space_prefix = false;  // whatever the file says: byte-level BPE has no dummy prefix
   return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), [&](const Vocab& in_place) {
     return spm ? std::unique_ptr<TokenizerBackend>(std::make_unique<SpmBackend>(in_place))
                : std::unique_ptr<TokenizerBackend>(std::make_unique<BpeBackend>(in_place));
