@@ -70,17 +70,19 @@ bool looks_special(const std::string& t) {
 }
 
 // A merge as its two parts: "a b" (one space) or ["a", "b"] (newer files).
-std::pair<std::string, std::string> merge_parts(const json& m, size_t rank, const std::string& where) {
-  const std::string bad = where + ": merge " + std::to_string(rank) + " is not \"A B\" or [\"A\", \"B\"]";
+std::pair<std::string, std::string> merge_parts(const json& m, size_t rank, const std::filesystem::path& file) {
+  const auto bad = [&] {  // built only on failure: this runs for every merge
+    return Error(Status::BadModel, file.string() + ": merge " + std::to_string(rank) + " is not \"A B\" or [\"A\", \"B\"]");
+  };
   if (m.is_string()) {
-    const std::string s = m.get<std::string>();
+    const std::string& s = m.get_ref<const std::string&>();
     const size_t sp = s.find(' ', 1);
-    check(s.size() > 1 && sp != std::string::npos && sp + 1 < s.size(), Status::BadModel, bad);
+    if (s.size() < 2 || sp == std::string::npos || sp + 1 >= s.size()) throw bad();
     return {s.substr(0, sp), s.substr(sp + 1)};
   }
-  check(m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string(), Status::BadModel, bad);
+  if (!m.is_array() || m.size() != 2 || !m[0].is_string() || !m[1].is_string()) throw bad();
   auto a = m[0].get<std::string>(), b = m[1].get<std::string>();
-  check(!a.empty() && !b.empty(), Status::BadModel, bad);
+  if (a.empty() || b.empty()) throw bad();
   return {std::move(a), std::move(b)};
 }
 
@@ -103,7 +105,7 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
   std::vector<bool> present(n, false), is_added(n, false), special(n, false);
   for (auto it = vmap.begin(); it != vmap.end(); ++it) {
     const size_t id = it.value().get<size_t>();
-    check(id < n, Status::BadModel, path.string() + ": token id out of range");
+    if (id >= n) throw Error(Status::BadModel, path.string() + ": token id out of range");
     tokens[id] = it.key();
     present[id] = true;
   }
@@ -120,7 +122,8 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
   const json no_merges = json::array();
   const json& mj = model.contains("merges") ? model["merges"] : no_merges;
   check(mj.is_array(), Status::BadModel, path.string() + ": model.merges is not an array");
-  for (size_t r = 0; r < mj.size(); ++r) merges.push_back(merge_parts(mj[r], r, path.string()));
+  merges.reserve(mj.size());
+  for (size_t r = 0; r < mj.size(); ++r) merges.push_back(merge_parts(mj[r], r, path));
 
   Vocabulary v;
   if (byte_fallback) {
@@ -164,12 +167,14 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
       }
       v.add(std::move(text), 0.f, t);
     }
+    v.merges.reserve(merges.size());
     for (const auto& [a, b] : merges) {
       // GGUF stores a merge as one string; a part holding a space would be split wrongly.
-      check(a.find(' ') == std::string::npos && b.find(' ') == std::string::npos, Status::BadModel,
-            path.string() + ": merge '" + a + "' + '" + b + "' has a space inside a part");
-      check(id_of.count(a) && id_of.count(b) && id_of.count(a + b), Status::BadModel,
-            path.string() + ": merge '" + a + " " + b + "' names a token that is not in the vocabulary");
+      if (a.find(' ') != std::string::npos || b.find(' ') != std::string::npos)
+        throw Error(Status::BadModel, path.string() + ": merge '" + a + "' + '" + b + "' has a space inside a part");
+      if (!id_of.count(a) || !id_of.count(b) || !id_of.count(a + b))
+        throw Error(Status::BadModel,
+                    path.string() + ": merge '" + a + " " + b + "' names a token that is not in the vocabulary");
       v.merges.push_back(a + " " + b);
     }
     if (j.contains("normalizer") && !j["normalizer"].is_null())

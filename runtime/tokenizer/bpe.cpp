@@ -23,17 +23,20 @@ BpeMerges::BpeMerges(const Vocab& vocab, bool ignore_merges) : ignore_merges_(ig
   merges_.reserve(vocab.merges.size() * 2);
   for (size_t r = 0; r < vocab.merges.size(); ++r) {
     const std::string_view m = vocab.merges[r];
-    const auto where = [&] { return "BPE merge " + std::to_string(r) + " ('" + std::string(m.substr(0, 64)) + "')"; };
+    // (Messages are built only on failure: this loop runs for every merge of the vocabulary.)
+    const auto fail = [&](const char* what) {
+      throw Error(Status::BadModel, "BPE merge " + std::to_string(r) + " ('" + std::string(m.substr(0, 64)) + "') " + what);
+    };
     // Byte-level tokens never hold a plain space, but a merge may start with one (" x" in some
     // vocabularies), so the separator is the first space after the first character.
     const size_t sp = m.size() > 1 ? m.find(' ', 1) : std::string_view::npos;
-    check(sp != std::string_view::npos && sp + 1 < m.size(), Status::BadModel, where() + " is not 'A B'");
+    if (sp == std::string_view::npos || sp + 1 >= m.size()) fail("is not 'A B'");
     const int32_t a = find(m.substr(0, sp)), b = find(m.substr(sp + 1));
-    check(a >= 0 && b >= 0, Status::BadModel, where() + " names a token that is not in the vocabulary");
+    if (a < 0 || b < 0) fail("names a token that is not in the vocabulary");
     std::string joined(m.substr(0, sp));
     joined += m.substr(sp + 1);
     const int32_t ab = find(joined);
-    check(ab >= 0, Status::BadModel, where() + " makes a token that is not in the vocabulary");
+    if (ab < 0) fail("makes a token that is not in the vocabulary");
     merges_.emplace(pair_key(a, b), Merge{int32_t(r), ab});  // a repeated pair keeps its first rank
   }
 }
@@ -66,8 +69,9 @@ void BpeMerges::encode_word(std::string_view word, std::vector<int32_t>& out) co
     size_t len = 1;
     while (i + len < word.size() && (uint8_t(word[i + len]) & 0xC0) == 0x80) ++len;
     const int32_t id = find(word.substr(i, len));
-    check(id >= 0, Status::InvalidArgument,
-          "text contains a character this vocabulary cannot represent ('" + std::string(word.substr(i, len)) + "')");
+    if (id < 0)
+      throw Error(Status::InvalidArgument,
+                  "text contains a character this vocabulary cannot represent ('" + std::string(word.substr(i, len)) + "')");
     const int32_t k = int32_t(sym.size());
     sym.push_back({id, k - 1, k + 1});
     i += len;

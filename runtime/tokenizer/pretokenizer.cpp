@@ -105,7 +105,7 @@ struct PreTokenizer::Regex {
       if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
         rc = pcre2_match(code, subject, piece.size(), pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);
       if (rc == PCRE2_ERROR_NOMATCH) break;
-      check(rc >= 0, Status::Internal, "pre-tokenizer: regex match failed: " + pcre2_message(rc));
+      if (rc < 0) throw Error(Status::Internal, "pre-tokenizer: regex match failed: " + pcre2_message(rc));
       const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
       const size_t start = ov[0], end = ov[1];
       if (end == start) {  // an empty match cuts nothing: step over one character
@@ -146,7 +146,7 @@ std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
   for (const auto& r : regexes_) {
     std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> md(
         pcre2_match_data_create_from_pattern(r->code, nullptr), pcre2_match_data_free);
-    check(md != nullptr, Status::OutOfHostMemory, "pre-tokenizer: cannot allocate match data");
+    if (!md) throw Error(Status::OutOfHostMemory, "pre-tokenizer: cannot allocate match data");
     std::vector<std::string_view> next;
     next.reserve(pieces.size() * 2);
     for (auto p : pieces) r->cut(p, md.get(), next);
