@@ -183,5 +183,66 @@ TEST(HfTokenizer, SyntheticModelGgufHasLlamaCppKeys) {
   EXPECT_TRUE(tok->is_eog(258));
 }
 
+// A whole (tiny, zero-weight) Qwen2 Hugging Face folder with a byte-level tokenizer.json, as
+// tern-quantize reads a directory: the vocabulary is padded to config.json's vocab_size and
+// bos/eos come from config.json.
+void write_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, std::vector<uint64_t>>>& tensors) {
+  json header = json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, shape] : tensors) {
+    uint64_t n = 4;
+    for (auto d : shape) n *= d;
+    header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {offset, offset + n}}};
+    offset += n;
+  }
+  const std::string h = header.dump();
+  const uint64_t len = h.size();
+  std::ofstream o(path, std::ios::binary);
+  o.write(reinterpret_cast<const char*>(&len), 8);
+  o << h << std::string(offset, '\0');
+}
+
+TEST(HfTokenizer, HfFolderWithByteLevelTokenizer) {
+  const auto dir = test::scratch_dir("hf-folder-bpe");
+  write(dir, "config.json",
+        {{"model_type", "qwen2"}, {"hidden_size", 32}, {"num_hidden_layers", 1}, {"num_attention_heads", 2},
+         {"num_key_value_heads", 1}, {"intermediate_size", 64}, {"vocab_size", 300}, {"max_position_embeddings", 128},
+         {"tie_word_embeddings", true}, {"bos_token_id", 258}, {"eos_token_id", 258}});
+  const json added = json::array({{{"id", 258}, {"content", "<|endoftext|>"}, {"special", true}}});
+  write(dir, "tokenizer.json", tokenizer_json(split_then_byte_level(kQwen2Regex), kMerges, added));
+  write(dir, "tokenizer_config.json", {{"bos_token", nullptr}, {"eos_token", "<|endoftext|>"}});
+  const std::string l = "model.layers.0.";
+  write_safetensors(dir / "model.safetensors",
+                    {{"model.embed_tokens.weight", {300, 32}}, {"model.norm.weight", {32}},
+                     {l + "input_layernorm.weight", {32}}, {l + "self_attn.q_proj.weight", {32, 32}},
+                     {l + "self_attn.q_proj.bias", {32}}, {l + "self_attn.k_proj.weight", {16, 32}},
+                     {l + "self_attn.k_proj.bias", {16}}, {l + "self_attn.v_proj.weight", {16, 32}},
+                     {l + "self_attn.v_proj.bias", {16}}, {l + "self_attn.o_proj.weight", {32, 32}},
+                     {l + "post_attention_layernorm.weight", {32}}, {l + "mlp.gate_proj.weight", {64, 32}},
+                     {l + "mlp.up_proj.weight", {64, 32}}, {l + "mlp.down_proj.weight", {32, 64}}});
+  auto src = open_hf_dir(dir);
+  const Vocabulary& v = src->vocab;
+  EXPECT_EQ(v.model, "gpt2");
+  EXPECT_EQ(v.pre, "qwen2");
+  ASSERT_EQ(v.tokens.size(), 300u);
+  EXPECT_EQ(v.tokens[299], "[PAD299]");
+  EXPECT_EQ(v.types[299], int32_t(TokenType::Unused));
+  EXPECT_EQ(v.bos_id, 258);
+  EXPECT_EQ(v.eos_id, 258);
+  EXPECT_FALSE(v.add_bos);
+  ConvertOptions o;
+  o.target = GgmlType::F32;
+  o.progress = false;
+  std::ostringstream log;
+  convert_to_gguf(*src, dir / "m.gguf", o, log);
+  const auto g = GgufFile::open((dir / "m.gguf").string());
+  EXPECT_EQ(g->get_string("tokenizer.ggml.model"), "gpt2");
+  EXPECT_EQ(g->get_string("tokenizer.ggml.pre"), "qwen2");
+  EXPECT_EQ(g->get_string_array("tokenizer.ggml.merges")->size(), 2u);
+  EXPECT_EQ(g->get_string_array("tokenizer.ggml.tokens")->size(), 300u);
+  auto tok = Tokenizer::from_vocab(vocab_from_gguf(*g));
+  EXPECT_EQ(tok->encode("ab a", tok->vocab().add_bos), (std::vector<int32_t>{256, 257}));
+}
+
 }  // namespace
 }  // namespace tern::quant
