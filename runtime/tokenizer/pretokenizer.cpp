@@ -32,7 +32,7 @@ const std::vector<NamedPreset>& presets() {
         false, false}},
       {{"gpt-2", "gpt2"}, {{kGpt2}, false, false}},
       {{"llama-bpe", "llama3", "llama-v3"}, {{kLlama3}, true, true}},
-      {{"qwen2"}, {{kQwen2}, false, false}},
+      {{"qwen2", "deepseek-r1-qwen"}, {{kQwen2}, false, false}},
       // Hugging Face's Digits(individual_digits) step, then GPT-2's expression.
       {{"smollm"}, {{R"(\p{N})", kGpt2}, false, false}},
   };
