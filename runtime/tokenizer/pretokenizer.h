@@ -19,8 +19,8 @@ struct PreTokenizerPreset {
 };
 
 // The preset for a tokenizer.ggml.pre value: "default" (also for an absent key), "gpt-2" (or
-// "gpt2"), "llama-bpe" (or "llama3", "llama-v3"), "qwen2" (or "deepseek-r1-qwen"), "smollm". Error(Unsupported) naming
-// the known ones for any other name.
+// "gpt2"), "llama-bpe" (or "llama3", "llama-v3"), "qwen2" (or "deepseek-r1-qwen"), "smollm".
+// Error(Unsupported) naming the known ones for any other name.
 const PreTokenizerPreset& pre_tokenizer_preset(std::string_view pre);
 // The same lookup, nullptr for an unknown name.
 const PreTokenizerPreset* find_pre_tokenizer_preset(std::string_view pre);
