@@ -40,7 +40,8 @@ const std::vector<NamedPreset>& presets() {
 }
 
 // PCRE2's \s in UCP mode is \p{Z} plus \h and \v, which adds U+180E to Unicode's White_Space;
-// Hugging Face's regex engine and llama.cpp mean White_Space, so \s and \S are spelled out.
+// Hugging Face's regex engine and llama.cpp mean White_Space, so \s and \S are spelled out
+// (a plain scan, enough for the fixed expressions above: no nested classes, no \Q...\E).
 constexpr std::string_view kWhiteSpace =
     R"(\t-\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
 
