@@ -1,16 +1,15 @@
 // Hugging Face model directories (LlamaForCausalLM / Qwen2ForCausalLM): config.json, one or
 // more .safetensors files, and tokenizer.model (sentencepiece) or tokenizer.json (Llama-style
-// BPE with byte fallback). Tensors are renamed to GGUF names; Llama q/k projections are
+// BPE with byte fallback, or GPT-2-style byte-level BPE: hf_tokenizer.cpp). Tensors are renamed to GGUF names; Llama q/k projections are
 // un-permuted back to the interleaved-pair RoPE layout, as llama.cpp's converter does.
-#include <fstream>
 #include <map>
-#include <set>
 #include <memory>
-#include <regex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "json_file.h"
 #include "model_source.h"
 #include "safetensors.h"
 
@@ -18,16 +17,6 @@ namespace tern::quant {
 namespace {
 
 using nlohmann::json;
-
-json read_json(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  check(f.good(), Status::Io, "cannot open " + p.string());
-  try {
-    return json::parse(f);
-  } catch (const std::exception& e) {
-    throw Error(Status::BadModel, p.string() + ": bad JSON: " + e.what());
-  }
-}
 
 // HF exports q/k rows of each head as [first halves of the rotary pairs, second halves];
 // GGUF/llama.cpp wants the pairs interleaved. Row h*hd + s*hd/2 + i moves to h*hd + 2*i + s.
@@ -44,101 +33,31 @@ std::vector<float> unpermute_rows(const std::vector<float>& w, uint64_t rows, ui
   return out;
 }
 
-Vocabulary vocab_from_tokenizer_json(const std::filesystem::path& path, const json& tok_cfg) {
-  const json j = read_json(path);
-  const json& model = j.at("model");
-  const std::string type = model.value("type", "");
-  check(type == "BPE" && model.value("byte_fallback", false), Status::Unsupported,
-        path.string() + ": only Llama-style BPE tokenizers with byte fallback are supported (got type '" + type +
-            "'); GPT-2 style byte-level BPE is not");
-  const json& vmap = model.at("vocab");
-  size_t n = vmap.size();
-  for (const auto& a : j.value("added_tokens", json::array())) n = std::max<size_t>(n, a.at("id").get<size_t>() + 1);
-  std::vector<std::string> tokens(n);
-  std::vector<bool> present(n, false);
-  for (auto it = vmap.begin(); it != vmap.end(); ++it) {
-    const size_t id = it.value().get<size_t>();
-    check(id < n, Status::BadModel, path.string() + ": token id out of range");
-    tokens[id] = it.key();
-    present[id] = true;
-  }
-  std::vector<bool> special(n, false);
-  for (const auto& a : j.value("added_tokens", json::array())) {
-    const size_t id = a.at("id").get<size_t>();
-    tokens[id] = a.at("content").get<std::string>();
-    present[id] = true;
-    special[id] = a.value("special", false);
-  }
-  // Score = -(rank of the merge that creates the token), so a score-driven (sentencepiece
-  // style) merger applies merges in BPE rank order. Tokens no merge creates score 0.
-  std::map<std::string, size_t> id_of;
-  for (size_t i = 0; i < n; ++i) id_of.emplace(tokens[i], i);
-  std::vector<float> scores(n, 0.f);
-  std::vector<bool> scored(n, false);
-  const json& merges = model.value("merges", json::array());
-  for (size_t r = 0; r < merges.size(); ++r) {
-    std::string merged;
-    if (merges[r].is_string()) {
-      const auto s = merges[r].get<std::string>();
-      const size_t sp = s.find(' ');
-      check(sp != std::string::npos, Status::BadModel, path.string() + ": bad merge '" + s + "'");
-      merged = s.substr(0, sp) + s.substr(sp + 1);
-    } else {
-      merged = merges[r].at(0).get<std::string>() + merges[r].at(1).get<std::string>();
-    }
-    const auto it = id_of.find(merged);
-    if (it != id_of.end() && !scored[it->second]) {
-      scores[it->second] = -static_cast<float>(r);
-      scored[it->second] = true;
-    }
-  }
-  const std::string unk = model.value("unk_token", json()).is_string() ? model.at("unk_token").get<std::string>() : "";
-  const std::regex byte_re("<0x[0-9A-Fa-f]{2}>");
-  Vocabulary v;
-  for (size_t i = 0; i < n; ++i) {
-    TokenType t = TokenType::Normal;
-    if (!present[i]) t = TokenType::Unused;
-    else if (!unk.empty() && tokens[i] == unk) t = TokenType::Unknown;
-    else if (special[i]) t = TokenType::Control;
-    else if (std::regex_match(tokens[i], byte_re)) t = TokenType::Byte;
-    v.add(present[i] ? tokens[i] : "[PAD" + std::to_string(i) + "]", scores[i], t);
-  }
-  if (!unk.empty() && id_of.count(unk)) v.unk_id = int32_t(id_of[unk]);
-  auto token_id = [&](const char* key) -> int32_t {
-    if (!tok_cfg.contains(key)) return -1;
-    const json& x = tok_cfg.at(key);
-    const std::string s = x.is_string() ? x.get<std::string>() : x.is_object() ? x.value("content", "") : "";
-    const auto it = id_of.find(s);
-    return it == id_of.end() ? -1 : int32_t(it->second);
-  };
-  if (int32_t b = token_id("bos_token"); b >= 0) v.bos_id = b;
-  if (int32_t e = token_id("eos_token"); e >= 0) v.eos_id = e;
-  if (int32_t p = token_id("pad_token"); p >= 0) v.pad_id = p;
-  return v;
-}
-
 class HfSource : public ModelSource {
  public:
   explicit HfSource(const std::filesystem::path& dir) {
     const auto cfg_path = dir / "config.json";
     check(std::filesystem::exists(cfg_path), Status::BadModel,
           dir.string() + ": not a Hugging Face model directory (no config.json)");
-    const json cfg = read_json(cfg_path);
+    const json cfg = read_json_file(cfg_path);
     read_config(cfg, dir);
     open_shards(dir);
     map_tensors();
     json tok_cfg = json::object();
-    if (std::filesystem::exists(dir / "tokenizer_config.json")) tok_cfg = read_json(dir / "tokenizer_config.json");
+    const auto tok_cfg_path = dir / "tokenizer_config.json";
+    const bool has_tok_cfg = std::filesystem::exists(tok_cfg_path);
+    if (has_tok_cfg) tok_cfg = read_json_file(tok_cfg_path);
     if (std::filesystem::exists(dir / "tokenizer.model")) {
       vocab = read_sentencepiece_vocab(dir / "tokenizer.model");
     } else if (std::filesystem::exists(dir / "tokenizer.json")) {
-      vocab = vocab_from_tokenizer_json(dir / "tokenizer.json", tok_cfg);
+      vocab = read_hf_tokenizer(dir / "tokenizer.json", has_tok_cfg ? tok_cfg_path : std::filesystem::path());
     } else {
       throw Error(Status::BadModel, dir.string() + ": no tokenizer.model or tokenizer.json");
     }
     if (cfg.contains("bos_token_id") && cfg["bos_token_id"].is_number_integer()) vocab.bos_id = cfg["bos_token_id"];
     if (cfg.contains("eos_token_id") && cfg["eos_token_id"].is_number_integer()) vocab.eos_id = cfg["eos_token_id"];
-    vocab.add_bos = tok_cfg.value("add_bos_token", hparams.arch == "llama");
+    // Byte-level vocabularies have their BOS default from the pre-tokenizer (read_hf_tokenizer).
+    if (vocab.model != "gpt2") vocab.add_bos = tok_cfg.value("add_bos_token", hparams.arch == "llama");
     vocab.add_eos = tok_cfg.value("add_eos_token", false);
     // Pad the vocabulary to the embedding rows (some checkpoints round vocab_size up).
     while (vocab.tokens.size() < hparams.n_vocab)
@@ -204,7 +123,7 @@ class HfSource : public ModelSource {
   void open_shards(const std::filesystem::path& dir) {
     std::vector<std::filesystem::path> files;
     if (std::filesystem::exists(dir / "model.safetensors.index.json")) {
-      const json idx = read_json(dir / "model.safetensors.index.json");
+      const json idx = read_json_file(dir / "model.safetensors.index.json");
       std::set<std::string> names;
       for (const auto& [k, v] : idx.at("weight_map").items()) names.insert(v.get<std::string>());
       for (const auto& n : names) {

@@ -63,10 +63,17 @@ void ModelSource::write_metadata(GgufWriter& g) const {
     g.set_f32(a + ".rope.scaling.factor", hp.rope_scaling_factor);
     if (hp.rope_scaling_orig_ctx) g.set_u32(a + ".rope.scaling.original_context_length", hp.rope_scaling_orig_ctx);
   }
+  write_vocab_metadata(g, v);
+}
+
+void write_vocab_metadata(GgufWriter& g, const Vocabulary& v) {
+  const bool bpe = v.model == "gpt2";
   g.set_string("tokenizer.ggml.model", v.model);
+  if (bpe) g.set_string("tokenizer.ggml.pre", v.pre.empty() ? std::string("default") : v.pre);
   g.set_array("tokenizer.ggml.tokens", v.tokens);
-  g.set_array("tokenizer.ggml.scores", v.scores);
+  if (!bpe) g.set_array("tokenizer.ggml.scores", v.scores);  // llama.cpp writes none for BPE either
   g.set_array("tokenizer.ggml.token_type", v.types);
+  if (bpe) g.set_array("tokenizer.ggml.merges", v.merges);
   if (v.bos_id >= 0) g.set_u32("tokenizer.ggml.bos_token_id", uint32_t(v.bos_id));
   if (v.eos_id >= 0) g.set_u32("tokenizer.ggml.eos_token_id", uint32_t(v.eos_id));
   if (v.unk_id >= 0) g.set_u32("tokenizer.ggml.unknown_token_id", uint32_t(v.unk_id));

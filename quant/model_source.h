@@ -40,10 +40,12 @@ struct HyperParams {
 enum class TokenType : int32_t { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
 
 struct Vocabulary {
-  std::string model = "llama";  // tokenizer.ggml.model
+  std::string model = "llama";  // tokenizer.ggml.model: "llama" (sentencepiece) or "gpt2" (byte-level BPE)
   std::vector<std::string> tokens;
-  std::vector<float> scores;
+  std::vector<float> scores;    // not written for "gpt2", whose order lives in the merges
   std::vector<int32_t> types;  // TokenType values
+  std::vector<std::string> merges;  // "gpt2": tokenizer.ggml.merges, "A B" with rank = index
+  std::string pre;                  // "gpt2": tokenizer.ggml.pre, llama.cpp's pre-tokenizer name
   int32_t bos_id = 1;
   int32_t eos_id = 2;
   int32_t unk_id = 0;
@@ -92,13 +94,30 @@ std::unique_ptr<ModelSource> open_gguf(const std::filesystem::path& file);
 std::unique_ptr<ModelSource> open_hf_dir(const std::filesystem::path& dir);
 
 // Random N(0, 0.02) weights (seeded) at the shapes of a known model; names from
-// synthetic_model_names(). tokenizer: optional sentencepiece .model for a real vocabulary.
+// synthetic_model_names(). tokenizer: optional real vocabulary, a sentencepiece .model or a
+// Hugging Face tokenizer.json (with tokenizer_config.json beside it, if there is one).
 std::unique_ptr<ModelSource> make_synthetic(const std::string& name, const std::filesystem::path& tokenizer,
                                             uint64_t seed = 1);
+// The same with a vocabulary given in memory (padded with unused tokens to the model's rows).
+std::unique_ptr<ModelSource> make_synthetic_with_vocab(const std::string& name, Vocabulary vocab, uint64_t seed = 1);
 std::vector<std::string> synthetic_model_names();
 
 // Vocabulary from a sentencepiece .model file (pieces, scores, types as the library reports).
 Vocabulary read_sentencepiece_vocab(const std::filesystem::path& model_file);
+
+// Vocabulary from a Hugging Face tokenizer.json: Llama-style BPE with byte fallback becomes a
+// sentencepiece ("llama") vocabulary with rank-ordered scores; byte-level BPE (Qwen2, Llama 3,
+// SmolLM, GPT-2) becomes a "gpt2" one with merges and the pre-tokenizer's llama.cpp name
+// ("default", with a warning on stderr, when it is not recognised; a normalizer such as Qwen2's
+// NFC cannot be recorded and is left out, with a warning). Added tokens marked special,
+// or spelled like "<|...|>", are control tokens; other added tokens are user-defined. bos, eos
+// and pad come from tokenizer_config (empty path: none). Error(Unsupported) for other models,
+// Error(BadModel) for malformed files (a merge naming an unknown token, no merges, ...).
+Vocabulary read_hf_tokenizer(const std::filesystem::path& tokenizer_json, const std::filesystem::path& tokenizer_config);
+
+// The tokenizer.ggml.* metadata of a vocabulary (ModelSource::write_metadata uses it; a
+// vocabulary-only GGUF is this alone).
+void write_vocab_metadata(GgufWriter& out, const Vocabulary& vocab);
 
 // The standard tensor list of a Llama/Qwen2 model with these hyper-parameters.
 std::vector<TensorSpec> llama_tensor_specs(const HyperParams& hp);

@@ -101,6 +101,25 @@ Vocabulary placeholder_vocab(uint32_t n) {
   return v;
 }
 
+const Preset& preset(const std::string& name) {
+  for (const auto& p : presets())
+    if (name == p.name) return p;
+  std::string known;
+  for (const auto& n : synthetic_model_names()) known += " " + n;
+  throw Error(Status::InvalidArgument, "unknown synthetic model '" + name + "' (known:" + known + ")");
+}
+
+std::unique_ptr<ModelSource> make(const Preset& p, Vocabulary vocab, uint64_t seed) {
+  auto src = std::make_unique<SyntheticSource>(p.hp, seed);
+  src->hparams.name = "synthetic " + std::string(p.name);
+  check(vocab.tokens.size() <= p.hp.n_vocab, Status::InvalidArgument,
+        "the vocabulary has more tokens than " + std::string(p.name) + "'s " + std::to_string(p.hp.n_vocab) + " rows");
+  while (vocab.tokens.size() < p.hp.n_vocab)
+    vocab.add("[PAD" + std::to_string(vocab.tokens.size()) + "]", 0.f, TokenType::Unused);
+  src->vocab = std::move(vocab);
+  return src;
+}
+
 }  // namespace
 
 std::vector<std::string> synthetic_model_names() {
@@ -111,25 +130,22 @@ std::vector<std::string> synthetic_model_names() {
 
 std::unique_ptr<ModelSource> make_synthetic(const std::string& name, const std::filesystem::path& tokenizer,
                                             uint64_t seed) {
-  for (const auto& p : presets()) {
-    if (name != p.name) continue;
-    auto src = std::make_unique<SyntheticSource>(p.hp, seed);
-    src->hparams.name = "synthetic " + name;
-    if (tokenizer.empty()) {
-      src->vocab = placeholder_vocab(p.hp.n_vocab);
-    } else {
-      src->vocab = read_sentencepiece_vocab(tokenizer);
-      check(src->vocab.tokens.size() <= p.hp.n_vocab, Status::InvalidArgument,
-            tokenizer.string() + " has more pieces than " + name + "'s " + std::to_string(p.hp.n_vocab) + " rows");
-      while (src->vocab.tokens.size() < p.hp.n_vocab)
-        src->vocab.add("[PAD" + std::to_string(src->vocab.tokens.size()) + "]", 0.f, TokenType::Unused);
-    }
-    if (p.hp.arch == "qwen2") src->vocab.add_bos = false;
-    return src;
+  const Preset& p = preset(name);
+  Vocabulary v;
+  if (tokenizer.empty()) {
+    v = placeholder_vocab(p.hp.n_vocab);
+  } else if (tokenizer.extension() == ".json") {
+    const auto cfg = tokenizer.parent_path() / "tokenizer_config.json";
+    v = read_hf_tokenizer(tokenizer, std::filesystem::exists(cfg) ? cfg : std::filesystem::path());
+  } else {
+    v = read_sentencepiece_vocab(tokenizer);
   }
-  std::string known;
-  for (const auto& n : synthetic_model_names()) known += " " + n;
-  throw Error(Status::InvalidArgument, "unknown synthetic model '" + name + "' (known:" + known + ")");
+  if (p.hp.arch == "qwen2" && v.model != "gpt2") v.add_bos = false;
+  return make(p, std::move(v), seed);
+}
+
+std::unique_ptr<ModelSource> make_synthetic_with_vocab(const std::string& name, Vocabulary vocab, uint64_t seed) {
+  return make(preset(name), std::move(vocab), seed);
 }
 
 }  // namespace tern::quant

@@ -9,5 +9,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config git ca-certificates \
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools \
   glslc glslang-tools spirv-tools \
-  libsentencepiece-dev googletest libgtest-dev nlohmann-json3-dev \
+  libsentencepiece-dev libpcre2-dev googletest libgtest-dev nlohmann-json3-dev \
   libexpat1-dev clang libclang-rt-14-dev >/dev/null

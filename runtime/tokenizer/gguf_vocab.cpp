@@ -1,6 +1,7 @@
 #include "tokenizer/gguf_vocab.h"
 
 #include "common/error.h"
+#include "tokenizer/pretokenizer.h"
 
 namespace tern {
 
@@ -17,6 +18,8 @@ Vocab vocab_from_gguf(const GgufFile& f) {
   check(v.types.size() == n, Status::BadModel, "GGUF: tokenizer.ggml.token_type length differs from tokens");
 
   const bool spm = v.model == "llama";
+  v.pre = std::string(f.get_string("tokenizer.ggml.pre").value_or(""));
+  if (auto merges = f.get_string_array("tokenizer.ggml.merges")) v.merges.assign(merges->begin(), merges->end());
   auto id = [&](const char* key, int64_t fallback) -> int32_t {
     const int64_t x = f.get_i64(key).value_or(fallback);
     return (x >= 0 && uint64_t(x) < n) ? int32_t(x) : -1;
@@ -25,7 +28,9 @@ Vocab vocab_from_gguf(const GgufFile& f) {
   v.eos = id("tokenizer.ggml.eos_token_id", spm ? 2 : -1);
   v.unk = id("tokenizer.ggml.unknown_token_id", spm ? 0 : -1);
   v.pad = id("tokenizer.ggml.padding_token_id", -1);
-  v.add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(spm);
+  // BPE: llama.cpp's default depends on the pre-tokenizer (Llama 3 adds BOS, Qwen2 does not).
+  const PreTokenizerPreset* preset = spm ? nullptr : find_pre_tokenizer_preset(v.pre);
+  v.add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(spm || (preset && preset->add_bos));
   v.add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
   v.add_space_prefix = f.get_bool("tokenizer.ggml.add_space_prefix").value_or(spm);
   return v;

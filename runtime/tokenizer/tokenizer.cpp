@@ -6,15 +6,14 @@
 #include <sentencepiece_processor.h>
 
 #include "common/error.h"
+#include "tokenizer/bpe_backend.h"
 #include "tokenizer/llama2c_vocab.h"
-#include "tokenizer/piece_text.h"
 #include "tokenizer/sentencepiece_proto.h"
+#include "tokenizer/spm_backend.h"
 #include "tokenizer/utf8_stream.h"
 
 namespace tern {
 namespace {
-
-constexpr std::string_view kUnkSurface = " \xE2\x81\x87 ";  // sentencepiece's rendering of <unk>
 
 // End-of-generation tokens of common chat vocabularies, besides EOS.
 constexpr std::string_view kEogTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|endoftext|>",
@@ -26,9 +25,8 @@ bool type_is(const Vocab& v, int32_t id, TokenType t) {
 
 }  // namespace
 
-Tokenizer::Tokenizer(Vocab vocab, std::unique_ptr<sentencepiece::SentencePieceProcessor> sp,
-                     int32_t n_model_pieces)
-    : vocab_(std::move(vocab)), sp_(std::move(sp)), n_model_pieces_(n_model_pieces) {
+Tokenizer::Tokenizer(Vocab vocab, const BackendFactory& make_backend)
+    : vocab_(std::move(vocab)), backend_(make_backend(vocab_)) {
   for (int32_t id = 0; id < n_vocab(); ++id) {
     const std::string& text = vocab_.tokens[size_t(id)];
     if (text.empty()) continue;
@@ -60,28 +58,29 @@ std::unique_ptr<Tokenizer> Tokenizer::from_model_file(const std::string& path) {
   v.eos = sp->eos_id();
   v.unk = sp->unk_id();
   v.pad = sp->pad_id();
-  const int32_t n = int32_t(v.tokens.size());
-  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), std::move(sp), n));
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), [&](const Vocab& vocab) {
+    return std::make_unique<SpmBackend>(vocab, std::move(sp));
+  }));
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::from_vocab(const Vocab& vocab) {
-  check(vocab.model == "llama", Status::Unsupported,
-        "tokenizer model '" + vocab.model + "' is not supported (only llama/SPM)");
+  const bool spm = vocab.model == "llama", bpe = vocab.model == "gpt2";
+  check(spm || bpe, Status::Unsupported,
+        "tokenizer model '" + vocab.model + "' is not supported (llama/SPM and gpt2/byte-level BPE are)");
   check(!vocab.tokens.empty(), Status::BadModel, "tokenizer vocabulary is empty");
   check(vocab.scores.empty() || vocab.scores.size() == vocab.tokens.size(), Status::BadModel,
         "tokenizer scores and tokens differ in count");
   check(vocab.types.empty() || vocab.types.size() == vocab.tokens.size(), Status::BadModel,
         "tokenizer token types and tokens differ in count");
-  const std::string proto = build_sentencepiece_proto(vocab, SpmAlgorithm::Bpe);
-  auto sp = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  auto st = sp->LoadFromSerializedProto(proto);
-  check(st.ok(), Status::BadModel, "sentencepiece rejected the vocabulary: " + st.ToString());
   Vocab v = vocab;
-  const int32_t n = int32_t(v.tokens.size());
-  if (v.types.empty()) v.types.assign(size_t(n), int32_t(TokenType::Normal));
-  if (v.scores.empty()) v.scores.assign(size_t(n), 0.f);
-  const int32_t n_model = sp->GetPieceSize();
-  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), std::move(sp), n_model));
+  const size_t n = v.tokens.size();
+  if (v.types.empty()) v.types.assign(n, int32_t(TokenType::Normal));
+  if (v.scores.empty()) v.scores.assign(n, 0.f);
+  if (bpe) v.add_space_prefix = false;  // whatever the file says: byte-level BPE has no dummy prefix
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), [&](const Vocab& in_place) {
+    return spm ? std::unique_ptr<TokenizerBackend>(std::make_unique<SpmBackend>(in_place))
+               : std::unique_ptr<TokenizerBackend>(std::make_unique<BpeBackend>(in_place));
+  }));
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::from_llama2c(const std::string& path) {
@@ -92,18 +91,6 @@ void Tokenizer::check_id(int32_t id) const {
   check(id >= 0 && id < n_vocab(), Status::InvalidArgument,
         "token id " + std::to_string(id) + " is out of range (vocabulary has " +
             std::to_string(n_vocab()) + ")");
-}
-
-void Tokenizer::encode_text(std::string_view text, std::vector<int32_t>& out) const {
-  std::vector<int> ids;
-  auto st = sp_->Encode(text, &ids);
-  check(st.ok(), Status::Internal, "sentencepiece encode failed: " + st.ToString());
-  for (int id : ids) {
-    // Only a stand-in <unk> appended for a vocabulary without one lies past n_vocab.
-    check(id >= 0 && id < n_vocab(), Status::InvalidArgument,
-          "text contains characters this vocabulary cannot represent");
-    out.push_back(int32_t(id));
-  }
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view utf8, bool add_bos, bool parse_special) const {
@@ -138,39 +125,23 @@ std::vector<int32_t> Tokenizer::encode(std::string_view utf8, bool add_bos, bool
 
   std::vector<int32_t> out;
   if (add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
-  // Every text run follows the start or a special token, so each gets the dummy prefix (the
-  // model's normalizer adds it), which is llama.cpp's rule.
+  // Every text run follows the start or a special token, so each gets the dummy prefix (SPM:
+  // the model's normalizer adds it), which is llama.cpp's rule.
   for (const Fragment& f : frags) {
     if (f.token >= 0) out.push_back(f.token);
-    else if (!f.text.empty()) encode_text(f.text, out);
+    else if (!f.text.empty()) backend_->encode(f.text, out);
   }
   return out;
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {
-  std::vector<int> v;
-  v.reserve(ids.size());
-  for (int32_t id : ids) {
-    check_id(id);
-    v.push_back(int(id));
-  }
-  std::string text;
-  auto st = sp_->Decode(v, &text);
-  check(st.ok(), Status::Internal, "sentencepiece decode failed: " + st.ToString());
-  return text;
+  for (int32_t id : ids) check_id(id);
+  return backend_->decode(ids);
 }
 
 std::string Tokenizer::token_text(int32_t id, bool show_special) const {
   check_id(id);
-  const std::string& piece = vocab_.tokens[size_t(id)];
-  switch (TokenType(vocab_.types[size_t(id)])) {
-    case TokenType::Control: return show_special ? piece : std::string();
-    case TokenType::Unknown: return show_special ? piece : std::string(kUnkSurface);
-    case TokenType::Byte:
-      if (is_byte_piece(piece)) return std::string(1, char(byte_piece_value(piece)));
-      return piece;
-    default: return replace_all(piece, kMetaspace, " ");
-  }
+  return backend_->token_text(id, show_special);
 }
 
 std::string Tokenizer::stream_text(int32_t prev, int32_t id) const {

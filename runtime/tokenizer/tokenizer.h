@@ -1,9 +1,10 @@
-// Text <-> token ids for Llama-family (sentencepiece / SPM) vocabularies, on the sentencepiece
-// library. A vocabulary from a GGUF file or a llama2.c export is handed to the library as an
-// in-memory ModelProto (sentencepiece_proto.h); special-token splitting and the dummy-prefix
-// rule around special tokens follow llama.cpp, so prompts tokenize as they do there.
+// Text <-> token ids for the two vocabulary models GGUF files carry: sentencepiece ("llama",
+// SPM; on the sentencepiece library, spm_backend.h) and GPT-2-style byte-level BPE ("gpt2":
+// Llama 3, Qwen2, SmolLM; bpe_backend.h). This class does what both share: special-token
+// splitting (as llama.cpp partitions the text), BOS, UTF-8 and id checks, end-of-generation ids.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -13,17 +14,17 @@
 
 #include "tokenizer/vocab.h"
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace tern {
+
+class TokenizerBackend;
 
 class Tokenizer {
  public:
   // A sentencepiece .model file, used as is (its own normalizer included).
   static std::unique_ptr<Tokenizer> from_model_file(const std::string& path);
-  // A vocabulary as GGUF stores it; only model "llama" (SPM) is supported.
+  // A vocabulary as GGUF stores it: model "llama" (SPM) or "gpt2" (byte-level BPE). Error(BadModel)
+  // for an inconsistent vocabulary (array lengths, merges), Error(Unsupported) for another model
+  // or an unknown BPE pre-tokenizer.
   static std::unique_ptr<Tokenizer> from_vocab(const Vocab& vocab);
   // A llama2.c tokenizer .bin (e.g. stories260K's tok512.bin).
   static std::unique_ptr<Tokenizer> from_llama2c(const std::string& path);
@@ -40,12 +41,16 @@ class Tokenizer {
 
   // Text of a whole sequence, as sentencepiece's DecodeIds gives it: control tokens vanish,
   // byte tokens join into characters (ill-formed ones become U+FFFD), the first piece loses its
-  // dummy-prefix space. Throws Error(InvalidArgument) for an id out of range.
+  // dummy-prefix space (SPM). BPE: the tokens' bytes joined, the same way. Spaces are never
+  // "cleaned up" around punctuation, so decode(encode(s)) == s. Throws Error(InvalidArgument)
+  // for an id out of range.
   std::string decode(std::span<const int32_t> ids) const;
 
   // Raw bytes of one token: U+2581 -> ' ', a byte token -> that byte (possibly a partial UTF-8
   // character: feed it through Utf8Stream), a control token -> "" unless show_special, <unk> ->
-  // " \u2047 " unless show_special. Throws Error(InvalidArgument) for an id out of range.
+  // " \u2047 " unless show_special. BPE: the bytes the byte-level piece spells (again possibly
+  // part of a character), user-defined tokens as written. Throws Error(InvalidArgument) for an
+  // id out of range.
   std::string token_text(int32_t id, bool show_special = false) const;
   // token_text of id printed right after prev (-1: nothing before): the dummy-prefix space of
   // the first piece after the start or BOS is dropped, as llama.cpp does when it prints.
@@ -60,13 +65,13 @@ class Tokenizer {
   const Vocab& vocab() const { return vocab_; }
 
  private:
-  Tokenizer(Vocab vocab, std::unique_ptr<sentencepiece::SentencePieceProcessor> sp, int32_t n_model_pieces);
+  // The backend is made from vocab_ once it is in place: it keeps a reference to it.
+  using BackendFactory = std::function<std::unique_ptr<TokenizerBackend>(const Vocab&)>;
+  Tokenizer(Vocab vocab, const BackendFactory& make_backend);
   void check_id(int32_t id) const;
-  void encode_text(std::string_view text, std::vector<int32_t>& out) const;
 
   Vocab vocab_;
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
-  int32_t n_model_pieces_;  // > n_vocab when a stand-in <unk> was appended to the model
+  std::unique_ptr<TokenizerBackend> backend_;
   // Tokens matched in text: (text, id, is control-like = only with parse_special), longest first.
   struct Special {
     std::string text;

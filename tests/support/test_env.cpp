@@ -16,6 +16,15 @@ std::filesystem::path shared_file(const std::string& rel) {
   return std::filesystem::exists(p, ec) ? p : std::filesystem::path();
 }
 
+std::filesystem::path test_vocab_file(const std::string& rel) {
+  const char* env = std::getenv("TERN_TEST_VOCABS");
+  const std::filesystem::path p = std::filesystem::path(env && *env ? env : TERN_TEST_VOCABS) / rel;
+  std::error_code ec;
+  return std::filesystem::exists(p, ec) ? p : std::filesystem::path();
+}
+
+std::filesystem::path source_file(const std::string& rel) { return std::filesystem::path(TERN_SOURCE_DIR) / rel; }
+
 std::filesystem::path scratch_dir(const std::string& name) {
   // ctest runs each test case as its own process, in parallel: a folder per case (not per
   // name) keeps one case's SetUp from wiping a sibling's files mid-test.

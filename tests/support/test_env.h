@@ -14,6 +14,13 @@ std::filesystem::path shared_path(const std::string& rel);
 // use as `auto p = shared_file("models/x"); if (p.empty()) GTEST_SKIP() << ...;`
 std::filesystem::path shared_file(const std::string& rel);
 
+// A file of a vocabulary fetched by scripts/fetch-test-vocabs.sh ($TERN_TEST_VOCABS, else the
+// configured folder, by default ../test-vocabs), e.g. "qwen2.5/tokenizer.json"; empty when absent.
+std::filesystem::path test_vocab_file(const std::string& rel);
+
+// A file of the source tree (e.g. "tests/tokenizer/golden/qwen2.5.json").
+std::filesystem::path source_file(const std::string& rel);
+
 // A fresh directory under the build tree for a test's scratch files, one per running test case.
 std::filesystem::path scratch_dir(const std::string& name);
 

@@ -467,7 +467,7 @@ TEST(TokenizerErrors, InvalidUtf8AndIdsOutOfRange) {
     EXPECT_EQ(e.status(), Status::BadModel);
   }
   Vocab v;
-  v.model = "gpt2";
+  v.model = "t5";
   v.tokens = {"a"};
   EXPECT_THROW(Tokenizer::from_vocab(v), Error);
 }

@@ -1,0 +1,22 @@
+// A JSON file read whole, with I/O and syntax errors as tern::Error.
+#pragma once
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace tern::quant {
+
+inline nlohmann::json read_json_file(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  check(f.good(), Status::Io, "cannot open " + p.string());
+  try {
+    return nlohmann::json::parse(f);
+  } catch (const std::exception& e) {
+    throw Error(Status::BadModel, p.string() + ": bad JSON: " + e.what());
+  }
+}
+
+}  // namespace tern::quant

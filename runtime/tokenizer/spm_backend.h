@@ -1,0 +1,32 @@
+// Sentencepiece (SPM) vocabularies ("llama") on the sentencepiece library.
+#pragma once
+#include <memory>
+
+#include "tokenizer/tokenizer_backend.h"
+#include "tokenizer/vocab.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace tern {
+
+class SpmBackend final : public TokenizerBackend {
+ public:
+  // A processor loaded from a .model file, whose pieces vocab lists.
+  SpmBackend(const Vocab& vocab, std::unique_ptr<sentencepiece::SentencePieceProcessor> sp);
+  // A processor built in memory from vocab (sentencepiece_proto.h). Error(BadModel) when the
+  // library rejects it.
+  explicit SpmBackend(const Vocab& vocab);
+  ~SpmBackend() override;
+
+  void encode(std::string_view text, std::vector<int32_t>& out) const override;
+  std::string decode(std::span<const int32_t> ids) const override;
+  std::string token_text(int32_t id, bool show_special) const override;
+
+ private:
+  const Vocab& vocab_;  // owned by the Tokenizer, which owns this backend
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+};
+
+}  // namespace tern

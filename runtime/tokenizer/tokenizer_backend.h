@@ -1,0 +1,25 @@
+// What the Tokenizer asks of a vocabulary's algorithm. The Tokenizer itself splits out special
+// tokens, adds BOS and checks UTF-8 and ids; a backend turns plain text runs into ids and ids
+// back into bytes. Two implement it: SPM (sentencepiece, spm_backend.h) and byte-level BPE
+// (bpe_backend.h).
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tern {
+
+class TokenizerBackend {
+ public:
+  virtual ~TokenizerBackend() = default;
+  // Appends the ids of a run of valid UTF-8 text that holds no special token.
+  virtual void encode(std::string_view text, std::vector<int32_t>& out) const = 0;
+  // Text of a whole sequence of in-range ids (Tokenizer::decode's contract).
+  virtual std::string decode(std::span<const int32_t> ids) const = 0;
+  // Bytes of one in-range id (Tokenizer::token_text's contract).
+  virtual std::string token_text(int32_t id, bool show_special) const = 0;
+};
+
+}  // namespace tern
