@@ -86,3 +86,33 @@ void df_add(inout float hi, inout float lo, float v) {
   precise float l = lo + e;
   two_sum(s, l, hi, lo);
 }
+
+// Dekker's two-product: p = fl(a * b) and the exact error e, a * b = p + e (no overflow or
+// underflow), with Veltkamp's split of each operand into 12-bit halves.
+void split12(float a, out float hi, out float lo) {
+  precise float c = 4097.0 * a;
+  precise float h = c - (c - a);
+  precise float l = a - h;
+  hi = h;
+  lo = l;
+}
+void two_prod(float a, float b, out float p, out float e) {
+  float ah, al, bh, bl;
+  split12(a, ah, al);
+  split12(b, bh, bl);
+  precise float prod = a * b;
+  precise float err = ((ah * bh - prod) + ah * bl + al * bh) + al * bl;
+  p = prod;
+  e = err;
+}
+
+// a * b + c with one rounding, as a fused multiply-add: GLSL's fma() may round twice (lavapipe
+// does), which CPU code built with FMA never does. Exact product and sum errors, then one last
+// rounding of their total; a double rounding there is possible but needs a near-tie.
+float fma_rn(float a, float b, float c) {
+  float p, ep, s, es;
+  two_prod(a, b, p, ep);
+  two_sum(p, c, s, es);
+  precise float r = s + (ep + es);
+  return r;
+}
