@@ -116,3 +116,37 @@ float fma_rn(float a, float b, float c) {
   precise float r = s + (ep + es);
   return r;
 }
+
+// e^x for x <= 0 (what a softmax needs), correctly rounded but for rare near-ties (within about
+// 2^-33 before the last rounding; the CPU's expf is within 0.502 ulp): GLSL's exp() is only
+// specified to 3 + 2|x| ulp (lavapipe computes exp2(x * log2 e)). x = k ln2 + r with a
+// double-float r (Cody-Waite: k * LN2_HI is exact), e^r = 1 + r + r^2/2 + r^3/6 + r^4 (...) with
+// the low powers in double-float, then scaled by 2^k. Below -87.3 the result would be subnormal:
+// plain exp() there (a softmax rounds such a term to 0 in f16 and its sum ignores it).
+float exp_rn(float x) {
+  if (x < -87.3) return exp(x);
+  const float LN2_HI = 0.693145751953125, LN2_LO = 1.42860677e-06;
+  const float SIXTH_HI = 0.1666666716337204, SIXTH_LO = -4.9670535e-09;
+  const float k = roundEven(x * 1.44269504);
+  precise float r1 = x - k * LN2_HI;
+  precise float klo = k * LN2_LO;
+  float r, rl;
+  two_sum(r1, -klo, r, rl);
+  float a, b;  // r^2 = a + b exactly
+  two_prod(r, r, a, b);
+  float c, d;  // r^3 = c + d + r * b
+  two_prod(r, a, c, d);
+  precise float e = d + r * b;
+  float q, qe;  // r^3 / 6 = q + qe + (c * SIXTH_LO + e * SIXTH_HI)
+  two_prod(c, SIXTH_HI, q, qe);
+  precise float q_rest = qe + (c * SIXTH_LO + e * SIXTH_HI);
+  precise float tail = a * a * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0 +
+                       r * (1.0 / 40320.0 + r * (1.0 / 362880.0))))));
+  float hi, lo;
+  two_sum(1.0, r, hi, lo);
+  df_add(hi, lo, 0.5 * a);
+  df_add(hi, lo, q);
+  precise float small = rl + 0.5 * b + q_rest + tail;
+  df_add(hi, lo, small);
+  return ldexp(hi, int(k));
+}
