@@ -33,8 +33,8 @@ struct MatmulOptions {
   // int8 dot-product hardware): x is quantised to q8_0 (ops::quantize_q8_0) into q8_scratch,
   // then every 32-value block gives an int32 dot scaled by d_w * d_x in fp32
   // (shaders/matmul_q8act.comp; ref::matmul_q8_0_q8_act / matmul_q4_0_q8_act bit for bit but
-  // for rare double roundings of an emulated fma). Any batch; the kernel choice above does not apply. Other weight types
-  // ignore it. q8_scratch must hold ops::q8_act_layout(device, batch, cols).total() bytes;
+  // for rare double roundings of an emulated fma). Any batch; the kernel choice above does not
+  // apply. Other weight types ignore it. q8_scratch must hold ops::q8_act_layout(device, batch, cols).total() bytes;
   // q8_scratch_ready says it already holds this x quantised (a product with the same input).
   bool q8_activations = false;
   BufferRef q8_scratch;

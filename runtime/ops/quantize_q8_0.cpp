@@ -25,7 +25,8 @@ void quantize_q8_0(Recorder& rec, BufferRef x, BufferRef q, BufferRef d, uint32_
   require_bytes(x, elems * 4, "quantize_q8_0", "x");
   require_bytes(q, elems, "quantize_q8_0", "q");
   require_bytes(d, blocks * 4, "quantize_q8_0", "d");
-  const BufferRef xb(*x.buffer, x.offset, elems * 4), qb(*q.buffer, q.offset, elems), db(*d.buffer, d.offset, blocks * 4);
+  const BufferRef xb(*x.buffer, x.offset, elems * 4), qb(*q.buffer, q.offset, elems);
+  const BufferRef db(*d.buffer, d.offset, blocks * 4);
   constexpr uint32_t wg = 64;
   const struct {
     uint32_t blocks;

@@ -315,9 +315,9 @@ TEST_F(Golden, TinyStories656KLlamaCppNumericsMatchesEveryToken) {
     steps += d.steps;
     identical += d.identical_steps;
   }
-  report("tinystories-656K (llama.cpp Q8_0 GGUF), llama.cpp numerics, all cases: decode " + std::to_string(agree) + "/" +
-         std::to_string(greedy) + " greedy tokens, logits rel L2 vs llama.cpp mean " + sci(steps ? sum_rel / steps : 0) +
-         " max " + sci(max_rel) + ", bit-identical at " + std::to_string(identical) + "/" + std::to_string(steps) +
+  report("tinystories-656K (llama.cpp Q8_0 GGUF), llama.cpp numerics, all cases: decode " + std::to_string(agree) +
+         "/" + std::to_string(greedy) + " greedy tokens, logits rel L2 vs llama.cpp mean " +
+         sci(steps ? sum_rel / steps : 0) + " max " + sci(max_rel) + ", bit-identical at " + std::to_string(identical) + "/" + std::to_string(steps) +
          " steps; prefill " + std::to_string(prefill_agree) + "/" + std::to_string(greedy) + ", max " +
          sci(prefill_max_rel));
 }

@@ -70,7 +70,8 @@ TEST_P(MatmulQ8ActTest, MatchesReference) {
   const double err = rel_l2(want, got);
   size_t differ = 0;
   for (size_t i = 0; i < want.size(); ++i) differ += std::memcmp(&want[i], &got[i], 4) != 0;
-  record_error(std::string(c.batch == 1 ? "matvec_q8act/" : "matmul_q8act/") + std::string(ggml_type_name(c.type)), err);
+  const std::string op = c.batch == 1 ? "matvec_q8act/" : "matmul_q8act/";
+  record_error(op + std::string(ggml_type_name(c.type)), err);
   EXPECT_LT(err, 1e-6) << differ << " of " << want.size() << " outputs differ in some bit";
 }
 
