@@ -188,6 +188,10 @@ typedef struct tern_context_params {
    * so kv_type lies past an older caller's struct_size and such callers get the default. */
   int32_t reserved0;             /* set 0 */
   int32_t kv_type;               /* KV cache elements: TERN_KV_TYPE_F16 (0, default), _F32 (1) or _Q8_0 (2) */
+  /* Added after kv_type. reserved1 fills the tail padding that followed kv_type, so numerics lies
+   * past the struct_size of callers built before it and they get the default. */
+  int32_t reserved1;             /* set 0 */
+  int32_t numerics;              /* arithmetic: TERN_NUMERICS_DEFAULT (0) or TERN_NUMERICS_LLAMACPP (1) */
 } tern_context_params;
 
 /* Values of tern_context_params.kv_type. F32 doubles the cache memory and makes attention
@@ -195,6 +199,16 @@ typedef struct tern_context_params {
  * as GGUF q8_0 blocks (34 bytes per 32 values, rows padded to 16 bytes): about 0.53x the f16
  * bytes; needs a head dimension that is a multiple of 32. */
 enum { TERN_KV_TYPE_F16 = 0, TERN_KV_TYPE_F32 = 1, TERN_KV_TYPE_Q8_0 = 2 };
+
+/* Values of tern_context_params.numerics. LLAMACPP follows llama.cpp's CPU arithmetic (ggml on
+ * x86): Q8_0 and Q4_0 weights multiply activations quantised to q8_0 with integer block dot
+ * products, attention rounds Q and the softmax probabilities to f16, and RMSNorm and RoPE round
+ * as ggml does, so greedy outputs follow llama.cpp's where two tokens are near-tied (on
+ * TinyStories-656K-Q8_0.gguf the logits are llama.cpp's bit for bit at all but one of the tested
+ * steps). It needs TERN_KV_DENSE, TERN_KV_TYPE_F16, no RoPE override and a llama-style model
+ * (interleaved RoPE, no scaling); otherwise tern_context_create returns TERN_ERR_UNSUPPORTED.
+ * Its states cannot be saved (TERN_ERR_UNSUPPORTED): the cache holds rotated keys. */
+enum { TERN_NUMERICS_DEFAULT = 0, TERN_NUMERICS_LLAMACPP = 1 };
 
 TERN_API tern_context_params tern_context_default_params(void);
 TERN_API tern_status tern_context_create(tern_model *model, const tern_context_params *params, tern_context **out);

@@ -8,8 +8,16 @@
 // (running max m, running sum l, output rescaled by e^(m_old - m_new)). Each invocation owns
 // fixed (query, dim pair) output entries in registers. Tile sizes come from the host,
 // clamped to the device's shared memory.
+// @variant attention_tiled_ggml GGML=1
+// GGML: llama.cpp's CPU attention (ref::attention_ggml) for an f16 cache, causal rule only:
+// three passes over the key blocks (row max, row sum, then probabilities rounded to f16 once
+// normalised, times V) instead of the online softmax, which never holds normalised probabilities.
 #include "common/index.glsl"
 #include "common/attention.glsl"
+#if GGML
+#include "common/fp16.glsl"
+#include "common/exact_math.glsl"
+#endif
 layout(constant_id = 1) const uint HD = 128;  // head_dim, even
 layout(constant_id = 2) const uint BQ = 16;   // queries per workgroup
 layout(constant_id = 3) const uint BK = 32;   // keys per block
@@ -52,6 +60,130 @@ shared VS_PAIR vs[BK * NP];       // value block, element pairs
 shared float s[BQ * BK];          // scores, then probabilities
 shared float row_m[BQ], row_l[BQ], row_alpha[BQ];
 
+#if GGML
+shared float row_lo[BQ];  // row sums as double-float (row_l, row_lo); row_alpha holds 1 / sum
+
+float f16_round(float v) { return unpackHalf2x16(f32_bits_to_f16(floatBitsToUint(v))).x; }
+
+// s[qi][j] = fp32(q . k) * scale for the key block at kb (q and k f16 values: exact products,
+// double-float sum, one rounding), -inf where hidden.
+void block_scores(uint kb, uint key_end, uint q0, uint nq) {
+  for (uint e = gl_LocalInvocationID.x; e < BQ * BK; e += WG) {
+    const uint qi = e / BK, key = kb + e % BK;
+    float sv = NEG_INF;
+    if (qi < nq && key < key_end && key_visible(q0 + qi, key)) {
+      const uint kw = (e % BK) * NP;
+      float hi = 0.0, lo = 0.0;
+      for (uint w = 0u; w < NP; ++w) {
+        const vec2 kk = kv_load(ks[kw + w]);
+        precise float a = qs[qi * HD + 2u * w] * kk.x;
+        precise float b = qs[qi * HD + 2u * w + 1u] * kk.y;
+        df_add(hi, lo, a);
+        df_add(hi, lo, b);
+      }
+      precise float d = hi + lo;
+      precise float scaled = d * p.scale;
+      sv = scaled;
+    }
+    s[e] = sv;
+  }
+}
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint q0 = gl_WorkGroupID.x * BQ;
+  const uint h = gl_WorkGroupID.y;
+  const uint kvh = h / (p.n_head / p.n_head_kv);
+  const uint nq = min(BQ, p.n_q - q0);
+
+  for (uint e = tid; e < BQ * HD; e += WG) {
+    const uint qi = e / HD;
+    qs[e] = qi < nq ? f16_round(q[((q0 + qi) * p.n_head + h) * HD + e % HD]) : 0.0;
+  }
+  for (uint qi = tid; qi < BQ; qi += WG) {
+    row_m[qi] = NEG_INF;
+    row_l[qi] = 0.0;
+    row_lo[qi] = 0.0;
+  }
+  vec2 acc[MAX_OWNED];
+  for (uint i = 0u; i < MAX_OWNED; ++i) acc[i] = vec2(0.0);
+
+  const uint key_end = visible_key_end(q0 + nq - 1u);  // the block's last query sees the most
+  for (uint pass = 0u; pass < 3u; ++pass) {  // 0: row max, 1: row sum, 2: probabilities x V
+    for (uint kb = 0u; kb < key_end; kb += BK) {
+      barrier();  // previous block fully consumed (and the previous pass's row results written)
+      for (uint e = tid; e < BK * NP; e += WG) {
+        const uint key = kb + e / NP;
+        const bool in_range = key < key_end;
+        ks[e] = in_range ? k[kv_word(key, kvh, HD) + e % NP] : KV_PAIR_ZERO;
+        if (pass == 2u) vs[e] = in_range ? v_fetch(key, kvh, e % NP) : VS_PAIR_ZERO;
+      }
+      barrier();
+      block_scores(kb, key_end, q0, nq);
+      barrier();
+      if (pass == 0u) {
+        for (uint qi = tid; qi < BQ; qi += WG)
+          for (uint j = 0u; j < BK; ++j) row_m[qi] = max(row_m[qi], s[qi * BK + j]);
+      } else if (pass == 1u) {
+        for (uint qi = tid; qi < BQ; qi += WG) {
+          float hi = row_l[qi], lo = row_lo[qi];
+          for (uint j = 0u; j < BK; ++j)
+            if (s[qi * BK + j] != NEG_INF) df_add(hi, lo, exp_rn(s[qi * BK + j] - row_m[qi]));
+          row_l[qi] = hi;
+          row_lo[qi] = lo;
+        }
+      } else {
+        for (uint e = tid; e < BQ * BK; e += WG) {
+          const float sv = s[e];
+          precise float pj = sv == NEG_INF ? 0.0 : exp_rn(sv - row_m[e / BK]) * row_alpha[e / BK];
+          s[e] = f16_round(pj);
+        }
+        barrier();
+        for (uint i = 0u; i < OWNED; ++i) {
+          const uint e = tid + i * WG;
+          if (e < BQ * NP) {
+            const uint qi = e / NP, pp = e % NP;
+            vec2 a = acc[i];
+            for (uint j = 0u; j < BK; ++j) {
+              const float pj = s[qi * BK + j];
+              if (pj != 0.0) a += pj * vs_load(vs[j * NP + pp]);  // a hidden key's V may be garbage
+            }
+            acc[i] = a;
+          }
+        }
+      }
+    }
+    if (pass == 1u) {
+      barrier();
+      // fp32(1 / sum): the correctly rounded 1 / hi, nudged by lo's share (near ties only).
+      for (uint qi = tid; qi < BQ; qi += WG) {
+        const float l_hi = row_l[qi], l_lo = row_lo[qi];
+        if (l_hi > 0.0) {
+          const float q1 = div_rn(1.0, l_hi);
+          precise float res = fma_rn(-q1, l_hi, 1.0) - q1 * l_lo;
+          precise float inv = q1 + res / l_hi;
+          row_alpha[qi] = inv;
+        } else {
+          row_alpha[qi] = 0.0;  // a padding row of the block: nothing visible
+        }
+      }
+    }
+  }
+  barrier();
+
+  for (uint i = 0u; i < OWNED; ++i) {
+    const uint e = tid + i * WG;
+    if (e < BQ * NP) {
+      const uint qi = e / NP, pp = e % NP;
+      if (qi < nq) {
+        const uint dst = ((q0 + qi) * p.n_head + h) * HD + 2u * pp;
+        o[dst] = acc[i].x;
+        o[dst + 1u] = acc[i].y;
+      }
+    }
+  }
+}
+#else
 void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint q0 = gl_WorkGroupID.x * BQ;
@@ -152,3 +284,4 @@ void main() {
     }
   }
 }
+#endif

@@ -5,6 +5,7 @@
 // writes whole words.
 #include "common/index.glsl"
 #include "common/fp16.glsl"
+#include "common/exact_math.glsl"
 #include "common/q8_0_quantize.glsl"
 layout(std430, binding = 0) readonly buffer Src { float src[]; };
 layout(std430, binding = 1) buffer Cache { uint cache[]; };

@@ -53,6 +53,8 @@ void usage() {
       "      --beacon-ratio R    raw tokens per beacon (default: derived from --ctx and --kv-budget, or 8)\n"
       "      --beacon-window W   raw tokens per beacon chunk (default: derived)\n"
       "      --kv-type TYPE      KV cache elements: f16 (default), f32 (exact, twice the memory) or q8_0 (0.53x)\n"
+      "      --numerics NAME     default, or llamacpp: llama.cpp's CPU arithmetic (q8_0 activations for\n"
+      "                          Q8_0/Q4_0 weights, ...; dense f16 cache, llama-style models only)\n"
       "      --rope-scaling none|linear|ntk|yarn|llama3   override the model's RoPE scaling\n"
       "      --rope-scale F  --rope-freq-base F  --rope-orig-ctx N\n"
       "      --verbose           print speed and memory after each answer\n"
@@ -116,6 +118,11 @@ bool parse_args(int argc, char** argv, Options& o) {
       else if (t == "f32") o.ctx.kv_type = TERN_KV_TYPE_F32;
       else if (t == "q8_0") o.ctx.kv_type = TERN_KV_TYPE_Q8_0;
       else { std::fprintf(stderr, "tern-chat: unknown KV type '%s' (f16, f32 or q8_0)\n", t.c_str()); return false; }
+    } else if (a == "--numerics") {
+      const std::string n = next();
+      if (n == "default") o.ctx.numerics = TERN_NUMERICS_DEFAULT;
+      else if (n == "llamacpp") o.ctx.numerics = TERN_NUMERICS_LLAMACPP;
+      else { std::fprintf(stderr, "tern-chat: unknown numerics '%s' (default or llamacpp)\n", n.c_str()); return false; }
     } else if (a == "--rope-scaling") {
       const std::string r = next();
       if (r == "none") o.ctx.rope_scaling = TERN_ROPE_SCALING_NONE;

@@ -72,7 +72,9 @@ int run(const Options& o) {
 
   auto params_for = [&](const PolicySpec& spec, std::string* error) -> std::optional<tern_context_params> {
     try {
-      return context_params_for(spec, o.kv_slots, bytes_per_slot, o.kv_type);
+      tern_context_params p = context_params_for(spec, o.kv_slots, bytes_per_slot, o.kv_type);
+      p.numerics = o.numerics;
+      return p;
     } catch (const std::exception& e) {
       *error = e.what();
       return std::nullopt;

@@ -267,6 +267,12 @@ static_assert(offsetof(tern_context_params, kv_type) >=
                       alignof(tern_context_params) * alignof(tern_context_params),
               "tern_context_params.kv_type overlaps the pre-kv_type struct size");
 
+// The same for numerics and the callers built before it (reserved1 takes kv_type's old padding).
+static_assert(offsetof(tern_context_params, numerics) >=
+                  (offsetof(tern_context_params, kv_type) + sizeof(int32_t) + alignof(tern_context_params) - 1) /
+                      alignof(tern_context_params) * alignof(tern_context_params),
+              "tern_context_params.numerics overlaps the pre-numerics struct size");
+
 tern_context_params tern_context_default_params(void) {
   tern_context_params p{};
   p.struct_size = sizeof(p);
@@ -299,6 +305,8 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
                  "RoPE overrides must not be negative");
   TERN_CHECK_ARG(p.kv_type == TERN_KV_TYPE_F16 || p.kv_type == TERN_KV_TYPE_F32 || p.kv_type == TERN_KV_TYPE_Q8_0,
                  "kv_type must be TERN_KV_TYPE_F16 (0), TERN_KV_TYPE_F32 (1) or TERN_KV_TYPE_Q8_0 (2)");
+  TERN_CHECK_ARG(p.numerics == TERN_NUMERICS_DEFAULT || p.numerics == TERN_NUMERICS_LLAMACPP,
+                 "numerics must be TERN_NUMERICS_DEFAULT (0) or TERN_NUMERICS_LLAMACPP (1)");
   return guarded([&] {
     tern::ContextParams cp;
     cp.n_ctx = uint32_t(p.n_ctx);
@@ -329,6 +337,7 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.kv_type = p.kv_type == TERN_KV_TYPE_F32    ? tern::GgmlType::F32
                  : p.kv_type == TERN_KV_TYPE_Q8_0 ? tern::GgmlType::Q8_0
                                                   : tern::GgmlType::F16;
+    cp.numerics = p.numerics == TERN_NUMERICS_LLAMACPP ? tern::Numerics::LlamaCpp : tern::Numerics::Default;
     auto h = std::make_unique<tern_context>();
     h->model = m->model;
     h->ctx = std::make_unique<tern::Context>(m->model, cp);

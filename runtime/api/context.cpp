@@ -61,6 +61,8 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     : model_(std::move(model)), params_(params), sampler_(params.seed) {
   const ModelConfig& c = model_->config();
   check(params.n_batch > 0, Status::InvalidArgument, "n_batch must be positive");
+  check(params.numerics == Numerics::Default || params.kv_policy == KvPolicyKind::Dense, Status::Unsupported,
+        "llama.cpp numerics need the dense KV policy (keys are stored rotated)");
   KvRequest req;
   req.kind = params.kv_policy;
   req.n_ctx = params.n_ctx;
@@ -82,9 +84,9 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     const float base = params.rope_freq_base > 0.f ? params.rope_freq_base : c.rope_base;
     rope.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &rope.attn_factor);
     for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) rope.freqs[i] /= model_->rope_freq_factors()[i];
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope);
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope, params.numerics);
   } else {
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows);
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics);
   }
   forward_->recorder().set_profiling(params.profile);
 }
@@ -201,6 +203,8 @@ ContextStats Context::stats() const {
 }
 
 std::vector<uint8_t> Context::save_state() const {
+  check(params_.numerics == Numerics::Default, Status::Unsupported,
+        "saved states hold keys before RoPE; a llama.cpp-numerics context's cache holds rotated keys");
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();
   const std::vector<uint32_t> words = policy_->save();
@@ -243,6 +247,8 @@ std::vector<uint8_t> Context::save_state() const {
 }
 
 void Context::load_state(std::span<const uint8_t> data) {
+  check(params_.numerics == Numerics::Default, Status::Unsupported,
+        "saved states hold keys before RoPE; a llama.cpp-numerics context's cache holds rotated keys");
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();
   StateHeader h{};

@@ -37,6 +37,10 @@ struct ContextParams {
   std::optional<ops::RopeScaling> rope_scaling;
   float rope_freq_base = 0.f;
   GgmlType kv_type = GgmlType::F16;  // KV cache elements: F16, or F32 (twice the memory, fp32-exact)
+  // LlamaCpp: llama.cpp's CPU arithmetic (model/numerics.h); needs the dense policy, an f16 cache,
+  // no RoPE override and a llama-style model. Its states cannot be saved (the cache holds
+  // rotated keys).
+  Numerics numerics = Numerics::Default;
 };
 
 struct GenerateParams {

@@ -10,17 +10,28 @@
 #include "ops/embedding.h"
 #include "ops/kv_store.h"
 #include "ops/matmul.h"
+#include "ops/quantize_q8_0.h"
 #include "ops/rms_norm.h"
 #include "ops/rope.h"
+#include "ops/rope_ggml_table.h"
 #include "ops/rope_mode.h"
 #include "ops/silu_mul.h"
 
 namespace tern {
 
-Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope)
-    : model_(std::move(model)), kv_(kv), max_batch_(max_batch), rec_(model_->device()) {
+Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope,
+                 Numerics numerics)
+    : model_(std::move(model)), kv_(kv), max_batch_(max_batch), rec_(model_->device()), numerics_(numerics) {
   const ModelConfig& c = model_->config();
   const uint64_t B = max_batch;
+  const bool llamacpp = numerics == Numerics::LlamaCpp;
+  if (llamacpp) {
+    // What ref::LlamaCppNumerics imitates: ggml's f16 cache of rotated keys, normal-mode RoPE.
+    check(kv.dtype() == GgmlType::F16, Status::Unsupported, "llama.cpp numerics need an f16 KV cache");
+    check(!rope && !c.rope_neox && c.rope_scaling.type == ops::RopeScaling::None &&
+              model_->rope_freq_factors().empty() && model_->rope_attn_factor() == 1.f,
+          Status::Unsupported, "llama.cpp numerics need the model's own unscaled interleaved (llama) RoPE");
+  }
   ids_ = make(B * 4, "token ids");
   pos_ = make(B * 4, "positions");
   slot_pos_ = make(uint64_t(kv.slots()) * 4, "slot positions");
@@ -52,12 +63,21 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
     ap.head_dim = c.head_dim;
     ap.kv_type = kv.dtype() == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;
     ap.v_type = kv.dtype();
+    ap.ggml_numerics = llamacpp;
     if (ops::attention_kernel(ap) != ops::AttentionKernel::Split) break;
     scratch = std::max<uint64_t>(scratch, ops::attention_scratch_bytes(ap));
   }
   scratch_ = make(scratch, "attention scratch");
   const uint32_t rot_elem = kv.dtype() == GgmlType::F32 ? 4 : 2;  // rotated keys: f32 for an f32 cache, else f16
-  k_rot_ = make(uint64_t(kv.slots()) * c.kv_dim() * rot_elem, "rotated keys");
+  // LlamaCpp stores keys rotated, so attention reads the cache itself.
+  k_rot_ = make(llamacpp ? 16 : uint64_t(kv.slots()) * c.kv_dim() * rot_elem, "rotated keys");
+  if (llamacpp) {
+    uint64_t q8 = 16;
+    for (uint32_t cols : {c.n_embd, c.q_dim(), c.n_ff})
+      if (cols % 32 == 0) q8 = std::max(q8, ops::q8_act_layout(model_->device(), max_batch, cols).total());
+    q8_ = make(q8, "q8_0 activations");
+    cos_sin_ = make(B * c.n_rot * 4, "rope cos/sin");
+  }
   if (model_->has_beacon_projections()) beacon_ = make(B * std::max(c.q_dim(), c.n_embd) * 4, "beacon projections");
 }
 
@@ -80,10 +100,31 @@ void Forward::copy_rows(const gpu::Buffer& src, const gpu::Buffer& dst, const st
   rec_.copy(src, dst, regions);
 }
 
+void Forward::matmul(const ops::WeightView& w, const gpu::Buffer& x, const gpu::Buffer& y, uint32_t n,
+                     bool same_input) {
+  ops::MatmulOptions opt;
+  if (numerics_ == Numerics::LlamaCpp) {
+    opt.q8_activations = true;
+    opt.q8_scratch = q8_;
+  }
+  const bool q8 = ops::uses_q8_activations(w.type, opt);
+  opt.q8_scratch_ready = q8 && same_input && last_used_q8_;
+  last_used_q8_ = q8;
+  ops::matmul(rec_, w, x, y, n, opt);
+}
+
+void Forward::rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu::Buffer& y, uint32_t n) {
+  const ModelConfig& c = model_->config();
+  if (numerics_ == Numerics::LlamaCpp)
+    ops::rms_norm_ggml(rec_, x, w.buf, y, n, c.n_embd, c.rms_eps);
+  else
+    ops::rms_norm(rec_, x, w.buf, y, n, c.n_embd, c.rms_eps);
+}
+
 void Forward::beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
                                 gpu::Buffer& out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows) {
   if (!w.rows || rows.empty()) return;
-  ops::matmul(rec_, w, in, beacon_, n);
+  matmul(w, in, beacon_, n);
   if (bias.rows) ops::bias_add(rec_, beacon_, bias.buf, beacon_, n, out_elems);
   copy_rows(beacon_, out, rows, uint64_t(out_elems) * 4);
 }
@@ -142,6 +183,13 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   for (uint32_t i = 0; i < n && in_order; ++i) in_order = s.slots[i] == s.slots[0] + i && s.positions[i] == int32_t(s.slots[i]);
   const ops::AttentionPositions positions{gpu::BufferRef(slot_pos_, 0, uint64_t(n_kv) * 4),
                                           gpu::BufferRef(pos_, 0, uint64_t(n) * 4)};
+  const bool llamacpp = numerics_ == Numerics::LlamaCpp;
+  if (llamacpp) {
+    // Keys are rotated before they are stored, so a slot's position can never change.
+    check(in_order, Status::Unsupported, "llama.cpp numerics need a dense KV cache in text order");
+    const auto table = ops::rope_ggml_cos_sin(s.positions, c.rope_base, c.n_rot);
+    alloc.write(cos_sin_, 0, table.data(), table.size() * 4);
+  }
 
   rec_.begin();
   ops::embedding(rec_, model_->token_embd(), ids_, x_, n);
@@ -154,10 +202,10 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   for (uint32_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = model_->layer(l);
     // Attention block.
-    ops::rms_norm(rec_, x_, L.attn_norm.buf, h_, n, E, c.rms_eps);
-    ops::matmul(rec_, L.wq, h_, q_, n);
-    ops::matmul(rec_, L.wk, h_, k_, n);
-    ops::matmul(rec_, L.wv, h_, v_, n);
+    rms_norm(x_, L.attn_norm, h_, n);
+    matmul(L.wq, h_, q_, n);
+    matmul(L.wk, h_, k_, n, /*same_input=*/true);
+    matmul(L.wv, h_, v_, n, /*same_input=*/true);
     if (c.qkv_bias) {
       ops::bias_add(rec_, q_, L.bq.buf, q_, n, Q);
       ops::bias_add(rec_, k_, L.bk.buf, k_, n, KV);
@@ -166,19 +214,27 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     beacon_projection(L.wq_beacon, L.bq_beacon, h_, q_, n, Q, beacon_rows);
     beacon_projection(L.wk_beacon, L.bk_beacon, h_, k_, n, KV, beacon_rows);
     beacon_projection(L.wv_beacon, L.bv_beacon, h_, v_, n, KV, beacon_rows);
-    ops::rope(rec_, q_, pos_, freqs_, q_, n, c.n_head, c.head_dim, c.n_rot, rope_mode, mscale);
-    // Keys go to the cache before RoPE; the cache's keys are rotated with this step's slot
-    // positions just before attention.
+    if (llamacpp) {
+      ops::rope_ggml(rec_, q_, cos_sin_, q_, n, c.n_head, c.head_dim, c.n_rot);
+      ops::rope_ggml(rec_, k_, cos_sin_, k_, n, c.n_head_kv, c.head_dim, c.n_rot);
+    } else {
+      ops::rope(rec_, q_, pos_, freqs_, q_, n, c.n_head, c.head_dim, c.n_rot, rope_mode, mscale);
+    }
+    // Keys go to the cache before RoPE (LlamaCpp: after); the cache's keys are rotated with this
+    // step's slot positions just before attention.
     for (const Run& r : runs) {
       ops::kv_store(rec_, gpu::BufferRef(k_, uint64_t(r.row) * KV * 4), kv_.k(l), r.slot, r.len, KV, kv_.dtype());
       ops::kv_store(rec_, gpu::BufferRef(v_, uint64_t(r.row) * KV * 4), kv_.v(l), r.slot, r.len, KV, kv_.dtype());
     }
     const gpu::BufferRef keys(kv_.k(l), 0, uint64_t(n_kv) * kv_row_bytes);
-    if (kv_.dtype() == GgmlType::F32)
-      ops::rope(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode, mscale);
-    else  // f16 or q8_0 cache rows in, f16 rotated keys out
-      ops::rope_f16(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode,
-                    mscale, kv_.dtype());
+    if (!llamacpp) {  // (LlamaCpp: the cache holds rotated keys)
+      if (kv_.dtype() == GgmlType::F32)
+        ops::rope(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode,
+                  mscale);
+      else  // f16 or q8_0 cache rows in, f16 rotated keys out
+        ops::rope_f16(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot,
+                      rope_mode, mscale, kv_.dtype());
+    }
     ops::AttentionParams ap;
     ap.n_q = n;
     ap.n_kv = n_kv;
@@ -189,16 +245,18 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ap.kv_type = kv_.dtype() == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;  // of the rotated keys
     ap.v_type = kv_.dtype();
     ap.q_pos0 = s.slots[0];
-    ops::attention(rec_, ap, q_, k_rot_, kv_.v(l), att_, std::nullopt, scratch_, in_order ? nullptr : &positions);
-    ops::matmul(rec_, L.wo, att_, o_, n);
+    ap.ggml_numerics = llamacpp;
+    ops::attention(rec_, ap, q_, llamacpp ? keys : gpu::BufferRef(k_rot_), kv_.v(l), att_, std::nullopt, scratch_,
+                   in_order ? nullptr : &positions);
+    matmul(L.wo, att_, o_, n);
     beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);
     ops::add(rec_, x_, o_, x_, n * E);
     // Feed-forward block (SwiGLU).
-    ops::rms_norm(rec_, x_, L.ffn_norm.buf, h_, n, E, c.rms_eps);
-    ops::matmul(rec_, L.w_gate, h_, gate_, n);
-    ops::matmul(rec_, L.w_up, h_, up_, n);
+    rms_norm(x_, L.ffn_norm, h_, n);
+    matmul(L.w_gate, h_, gate_, n);
+    matmul(L.w_up, h_, up_, n, /*same_input=*/true);
     ops::silu_mul(rec_, gate_, up_, gate_, n * F);
-    ops::matmul(rec_, L.w_down, gate_, o_, n);
+    matmul(L.w_down, gate_, o_, n);
     ops::add(rec_, x_, o_, x_, n * E);
   }
   // Gather the rows that need logits, then the head on those only.
@@ -206,8 +264,8 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   std::vector<VkBufferCopy> gather;
   for (uint32_t j = 0; j < rows; ++j) gather.push_back({uint64_t(s.logit_rows[j]) * E * 4, uint64_t(j) * E * 4, uint64_t(E) * 4});
   rec_.copy(x_, last_, gather);
-  ops::rms_norm(rec_, last_, model_->output_norm().buf, last_, rows, E, c.rms_eps);
-  ops::matmul(rec_, model_->output(), last_, logits_, rows);
+  rms_norm(last_, model_->output_norm(), last_, rows);
+  matmul(model_->output(), last_, logits_, rows);
   rec_.submit_and_wait();
   logits.resize(size_t(rows) * c.n_vocab);
   alloc.read(logits_, 0, logits.data(), logits.size() * 4);

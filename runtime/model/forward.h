@@ -11,6 +11,8 @@
 #include "gpu/recorder.h"
 #include "kv/kv_cache.h"
 #include "model/model.h"
+#include "model/numerics.h"
+#include "ops/matmul.h"
 
 namespace tern {
 
@@ -45,12 +47,16 @@ class Forward {
     std::vector<float> freqs;
     float attn_factor = 1.f;
   };
-  Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr);
+  // numerics LlamaCpp throws Unsupported unless the cache is f16, there is no rope override and
+  // the model's RoPE is unscaled and interleaved; run() then also needs steps in text order.
+  Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr,
+          Numerics numerics = Numerics::Default);
 
   // Runs one step. logits receives n_vocab floats per logit row.
   void run(const ForwardStep& step, std::vector<float>& logits);
 
   uint32_t max_batch() const { return max_batch_; }
+  Numerics numerics() const { return numerics_; }
   uint64_t device_bytes() const { return device_bytes_; }
   gpu::Recorder& recorder() { return rec_; }
 
@@ -60,6 +66,11 @@ class Forward {
   void copy_rows(const gpu::Buffer& src, const gpu::Buffer& dst, const std::vector<uint32_t>& rows, uint64_t row_bytes);
   void beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
                          gpu::Buffer& out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows);
+  // y = W x for n rows with the numerics' matmul options. same_input: x is the previous
+  // product's input, unchanged since (Q/K/V, gate/up), so its q8_0 quantisation is reused.
+  void matmul(const ops::WeightView& w, const gpu::Buffer& x, const gpu::Buffer& y, uint32_t n,
+              bool same_input = false);
+  void rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu::Buffer& y, uint32_t n);
 
   std::shared_ptr<const Model> model_;
   KvCache& kv_;
@@ -67,10 +78,14 @@ class Forward {
   gpu::Recorder rec_;
   uint64_t device_bytes_ = 0;
   float rope_attn_factor_ = 1.f;
+  Numerics numerics_;
+  bool last_used_q8_ = false;  // the last matmul() quantised its input into q8_
   // Activations for up to max_batch tokens.
   gpu::Buffer ids_, pos_, slot_pos_, freqs_, x_, h_, q_, k_, v_, att_, o_, gate_, up_, last_, logits_, scratch_;
   gpu::Buffer k_rot_;     // the cache's keys rotated for the current step
   gpu::Buffer beacon_;    // beacon projections (only for models that have them)
+  gpu::Buffer q8_;        // LlamaCpp: matmul inputs quantised to q8_0
+  gpu::Buffer cos_sin_;   // LlamaCpp: the step's RoPE table (ops::rope_ggml_cos_sin)
 };
 
 }  // namespace tern

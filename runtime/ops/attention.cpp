@@ -24,17 +24,18 @@ struct Tiles {
   uint32_t bq, bk;
 };
 
-// kv_bytes: bytes of one key element plus one value element as held in shared memory.
-uint32_t tiled_shared_bytes(uint32_t hd, uint32_t kv_bytes, Tiles t) {
-  // qs[BQ*HD] + s[BQ*BK] + three per-row floats, and ks,vs holding BK*HD elements each
-  return 4 * (t.bq * hd + t.bq * t.bk + 3 * t.bq) + t.bk * hd * kv_bytes;
+// kv_bytes: bytes of one key element plus one value element as held in shared memory;
+// row_floats: per-query floats (3, or 4 for the ggml variant's double-float sums).
+uint32_t tiled_shared_bytes(uint32_t hd, uint32_t kv_bytes, uint32_t row_floats, Tiles t) {
+  // qs[BQ*HD] + s[BQ*BK] + the per-row floats, and ks,vs holding BK*HD elements each
+  return 4 * (t.bq * hd + t.bq * t.bk + row_floats * t.bq) + t.bk * hd * kv_bytes;
 }
 
 // Largest tiles that fit the device's shared memory, keeping BQ * HD / 2 <= MAX_OWNED * WG.
-Tiles tiled_tiles(uint32_t hd, uint32_t kv_bytes, uint32_t shared_limit) {
+Tiles tiled_tiles(uint32_t hd, uint32_t kv_bytes, uint32_t row_floats, uint32_t shared_limit) {
   Tiles t{32, 32};
   while (t.bq * hd / 2 > k_max_owned * k_wg) t.bq /= 2;
-  while (tiled_shared_bytes(hd, kv_bytes, t) > shared_limit) {
+  while (tiled_shared_bytes(hd, kv_bytes, row_floats, t) > shared_limit) {
     if (t.bk > 8 && t.bk >= t.bq)
       t.bk /= 2;
     else if (t.bq > 1)
@@ -64,6 +65,8 @@ void validate(const AttentionParams& p, bool has_positions) {
   check(supported, Status::Unsupported,
         "attention: K/V cache types (" + std::string(ggml_type_name(p.kv_type)) + ", " + std::string(ggml_type_name(vt)) +
             ") unsupported; use (f16, f16), (f32, f32) or (f16, q8_0)");
+  check(!p.ggml_numerics || (p.kv_type == GgmlType::F16 && vt == GgmlType::F16), Status::Unsupported,
+        "attention: llama.cpp numerics need an f16 K and V cache");
   check(vt != GgmlType::Q8_0 || (p.n_head_kv * p.head_dim) % 32 == 0, Status::InvalidArgument,
         "attention: a q8_0 V cache needs n_head_kv * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
             std::to_string(p.n_head_kv) + " * " + std::to_string(p.head_dim));
@@ -77,7 +80,7 @@ AttentionKernel attention_kernel(const AttentionParams& p) {
 }
 
 size_t attention_scratch_bytes(const AttentionParams& p) {
-  if (attention_kernel(p) != AttentionKernel::Split) return 0;
+  if (attention_kernel(p) != AttentionKernel::Split || p.ggml_numerics) return 0;
   return size_t(p.n_q) * p.n_head * split_chunks(p) * (p.head_dim + 2) * sizeof(float);
 }
 
@@ -85,6 +88,8 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
                BufferRef out, std::optional<BufferRef> mask, BufferRef scratch, const AttentionPositions* positions) {
   validate(p, positions != nullptr);
   check(!(positions && mask), Status::InvalidArgument, "attention: positions cannot be combined with a mask");
+  check(!p.ggml_numerics || (!positions && !mask), Status::Unsupported,
+        "attention: llama.cpp numerics take the causal rule only (no mask, no positions)");
   const uint32_t hd = p.head_dim;
   const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
   const GgmlType vt = p.v_type.value_or(p.kv_type);
@@ -125,6 +130,15 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   push.v_row_bytes = uint32_t(v_row_bytes);
 
   const auto& info = rec.device().info();
+  if (p.ggml_numerics && attention_kernel(p) == AttentionKernel::Split) {
+    // One workgroup per query row over all its keys, writing the output directly.
+    const uint32_t rows = p.n_q * p.n_head;
+    check(rows <= info.max_workgroup_count[1], Status::Unsupported, "attention: too many query rows for one dispatch");
+    push.n_chunks = 1;
+    rec.dispatch(pipeline(rec, "attention_split_ggml", 7, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
+                 {qb, kb, vb, mb, ob, kpb, qpb}, push, 1, rows, 1, "attention_split_ggml");
+    return;
+  }
   if (attention_kernel(p) == AttentionKernel::Split) {
     const uint32_t chunks = split_chunks(p);
     const uint32_t rows = p.n_q * p.n_head;
@@ -156,11 +170,15 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   }
 
   const uint32_t k_elem = kv_elem_bytes(p.kv_type), v_elem = q8v ? 4 : k_elem;  // q8 values held as floats
-  const Tiles t = tiled_tiles(hd, k_elem + v_elem, std::min<uint32_t>(info.max_shared_memory, 32768));
+  const Tiles t = tiled_tiles(hd, k_elem + v_elem, p.ggml_numerics ? 4 : 3,
+                              std::min<uint32_t>(info.max_shared_memory, 32768));
   const uint32_t blocks = div_up(p.n_q, t.bq);
   check(blocks <= info.max_workgroup_count[0] && p.n_head <= info.max_workgroup_count[1], Status::Unsupported,
         "attention: too many queries or heads for one tiled dispatch");
-  const char* name = f32 ? "attention_tiled_f32" : q8v ? "attention_tiled_q8v" : "attention_tiled";
+  const char* name = p.ggml_numerics ? "attention_tiled_ggml"
+                     : f32           ? "attention_tiled_f32"
+                     : q8v           ? "attention_tiled_q8v"
+                                     : "attention_tiled";
   rec.dispatch(pipeline(rec, name, 7, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob, kpb, qpb}, push,
                blocks, p.n_head, 1, name);
 }

@@ -39,6 +39,12 @@ struct AttentionParams {
   // quantised in 32-value blocks across head boundaries) read dequantised, with keys from an f16
   // cache or an f16 scratch of rotated keys.
   std::optional<GgmlType> v_type;
+  // llama.cpp's CPU attention (ref::attention_ggml), for the llama.cpp numerics mode: Q rounded
+  // to f16, scores fp32(q . k) * scale, an fp32 softmax over the whole row, probabilities rounded
+  // to f16 before the product with V. Compile-time variants of both kernels (attention_split_ggml,
+  // one workgroup per query row and no scratch; attention_tiled_ggml, three passes over the keys).
+  // Needs an f16 K and V cache and the causal rule (no mask, no positions).
+  bool ggml_numerics = false;
 };
 
 // Largest head_dim the kernels take.

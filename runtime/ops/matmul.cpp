@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/error.h"
+#include "ops/op_checks.h"
+#include "ops/quantize_q8_0.h"
 
 namespace tern::ops {
 namespace {
@@ -142,13 +144,44 @@ MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w, uint3
                                                                                  : MatmulKernel::Gpu;
 }
 
+// One workgroup of 8 x 8 invocations per 8 rows (8 lanes per row, see shaders/matmul_q8act.comp),
+// TN batch columns per invocation.
+void matmul_q8act(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
+                  BufferRef y, uint32_t batch, const MatmulOptions& opt) {
+  const auto& info = rec.device().info();
+  const Q8ActLayout l = q8_act_layout(rec.device(), batch, w.cols);
+  require_bytes(opt.q8_scratch, l.total(), "matmul", "q8_scratch");
+  const BufferRef xq(*opt.q8_scratch.buffer, opt.q8_scratch.offset, l.q_bytes);
+  const BufferRef xd(*opt.q8_scratch.buffer, opt.q8_scratch.offset + l.d_offset, l.d_bytes);
+  if (!opt.q8_scratch_ready) quantize_q8_0(rec, x, xq, xd, batch, w.cols);
+  constexpr uint32_t nr = 8;
+  const uint32_t tn = batch == 1 ? 1 : batch == 2 ? 2 : batch <= 4 ? 4 : 8;
+  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_q8act";
+  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8 * nr, nr, tn});
+  const uint32_t row_bytes = weight_row_bytes(w);
+  for (const auto& c : chunks) {
+    const struct {
+      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
+    } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
+    const uint32_t gx = div_up(c.rows, nr), gy = div_up(batch, tn);
+    check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1], Status::Unsupported,
+          "matmul q8act grid too large");
+    rec.dispatch(pipe, {c.ref, xq, xd, y}, push, gx, gy, 1, shader.c_str());
+  }
+}
+
 }  // namespace
+
+bool uses_q8_activations(GgmlType t, const MatmulOptions& opt) {
+  return opt.q8_activations && (t == GgmlType::Q8_0 || t == GgmlType::Q4_0);
+}
 
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt) {
   check(batch >= 1, Status::InvalidArgument, "matmul with an empty batch");
   check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
   check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
   const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
+  if (uses_q8_activations(w.type, opt)) return matmul_q8act(rec, w, chunks, x, y, batch, opt);
   const MatmulKernel k = opt.kernel == MatmulKernel::Auto ? auto_kernel(rec.device().info(), w, batch, opt) : opt.kernel;
   if (k == MatmulKernel::Lanes)
     matmul_lanes(rec, w, chunks, x, y, batch, opt.lanes_rows, opt.lanes_cols);

@@ -29,7 +29,20 @@ struct MatmulOptions {
   bool fp16_math = false;
   MatmulKernel kernel = MatmulKernel::Auto;
   uint32_t lanes_rows = 0, lanes_cols = 0;  // lanes kernel's register tile per invocation, 0: auto
+  // llama.cpp's numerics for Q8_0 and Q4_0 weights (the integer path its GPU backends feed to
+  // int8 dot-product hardware): x is quantised to q8_0 (ops::quantize_q8_0) into q8_scratch,
+  // then every 32-value block gives an int32 dot scaled by d_w * d_x in fp32
+  // (shaders/matmul_q8act.comp; ref::matmul_q8_0_q8_act / matmul_q4_0_q8_act bit for bit but
+  // for rare double roundings of an emulated fma). Any batch; the kernel choice above does not
+  // apply. Other weight types ignore it. q8_scratch must hold ops::q8_act_layout(device, batch, cols).total() bytes;
+  // q8_scratch_ready says it already holds this x quantised (a product with the same input).
+  bool q8_activations = false;
+  BufferRef q8_scratch;
+  bool q8_scratch_ready = false;
 };
+
+// Whether opt routes a product with weights of type t through the q8_0-activation kernels.
+bool uses_q8_activations(GgmlType t, const MatmulOptions& opt);
 
 // y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32.
 // The kernel family is opt.kernel (see MatmulKernel); within Gpu, batch 1 runs the matrix-vector

@@ -4,8 +4,10 @@
 
 namespace tern::ops {
 
-void rms_norm(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t rows, uint32_t n, float eps,
-              Reduction reduction) {
+namespace {
+
+void dispatch_rms_norm(Recorder& rec, const std::string& shader, const char* label, BufferRef x, BufferRef w,
+                       BufferRef y, uint32_t rows, uint32_t n, float eps) {
   if (rows == 0 || n == 0) return;
   const uint64_t total = uint64_t(rows) * n;
   require_u32(total, "rms_norm");
@@ -16,10 +18,20 @@ void rms_norm(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t row
     uint32_t rows, n;
     float eps;
   } push{rows, n, eps};
-  const std::string shader = reduction_shader(rec.device(), "rms_norm", reduction);
   const uint32_t wg = reduction_workgroup(rec.device());
   const Grid g = fold_grid(rows);
-  rec.dispatch(pipeline(rec, shader.c_str(), 3, sizeof(push), {wg}), {x, w, y}, push, g.x, g.y, 1, "rms_norm");
+  rec.dispatch(pipeline(rec, shader.c_str(), 3, sizeof(push), {wg}), {x, w, y}, push, g.x, g.y, 1, label);
+}
+
+}  // namespace
+
+void rms_norm(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t rows, uint32_t n, float eps,
+              Reduction reduction) {
+  dispatch_rms_norm(rec, reduction_shader(rec.device(), "rms_norm", reduction), "rms_norm", x, w, y, rows, n, eps);
+}
+
+void rms_norm_ggml(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t rows, uint32_t n, float eps) {
+  dispatch_rms_norm(rec, "rms_norm_ggml", "rms_norm_ggml", x, w, y, rows, n, eps);
 }
 
 }  // namespace tern::ops

@@ -7,4 +7,9 @@ namespace tern::ops {
 // per row. y may alias x.
 void rms_norm(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t rows, uint32_t n, float eps,
               Reduction reduction = Reduction::Auto);
+
+// llama.cpp's CPU RMSNorm (ref::rms_norm_ggml), for the llama.cpp numerics mode: the same
+// result bit for bit but for near-ties in the mean (shaders/rms_norm.comp's GGML variant).
+// eps must be > 0 or the rows nonzero (the correctly rounded sqrt takes positive normals).
+void rms_norm_ggml(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t rows, uint32_t n, float eps);
 }  // namespace tern::ops

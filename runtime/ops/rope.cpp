@@ -68,4 +68,16 @@ void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, 
   rec.dispatch(pipeline(rec, name, 4, sizeof(push), {wg}), {xb, positions, freqs, y}, push, g.x, g.y, 1, name);
 }
 
+void rope_ggml(Recorder& rec, BufferRef x, BufferRef cos_sin, BufferRef y, uint32_t n_rows, uint32_t n_heads,
+               uint32_t head_dim, uint32_t n_rot) {
+  if (n_rows == 0 || n_heads == 0) return;
+  // The table stands in for check_rope's positions and freqs: its own size check below covers both.
+  const RopePush push = check_rope("rope_ggml", x, cos_sin, cos_sin, y, n_rows, n_heads, head_dim, n_rot,
+                                   RopeMode::Interleaved, 1.0f, 4);
+  require_bytes(cos_sin, uint64_t(n_rows) * n_rot * 4, "rope_ggml", "cos_sin");
+  constexpr uint32_t wg = 256;
+  const Grid g = fold_grid(div_up(push.pairs, wg));
+  rec.dispatch(pipeline(rec, "rope_ggml", 3, sizeof(push), {wg}), {x, cos_sin, y}, push, g.x, g.y, 1, "rope_ggml");
+}
+
 }  // namespace tern::ops

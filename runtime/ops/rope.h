@@ -21,4 +21,11 @@ void rope(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, Buff
 void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, BufferRef y, uint32_t n_rows,
               uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode, float attn_factor = 1.0f,
               GgmlType x_type = GgmlType::F16);
+
+// llama.cpp's CPU RoPE, interleaved mode without scaling (ref::rope_ggml), for the llama.cpp
+// numerics mode: cos_sin is ops::rope_ggml_cos_sin of the rows' positions, f32
+// [n_rows][n_rot / 2][2]; pairs (2i, 2i+1) rotate with one rounding per fused multiply-add.
+// Dims >= n_rot pass through. y may alias x.
+void rope_ggml(Recorder& rec, BufferRef x, BufferRef cos_sin, BufferRef y, uint32_t n_rows, uint32_t n_heads,
+               uint32_t head_dim, uint32_t n_rot);
 }  // namespace tern::ops

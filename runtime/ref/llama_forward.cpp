@@ -57,6 +57,8 @@ void LlamaForward::store_row(std::vector<float>& row) const {
 void LlamaForward::matmul(const Weight& w, const float* x, float* y, uint32_t n) const {
   if (numerics_.q8_activations && w.type == GgmlType::Q8_0)
     ref::matmul_q8_0_q8_act(w.data, w.rows, w.cols, x, y, n);
+  else if (numerics_.q8_activations && w.type == GgmlType::Q4_0)
+    ref::matmul_q4_0_q8_act(w.data, w.rows, w.cols, x, y, n);
   else
     ref::matmul(w.type, w.data, w.rows, w.cols, x, y, n);
 }

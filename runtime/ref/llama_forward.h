@@ -23,7 +23,8 @@ namespace tern::ref {
 // rope or attention on, keys are rotated when stored (as llama.cpp does) and the cache must be
 // dense (positions 0, 1, 2, ...).
 struct LlamaCppNumerics {
-  // Q8_0 weights: activations quantised to Q8_0, integer block dots (ref::matmul_q8_0_q8_act).
+  // Q8_0 and Q4_0 weights: activations quantised to Q8_0, integer block dots
+  // (ref::matmul_q8_0_q8_act, ref::matmul_q4_0_q8_act).
   bool q8_activations = false;
   // Attention as ref::attention_ggml: f16 Q, fp32 softmax, f16 probabilities, ggml's sum order.
   bool attention = false;

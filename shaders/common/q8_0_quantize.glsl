@@ -1,37 +1,7 @@
 // GGUF block_q8_0 quantisation, bit-exact with quant::quantize_row (ggml's reference):
 // d = amax / 127, id = 1 / d, q = round(x * id) (halves away from zero), d stored as f16.
-// GLSL division is only accurate to 2.5 ULP, so the two divisions are done exactly by integer
-// long division (div_rn). Needs common/fp16.glsl.
-
-// a / b rounded to nearest even, for positive normal a and b; 0 when the quotient would be
-// subnormal. (Quotients of these operands are never exact ties except when exact.)
-float div_rn(float a, float b) {
-  const uint ab = floatBitsToUint(a), bb = floatBitsToUint(b);
-  uint ma = (ab & 0x7fffffu) | 0x800000u;
-  const uint mb = (bb & 0x7fffffu) | 0x800000u;
-  int e = int(ab >> 23) - int(bb >> 23);
-  if (ma < mb) {  // bring ma / mb into [1, 2)
-    ma <<= 1;
-    e -= 1;
-  }
-  uint q = 0u, r = ma;
-  for (int i = 0; i < 25; ++i) {  // 24 significant bits, then a guard bit
-    q <<= 1;
-    if (r >= mb) {
-      r -= mb;
-      q |= 1u;
-    }
-    r <<= 1;
-  }
-  uint m = q >> 1;
-  if ((q & 1u) != 0u && (r != 0u || (m & 1u) != 0u)) ++m;
-  if (m == 0x1000000u) {
-    m >>= 1;
-    ++e;
-  }
-  if (e + 127 <= 0) return 0.0;
-  return uintBitsToFloat((uint(e + 127) << 23) | (m & 0x7fffffu));
-}
+// GLSL division is only accurate to 2.5 ULP, so the divisions are done exactly by integer long
+// division (div_rn). Needs common/fp16.glsl and common/exact_math.glsl.
 
 // round(), halves away from zero as C's roundf (GLSL's round() leaves halves to the driver).
 float round_half_away(float v) {
@@ -55,4 +25,27 @@ void quantize_q8_0_block(const float x[32], out uint h[17]) {
     const int q0 = int(round_half_away(v0)), q1 = int(round_half_away(v1));
     h[1 + j] = (uint(q0) & 0xffu) | ((uint(q1) & 0xffu) << 8);
   }
+}
+
+// The activation quantiser of llama.cpp's CPU Q8_0 / Q4_0 products (ggml's x86
+// quantize_row_q8_0), bit-exact with ref::quantize_q8_0: d = f16(amax / 127) as above, but
+// q = round_half_even(x * (127 / amax)). Returns d as a float and the 32 int8 q packed four to
+// a word (element 4w + i in byte i of q[w]). A block whose amax is below 127 * 2^-126 gets
+// d = 0 and q = 0 (the reference's q may differ there; every product with them is 0 either way).
+float quantize_q8_0_act_block(const float x[32], out uint q[8]) {
+  float amax = 0.0;
+  for (int j = 0; j < 32; ++j) amax = max(amax, abs(x[j]));
+  const float min_amax = 127.0 * uintBitsToFloat(0x00800000u);
+  const bool zero = amax < min_amax;
+  const float d = zero ? 0.0 : unpackHalf2x16(f32_bits_to_f16(floatBitsToUint(div_rn(amax, 127.0)))).x;
+  const float id = zero ? 0.0 : div_rn(127.0, amax);
+  for (int w = 0; w < 8; ++w) {
+    uint packed = 0u;
+    for (int i = 0; i < 4; ++i) {
+      precise float v = x[4 * w + i] * id;
+      packed |= (uint(int(roundEven(v))) & 0xffu) << (8 * i);
+    }
+    q[w] = packed;
+  }
+  return d;
 }

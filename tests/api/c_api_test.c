@@ -1,6 +1,7 @@
 /* Drives the whole public API from C (compiled as C99, linked against the shared libtern):
  * load, tokenize, generate with a callback, cancel, save/restore, threads, and error paths.
- * argv[1]: a GGUF model (stories260K converted by tern-quantize); argv[2]: a scratch folder. */
+ * argv[1]: a GGUF model (stories260K converted by tern-quantize); argv[2]: a scratch folder;
+ * argv[3] (optional): the shared data folder, for llama.cpp's TinyStories-656K and its goldens. */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ static int g_passed = 0, g_failed = 0;
 
 static const char *g_model_path;
 static char g_scratch[1024];
+static const char *g_shared_dir;
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -622,6 +624,116 @@ static void test_cancel_from_another_thread(tern_model *m) {
   pthread_cond_destroy(&j.cv);
 }
 
+/* The array `key` ("tokens", "prompt_tokens") of a golden case file (shared/README.md): up to cap
+ * ids; returns the count. */
+static size_t read_golden_ids(const char *path, const char *key, tern_token *out, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  static char text[65536];
+  const size_t len = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[len] = '\0';
+  char quoted[64];
+  snprintf(quoted, sizeof quoted, "\"%s\"", key);
+  const char *p = strstr(text, quoted);
+  p = p ? strchr(p, '[') : NULL;
+  size_t n = 0;
+  while (p && *p != ']' && n < cap) {
+    char *end = NULL;
+    const long v = strtol(p + 1, &end, 10);
+    if (end == p + 1) break;
+    out[n++] = (tern_token)v;
+    p = end;
+    while (*p == ' ' || *p == '\n' || *p == '\r') ++p;
+  }
+  return n;
+}
+
+/* numerics: the llama.cpp mode's argument checks on stories260K, then (when ../shared is there)
+ * llama.cpp's own TinyStories-656K-Q8_0.gguf teacher-forced through the C API against the
+ * golden logits of case1: every greedy token, and the logits equal to llama.cpp's. */
+static void test_numerics(tern_model *m) {
+  tern_context *c = NULL, *old = NULL;
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 64;
+  EXPECT(p.numerics == TERN_NUMERICS_DEFAULT);
+  p.numerics = 7;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  /* a caller built before numerics existed: its struct_size ends before the field */
+  p.struct_size = offsetof(tern_context_params, numerics);
+  EXPECT_STATUS(tern_context_create(m, &p, &old), TERN_OK);
+  tern_context_free(old);
+  p.struct_size = sizeof p;
+  p.numerics = TERN_NUMERICS_LLAMACPP;
+  p.kv_policy = TERN_KV_SINKS_WINDOW;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_UNSUPPORTED);
+  p.kv_policy = TERN_KV_DENSE;
+  p.kv_type = TERN_KV_TYPE_F32;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_UNSUPPORTED);
+  p.kv_type = TERN_KV_TYPE_F16;
+  p.rope_freq_base = 20000.0f;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_UNSUPPORTED);
+  p.rope_freq_base = 0.0f;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  if (c) {
+    collector out;
+    memset(&out, 0, sizeof out);
+    tern_generate_params g = greedy(8);
+    int32_t n = 0;
+    EXPECT_STATUS(tern_generate(c, "Once upon a time", &g, collect, &out, &n), TERN_OK);
+    EXPECT(n == 8);
+    size_t needed = 0;
+    EXPECT_STATUS(tern_state_save(c, NULL, 0, &needed), TERN_ERR_UNSUPPORTED);
+  }
+  tern_context_free(c);
+
+  if (!g_shared_dir) return;
+  char model_path[1200], json_path[1200], logits_path[1200];
+  snprintf(model_path, sizeof model_path, "%s/models/TinyStories-656K-Q8_0.gguf", g_shared_dir);
+  snprintf(json_path, sizeof json_path, "%s/golden/tinystories-656K/case1.json", g_shared_dir);
+  snprintf(logits_path, sizeof logits_path, "%s/golden/tinystories-656K/case1.logits.f32", g_shared_dir);
+  static tern_token tokens[1024], prompt[1024];
+  const size_t n_tokens = read_golden_ids(json_path, "tokens", tokens, 1024);
+  const size_t n_prompt = read_golden_ids(json_path, "prompt_tokens", prompt, 1024);
+  FILE *lf = fopen(logits_path, "rb");
+  tern_model *q8 = NULL;
+  if (n_tokens < 2 || n_prompt < 1 || !lf || tern_model_load(model_path, NULL, &q8) != TERN_OK) {
+    printf("SKIP (numerics golden part): %s or its goldens are absent\n", model_path);
+    if (lf) fclose(lf);
+    return;
+  }
+  tern_context_params qp = tern_context_default_params();
+  qp.n_ctx = (int32_t)n_tokens;
+  qp.numerics = TERN_NUMERICS_LLAMACPP;
+  EXPECT_STATUS(tern_context_create(q8, &qp, &c), TERN_OK);
+  const size_t steps = n_tokens - 1;
+  int greedy_same = 1;
+  size_t identical = 0;
+  for (size_t r = 0; c && r < steps; ++r) {
+    static float want[2048];
+    const float *got = NULL;
+    int32_t nv = 0;
+    EXPECT_STATUS(tern_eval(c, &tokens[r], 1), TERN_OK);
+    tern_get_logits(c, &got, &nv);
+    if (nv != 2048 || fread(want, sizeof(float), 2048, lf) != 2048) {
+      EXPECT(nv == 2048);
+      break;
+    }
+    identical += memcmp(want, got, sizeof want) == 0;
+    int best = 0;
+    for (int i = 1; i < nv; ++i)
+      if (got[i] > got[best]) best = i;
+    if (r + 1 >= n_prompt && best != tokens[r + 1]) greedy_same = 0;  /* a greedy step, not the prompt's */
+  }
+  printf("numerics: TinyStories-656K case1 through the C API, llama.cpp numerics: %zu of %zu steps' logits "
+         "bit-identical to llama.cpp's\n", identical, steps);
+  EXPECT(greedy_same);
+  EXPECT(identical == steps);
+  fclose(lf);
+  tern_context_free(c);
+  tern_model_free(q8);
+}
+
 static void test_chat_template(tern_model *m) {
   tern_chat_message msgs[2] = {{"system", "Be kind."}, {"user", "Hi"}};
   size_t needed = 0;
@@ -645,6 +757,7 @@ int main(int argc, char **argv) {
   }
   g_model_path = argv[1];
   snprintf(g_scratch, sizeof g_scratch, "%s", argv[2]);
+  g_shared_dir = argc > 3 ? argv[3] : NULL;
   FILE *probe = fopen(g_model_path, "rb");
   if (!probe) {
     printf("SKIP: model %s is absent\n", g_model_path);
@@ -670,6 +783,7 @@ int main(int argc, char **argv) {
   test_generate(m);
   test_state(m);
   test_kv_type(m);
+  test_numerics(m);
   test_kv_policies(m);
   test_threads(m);
   test_chat_template(m);

@@ -11,7 +11,8 @@ add_executable(c_api_test ${CMAKE_CURRENT_SOURCE_DIR}/api/c_api_test.c)
 set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/api/c_api_test.c PROPERTIES LANGUAGE C)
 target_link_libraries(c_api_test PRIVATE tern Threads::Threads)
 target_compile_options(c_api_test PRIVATE -Wall -Wextra -Wpedantic -Werror -std=c99)
-add_test(NAME c_api_test COMMAND c_api_test ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR})
+add_test(NAME c_api_test COMMAND c_api_test ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR}
+                                   ${TERN_SHARED_DIR})
 set_tests_properties(c_api_test PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 600)
 
 # tern-chat scripted through piped stdin (one message per line): a two-turn plain-completion

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "model/forward.h"
 #include "gguf_reader.h"
 #include "model/model.h"
@@ -23,14 +24,16 @@ struct ForwardCase {
 
 class ForwardVsReference : public GpuTest, public ::testing::WithParamInterface<ForwardCase> {};
 
+// numerics LlamaCpp runs the GPU in llama.cpp's numerics and the reference with every imitation.
 void check_model(const std::filesystem::path& path, uint32_t prompt_len, uint32_t decode_steps, double tol,
-                 const std::string& label) {
+                 const std::string& label, Numerics numerics = Numerics::Default) {
   auto model = load_test_model(path);
   auto file = GgufFile::open(path.string());
   const uint32_t n_ctx = prompt_len + decode_steps;
-  ref::LlamaForward cpu(*file, n_ctx);
+  const bool llamacpp = numerics == Numerics::LlamaCpp;
+  ref::LlamaForward cpu(*file, n_ctx, GgmlType::F16, llamacpp ? ref::LlamaCppNumerics::all() : ref::LlamaCppNumerics{});
   KvCache kv(model->device(), model->config().n_layer, n_ctx, model->config().kv_dim());
-  Forward gpu(model, kv, prompt_len);
+  Forward gpu(model, kv, prompt_len, nullptr, numerics);
 
   std::mt19937 rng(7);
   std::uniform_int_distribution<int32_t> tok(0, int32_t(model->config().n_vocab) - 1);
@@ -66,12 +69,47 @@ std::vector<ForwardCase> cases() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Synthetic, ForwardVsReference, ::testing::ValuesIn(cases()), [](const auto& p) {
+std::string case_name(const ::testing::TestParamInfo<ForwardCase>& p) {
   std::string n = p.param.model + "_" + std::string(ggml_type_name(p.param.type));
   for (auto& ch : n)
     if (ch == '-') ch = '_';
   return n;
-});
+}
+
+INSTANTIATE_TEST_SUITE_P(Synthetic, ForwardVsReference, ::testing::ValuesIn(cases()), case_name);
+
+// The llama.cpp numerics mode against the reference with all of ref::LlamaCppNumerics, on the
+// llama-style model (the mode takes interleaved RoPE only) in every weight type: q8_0
+// activations for Q8_0 / Q4_0, the fp32 kernels for the rest.
+class ForwardLlamaCppNumerics : public ForwardVsReference {};
+
+TEST_P(ForwardLlamaCppNumerics, LogitsMatch) {
+  const auto& c = GetParam();
+  const auto path = synthetic_gguf(c.model, c.type);
+  check_model(path, 37, 6, 1e-4, c.model + "/" + std::string(ggml_type_name(c.type)) + "/llamacpp",
+              Numerics::LlamaCpp);
+}
+
+std::vector<ForwardCase> llama_cases() {
+  std::vector<ForwardCase> out;
+  for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K})
+    out.push_back({"test-tiny", t});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Synthetic, ForwardLlamaCppNumerics, ::testing::ValuesIn(llama_cases()), case_name);
+
+// Qwen2's NeoX RoPE is not part of the mode: the forward pass refuses it.
+TEST_F(GpuTest, LlamaCppNumericsRefuseNeoxRope) {
+  auto model = load_test_model(synthetic_gguf("test-tiny-qwen2", GgmlType::Q8_0));
+  KvCache kv(model->device(), model->config().n_layer, 8, model->config().kv_dim());
+  try {
+    Forward gpu(model, kv, 8, nullptr, Numerics::LlamaCpp);
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), Status::Unsupported);
+  }
+}
 
 TEST_F(GpuTest, Stories260KForwardMatchesReference) {
   const auto path = stories260k_gguf(GgmlType::F32);

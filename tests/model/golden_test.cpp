@@ -33,25 +33,31 @@ struct Agreement {
   // Largest gap between the golden top-1 and top-2 logits on a row where Tern's argmax
   // differs: small values mean the disagreements are near-ties.
   double worst_mismatch_margin = 0;
+  std::string misses;  // steps whose argmax differs
+  uint32_t identical_steps = 0;  // logits equal to the golden ones bit for bit
   double mean_rel() const { return steps ? sum_rel / steps : 0; }
 };
 
 // Teacher-forced decode: one token per step through tern::Context.
-Agreement decode_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c, GgmlType kv_type = GgmlType::F16) {
+Agreement decode_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c, GgmlType kv_type = GgmlType::F16,
+                           Numerics numerics = Numerics::Default) {
   ContextParams cp;
   cp.n_ctx = c.steps + 1;
   cp.kv_type = kv_type;
+  cp.numerics = numerics;
   Context ctx(m, cp);
   Agreement a;
   for (uint32_t r = 0; r < c.steps; ++r) {
     ctx.eval(std::span<const int32_t>(&c.tokens[r], 1));
     const double e = rel_l2(c.row(r), ctx.logits());
+    a.identical_steps += e == 0;
     a.max_rel = std::max(a.max_rel, e);
     a.sum_rel += e;
     ++a.steps;
     // Rows inside the prompt are followed by the prompt's next token, not a greedy choice.
     if (r + 1 < c.prompt_tokens.size()) continue;
     const bool same = argmax(ctx.logits()) == c.tokens[r + 1];
+    if (!same) a.misses += " step " + std::to_string(r);
     a.argmax_agree += same;
     ++a.greedy_steps;
     if (!same) {
@@ -66,20 +72,24 @@ Agreement decode_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c,
 // Free-running greedy generation after the prompt, compared with the golden continuation.
 // The whole sequence as one batch through Forward (matrix-matrix products, tiled attention),
 // all logits, compared row by row; greedy_* counts the rows after the prompt.
-Agreement prefill_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c, GgmlType kv_type) {
+Agreement prefill_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c, GgmlType kv_type,
+                            Numerics numerics = Numerics::Default) {
   KvCache kv(m->device(), m->config().n_layer, c.steps, m->config().kv_dim(), kv_type);
-  Forward fwd(m, kv, c.steps);
+  Forward fwd(m, kv, c.steps, nullptr, numerics);
   std::vector<float> logits;
   fwd.run(DenseStep(std::span<const int32_t>(c.tokens.data(), c.steps), 0, /*all_logits=*/true).step(), logits);
   Agreement a;
   for (uint32_t r = 0; r < c.steps; ++r) {
     std::span<const float> got(logits.data() + size_t(r) * c.vocab, c.vocab);
     const double e = rel_l2(c.row(r), got);
+    a.identical_steps += e == 0;
     a.max_rel = std::max(a.max_rel, e);
     a.sum_rel += e;
     ++a.steps;
     if (r + 1 < c.prompt_tokens.size()) continue;
-    a.argmax_agree += argmax(got) == c.tokens[r + 1];
+    const bool same = argmax(got) == c.tokens[r + 1];
+    if (!same) a.misses += " step " + std::to_string(r);
+    a.argmax_agree += same;
     ++a.greedy_steps;
   }
   return a;
@@ -271,6 +281,45 @@ TEST_F(Golden, TinyStories656KGgufToF32GivesTheSameGreedyTokens) {
   auto path = tinystories656k_gguf(GgmlType::F32);
   if (load_cases("tinystories-656K").empty() || path.empty()) GTEST_SKIP() << "../shared TinyStories-656K files are absent";
   Expect656KMatchesLlamaCpp(path, "tinystories-656K (Q8_0 GGUF -> f32)", true);
+}
+
+// The llama.cpp numerics mode (ContextParams::numerics, model/numerics.h) reproduces every greedy
+// token of llama.cpp's on its own Q8_0 file, teacher-forced through the decode path (one token per
+// step, as llama.cpp decoded) and the prefill path (the whole case as one batch).
+TEST_F(Golden, TinyStories656KLlamaCppNumericsMatchesEveryToken) {
+  auto cases = load_cases("tinystories-656K");
+  auto path = shared_file("models/TinyStories-656K-Q8_0.gguf");
+  if (cases.empty() || path.empty()) GTEST_SKIP() << "../shared TinyStories-656K files are absent";
+  auto m = load_test_model(path);
+  uint32_t agree = 0, greedy = 0, prefill_agree = 0, identical = 0;
+  double max_rel = 0, sum_rel = 0, prefill_max_rel = 0;
+  uint32_t steps = 0;
+  for (const auto& c : cases) {
+    const Agreement d = decode_agreement(m, c, GgmlType::F16, Numerics::LlamaCpp);
+    const Agreement p = prefill_agreement(m, c, GgmlType::F16, Numerics::LlamaCpp);
+    report("tinystories-656K (llama.cpp Q8_0 GGUF), llama.cpp numerics " + c.name + ": decode " +
+           std::to_string(d.argmax_agree) + "/" + std::to_string(d.greedy_steps) +
+           " greedy tokens, logits rel L2 vs llama.cpp mean " + sci(d.mean_rel()) + " max " + sci(d.max_rel) +
+           "; logits bit-identical at " + std::to_string(d.identical_steps) + "/" + std::to_string(d.steps) +
+           " steps; prefill " + std::to_string(p.argmax_agree) + "/" + std::to_string(p.greedy_steps) + ", max " +
+           sci(p.max_rel) + (d.misses.empty() ? "" : "; decode misses at" + d.misses) +
+           (p.misses.empty() ? "" : "; prefill misses at" + p.misses));
+    EXPECT_EQ(d.argmax_agree, d.greedy_steps) << c.name << " decode misses at" << d.misses;
+    EXPECT_EQ(p.argmax_agree, p.greedy_steps) << c.name << " prefill misses at" << p.misses;
+    agree += d.argmax_agree;
+    greedy += d.greedy_steps;
+    prefill_agree += p.argmax_agree;
+    max_rel = std::max(max_rel, d.max_rel);
+    prefill_max_rel = std::max(prefill_max_rel, p.max_rel);
+    sum_rel += d.sum_rel;
+    steps += d.steps;
+    identical += d.identical_steps;
+  }
+  report("tinystories-656K (llama.cpp Q8_0 GGUF), llama.cpp numerics, all cases: decode " + std::to_string(agree) +
+         "/" + std::to_string(greedy) + " greedy tokens, logits rel L2 vs llama.cpp mean " +
+         sci(steps ? sum_rel / steps : 0) + " max " + sci(max_rel) + ", bit-identical at " + std::to_string(identical) + "/" + std::to_string(steps) +
+         " steps; prefill " + std::to_string(prefill_agree) + "/" + std::to_string(greedy) + ", max " +
+         sci(prefill_max_rel));
 }
 
 }  // namespace

@@ -69,6 +69,58 @@ INSTANTIATE_TEST_SUITE_P(Shapes, RmsNormTest,
                                   std::to_string(std::get<2>(pi.param));
                          });
 
+// llama.cpp's CPU RMSNorm (the llama.cpp numerics mode) against ref::rms_norm_ggml: the same
+// bits for every element (near-ties in the mean could differ; these inputs have none).
+using GgmlParam = std::tuple<uint32_t, uint32_t>;  // rows, n
+class RmsNormGgmlTest : public GpuTest, public ::testing::WithParamInterface<GgmlParam> {};
+
+TEST_P(RmsNormGgmlTest, MatchesReference) {
+  const auto [rows, n] = GetParam();
+  for (float eps : {1e-5f, 1e-6f}) {
+    auto x = random_floats(size_t(rows) * n, 41 + n, -3.f, 3.f);
+    for (size_t i = 0; i < x.size(); i += 17) x[i] *= 40.f;  // outliers, as in real activations
+    auto w = random_floats(n, 42 + rows, 0.2f, 1.5f);
+    std::vector<float> want(x.size());
+    ref::rms_norm_ggml(x.data(), w.data(), want.data(), rows, n, eps);
+    auto gx = upload(x), gw = upload(w);
+    auto gy = poisoned(x.size() * 4);
+    rec().begin();
+    ops::rms_norm_ggml(rec(), gx, gw, gy, rows, n, eps);
+    rec().submit_and_wait();
+    const auto got = download<float>(gy, x.size());
+    const double err = rel_l2(want, got);
+    record_error("rms_norm/ggml", err);
+    EXPECT_LT(err, 1e-6);
+    size_t differ = 0;
+    for (size_t i = 0; i < got.size(); ++i) differ += got[i] != want[i];
+    EXPECT_EQ(differ, 0u) << "eps " << eps;
+  }
+}
+
+// In place, as the forward pass uses it.
+TEST_P(RmsNormGgmlTest, InPlace) {
+  const auto [rows, n] = GetParam();
+  auto x = random_floats(size_t(rows) * n, 51 + n);
+  auto w = random_floats(n, 52);
+  std::vector<float> want(x.size());
+  ref::rms_norm_ggml(x.data(), w.data(), want.data(), rows, n, 1e-5f);
+  auto gx = upload(x), gw = upload(w);
+  rec().begin();
+  ops::rms_norm_ggml(rec(), gx, gw, gx, rows, n, 1e-5f);
+  rec().submit_and_wait();
+  const double err = rel_l2(want, download<float>(gx, x.size()));
+  record_error("rms_norm/ggml", err);
+  EXPECT_LT(err, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, RmsNormGgmlTest,
+                         ::testing::Combine(::testing::Values(1u, 3u, 17u),
+                                            ::testing::Values(1u, 13u, 128u, 300u, 896u, 4096u)),
+                         [](const ::testing::TestParamInfo<GgmlParam>& pi) {
+                           return "rows" + std::to_string(std::get<0>(pi.param)) + "_n" +
+                                  std::to_string(std::get<1>(pi.param));
+                         });
+
 class RmsNormArgs : public GpuTest {};
 
 // More rows than one grid dimension holds (65535): the grid is folded into x/y.

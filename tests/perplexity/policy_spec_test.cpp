@@ -91,6 +91,8 @@ TEST(PerplexityArgs, PoliciesRepeatAndSplitOnCommas) {
   EXPECT_EQ(o.segment, 100u);
   EXPECT_EQ(o.max_tokens, 300u);
   EXPECT_EQ(o.kv_type, TERN_KV_TYPE_F32);
+  EXPECT_EQ(o.numerics, TERN_NUMERICS_DEFAULT);
+  EXPECT_EQ(parse_args({"-m", "m", "-f", "t", "--numerics", "llamacpp"}).numerics, TERN_NUMERICS_LLAMACPP);
 }
 
 TEST(PerplexityArgs, PasskeyLists) {
@@ -109,6 +111,7 @@ TEST(PerplexityArgs, RejectsBadCommandLines) {
       {"-m", "m", "-f", "t", "--segment"},                   // missing value
       {"-m", "m", "-f", "t", "--kv-slots", "-5"},
       {"-m", "m", "-f", "t", "--kv-type", "q3"},
+      {"-m", "m", "-f", "t", "--numerics", "ggml"},
       {"-m", "m", "-f", "t", "--policy", "sinks:300"},       // more sinks than slots
       {"-m", "m", "-f", "t", "--loop"},                      // loop without --max-tokens
       {"-m", "m", "--passkey", "--depths", "0,1.5"},

@@ -24,6 +24,7 @@ const char* usage_text() {
          "  --kv-slots N          KV slots of every policy: equal KV bytes (default 256); beacon gets\n"
          "                        kv_budget_bytes = N x the bytes of one dense slot\n"
          "  --kv-type f16|f32|q8_0  KV cache elements (default f16)\n"
+         "  --numerics default|llamacpp  llama.cpp's CPU arithmetic (dense policies only)\n"
          "  --segment N           scored tokens per reported segment (default 512)\n"
          "  --max-tokens N        feed at most N tokens (default: the whole text)\n"
          "  --loop                repeat the text (without BOS) until --max-tokens are fed\n"
@@ -79,6 +80,11 @@ Options parse_args(const std::vector<std::string>& args) {
       else if (t == "f32") o.kv_type = TERN_KV_TYPE_F32;
       else if (t == "q8_0") o.kv_type = TERN_KV_TYPE_Q8_0;
       else throw std::invalid_argument("--kv-type: '" + t + "' is not a KV type (f16, f32 or q8_0)");
+    } else if (a == "--numerics") {
+      const std::string n = value();
+      if (n == "default") o.numerics = TERN_NUMERICS_DEFAULT;
+      else if (n == "llamacpp") o.numerics = TERN_NUMERICS_LLAMACPP;
+      else throw std::invalid_argument("--numerics: '" + n + "' is not default or llamacpp");
     } else if (a == "--segment") o.segment = positive<uint32_t>(a, value());
     else if (a == "--max-tokens") o.max_tokens = positive<uint64_t>(a, value());
     else if (a == "--loop") o.loop = true;

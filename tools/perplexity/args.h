@@ -14,6 +14,7 @@ struct Options {
   std::vector<PolicySpec> policies;  // default_policy_list() when none is given
   int32_t kv_slots = 256;            // every policy's KV slots (equal KV bytes)
   int32_t kv_type = TERN_KV_TYPE_F16;
+  int32_t numerics = TERN_NUMERICS_DEFAULT;  // llamacpp: dense policies only (others are reported and skipped)
   uint32_t segment = 512;
   uint64_t max_tokens = 0;           // 0: the whole text
   bool loop = false;                 // repeat the text (without BOS) to reach --max-tokens

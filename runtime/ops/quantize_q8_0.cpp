@@ -1,0 +1,38 @@
+#include "ops/quantize_q8_0.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "ops/op_checks.h"
+
+namespace tern::ops {
+
+Q8ActLayout q8_act_layout(const gpu::Device& dev, uint32_t rows, uint32_t cols) {
+  const uint64_t align = std::max<uint64_t>(dev.info().min_storage_buffer_offset_alignment, 16);
+  Q8ActLayout l;
+  l.q_bytes = uint64_t(rows) * cols;
+  l.d_offset = (l.q_bytes + align - 1) / align * align;
+  l.d_bytes = uint64_t(rows) * (cols / 32) * 4;
+  return l;
+}
+
+void quantize_q8_0(Recorder& rec, BufferRef x, BufferRef q, BufferRef d, uint32_t rows, uint32_t cols) {
+  check(cols % 32 == 0, Status::InvalidArgument,
+        "quantize_q8_0: cols (" + std::to_string(cols) + ") must be a multiple of 32, the q8_0 block size");
+  if (rows == 0 || cols == 0) return;
+  const uint64_t elems = uint64_t(rows) * cols, blocks = elems / 32;
+  require_u32(elems, "quantize_q8_0");
+  require_bytes(x, elems * 4, "quantize_q8_0", "x");
+  require_bytes(q, elems, "quantize_q8_0", "q");
+  require_bytes(d, blocks * 4, "quantize_q8_0", "d");
+  const BufferRef xb(*x.buffer, x.offset, elems * 4), qb(*q.buffer, q.offset, elems);
+  const BufferRef db(*d.buffer, d.offset, blocks * 4);
+  constexpr uint32_t wg = 64;
+  const struct {
+    uint32_t blocks;
+  } push{uint32_t(blocks)};
+  const Grid g = fold_grid(div_up(blocks, wg));
+  rec.dispatch(pipeline(rec, "quantize_q8_0", 3, sizeof(push), {wg}), {xb, qb, db}, push, g.x, g.y, 1, "quantize_q8_0");
+}
+
+}  // namespace tern::ops
