@@ -15,9 +15,10 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 constexpr char k_state_magic[8] = {'T', 'E', 'R', 'N', 'S', 'T', 'A', 'T'};
-// Version 3: keys stored before RoPE, any KV policy (its bookkeeping follows the logits).
-// Versions 1 and 2 held rotated keys of a dense cache and cannot be loaded.
-constexpr uint32_t k_state_version = 3;
+// Version 4: any KV policy (its bookkeeping follows the logits); keys as the context's Forward
+// stores them: rotated for a dense f16/f32 cache (KeyStorage::Rotated), else before RoPE. States
+// of other versions cannot be loaded (3 held a dense cache's keys before RoPE).
+constexpr uint32_t k_state_version = 4;
 
 struct StateHeader {
   char magic[8];
@@ -77,6 +78,10 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, kc.slots, c.kv_dim(), params.kv_type);
   // A beacon step may be a token and its beacon, so every forward takes at least two rows.
   const uint32_t max_rows = std::max(2u, std::min(params.n_batch, kc.slots));
+  // A dense cache never renumbers its slots, so its keys are rotated once, when stored.
+  const KeyStorage keys = params.kv_policy == KvPolicyKind::Dense && params.kv_type != GgmlType::Q8_0
+                              ? KeyStorage::Rotated
+                              : KeyStorage::PreRope;
   if (params.rope_scaling || params.rope_freq_base > 0.f) {
     // The model's table with the context's overrides (Llama-3 per-pair factors still apply).
     Forward::Rope rope;
@@ -84,9 +89,9 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     const float base = params.rope_freq_base > 0.f ? params.rope_freq_base : c.rope_base;
     rope.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &rope.attn_factor);
     for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) rope.freqs[i] /= model_->rope_freq_factors()[i];
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope, params.numerics);
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope, params.numerics, keys);
   } else {
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics);
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics, keys);
   }
   forward_->recorder().set_profiling(params.profile);
 }
@@ -204,7 +209,7 @@ ContextStats Context::stats() const {
 
 std::vector<uint8_t> Context::save_state() const {
   check(params_.numerics == Numerics::Default, Status::Unsupported,
-        "saved states hold keys before RoPE; a llama.cpp-numerics context's cache holds rotated keys");
+        "saved states are not supported with llama.cpp numerics (its cache holds keys rotated by ggml's arithmetic)");
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();
   const std::vector<uint32_t> words = policy_->save();
@@ -248,7 +253,7 @@ std::vector<uint8_t> Context::save_state() const {
 
 void Context::load_state(std::span<const uint8_t> data) {
   check(params_.numerics == Numerics::Default, Status::Unsupported,
-        "saved states hold keys before RoPE; a llama.cpp-numerics context's cache holds rotated keys");
+        "saved states are not supported with llama.cpp numerics (its cache holds keys rotated by ggml's arithmetic)");
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();
   StateHeader h{};
@@ -257,7 +262,7 @@ void Context::load_state(std::span<const uint8_t> data) {
   check(std::memcmp(h.magic, k_state_magic, 8) == 0, Status::StateMismatch, "not a Tern state (bad magic)");
   check(h.version == k_state_version, Status::StateMismatch,
         "state format version " + std::to_string(h.version) + " is not " + std::to_string(k_state_version) +
-            (h.version < k_state_version ? " (older states hold rotated keys; create the state again)" : ""));
+            (h.version < k_state_version ? " (the format changed; create the state again)" : ""));
   check(data.size() >= sizeof(h), Status::StateMismatch, "state is too short to hold a header");
   std::memcpy(&h, data.data(), sizeof(h));
   check(h.fingerprint == model_->fingerprint() && h.n_layer == c.n_layer && h.row_elems == kv_->row_elems(),

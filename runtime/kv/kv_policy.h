@@ -2,7 +2,8 @@
 // carries: the host-side bookkeeping of every KV policy (../shared/docs/long-context.md).
 //
 // One mechanism for all policies: the cache is `slots` rows per layer; keys are stored before
-// RoPE and rotated at attention time with the slot's position; the logical cache order is
+// RoPE and rotated at attention time with the slot's position (Dense, whose positions never
+// change, stores them rotated: KeyStorage in model/forward.h); the logical cache order is
 //   [sinks][beacon memory (oldest first)][current rows (oldest first)]
 // and a slot's position is its index in that order, so the newest row always has the largest
 // position and no position ever reaches `slots`. Policies differ only in what they keep:

@@ -20,11 +20,18 @@
 namespace tern {
 
 Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope,
-                 Numerics numerics)
-    : model_(std::move(model)), kv_(kv), max_batch_(max_batch), rec_(model_->device()), numerics_(numerics) {
+                 Numerics numerics, KeyStorage keys)
+    : model_(std::move(model)),
+      kv_(kv),
+      max_batch_(max_batch),
+      rec_(model_->device()),
+      numerics_(numerics),
+      keys_(numerics == Numerics::LlamaCpp ? KeyStorage::Rotated : keys) {
   const ModelConfig& c = model_->config();
   const uint64_t B = max_batch;
   const bool llamacpp = numerics == Numerics::LlamaCpp;
+  check(keys_ == KeyStorage::PreRope || kv.dtype() == GgmlType::F16 || kv.dtype() == GgmlType::F32, Status::Internal,
+        "keys stored rotated need an f16 or f32 KV cache");
   if (llamacpp) {
     // What ref::LlamaCppNumerics imitates: ggml's f16 cache of rotated keys, normal-mode RoPE.
     check(kv.dtype() == GgmlType::F16, Status::Unsupported, "llama.cpp numerics need an f16 KV cache");
@@ -69,8 +76,13 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   }
   scratch_ = make(scratch, "attention scratch");
   const uint32_t rot_elem = kv.dtype() == GgmlType::F32 ? 4 : 2;  // rotated keys: f32 for an f32 cache, else f16
-  // LlamaCpp stores keys rotated, so attention reads the cache itself.
-  k_rot_ = make(llamacpp ? 16 : uint64_t(kv.slots()) * c.kv_dim() * rot_elem, "rotated keys");
+  // PreRope: every slot's key, rotated each step. Rotated: attention reads the cache itself; an
+  // f16 cache stages the step's new keys as f16 here (rope_f16 then rotates them into their
+  // slots, the rounding PreRope's path has); f32 keys and LlamaCpp's rotate in place.
+  uint64_t rot_bytes = uint64_t(kv.slots()) * c.kv_dim() * rot_elem;
+  if (keys_ == KeyStorage::Rotated)
+    rot_bytes = llamacpp || kv.dtype() == GgmlType::F32 ? 16 : B * ops::kv_row_bytes(GgmlType::F16, c.kv_dim());
+  k_rot_ = make(rot_bytes, "rotated keys");
   if (llamacpp) {
     uint64_t q8 = 16;
     for (uint32_t cols : {c.n_embd, c.q_dim(), c.n_ff})
@@ -184,6 +196,8 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   const ops::AttentionPositions positions{gpu::BufferRef(slot_pos_, 0, uint64_t(n_kv) * 4),
                                           gpu::BufferRef(pos_, 0, uint64_t(n) * 4)};
   const bool llamacpp = numerics_ == Numerics::LlamaCpp;
+  const bool rotated = keys_ == KeyStorage::Rotated;
+  check(!rotated || llamacpp || in_order, Status::Internal, "keys stored rotated need steps in text order");
   if (llamacpp) {
     // Keys are rotated before they are stored, so a slot's position can never change.
     check(in_order, Status::Unsupported, "llama.cpp numerics need a dense KV cache in text order");
@@ -220,14 +234,27 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     } else {
       ops::rope(rec_, q_, pos_, freqs_, q_, n, c.n_head, c.head_dim, c.n_rot, rope_mode, mscale);
     }
-    // Keys go to the cache before RoPE (LlamaCpp: after); the cache's keys are rotated with this
-    // step's slot positions just before attention.
+    // PreRope: keys go to the cache as they are and the cache's keys are rotated with this step's
+    // slot positions just before attention. Rotated: keys are rotated on their way in
+    // (LlamaCpp's already are).
     for (const Run& r : runs) {
-      ops::kv_store(rec_, gpu::BufferRef(k_, uint64_t(r.row) * KV * 4), kv_.k(l), r.slot, r.len, KV, kv_.dtype());
+      const gpu::BufferRef k_rows(k_, uint64_t(r.row) * KV * 4, uint64_t(r.len) * KV * 4);
+      const gpu::BufferRef slot_rows(kv_.k(l), uint64_t(r.slot) * kv_row_bytes, uint64_t(r.len) * kv_row_bytes);
+      const gpu::BufferRef row_pos(pos_, uint64_t(r.row) * 4, uint64_t(r.len) * 4);
+      if (!rotated || llamacpp) {
+        ops::kv_store(rec_, k_rows, kv_.k(l), r.slot, r.len, KV, kv_.dtype());
+      } else if (kv_.dtype() == GgmlType::F32) {
+        ops::rope(rec_, k_rows, row_pos, freqs_, slot_rows, r.len, c.n_head_kv, c.head_dim, c.n_rot, rope_mode, mscale);
+      } else {
+        ops::kv_store(rec_, k_rows, k_rot_, r.row, r.len, KV, GgmlType::F16);
+        const gpu::BufferRef staged(k_rot_, uint64_t(r.row) * kv_row_bytes, uint64_t(r.len) * kv_row_bytes);
+        ops::rope_f16(rec_, staged, row_pos, freqs_, slot_rows, r.len, c.n_head_kv, c.head_dim, c.n_rot, rope_mode,
+                      mscale);
+      }
       ops::kv_store(rec_, gpu::BufferRef(v_, uint64_t(r.row) * KV * 4), kv_.v(l), r.slot, r.len, KV, kv_.dtype());
     }
     const gpu::BufferRef keys(kv_.k(l), 0, uint64_t(n_kv) * kv_row_bytes);
-    if (!llamacpp) {  // (LlamaCpp: the cache holds rotated keys)
+    if (!rotated) {
       if (kv_.dtype() == GgmlType::F32)
         ops::rope(rec_, keys, positions.key_pos, freqs_, k_rot_, n_kv, c.n_head_kv, c.head_dim, c.n_rot, rope_mode,
                   mscale);
@@ -246,7 +273,7 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ap.v_type = kv_.dtype();
     ap.q_pos0 = s.slots[0];
     ap.ggml_numerics = llamacpp;
-    ops::attention(rec_, ap, q_, llamacpp ? keys : gpu::BufferRef(k_rot_), kv_.v(l), att_, std::nullopt, scratch_,
+    ops::attention(rec_, ap, q_, rotated ? keys : gpu::BufferRef(k_rot_), kv_.v(l), att_, std::nullopt, scratch_,
                    in_order ? nullptr : &positions);
     matmul(L.wo, att_, o_, n);
     beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);

@@ -20,9 +20,19 @@ namespace tern {
 // or as EOS when the model has none, and projected with the beacon Q/K/V/O when present.
 constexpr int32_t k_beacon_token = -1;
 
+// How the cache holds keys.
+enum class KeyStorage {
+  // Before RoPE, rotated with the step's slot positions just before attention, so any KV policy
+  // (runtime/kv/kv_policy.h) can renumber slots without touching the cache.
+  PreRope,
+  // Rotated once, as they are stored: for a dense cache, whose slot positions never change.
+  // Attention then reads the cache itself, with no per-step pass over every key and no rotated
+  // copy of them; the values are bit-identical to PreRope's (same rounding, same arithmetic).
+  // f16 and f32 caches only.
+  Rotated,
+};
+
 // One step: n rows, each written to a KV slot and attending, by position, over the cache.
-// Keys are stored before RoPE and rotated with the slots' positions at attention time, so
-// any KV policy (runtime/kv/kv_policy.h) can renumber slots without touching the cache.
 struct ForwardStep {
   std::span<const int32_t> tokens;       // n rows: token ids or k_beacon_token
   std::span<const int32_t> positions;    // RoPE position of each row
@@ -49,14 +59,16 @@ class Forward {
   };
   // numerics LlamaCpp throws Unsupported unless the cache is f16, there is no rope override and
   // the model's RoPE is unscaled and interleaved; run() then also needs steps in text order.
+  // keys Rotated (implied by LlamaCpp) needs every step in text order (run() throws otherwise).
   Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr,
-          Numerics numerics = Numerics::Default);
+          Numerics numerics = Numerics::Default, KeyStorage keys = KeyStorage::PreRope);
 
   // Runs one step. logits receives n_vocab floats per logit row.
   void run(const ForwardStep& step, std::vector<float>& logits);
 
   uint32_t max_batch() const { return max_batch_; }
   Numerics numerics() const { return numerics_; }
+  KeyStorage key_storage() const { return keys_; }
   uint64_t device_bytes() const { return device_bytes_; }
   gpu::Recorder& recorder() { return rec_; }
 
@@ -79,10 +91,11 @@ class Forward {
   uint64_t device_bytes_ = 0;
   float rope_attn_factor_ = 1.f;
   Numerics numerics_;
+  KeyStorage keys_;
   bool last_used_q8_ = false;  // the last matmul() quantised its input into q8_
   // Activations for up to max_batch tokens.
   gpu::Buffer ids_, pos_, slot_pos_, freqs_, x_, h_, q_, k_, v_, att_, o_, gate_, up_, last_, logits_, scratch_;
-  gpu::Buffer k_rot_;     // the cache's keys rotated for the current step
+  gpu::Buffer k_rot_;     // PreRope: the cache's keys rotated for the current step; Rotated: the step's new keys
   gpu::Buffer beacon_;    // beacon projections (only for models that have them)
   gpu::Buffer q8_;        // LlamaCpp: matmul inputs quantised to q8_0
   gpu::Buffer cos_sin_;   // LlamaCpp: the step's RoPE table (ops::rope_ggml_cos_sin)
