@@ -66,7 +66,7 @@ int run(const Options& o) {
   std::printf("model: %s (%s, %d layers, trained on %d tokens) on %s\n", info.name, info.architecture, info.n_layer,
               info.n_ctx_train, info.device_name);
   std::printf("KV: %d slots per policy, %llu bytes per slot (%s), %.1f KiB at equal KV bytes\n", o.kv_slots,
-              (unsigned long long)bytes_per_slot, o.kv_type == TERN_KV_TYPE_F32 ? "f32" : "f16",
+              (unsigned long long)bytes_per_slot, o.kv_type == TERN_KV_TYPE_F32 ? "f32" : o.kv_type == TERN_KV_TYPE_Q8_0 ? "q8_0" : "f16",
               double(bytes_per_slot) * o.kv_slots / 1024.0);
   if (!bytes_per_slot) std::fprintf(stderr, "tern-perplexity: dense probe failed: %s\n", probe_error.c_str());
 
