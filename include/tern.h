@@ -128,6 +128,9 @@ typedef struct tern_model_info {
   uint64_t device_bytes;         /* all device memory held by the model */
   tern_token bos, eos;           /* -1 when absent */
   const char *chat_template;     /* tokenizer.chat_template or NULL */
+  /* Added after chat_template. Device bytes per weight type, largest first, e.g.
+   * "q4_K 610.2 MiB, q6_K 96.0 MiB, f32 0.4 MiB" (owned by the model). */
+  const char *weight_types;
 } tern_model_info;
 
 TERN_API tern_status tern_model_get_info(const tern_model *model, tern_model_info *info);

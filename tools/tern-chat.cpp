@@ -200,8 +200,9 @@ int main(int argc, char** argv) {
     o.raw = true;  // a base model: plain completion is the only thing that makes sense
     std::fprintf(stderr, "(model has no chat template: plain completion mode; use --template NAME to force one)\n");
   }
-  std::fprintf(stderr, "%s: %s, %d layers, %.1f M params, %.1f MiB on %s\n", info.name, info.architecture, info.n_layer,
-               double(info.n_params) / 1e6, double(info.weight_bytes) / 1048576.0, info.device_name);
+  std::fprintf(stderr, "%s: %s, %d layers, %.1f M params, %.1f MiB on %s (%s)\n", info.name, info.architecture,
+               info.n_layer, double(info.n_params) / 1e6, double(info.weight_bytes) / 1048576.0, info.device_name,
+               info.weight_types);
 
   tern_context* ctx = nullptr;
   if (check(tern_context_create(model, &o.ctx, &ctx), "creating the context")) {

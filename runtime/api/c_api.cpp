@@ -3,9 +3,12 @@
 // registry of live objects so a freed or foreign pointer is reported, not dereferenced.
 #include "tern.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <new>
 #include <unordered_set>
@@ -20,7 +23,7 @@ static_assert(int(tern::Status::StateMismatch) == TERN_ERR_STATE_MISMATCH, "tern
 
 struct tern_model {
   std::shared_ptr<tern::Model> model;
-  std::string arch, name, device_name, chat_template, template_name;
+  std::string arch, name, device_name, chat_template, template_name, weight_types;
 };
 
 struct tern_context {
@@ -33,6 +36,19 @@ struct tern_context {
 namespace {
 
 thread_local std::string g_last_error;
+
+// "q4_0 590.4 MiB, f32 0.2 MiB": device bytes per weight type, largest first.
+std::string weight_types_text(const std::map<std::string, uint64_t>& bytes_by_type) {
+  std::vector<std::pair<std::string, uint64_t>> v(bytes_by_type.begin(), bytes_by_type.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (const auto& [type, bytes] : v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%s %.1f MiB", out.empty() ? "" : ", ", type.c_str(), double(bytes) / 1048576.0);
+    out += buf;
+  }
+  return out;
+}
 
 std::mutex g_handles_mutex;
 std::unordered_set<const void*> g_handles;
@@ -177,6 +193,7 @@ tern_status tern_model_load(const char* path, const tern_model_params* params, t
     h->name = h->model->config().name.empty() ? std::string(path) : h->model->config().name;
     h->device_name = h->model->device().info().name;
     h->chat_template = h->model->chat_template();
+    h->weight_types = weight_types_text(h->model->bytes_by_type());
     h->template_name = tern::detect_chat_template(h->chat_template)
                            ? std::string(tern::chat_template_name(*tern::detect_chat_template(h->chat_template)))
                            : "none";
@@ -213,6 +230,7 @@ tern_status tern_model_get_info(const tern_model* m, tern_model_info* info) {
   i.bos = m->model->tokenizer().bos();
   i.eos = m->model->tokenizer().eos();
   i.chat_template = m->chat_template.empty() ? nullptr : m->chat_template.c_str();
+  i.weight_types = m->weight_types.c_str();
   std::memcpy(info, &i, std::min(info->struct_size, sizeof(i)));
   info->struct_size = std::min(info->struct_size, sizeof(i));
   return TERN_OK;

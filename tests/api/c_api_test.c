@@ -164,6 +164,8 @@ static void test_model_info(tern_model *m) {
   EXPECT(info.n_embd == 64);
   EXPECT(info.weight_bytes > 0);
   EXPECT(info.bos == 1 && info.eos == 2);
+  /* the test model is an F32 conversion: every weight is f32 */
+  EXPECT(info.weight_types != NULL && strncmp(info.weight_types, "f32 ", 4) == 0 && strchr(info.weight_types, ',') == NULL);
   EXPECT_STATUS(tern_model_get_info(m, NULL), TERN_ERR_INVALID_ARGUMENT);
   EXPECT_STATUS(tern_model_get_info(NULL, &info), TERN_ERR_INVALID_ARGUMENT);
   EXPECT_STATUS(tern_model_get_info((const tern_model *)&info, &info), TERN_ERR_INVALID_HANDLE);
