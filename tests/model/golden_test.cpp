@@ -4,10 +4,12 @@
 // the decode path (one token per submit) and the prefill path (the whole sequence as a batch).
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include <gtest/gtest.h>
 #include "api/context.h"
+#include "gguf_reader.h"
 #include "model/forward.h"
 #include "model/model.h"
 #include "support/golden_cases.h"
@@ -320,6 +322,38 @@ TEST_F(Golden, TinyStories656KLlamaCppNumericsMatchesEveryToken) {
          sci(steps ? sum_rel / steps : 0) + " max " + sci(max_rel) + ", bit-identical at " + std::to_string(identical) + "/" + std::to_string(steps) +
          " steps; prefill " + std::to_string(prefill_agree) + "/" + std::to_string(greedy) + ", max " +
          sci(prefill_max_rel));
+}
+
+// tern-quantize's Q8_0 conversion of the Hugging Face (F32 safetensors) copy of TinyStories-656K
+// is llama.cpp's own Q8_0 file, tensor for tensor and byte for byte (the Q/K head permutation
+// and ggml's rounding included), so in the llama.cpp numerics mode it reproduces every greedy
+// token of llama.cpp's as well.
+TEST_F(Golden, TinyStories656KHfQ8_0IsLlamaCppsFileAndMatchesEveryToken) {
+  auto cases = load_cases("tinystories-656K");
+  auto theirs_path = shared_file("models/TinyStories-656K-Q8_0.gguf");
+  auto ours_path = tinystories656k_hf_gguf(GgmlType::Q8_0);
+  if (cases.empty() || theirs_path.empty() || ours_path.empty())
+    GTEST_SKIP() << "../shared TinyStories-656K files are absent";
+  auto theirs = GgufFile::open(theirs_path.string()), ours = GgufFile::open(ours_path.string());
+  ASSERT_EQ(ours->tensors().size(), theirs->tensors().size());
+  for (const auto& t : theirs->tensors()) {
+    const GgufTensorInfo* o = ours->tensor(t.name);
+    ASSERT_NE(o, nullptr) << t.name;
+    EXPECT_EQ(o->type, t.type) << t.name;
+    EXPECT_EQ(o->dims, t.dims) << t.name;
+    ASSERT_EQ(o->bytes, t.bytes) << t.name;
+    EXPECT_EQ(std::memcmp(ours->tensor_data(*o), theirs->tensor_data(t), t.bytes), 0) << t.name << " differs";
+  }
+  auto m = load_test_model(ours_path);
+  uint32_t agree = 0, greedy = 0;
+  for (const auto& c : cases) {
+    const Agreement d = decode_agreement(m, c, GgmlType::F16, Numerics::LlamaCpp);
+    EXPECT_EQ(d.argmax_agree, d.greedy_steps) << c.name << " misses at" << d.misses;
+    agree += d.argmax_agree;
+    greedy += d.greedy_steps;
+  }
+  report("tinystories-656K (HF import -> q8_0, byte-identical to llama.cpp's file), llama.cpp numerics: " +
+         std::to_string(agree) + "/" + std::to_string(greedy) + " greedy tokens");
 }
 
 }  // namespace
