@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "common/error.h"
 #include "ops/add.h"
@@ -18,6 +20,15 @@
 #include "ops/silu_mul.h"
 
 namespace tern {
+namespace {
+
+// TERN_FUSE=0 turns the forward pass's fusions off (A/B benchmarks, debugging).
+bool fusion_default() {
+  const char* v = std::getenv("TERN_FUSE");
+  return !(v && std::string(v) == "0");
+}
+
+}  // namespace
 
 Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope,
                  Numerics numerics, KeyStorage keys)
@@ -26,7 +37,8 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
       max_batch_(max_batch),
       rec_(model_->device()),
       numerics_(numerics),
-      keys_(numerics == Numerics::LlamaCpp ? KeyStorage::Rotated : keys) {
+      keys_(numerics == Numerics::LlamaCpp ? KeyStorage::Rotated : keys),
+      fuse_(fusion_default()) {
   const ModelConfig& c = model_->config();
   const uint64_t B = max_batch;
   const bool llamacpp = numerics == Numerics::LlamaCpp;
@@ -113,15 +125,17 @@ void Forward::copy_rows(const gpu::Buffer& src, const gpu::Buffer& dst, const st
 }
 
 void Forward::matmul(const ops::WeightView& w, const gpu::Buffer& x, const gpu::Buffer& y, uint32_t n,
-                     bool same_input) {
+                     const MatmulArgs& a) {
   ops::MatmulOptions opt;
   if (numerics_ == Numerics::LlamaCpp) {
     opt.q8_activations = true;
     opt.q8_scratch = q8_;
   }
+  opt.accumulate = a.accumulate;
+  if (a.swiglu_up) opt.swiglu_up = *a.swiglu_up;
   const bool q8 = ops::uses_q8_activations(w.type, opt);
-  opt.q8_scratch_ready = q8 && same_input && last_used_q8_;
-  last_used_q8_ = q8;
+  opt.q8_scratch_ready = q8 && a.same_input && last_used_q8_;
+  last_used_q8_ = q8 && !a.swiglu_up;  // a SwiGLU input leaves silu(x) * up quantised, not x
   ops::matmul(rec_, w, x, y, n, opt);
 }
 
@@ -218,8 +232,8 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     // Attention block.
     rms_norm(x_, L.attn_norm, h_, n);
     matmul(L.wq, h_, q_, n);
-    matmul(L.wk, h_, k_, n, /*same_input=*/true);
-    matmul(L.wv, h_, v_, n, /*same_input=*/true);
+    matmul(L.wk, h_, k_, n, {.same_input = true});
+    matmul(L.wv, h_, v_, n, {.same_input = true});
     if (c.qkv_bias) {
       ops::bias_add(rec_, q_, L.bq.buf, q_, n, Q);
       ops::bias_add(rec_, k_, L.bk.buf, k_, n, KV);
@@ -275,16 +289,26 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ap.ggml_numerics = llamacpp;
     ops::attention(rec_, ap, q_, rotated ? keys : gpu::BufferRef(k_rot_), kv_.v(l), att_, std::nullopt, scratch_,
                    in_order ? nullptr : &positions);
-    matmul(L.wo, att_, o_, n);
-    beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);
-    ops::add(rec_, x_, o_, x_, n * E);
-    // Feed-forward block (SwiGLU).
+    // The O product goes straight into the residual stream (x += Wo att), unless beacon rows
+    // replace some of its rows with the beacon O projection: then it is made on its own first.
+    if (fuse_ && !(L.wo_beacon.rows && !beacon_rows.empty())) {
+      matmul(L.wo, att_, x_, n, {.accumulate = true});
+    } else {
+      matmul(L.wo, att_, o_, n);
+      beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);
+      ops::add(rec_, x_, o_, x_, n * E);
+    }
+    // Feed-forward block (SwiGLU): x += W_down (silu(W_gate h) * W_up h).
     rms_norm(x_, L.ffn_norm, h_, n);
     matmul(L.w_gate, h_, gate_, n);
-    matmul(L.w_up, h_, up_, n, /*same_input=*/true);
-    ops::silu_mul(rec_, gate_, up_, gate_, n * F);
-    matmul(L.w_down, gate_, o_, n);
-    ops::add(rec_, x_, o_, x_, n * E);
+    matmul(L.w_up, h_, up_, n, {.same_input = true});
+    if (fuse_) {  // silu(gate) * up computed as the down product loads it, the sum into x
+      matmul(L.w_down, gate_, x_, n, {.accumulate = true, .swiglu_up = &up_});
+    } else {
+      ops::silu_mul(rec_, gate_, up_, gate_, n * F);
+      matmul(L.w_down, gate_, o_, n);
+      ops::add(rec_, x_, o_, x_, n * E);
+    }
   }
   // Gather the rows that need logits, then the head on those only.
   const uint32_t rows = uint32_t(s.logit_rows.size());
