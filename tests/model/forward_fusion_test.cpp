@@ -1,6 +1,7 @@
 // The forward pass with its fusions (Forward::set_fusion: residual adds and the SwiGLU inside the
-// O and down products) against the same pass without them: every logit identical bit for bit,
-// in prefill and decode, in both numerics modes, and fewer dispatches.
+// O and down products; stacked Q/K/V and gate/up products in decode) against the same pass
+// without them: every logit identical bit for bit, in prefill and decode, in both numerics
+// modes, and fewer dispatches.
 #include <cstring>
 #include <random>
 
@@ -48,11 +49,21 @@ TEST_P(ForwardFusion, LogitsIdenticalToUnfused) {
   EXPECT_TRUE(same_bits(a, b)) << "prefill logits differ";
   // Three dispatches fewer per layer (the two adds and silu_mul).
   EXPECT_EQ(fused_dispatches + 3 * cfg.n_layer, plain.recorder().dispatch_count());
+  // Decode also stacks Q/K/V (3 products into 1) and gate/up (2 into 1) in layers whose parts
+  // share a type (a Q4_K model keeps some V matrices in Q6_K, as llama.cpp's Q4_K_M does).
+  uint32_t saved = 0, stacked = 0;
+  for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+    const LayerWeights& L = model->layer(l);
+    saved += 3 + (L.wqkv.rows ? 2 : 0) + (L.w_gate_up.rows ? 1 : 0);
+    stacked += L.wqkv.rows != 0;
+  }
+  EXPECT_GT(stacked, 0u);
   for (uint32_t i = prompt_len; i < n_ctx; ++i) {
     const std::span<const int32_t> t(&tokens[i], 1);
     fused.run(DenseStep(t, i, false).step(), a);
     plain.run(DenseStep(t, i, false).step(), b);
     EXPECT_TRUE(same_bits(a, b)) << "decode step " << i - prompt_len << " logits differ";
+    EXPECT_EQ(fused.recorder().dispatch_count() + saved, plain.recorder().dispatch_count());
   }
 }
 
