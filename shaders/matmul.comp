@@ -30,7 +30,8 @@ const uint BK = 32u;
 #endif
 layout(std430, binding = 0) readonly buffer Weights { uint wq[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(std430, binding = 2) buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint cols;
   uint row_bytes;
@@ -41,6 +42,11 @@ layout(push_constant) uniform Push {
   uint batch;
 } p;
 #include "common/dequant.glsl"
+// Fusions (specialization constants 3 and 4): y += W x, and x = silu(gate) * up (binding 3).
+#define SPEC_ACCUMULATE 3
+#define SPEC_SWIGLU 4
+#include "common/accumulate_output.glsl"
+#include "common/swiglu_input.glsl"
 
 #if LANES
 #include "common/matmul_lanes.glsl"
@@ -76,7 +82,7 @@ void main() {
     }
     for (uint g = tid; g < BN * BK; g += WG) {  // activation slice
       const uint n = g / BK, kk = g % BK;
-      xs[kk * BN + n] = (n0 + n < p.batch && k0 + kk < p.cols) ? x[(n0 + n) * p.cols + k0 + kk] : 0.0;
+      xs[kk * BN + n] = (n0 + n < p.batch && k0 + kk < p.cols) ? xin((n0 + n) * p.cols + k0 + kk) : 0.0;
     }
     barrier();
     for (uint kk = 0u; kk < BK; ++kk) {
@@ -93,7 +99,7 @@ void main() {
     if (m >= p.chunk_rows) continue;
     for (uint j = 0u; j < 4u; ++j) {
       const uint n = n0 + tn + j * TN;
-      if (n < p.batch) y[n * p.y_stride + p.y_first + m] = acc[i][j];
+      if (n < p.batch) store_y(n * p.y_stride + p.y_first + m, acc[i][j]);
     }
   }
 }

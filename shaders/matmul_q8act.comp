@@ -17,7 +17,7 @@ layout(constant_id = 2) const uint TN = 1;  // batch columns per invocation, at 
 layout(std430, binding = 0) readonly buffer Weights { uint wq[]; };
 layout(std430, binding = 1) readonly buffer XQ { uint xq[]; };
 layout(std430, binding = 2) readonly buffer XD { float xd[]; };
-layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 3) buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint cols;
   uint row_bytes;
@@ -29,6 +29,9 @@ layout(push_constant) uniform Push {
 } p;
 #include "common/dequant.glsl"
 #include "common/exact_math.glsl"
+// Fusion (specialization constant 3): y += W x. A SwiGLU input is applied by the quantiser.
+#define SPEC_ACCUMULATE 3
+#include "common/accumulate_output.glsl"
 
 shared float lane_sums[NR * TN * 8u];
 
@@ -77,6 +80,6 @@ void main() {
     precise float h2 = lane_sums[s + 6u] + lane_sums[s + 2u];
     precise float h3 = lane_sums[s + 7u] + lane_sums[s + 3u];
     precise float v = (h0 + h2) + (h1 + h3);
-    y[(n0 + lane) * p.y_stride + p.y_first + r] = v;
+    store_y((n0 + lane) * p.y_stride + p.y_first + r, v);
   }
 }

@@ -41,13 +41,13 @@
 layout(constant_id = 1) const uint NR = 4;  // rows per workgroup
 layout(std430, binding = 0) readonly buffer Weights { uint wq[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
-#if VEC4
-// The same bindings seen as 16-byte vectors: on lavapipe every load instruction costs a loop
-// over the lanes, so one uvec4 load is about as cheap as one uint load.
-layout(std430, binding = 0) readonly buffer Weights4 { uvec4 wq4[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+#if VEC4
+// The weights seen as 16-byte vectors: on lavapipe every load instruction costs a loop over
+// the lanes, so one uvec4 load is about as cheap as one uint load.
+layout(std430, binding = 0) readonly buffer Weights4 { uvec4 wq4[]; };
 #endif
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 2) buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint cols;
   uint row_bytes;
@@ -56,6 +56,11 @@ layout(push_constant) uniform Push {
   uint y_first;     // index in y of the binding's first row
 } p;
 #include "common/dequant.glsl"
+// Fusions (specialization constants 2 and 3): y += W x, and x = silu(gate) * up (binding 3).
+#define SPEC_ACCUMULATE 2
+#define SPEC_SWIGLU 3
+#include "common/accumulate_output.glsl"
+#include "common/swiglu_input.glsl"
 
 // Elements per unit, and where element i of unit u sits in the row.
 #if defined(WTYPE_F32)
@@ -176,13 +181,13 @@ void main() {
   float acc = 0.0;
   for (uint u = 0u; u < units; ++u) {
     float xv[UNIT];
-    for (uint i = 0u; i < UNIT; ++i) xv[i] = x[elem(u, i)];
+    for (uint i = 0u; i < UNIT; ++i) xv[i] = xin(elem(u, i));
     acc += unit_dot(row, u, xv);
   }
 #if defined(WTYPE_F32) || defined(WTYPE_F16)
-  for (uint k = units * UNIT; k < p.cols; ++k) acc += dequant1(row, k) * x[k];
+  for (uint k = units * UNIT; k < p.cols; ++k) acc += dequant1(row, k) * xin(k);
 #endif
-  if (r < p.chunk_rows) y[p.y_first + r] = acc;
+  if (r < p.chunk_rows) store_y(p.y_first + r, acc);
 }
 #else
 shared float red[NR * WG];
@@ -199,12 +204,12 @@ void main() {
   }
   for (uint u = tid; u < units; u += WG) {
     float xv[UNIT];
-    for (uint i = 0u; i < UNIT; ++i) xv[i] = x[elem(u, i)];
+    for (uint i = 0u; i < UNIT; ++i) xv[i] = xin(elem(u, i));
     for (uint r = 0u; r < NR; ++r) acc[r] += unit_dot(rows[r], u, xv);
   }
 #if defined(WTYPE_F32) || defined(WTYPE_F16)
   for (uint k = units * UNIT + tid; k < p.cols; k += WG)
-    for (uint r = 0u; r < NR; ++r) acc[r] += dequant1(rows[r], k) * x[k];
+    for (uint r = 0u; r < NR; ++r) acc[r] += dequant1(rows[r], k) * xin(k);
 #endif
 
 #if SUBGROUP
@@ -214,7 +219,7 @@ void main() {
       // every invocation holds every row's total: invocation r writes row r
       float v = acc[0];
       for (uint r = 1u; r < NR; ++r) if (r == tid) v = acc[r];
-      y[p.y_first + first + tid] = v;
+      store_y(p.y_first + first + tid, v);
     }
     return;
   }
@@ -224,7 +229,7 @@ void main() {
   if (tid < NR && first + tid < p.chunk_rows) {
     float v = 0.0;
     for (uint s = 0u; s < gl_NumSubgroups; ++s) v += red[tid * WG + s];
-    y[p.y_first + first + tid] = v;
+    store_y(p.y_first + first + tid, v);
   }
 #else
   for (uint r = 0u; r < NR; ++r) red[r * WG + tid] = acc[r];
@@ -234,7 +239,7 @@ void main() {
       for (uint r = 0u; r < NR; ++r) red[r * WG + tid] += red[r * WG + tid + s];
     barrier();
   }
-  if (tid < NR && first + tid < p.chunk_rows) y[p.y_first + first + tid] = red[tid * WG];
+  if (tid < NR && first + tid < p.chunk_rows) store_y(p.y_first + first + tid, red[tid * WG]);
 #endif
 }
 #endif

@@ -26,7 +26,7 @@ layout(constant_id = 1) const uint NR = 4;  // rows per workgroup
 layout(std430, binding = 0) readonly buffer Weights { uint wq[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };  // a unit's 32 x values: 8 vec4s
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 2) buffer Y { float y[]; };
 layout(push_constant) uniform Push {
   uint cols;
   uint row_bytes;
@@ -35,6 +35,11 @@ layout(push_constant) uniform Push {
   uint y_first;     // index in y of the binding's first row
 } p;
 #include "common/dequant.glsl"
+// Fusions (specialization constants 2 and 3): y += W x, and x = silu(gate) * up (binding 3).
+#define SPEC_ACCUMULATE 2
+#define SPEC_SWIGLU 3
+#include "common/accumulate_output.glsl"
+#include "common/swiglu_input.glsl"
 
 const uint UNIT = 32u;  // elements per unit: x[32u .. 32u+31], contiguous for every type
 const uvec4 SH8 = uvec4(0u, 8u, 16u, 24u);
@@ -93,12 +98,12 @@ void main() {
   }
   for (uint u = tid; u < units; u += WG) {
     f16vec4 xh[8];
-    for (uint i = 0u; i < 8u; ++i) xh[i] = f16vec4(x4[u * 8u + i]);
+    for (uint i = 0u; i < 8u; ++i) xh[i] = f16vec4(xin4(u * 8u + i));
     for (uint r = 0u; r < NR; ++r) acc[r] += unit_dot16(rows[r], u, xh);
   }
 #if defined(WTYPE_F16)
   for (uint k = units * UNIT + tid; k < p.cols; k += WG)  // a row tail shorter than a unit, in fp32
-    for (uint r = 0u; r < NR; ++r) acc[r] += dequant1(rows[r], k) * x[k];
+    for (uint r = 0u; r < NR; ++r) acc[r] += dequant1(rows[r], k) * xin(k);
 #endif
 
 #if SUBGROUP
@@ -107,7 +112,7 @@ void main() {
     if (tid < NR && first + tid < p.chunk_rows) {
       float v = acc[0];
       for (uint r = 1u; r < NR; ++r) if (r == tid) v = acc[r];
-      y[p.y_first + first + tid] = v;
+      store_y(p.y_first + first + tid, v);
     }
     return;
   }
@@ -117,7 +122,7 @@ void main() {
   if (tid < NR && first + tid < p.chunk_rows) {
     float v = 0.0;
     for (uint s = 0u; s < gl_NumSubgroups; ++s) v += red[tid * WG + s];
-    y[p.y_first + first + tid] = v;
+    store_y(p.y_first + first + tid, v);
   }
 #else
   for (uint r = 0u; r < NR; ++r) red[r * WG + tid] = acc[r];
@@ -127,6 +132,6 @@ void main() {
       for (uint r = 0u; r < NR; ++r) red[r * WG + tid] += red[r * WG + tid + s];
     barrier();
   }
-  if (tid < NR && first + tid < p.chunk_rows) y[p.y_first + first + tid] = red[tid * WG];
+  if (tid < NR && first + tid < p.chunk_rows) store_y(p.y_first + first + tid, red[tid * WG]);
 #endif
 }

@@ -36,6 +36,8 @@ void usage() {
       "  --kv-sinks N         sinks: sink tokens (default 4)\n"
       "  --bw-mib N           size of the copy-bandwidth buffers (default 256)\n"
       "  --top N              ops listed in the per-op decode profile (default 8)\n"
+      "  --ab-fusion          decode A/B of the forward pass's fusions (TERN_FUSE): timed steps\n"
+      "                       alternate fused / unfused in one process; both reported per depth\n"
       "\n"
       "op benchmark:\n"
       "  --ops                matvec / matmul per weight type, decode attention\n"
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
       else if (a == "--kv-sinks") mo.kv_sinks = uint32_t(std::stoul(value()));
       else if (a == "--bw-mib") bw_mib = std::stoull(value());
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
+      else if (a == "--ab-fusion") mo.ab_fusion = true;
       else if (a == "--ops") ops = true;
       else if (a == "--quick") quick = true;
       else if (a == "--validate") validate = true;

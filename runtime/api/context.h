@@ -82,6 +82,10 @@ class Context {
   // device has timestamps). set_profiling overrides ContextParams::profile from now on.
   void set_profiling(bool on) { forward_->recorder().set_profiling(on); }
   const std::vector<gpu::DispatchTiming>& timings() const { return forward_->recorder().timings(); }
+  // The forward pass's fusions (Forward::set_fusion; TERN_FUSE=0 turns them off at start). Both
+  // settings give the same bits, so they may change between any two steps (benchmark A/B runs).
+  void set_fusion(bool on) { forward_->set_fusion(on); }
+  bool fusion() const { return forward_->fusion(); }
   // Tokens the cache can still take (dense), or UINT32_MAX (policies that evict or compress).
   uint32_t room() const { return policy_->room(); }
   // Cache slots (the dense context length).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "common/error.h"
 #include "ops/add.h"
@@ -18,6 +20,47 @@
 #include "ops/silu_mul.h"
 
 namespace tern {
+namespace {
+
+// TERN_FUSE=0 turns the forward pass's fusions off (A/B benchmarks, debugging).
+bool fusion_default() {
+  const char* v = std::getenv("TERN_FUSE");
+  return !(v && std::string(v) == "0");
+}
+
+// The parts (q, k, v or gate, up) of one activation buffer for a step of n rows: part i holds
+// n rows of widths[i] floats, parts in order, each at an offset storage-buffer bindings accept.
+// back_to_back: no padding between them, the layout a stacked product (LayerWeights::wqkv,
+// w_gate_up) writes for one row.
+struct Parts {
+  std::vector<gpu::BufferRef> refs;
+  bool back_to_back = true;
+};
+
+Parts activation_parts(const gpu::Buffer& b, uint64_t align, uint32_t n, std::initializer_list<uint32_t> widths) {
+  Parts p;
+  uint64_t end = 0;
+  for (uint32_t w : widths) {
+    const uint64_t start = (end + align - 1) / align * align;
+    p.back_to_back = p.back_to_back && start == end;
+    p.refs.emplace_back(b, start, uint64_t(n) * w * 4);
+    end = start + uint64_t(n) * w * 4;
+  }
+  return p;
+}
+
+uint64_t parts_bytes(uint64_t align, uint32_t n, std::initializer_list<uint32_t> widths) {
+  uint64_t bytes = 0;
+  for (uint32_t w : widths) bytes += uint64_t(n) * w * 4 + align;
+  return bytes;
+}
+
+// bytes bytes of r from offset off.
+gpu::BufferRef sub(const gpu::BufferRef& r, uint64_t off, uint64_t bytes) {
+  return gpu::BufferRef(*r.buffer, r.offset + off, bytes);
+}
+
+}  // namespace
 
 Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope,
                  Numerics numerics, KeyStorage keys)
@@ -26,7 +69,8 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
       max_batch_(max_batch),
       rec_(model_->device()),
       numerics_(numerics),
-      keys_(numerics == Numerics::LlamaCpp ? KeyStorage::Rotated : keys) {
+      keys_(numerics == Numerics::LlamaCpp ? KeyStorage::Rotated : keys),
+      fuse_(fusion_default()) {
   const ModelConfig& c = model_->config();
   const uint64_t B = max_batch;
   const bool llamacpp = numerics == Numerics::LlamaCpp;
@@ -49,13 +93,11 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   model_->device().allocator().write(freqs_, 0, freqs.data(), freqs.size() * 4);
   x_ = make(B * c.n_embd * 4, "activations x");
   h_ = make(B * c.n_embd * 4, "activations h");
-  q_ = make(B * c.q_dim() * 4, "activations q");
-  k_ = make(B * c.kv_dim() * 4, "activations k");
-  v_ = make(B * c.kv_dim() * 4, "activations v");
+  part_align_ = std::max<uint64_t>(16, model_->device().info().min_storage_buffer_offset_alignment);
+  qkv_ = make(parts_bytes(part_align_, max_batch, {c.q_dim(), c.kv_dim(), c.kv_dim()}), "activations q, k, v");
   att_ = make(B * c.q_dim() * 4, "activations attention");
   o_ = make(B * c.n_embd * 4, "activations o");
-  gate_ = make(B * c.n_ff * 4, "activations gate");
-  up_ = make(B * c.n_ff * 4, "activations up");
+  gate_up_ = make(parts_bytes(part_align_, max_batch, {c.n_ff, c.n_ff}), "activations gate, up");
   last_ = make(B * c.n_embd * 4, "logit rows");
   logits_ = make(B * c.n_vocab * 4, "logits");
   // Split (flash-decoding) attention needs scratch growing with the cache; size it for the
@@ -105,23 +147,25 @@ DenseStep::DenseStep(std::span<const int32_t> toks, uint32_t first, bool all_log
 
 ForwardStep DenseStep::step() const { return ForwardStep{tokens, positions, slots, slot_pos, logit_rows}; }
 
-void Forward::copy_rows(const gpu::Buffer& src, const gpu::Buffer& dst, const std::vector<uint32_t>& rows,
+void Forward::copy_rows(const gpu::Buffer& src, gpu::BufferRef dst, const std::vector<uint32_t>& rows,
                         uint64_t row_bytes) {
   std::vector<VkBufferCopy> regions;
-  for (uint32_t r : rows) regions.push_back({r * row_bytes, r * row_bytes, row_bytes});
-  rec_.copy(src, dst, regions);
+  for (uint32_t r : rows) regions.push_back({r * row_bytes, dst.offset + r * row_bytes, row_bytes});
+  rec_.copy(src, *dst.buffer, regions);
 }
 
-void Forward::matmul(const ops::WeightView& w, const gpu::Buffer& x, const gpu::Buffer& y, uint32_t n,
-                     bool same_input) {
+void Forward::matmul(const ops::WeightView& w, gpu::BufferRef x, gpu::BufferRef y, uint32_t n, const MatmulArgs& a) {
   ops::MatmulOptions opt;
   if (numerics_ == Numerics::LlamaCpp) {
     opt.q8_activations = true;
     opt.q8_scratch = q8_;
   }
+  opt.accumulate = a.accumulate;
+  opt.swiglu_up = a.swiglu_up;
+  const bool swiglu = a.swiglu_up.buffer != nullptr;
   const bool q8 = ops::uses_q8_activations(w.type, opt);
-  opt.q8_scratch_ready = q8 && same_input && last_used_q8_;
-  last_used_q8_ = q8;
+  opt.q8_scratch_ready = q8 && a.same_input && last_used_q8_;
+  last_used_q8_ = q8 && !swiglu;  // a SwiGLU input leaves silu(x) * up quantised, not x
   ops::matmul(rec_, w, x, y, n, opt);
 }
 
@@ -134,7 +178,7 @@ void Forward::rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu
 }
 
 void Forward::beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
-                                gpu::Buffer& out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows) {
+                                gpu::BufferRef out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows) {
   if (!w.rows || rows.empty()) return;
   matmul(w, in, beacon_, n);
   if (bias.rows) ops::bias_add(rec_, beacon_, bias.buf, beacon_, n, out_elems);
@@ -213,32 +257,42 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     for (uint32_t r : beacon_rows) regions.push_back({be.offset, uint64_t(r) * E * 4, uint64_t(E) * 4});
     rec_.copy(*be.buffer, x_, regions);
   }
+  const Parts qkv = activation_parts(qkv_, part_align_, n, {Q, KV, KV});
+  const Parts gate_up = activation_parts(gate_up_, part_align_, n, {F, F});
+  const gpu::BufferRef q = qkv.refs[0], k = qkv.refs[1], v = qkv.refs[2], gate = gate_up.refs[0], up = gate_up.refs[1];
+  // One row: products of one input can be one stacked product, whose output rows are the parts
+  // back to back (a batch's would interleave its rows' parts).
+  const bool stack_qkv = fuse_ && n == 1 && qkv.back_to_back, stack_gate_up = fuse_ && n == 1 && gate_up.back_to_back;
   for (uint32_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = model_->layer(l);
     // Attention block.
     rms_norm(x_, L.attn_norm, h_, n);
-    matmul(L.wq, h_, q_, n);
-    matmul(L.wk, h_, k_, n, /*same_input=*/true);
-    matmul(L.wv, h_, v_, n, /*same_input=*/true);
-    if (c.qkv_bias) {
-      ops::bias_add(rec_, q_, L.bq.buf, q_, n, Q);
-      ops::bias_add(rec_, k_, L.bk.buf, k_, n, KV);
-      ops::bias_add(rec_, v_, L.bv.buf, v_, n, KV);
-    }
-    beacon_projection(L.wq_beacon, L.bq_beacon, h_, q_, n, Q, beacon_rows);
-    beacon_projection(L.wk_beacon, L.bk_beacon, h_, k_, n, KV, beacon_rows);
-    beacon_projection(L.wv_beacon, L.bv_beacon, h_, v_, n, KV, beacon_rows);
-    if (llamacpp) {
-      ops::rope_ggml(rec_, q_, cos_sin_, q_, n, c.n_head, c.head_dim, c.n_rot);
-      ops::rope_ggml(rec_, k_, cos_sin_, k_, n, c.n_head_kv, c.head_dim, c.n_rot);
+    if (stack_qkv && L.wqkv.rows) {
+      matmul(L.wqkv, h_, sub(q, 0, uint64_t(Q + 2 * KV) * 4), n);
     } else {
-      ops::rope(rec_, q_, pos_, freqs_, q_, n, c.n_head, c.head_dim, c.n_rot, rope_mode, mscale);
+      matmul(L.wq, h_, q, n);
+      matmul(L.wk, h_, k, n, {.same_input = true});
+      matmul(L.wv, h_, v, n, {.same_input = true});
+    }
+    if (c.qkv_bias) {
+      ops::bias_add(rec_, q, L.bq.buf, q, n, Q);
+      ops::bias_add(rec_, k, L.bk.buf, k, n, KV);
+      ops::bias_add(rec_, v, L.bv.buf, v, n, KV);
+    }
+    beacon_projection(L.wq_beacon, L.bq_beacon, h_, q, n, Q, beacon_rows);
+    beacon_projection(L.wk_beacon, L.bk_beacon, h_, k, n, KV, beacon_rows);
+    beacon_projection(L.wv_beacon, L.bv_beacon, h_, v, n, KV, beacon_rows);
+    if (llamacpp) {
+      ops::rope_ggml(rec_, q, cos_sin_, q, n, c.n_head, c.head_dim, c.n_rot);
+      ops::rope_ggml(rec_, k, cos_sin_, k, n, c.n_head_kv, c.head_dim, c.n_rot);
+    } else {
+      ops::rope(rec_, q, pos_, freqs_, q, n, c.n_head, c.head_dim, c.n_rot, rope_mode, mscale);
     }
     // PreRope: keys go to the cache as they are and the cache's keys are rotated with this step's
     // slot positions just before attention. Rotated: keys are rotated on their way in
     // (LlamaCpp's already are).
     for (const Run& r : runs) {
-      const gpu::BufferRef k_rows(k_, uint64_t(r.row) * KV * 4, uint64_t(r.len) * KV * 4);
+      const gpu::BufferRef k_rows = sub(k, uint64_t(r.row) * KV * 4, uint64_t(r.len) * KV * 4);
       const gpu::BufferRef slot_rows(kv_.k(l), uint64_t(r.slot) * kv_row_bytes, uint64_t(r.len) * kv_row_bytes);
       const gpu::BufferRef row_pos(pos_, uint64_t(r.row) * 4, uint64_t(r.len) * 4);
       if (!rotated || llamacpp) {
@@ -251,7 +305,8 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
         ops::rope_f16(rec_, staged, row_pos, freqs_, slot_rows, r.len, c.n_head_kv, c.head_dim, c.n_rot, rope_mode,
                       mscale);
       }
-      ops::kv_store(rec_, gpu::BufferRef(v_, uint64_t(r.row) * KV * 4), kv_.v(l), r.slot, r.len, KV, kv_.dtype());
+      ops::kv_store(rec_, sub(v, uint64_t(r.row) * KV * 4, uint64_t(r.len) * KV * 4), kv_.v(l), r.slot, r.len, KV,
+                    kv_.dtype());
     }
     const gpu::BufferRef keys(kv_.k(l), 0, uint64_t(n_kv) * kv_row_bytes);
     if (!rotated) {
@@ -273,18 +328,32 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
     ap.v_type = kv_.dtype();
     ap.q_pos0 = s.slots[0];
     ap.ggml_numerics = llamacpp;
-    ops::attention(rec_, ap, q_, rotated ? keys : gpu::BufferRef(k_rot_), kv_.v(l), att_, std::nullopt, scratch_,
+    ops::attention(rec_, ap, q, rotated ? keys : gpu::BufferRef(k_rot_), kv_.v(l), att_, std::nullopt, scratch_,
                    in_order ? nullptr : &positions);
-    matmul(L.wo, att_, o_, n);
-    beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);
-    ops::add(rec_, x_, o_, x_, n * E);
-    // Feed-forward block (SwiGLU).
+    // The O product goes straight into the residual stream (x += Wo att), unless beacon rows
+    // replace some of its rows with the beacon O projection: then it is made on its own first.
+    if (fuse_ && !(L.wo_beacon.rows && !beacon_rows.empty())) {
+      matmul(L.wo, att_, x_, n, {.accumulate = true});
+    } else {
+      matmul(L.wo, att_, o_, n);
+      beacon_projection(L.wo_beacon, {}, att_, o_, n, E, beacon_rows);
+      ops::add(rec_, x_, o_, x_, n * E);
+    }
+    // Feed-forward block (SwiGLU): x += W_down (silu(W_gate h) * W_up h).
     rms_norm(x_, L.ffn_norm, h_, n);
-    matmul(L.w_gate, h_, gate_, n);
-    matmul(L.w_up, h_, up_, n, /*same_input=*/true);
-    ops::silu_mul(rec_, gate_, up_, gate_, n * F);
-    matmul(L.w_down, gate_, o_, n);
-    ops::add(rec_, x_, o_, x_, n * E);
+    if (stack_gate_up && L.w_gate_up.rows) {
+      matmul(L.w_gate_up, h_, sub(gate, 0, uint64_t(2 * F) * 4), n);
+    } else {
+      matmul(L.w_gate, h_, gate, n);
+      matmul(L.w_up, h_, up, n, {.same_input = true});
+    }
+    if (fuse_) {  // silu(gate) * up computed as the down product loads it, the sum into x
+      matmul(L.w_down, gate, x_, n, {.accumulate = true, .swiglu_up = up});
+    } else {
+      ops::silu_mul(rec_, gate, up, gate, n * F);
+      matmul(L.w_down, gate, o_, n);
+      ops::add(rec_, x_, o_, x_, n * E);
+    }
   }
   // Gather the rows that need logits, then the head on those only.
   const uint32_t rows = uint32_t(s.logit_rows.size());

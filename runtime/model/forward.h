@@ -72,16 +72,32 @@ class Forward {
   uint64_t device_bytes() const { return device_bytes_; }
   gpu::Recorder& recorder() { return rec_; }
 
+  // Fusions (on by default; TERN_FUSE=0 in the environment turns them off), the same logits bit
+  // for bit: the O and down products accumulate into the residual stream
+  // (ops::MatmulOptions::accumulate) and the down product computes silu(gate) * up as it loads
+  // its input (::swiglu_up): 3 dispatches fewer per layer. In decode steps (one row) Q, K, V are
+  // one product and gate, up another where the model stores them stacked (LayerWeights::wqkv,
+  // w_gate_up): 3 more. Off: separate products, ops::add and ops::silu_mul (A/B runs, debugging).
+  void set_fusion(bool on) { fuse_ = on; }
+  bool fusion() const { return fuse_; }
+
  private:
   gpu::Buffer make(uint64_t bytes, const char* what);
   // Copies rows (each row_bytes) of src to the same rows of dst.
-  void copy_rows(const gpu::Buffer& src, const gpu::Buffer& dst, const std::vector<uint32_t>& rows, uint64_t row_bytes);
+  void copy_rows(const gpu::Buffer& src, gpu::BufferRef dst, const std::vector<uint32_t>& rows, uint64_t row_bytes);
   void beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
-                         gpu::Buffer& out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows);
-  // y = W x for n rows with the numerics' matmul options. same_input: x is the previous
-  // product's input, unchanged since (Q/K/V, gate/up), so its q8_0 quantisation is reused.
-  void matmul(const ops::WeightView& w, const gpu::Buffer& x, const gpu::Buffer& y, uint32_t n,
-              bool same_input = false);
+                         gpu::BufferRef out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows);
+  struct MatmulArgs {
+    bool same_input = false;  // x is the previous product's input, unchanged since (Q/K/V, gate/up):
+                              // its q8_0 quantisation is reused
+    bool accumulate = false;  // y += W x
+    gpu::BufferRef swiglu_up;  // when bound, x is a SwiGLU gate and this its up
+  };
+  // y = W x for n rows with the numerics' matmul options and the fusions in a.
+  void matmul(const ops::WeightView& w, gpu::BufferRef x, gpu::BufferRef y, uint32_t n, const MatmulArgs& a);
+  void matmul(const ops::WeightView& w, gpu::BufferRef x, gpu::BufferRef y, uint32_t n) {
+    matmul(w, x, y, n, MatmulArgs{});
+  }
   void rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu::Buffer& y, uint32_t n);
 
   std::shared_ptr<const Model> model_;
@@ -92,9 +108,13 @@ class Forward {
   float rope_attn_factor_ = 1.f;
   Numerics numerics_;
   KeyStorage keys_;
+  bool fuse_ = true;
   bool last_used_q8_ = false;  // the last matmul() quantised its input into q8_
   // Activations for up to max_batch tokens.
-  gpu::Buffer ids_, pos_, slot_pos_, freqs_, x_, h_, q_, k_, v_, att_, o_, gate_, up_, last_, logits_, scratch_;
+  gpu::Buffer ids_, pos_, slot_pos_, freqs_, x_, h_, att_, o_, last_, logits_, scratch_;
+  gpu::Buffer qkv_;      // a step's q, k and v rows, one part after the other (see activation_parts)
+  gpu::Buffer gate_up_;  // a step's gate and up rows, the same way
+  uint64_t part_align_ = 16;
   gpu::Buffer k_rot_;     // PreRope: the cache's keys rotated for the current step; Rotated: the step's new keys
   gpu::Buffer beacon_;    // beacon projections (only for models that have them)
   gpu::Buffer q8_;        // LlamaCpp: matmul inputs quantised to q8_0

@@ -45,13 +45,10 @@ void Model::seed_pipeline_cache(const std::string& requested) {
     std::fprintf(stderr, "tern: warning: pipeline cache '%s' ignored: %s\n", pipeline_cache_path_.c_str(), why.c_str());
 }
 
-ops::WeightView Model::upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
-                              bool optional) {
+const GgufTensorInfo& Model::checked_tensor(const GgufFile& f, const std::string& name,
+                                            const std::vector<uint64_t>& dims, bool matrix) {
   const GgufTensorInfo* t = f.tensor(name);
-  if (!t) {
-    if (optional) return {};
-    throw Error(Status::BadModel, "model is missing tensor '" + name + "'");
-  }
+  check(t != nullptr, Status::BadModel, "model is missing tensor '" + name + "'");
   std::vector<uint64_t> got(t->dims.begin(), t->dims.end());
   while (got.size() > dims.size() && got.back() == 1) got.pop_back();
   check(got == dims, Status::BadModel,
@@ -65,27 +62,70 @@ ops::WeightView Model::upload(const GgufFile& f, const std::string& name, std::v
     check(type == GgmlType::F32, Status::Unsupported,
           "tensor '" + name + "' (a norm or bias vector) has type " + std::string(ggml_type_name(type)) + ", expected f32");
   }
-  gpu::Buffer buf = device_->allocator().create(t->bytes, gpu::MemoryUse::Device, "tensor " + name);
-  device_->allocator().write(buf, 0, f.tensor_data(*t), t->bytes);
-  weight_bytes_ += t->bytes;
-  n_params_ += t->n_elements;
-  bytes_by_type_[std::string(ggml_type_name(type))] += t->bytes;
-  fingerprint_ = fnv1a(fingerprint_, name.data(), name.size());
-  fingerprint_ = fnv1a(fingerprint_, &t->type, sizeof(t->type));
-  fingerprint_ = fnv1a(fingerprint_, t->dims.data(), t->dims.size() * sizeof(t->dims[0]));
-  // Sample the data too, so two different fine-tunes of one shape differ.
-  fingerprint_ = fnv1a(fingerprint_, f.tensor_data(*t), std::min<uint64_t>(t->bytes, 64));
+  return *t;
+}
 
-  ops::WeightView v;
-  v.type = type;
-  v.cols = uint32_t(dims[0]);
-  v.rows = dims.size() > 1 ? uint32_t(dims[1]) : 1;
-  buffers_.push_back(std::move(buf));
-  v.buf = gpu::BufferRef(buffers_.back());
-  bytes_done_ += t->bytes;
+void Model::account(const GgufFile& f, const std::string& name, const GgufTensorInfo& t) {
+  weight_bytes_ += t.bytes;
+  n_params_ += t.n_elements;
+  bytes_by_type_[std::string(ggml_type_name(t.type))] += t.bytes;
+  fingerprint_ = fnv1a(fingerprint_, name.data(), name.size());
+  fingerprint_ = fnv1a(fingerprint_, &t.type, sizeof(t.type));
+  fingerprint_ = fnv1a(fingerprint_, t.dims.data(), t.dims.size() * sizeof(t.dims[0]));
+  // Sample the data too, so two different fine-tunes of one shape differ.
+  fingerprint_ = fnv1a(fingerprint_, f.tensor_data(t), std::min<uint64_t>(t.bytes, 64));
+  bytes_done_ += t.bytes;
   if (progress_ && bytes_total_ && !progress_(float(double(bytes_done_) / double(bytes_total_))))
     throw Error(Status::Cancelled, "model loading cancelled");
+}
+
+ops::WeightView Model::upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
+                              bool optional) {
+  if (optional && !f.tensor(name)) return {};
+  const GgufTensorInfo& t = checked_tensor(f, name, dims, matrix);
+  gpu::Buffer buf = device_->allocator().create(t.bytes, gpu::MemoryUse::Device, "tensor " + name);
+  device_->allocator().write(buf, 0, f.tensor_data(t), t.bytes);
+  buffers_.push_back(std::move(buf));
+  account(f, name, t);
+  ops::WeightView v;
+  v.type = t.type;
+  v.cols = uint32_t(dims[0]);
+  v.rows = dims.size() > 1 ? uint32_t(dims[1]) : 1;
+  v.buf = gpu::BufferRef(buffers_.back());
   return v;
+}
+
+ops::WeightView Model::upload_stacked(const GgufFile& f, const std::vector<std::string>& names,
+                                      const std::vector<std::vector<uint64_t>>& dims,
+                                      std::vector<ops::WeightView*> parts) {
+  std::vector<const GgufTensorInfo*> ts;
+  uint64_t total = 0;
+  bool same = true;
+  for (size_t i = 0; i < names.size(); ++i) {
+    ts.push_back(&checked_tensor(f, names[i], dims[i], true));
+    total += ts.back()->bytes;
+    same = same && ts[i]->type == ts[0]->type && dims[i][0] == dims[0][0];
+  }
+  if (!same) {
+    for (size_t i = 0; i < names.size(); ++i) *parts[i] = upload(f, names[i], dims[i], true);
+    return {};
+  }
+  // Every part's rows are a whole number of even-sized blocks, so each part starts at an even
+  // offset as a WeightView needs; the buffer ends on a whole word (kernels read uint words).
+  gpu::Buffer buf = device_->allocator().create((total + 3) / 4 * 4, gpu::MemoryUse::Device, "tensors " + names[0] + "...");
+  buffers_.push_back(std::move(buf));
+  gpu::Buffer& b = buffers_.back();
+  uint64_t offset = 0;
+  uint32_t rows = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    device_->allocator().write(b, offset, f.tensor_data(*ts[i]), ts[i]->bytes);
+    account(f, names[i], *ts[i]);
+    *parts[i] = ops::WeightView{gpu::BufferRef(b, offset, ts[i]->bytes), ts[i]->type, uint32_t(dims[i][1]),
+                                uint32_t(dims[i][0])};
+    offset += ts[i]->bytes;
+    rows += uint32_t(dims[i][1]);
+  }
+  return ops::WeightView{gpu::BufferRef(b, 0, total), ts[0]->type, rows, uint32_t(dims[0][0])};
 }
 
 std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptions& options) {
@@ -123,9 +163,8 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     const std::string p = "blk." + std::to_string(i) + ".";
     LayerWeights& L = m->layers_[i];
     L.attn_norm = m->upload(*file, p + "attn_norm.weight", {E}, false);
-    L.wq = m->upload(*file, p + "attn_q.weight", {E, Q}, true);
-    L.wk = m->upload(*file, p + "attn_k.weight", {E, KV}, true);
-    L.wv = m->upload(*file, p + "attn_v.weight", {E, KV}, true);
+    L.wqkv = m->upload_stacked(*file, {p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"},
+                               {{E, Q}, {E, KV}, {E, KV}}, {&L.wq, &L.wk, &L.wv});
     L.wo = m->upload(*file, p + "attn_output.weight", {Q, E}, true);
     if (c.qkv_bias) {
       L.bq = m->upload(*file, p + "attn_q.bias", {Q}, false);
@@ -133,8 +172,8 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
       L.bv = m->upload(*file, p + "attn_v.bias", {KV}, false);
     }
     L.ffn_norm = m->upload(*file, p + "ffn_norm.weight", {E}, false);
-    L.w_gate = m->upload(*file, p + "ffn_gate.weight", {E, F}, true);
-    L.w_up = m->upload(*file, p + "ffn_up.weight", {E, F}, true);
+    L.w_gate_up = m->upload_stacked(*file, {p + "ffn_gate.weight", p + "ffn_up.weight"}, {{E, F}, {E, F}},
+                                    {&L.w_gate, &L.w_up});
     L.w_down = m->upload(*file, p + "ffn_down.weight", {F, E}, true);
     L.wq_beacon = m->upload(*file, p + "attn_q_beacon.weight", {E, Q}, true, /*optional=*/true);
     if (L.wq_beacon.rows) {  // a beacon model: q, k, v (and biases) come together; o is optional

@@ -16,11 +16,16 @@
 namespace tern {
 
 class GgufFile;
+struct GgufTensorInfo;
 
 struct LayerWeights {
   ops::WeightView attn_norm, wq, wk, wv, wo;
   ops::WeightView bq, bk, bv;  // qwen2 only (rows == 0 when absent)
   ops::WeightView ffn_norm, w_gate, w_up, w_down;
+  // Matrices that multiply the same input, stored one after another in one buffer when they share
+  // a weight type (wq, wk, wv and w_gate, w_up are then views into these): one product makes all
+  // their rows (Forward's stacked products). rows == 0 when the types differ.
+  ops::WeightView wqkv, w_gate_up;
   // Activation Beacon projections for beacon rows (rows == 0 when the file has none: the
   // beacon rows then use the base projections, "training-free" mode). GGUF names
   // blk.N.attn_{q,k,v}_beacon.weight, .bias (when the base has biases), attn_output_beacon.weight.
@@ -81,6 +86,16 @@ class Model {
   void seed_pipeline_cache(const std::string& requested);
   ops::WeightView upload(const GgufFile& f, const std::string& name, std::vector<uint64_t> dims, bool matrix,
                          bool optional = false);
+  // Uploads the matrices `names` (each `dims`) one after another into one buffer when they share a
+  // type and return the view of them all (their rows stacked), each part's view in parts; when
+  // the types differ, each in its own buffer, and a view with no rows.
+  ops::WeightView upload_stacked(const GgufFile& f, const std::vector<std::string>& names,
+                                 const std::vector<std::vector<uint64_t>>& dims, std::vector<ops::WeightView*> parts);
+  // A present tensor of the expected shape and a type Tern runs (throws otherwise).
+  const GgufTensorInfo& checked_tensor(const GgufFile& f, const std::string& name, const std::vector<uint64_t>& dims,
+                                       bool matrix);
+  // Counts an uploaded tensor into the sizes, the fingerprint and the load progress.
+  void account(const GgufFile& f, const std::string& name, const GgufTensorInfo& t);
 
   std::string path_;
   std::shared_ptr<gpu::Device> device_;

@@ -13,6 +13,17 @@ namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
+// The fusions a kernel is specialised with (MatmulOptions::accumulate / swiglu_up): its last two
+// specialization constants, its fourth binding (the up of a SwiGLU; x again when there is none)
+// and a label suffix, so a profile tells fused products apart.
+struct Fusion {
+  uint32_t accumulate = 0, swiglu = 0;
+  BufferRef up;
+  std::string label(const std::string& shader) const {
+    return shader + (swiglu ? "+swiglu" : "") + (accumulate ? "+add" : "");
+  }
+};
+
 // Types with a matvec variant that reads 16-byte words (rows must start 16-byte aligned).
 bool has_vec4_kernel(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::Q8_0 || t == GgmlType::Q4_0 ||
@@ -37,7 +48,7 @@ std::string f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const Matm
 }
 
 void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x, BufferRef y,
-            const MatmulOptions& opt) {
+            const MatmulOptions& opt, const Fusion& f) {
   auto& dev = rec.device();
   const auto& info = dev.info();
   const uint32_t row_bytes = weight_row_bytes(w);
@@ -45,13 +56,14 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
   if (opt.layout == MatvecLayout::RowPerInvocation) {
     const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
     const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
-    const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, 1});
+    const auto& pipe = pipeline(rec, shader.c_str(), 4, 5 * 4, {wg, 1, f.accumulate, f.swiglu});
+    const std::string label = f.label(shader);
     for (const auto& c : chunks) {
       const struct {
         uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;
       } push{w.cols, row_bytes, c.skip, c.rows, c.row0};
       const Grid g = fold_grid(div_up(c.rows, wg), info.max_workgroup_count[0]);
-      rec.dispatch(pipe, {c.ref, x, y}, push, g.x, g.y, 1, shader.c_str());
+      rec.dispatch(pipe, {c.ref, x, y, f.up}, push, g.x, g.y, 1, label.c_str());
     }
     return;
   }
@@ -68,18 +80,19 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
       std::all_of(chunks.begin(), chunks.end(), [](const WeightChunk& c) { return c.skip % 16 == 0; }))
     shader += "_v4";
   if (auto f16 = f16math_matvec_shader(dev, w.type, opt, subgroup); !f16.empty()) shader = f16;
-  const auto& pipe = pipeline(rec, shader.c_str(), 3, 5 * 4, {wg, nr});
+  const auto& pipe = pipeline(rec, shader.c_str(), 4, 5 * 4, {wg, nr, f.accumulate, f.swiglu});
+  const std::string label = f.label(shader);
   for (const auto& c : chunks) {
     const struct {
       uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;
     } push{w.cols, row_bytes, c.skip, c.rows, c.row0};
     const Grid g = fold_grid(div_up(c.rows, nr), info.max_workgroup_count[0]);
-    rec.dispatch(pipe, {c.ref, x, y}, push, g.x, g.y, 1, shader.c_str());
+    rec.dispatch(pipe, {c.ref, x, y, f.up}, push, g.x, g.y, 1, label.c_str());
   }
 }
 
 void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
-                  BufferRef y, uint32_t batch) {
+                  BufferRef y, uint32_t batch, const Fusion& f) {
   const auto& info = rec.device().info();
   constexpr uint32_t bk = 32;
   uint32_t bm = 64, bn = batch <= 16 ? 16 : batch <= 32 ? 32 : 64;
@@ -91,13 +104,14 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   check(fits(), Status::Unsupported, "device shared memory too small for the matmul tile");
   const uint32_t wg = (bm / 4) * (bn / 4);
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type);
-  const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {wg, bm, bn});
+  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {wg, bm, bn, f.accumulate, f.swiglu});
   const uint32_t row_bytes = weight_row_bytes(w);
+  const std::string label = f.label(shader);
   for (const auto& c : chunks) {
     const struct {
       uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
     } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
-    rec.dispatch(pipe, {c.ref, x, y}, push, div_up(c.rows, bm), div_up(batch, bn), 1, shader.c_str());
+    rec.dispatch(pipe, {c.ref, x, y, f.up}, push, div_up(c.rows, bm), div_up(batch, bn), 1, label.c_str());
   }
 }
 
@@ -111,15 +125,16 @@ bool lanes_fit(const gpu::DeviceInfo& info, const WeightView& w) {
 // batch 128 on lavapipe (4x8: 1.6x slower; 16x16, 8x32 no faster and 8x32 compiles for seconds);
 // small batches get narrower tiles so clamped columns are not computed in vain.
 void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
-                  BufferRef y, uint32_t batch, uint32_t tm, uint32_t tn) {
+                  BufferRef y, uint32_t batch, uint32_t tm, uint32_t tn, const Fusion& f) {
   const auto& info = rec.device().info();
   check(lanes_fit(info, w), Status::Unsupported, "matmul lanes kernel needs 8-lane subgroups and cols % 32 == 0");
   if (!tm) tm = batch == 1 ? 4 : 8;  // batch 1: 4 rows per lane measured fastest (2, 3, 6, 8 slower)
   if (!tn) tn = batch <= 4 ? batch : batch <= 8 ? 8 : 16;
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_lanes";
-  const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {8, tm, tn});
+  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8, tm, tn, f.accumulate, f.swiglu});
   const uint32_t row_bytes = weight_row_bytes(w);
   const uint32_t mrows = 8 * tm, ncols = tn;
+  const std::string label = f.label(shader);
   for (const auto& c : chunks) {
     const struct {
       uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
@@ -127,7 +142,7 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
     const uint32_t gx = div_up(c.rows, mrows), gy = div_up(batch, ncols);
     check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1], Status::Unsupported,
           "matmul lanes grid too large");
-    rec.dispatch(pipe, {c.ref, x, y}, push, gx, gy, 1, shader.c_str());
+    rec.dispatch(pipe, {c.ref, x, y, f.up}, push, gx, gy, 1, label.c_str());
   }
 }
 
@@ -147,18 +162,22 @@ MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w, uint3
 // One workgroup of 8 x 8 invocations per 8 rows (8 lanes per row, see shaders/matmul_q8act.comp),
 // TN batch columns per invocation.
 void matmul_q8act(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
-                  BufferRef y, uint32_t batch, const MatmulOptions& opt) {
+                  BufferRef y, uint32_t batch, const MatmulOptions& opt, const Fusion& f) {
   const auto& info = rec.device().info();
   const Q8ActLayout l = q8_act_layout(rec.device(), batch, w.cols);
   require_bytes(opt.q8_scratch, l.total(), "matmul", "q8_scratch");
   const BufferRef xq(*opt.q8_scratch.buffer, opt.q8_scratch.offset, l.q_bytes);
   const BufferRef xd(*opt.q8_scratch.buffer, opt.q8_scratch.offset + l.d_offset, l.d_bytes);
-  if (!opt.q8_scratch_ready) quantize_q8_0(rec, x, xq, xd, batch, w.cols);
+  if (f.swiglu)  // the SwiGLU goes into the quantiser's load: the kernel reads quantised x only
+    quantize_q8_0_swiglu(rec, x, f.up, xq, xd, batch, w.cols);
+  else if (!opt.q8_scratch_ready)
+    quantize_q8_0(rec, x, xq, xd, batch, w.cols);
   constexpr uint32_t nr = 8;
   const uint32_t tn = batch == 1 ? 1 : batch == 2 ? 2 : batch <= 4 ? 4 : 8;
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_q8act";
-  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8 * nr, nr, tn});
+  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8 * nr, nr, tn, f.accumulate});
   const uint32_t row_bytes = weight_row_bytes(w);
+  const std::string label = f.label(shader);
   for (const auto& c : chunks) {
     const struct {
       uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
@@ -166,7 +185,7 @@ void matmul_q8act(Recorder& rec, const WeightView& w, const std::vector<WeightCh
     const uint32_t gx = div_up(c.rows, nr), gy = div_up(batch, tn);
     check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1], Status::Unsupported,
           "matmul q8act grid too large");
-    rec.dispatch(pipe, {c.ref, xq, xd, y}, push, gx, gy, 1, shader.c_str());
+    rec.dispatch(pipe, {c.ref, xq, xd, y}, push, gx, gy, 1, label.c_str());
   }
 }
 
@@ -180,15 +199,24 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
   check(batch >= 1, Status::InvalidArgument, "matmul with an empty batch");
   check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
   check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
+  const uint64_t x_bytes = uint64_t(batch) * w.cols * 4, y_bytes = uint64_t(batch) * w.rows * 4;
+  Fusion f{opt.accumulate, opt.swiglu_up.buffer != nullptr, x};
+  if (f.swiglu) {
+    require_bytes(opt.swiglu_up, x_bytes, "matmul", "swiglu_up");
+    f.up = opt.swiglu_up;
+  }
+  // Read-modify-write of y by one invocation while others still read x: they must not overlap.
+  check(!f.accumulate || (!overlaps(y, y_bytes, x, x_bytes) && !(f.swiglu && overlaps(y, y_bytes, f.up, x_bytes))),
+        Status::InvalidArgument, "matmul: an accumulated y must not overlap its input");
   const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
-  if (uses_q8_activations(w.type, opt)) return matmul_q8act(rec, w, chunks, x, y, batch, opt);
+  if (uses_q8_activations(w.type, opt)) return matmul_q8act(rec, w, chunks, x, y, batch, opt, f);
   const MatmulKernel k = opt.kernel == MatmulKernel::Auto ? auto_kernel(rec.device().info(), w, batch, opt) : opt.kernel;
   if (k == MatmulKernel::Lanes)
-    matmul_lanes(rec, w, chunks, x, y, batch, opt.lanes_rows, opt.lanes_cols);
+    matmul_lanes(rec, w, chunks, x, y, batch, opt.lanes_rows, opt.lanes_cols, f);
   else if (batch == 1)
-    matvec(rec, w, chunks, x, y, opt);
+    matvec(rec, w, chunks, x, y, opt, f);
   else
-    matmul_tiled(rec, w, chunks, x, y, batch);
+    matmul_tiled(rec, w, chunks, x, y, batch, f);
 }
 
 }  // namespace tern::ops

@@ -39,12 +39,22 @@ struct MatmulOptions {
   bool q8_activations = false;
   BufferRef q8_scratch;
   bool q8_scratch_ready = false;
+  // Fusions of the forward pass's neighbouring element-wise ops (each saves a dispatch and a
+  // round trip of activations through memory), for every kernel above:
+  // accumulate: y += W x (a residual add: y[b][r] + (W x)[b][r], the float ops::add gives); each
+  //   output element is read and written once. y must not overlap x or swiglu_up.
+  // swiglu_up: x is a SwiGLU's gate and swiglu_up its up (batch x cols f32): the product's input
+  //   is silu(x) * up, computed where the kernel loads x, with the arithmetic of ops::silu_mul
+  //   (the same bits); with q8_activations, by the quantiser (ops::quantize_q8_0_swiglu).
+  bool accumulate = false;
+  BufferRef swiglu_up;
 };
 
 // Whether opt routes a product with weights of type t through the q8_0-activation kernels.
 bool uses_q8_activations(GgmlType t, const MatmulOptions& opt);
 
-// y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32.
+// y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32 (with the
+// fusions in MatmulOptions: y += ..., and x = silu(x) * swiglu_up).
 // The kernel family is opt.kernel (see MatmulKernel); within Gpu, batch 1 runs the matrix-vector
 // kernels and larger batches the tiled matrix-matrix kernels.
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch,

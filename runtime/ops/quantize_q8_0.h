@@ -23,4 +23,9 @@ Q8ActLayout q8_act_layout(const gpu::Device& dev, uint32_t rows, uint32_t cols);
 // d = 0 and q = 0.
 void quantize_q8_0(Recorder& rec, BufferRef x, BufferRef q, BufferRef d, uint32_t rows, uint32_t cols);
 
+// The same for x = silu(gate) * up (a SwiGLU, gate and up f32 [rows][cols]), computed as the
+// quantiser loads it: the bits of ops::silu_mul then quantize_q8_0, one dispatch instead of two.
+void quantize_q8_0_swiglu(Recorder& rec, BufferRef gate, BufferRef up, BufferRef q, BufferRef d, uint32_t rows,
+                          uint32_t cols);
+
 }  // namespace tern::ops

@@ -9,7 +9,6 @@
 // first active lane on every call).
 layout(constant_id = 1) const uint TM = 8;  // rows per invocation
 layout(constant_id = 2) const uint TN = 16;  // batch columns per invocation
-layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 
 void main() {
   const uint lane = gl_SubgroupInvocationID;
@@ -24,7 +23,7 @@ void main() {
     float w[TM][32];
     [[unroll]] for (uint i = 0u; i < TM; ++i) dequant32(rows[i], k0, w[i]);
     [[unroll]] for (uint j = 0u; j < TN; ++j) {
-      const vec4 xl = x4[xb[j] + k0 / 4u];
+      const vec4 xl = xin4(xb[j] + k0 / 4u);
 #define BQ(q) { const vec4 xq = subgroupShuffle(xl, q); \
       [[unroll]] for (uint i = 0u; i < TM; ++i) \
         acc[i][j] += w[i][4*q] * xq.x + w[i][4*q+1] * xq.y + w[i][4*q+2] * xq.z + w[i][4*q+3] * xq.w; }
@@ -35,6 +34,6 @@ void main() {
   [[unroll]] for (uint i = 0u; i < TM; ++i) {
     const uint m = m0 + 8u * i + lane;
     [[unroll]] for (uint j = 0u; j < TN; ++j)
-      if (m < p.chunk_rows && n0 + j < p.batch) y[(n0 + j) * p.y_stride + p.y_first + m] = acc[i][j];
+      if (m < p.chunk_rows && n0 + j < p.batch) store_y((n0 + j) * p.y_stride + p.y_first + m, acc[i][j]);
   }
 }

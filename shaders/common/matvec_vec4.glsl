@@ -127,7 +127,7 @@ void main() {
   }
   for (uint u = tid; u < vunits; u += WG) {
     vec4 xv[VX];
-    for (uint i = 0u; i < VX; ++i) xv[i] = x4[u * VX + i];
+    for (uint i = 0u; i < VX; ++i) xv[i] = xin4(u * VX + i);
     float xs[8];  // sums of x over each 32 elements (Q4_K's min terms)
 #if defined(WTYPE_Q4_K)
     for (uint i = 0u; i < 2u; ++i) {
@@ -141,12 +141,12 @@ void main() {
   // The rest of the row (blocks past the last whole unit) in unit_dot()'s smaller units.
   for (uint u = vunits * (VE / UNIT) + tid; u < p.cols / UNIT; u += WG) {
     float xv[UNIT];
-    for (uint i = 0u; i < UNIT; ++i) xv[i] = x[elem(u, i)];
+    for (uint i = 0u; i < UNIT; ++i) xv[i] = xin(elem(u, i));
     for (uint r = 0u; r < NR; ++r) acc[r] += unit_dot(rows[r], u, xv);
   }
 #if defined(WTYPE_F32) || defined(WTYPE_F16)
   for (uint k = (p.cols / UNIT) * UNIT + tid; k < p.cols; k += WG)
-    for (uint r = 0u; r < NR; ++r) acc[r] += dequant1(rows[r], k) * x[k];
+    for (uint r = 0u; r < NR; ++r) acc[r] += dequant1(rows[r], k) * xin(k);
 #endif
 
   for (uint r = 0u; r < NR; ++r) acc[r] = subgroupAdd(acc[r]);
@@ -154,7 +154,7 @@ void main() {
     if (tid < NR && first + tid < p.chunk_rows) {
       float v = acc[0];
       for (uint r = 1u; r < NR; ++r) if (r == tid) v = acc[r];
-      y[p.y_first + first + tid] = v;
+      store_y(p.y_first + first + tid, v);
     }
     return;
   }
@@ -164,6 +164,6 @@ void main() {
   if (tid < NR && first + tid < p.chunk_rows) {
     float v = 0.0;
     for (uint s = 0u; s < gl_NumSubgroups; ++s) v += red[tid * WG + s];
-    y[p.y_first + first + tid] = v;
+    store_y(p.y_first + first + tid, v);
   }
 }

@@ -9,5 +9,7 @@ shift 4
 rm -f "$json"
 "$bench" --quick --validate -m "$model" --json "$json" "$@"
 extra=()
-for a in "$@"; do [ "$a" = "--ops" ] && extra+=(--ops); done
+for a in "$@"; do
+  case "$a" in --ops | --ab-fusion) extra+=("$a") ;; esac
+done
 "$check" "$json" --model "${extra[@]}"

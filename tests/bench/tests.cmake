@@ -32,3 +32,10 @@ add_test(NAME tern_bench_kv_policy_unknown
          COMMAND $<TARGET_FILE:tern-bench> --kv-policy nope -m ${TERN_TEST_MODELS}/stories260K-f32.gguf)
 set_tests_properties(tern_bench_kv_policy_unknown PROPERTIES PASS_REGULAR_EXPRESSION "use dense, window or sinks"
                      LABELS bench)
+
+# The fusion A/B (fused and unfused decode steps alternating in one context) under validation.
+add_test(NAME tern_bench_ab_fusion
+         COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check>
+                 ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR}/bench-ab-fusion.json --ab-fusion)
+set_tests_properties(tern_bench_ab_fusion PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 300
+                     LABELS bench)

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <string>
 
+#include "ops/add.h"
 #include "ops/matmul.h"
+#include "ops/silu_mul.h"
 #include "quantize.h"
 #include "ref/matmul.h"
 #include "support/gpu_fixture.h"
@@ -173,7 +175,10 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
 
 // Matrix-matrix kernels compared interleaved (A/B in the same run, medians), since the machine is
 // shared. TERN_MM_TYPE (default q4_0), TERN_MM_BATCH (128), TERN_MM_ROWS / _COLS (4096),
-// TERN_MM_REPS (5), TERN_MM_TILES: "gpu,auto,lanes:8x16" (kernel[:rows x cols per invocation]).
+// TERN_MM_REPS (5), TERN_MM_TILES: "gpu,auto,lanes:8x16" (kernel[:rows x cols per invocation]);
+// a "+fused" suffix makes the product a fused FFN down product (x = silu(gate) * up, y += W x:
+// MatmulOptions::swiglu_up, ::accumulate) and "+ops" the unfused ops it replaces (ops::silu_mul,
+// the product, ops::add), all dispatches of one submission timed together.
 // Run with --gtest_also_run_disabled_tests --gtest_filter='*MatmulTiming*'.
 class MatmulTiming : public GpuTest {};
 
@@ -190,15 +195,21 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
     ops::MatmulOptions opt;
     std::vector<double> ms, cpu;
     double first_wall = 0;  // includes the pipeline compile
+    bool fused = false, ops = false;
   };
   std::vector<Variant> vs;
   std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "gpu,lanes";
   for (size_t p = 0; p < spec.size();) {
     size_t e = spec.find(',', p);
     if (e == std::string::npos) e = spec.size();
-    const std::string item = spec.substr(p, e - p);
+    std::string item = spec.substr(p, e - p);
     p = e + 1;
     Variant v{item, {}, {}, {}};
+    for (const char* suffix : {"+fused", "+ops"})
+      if (const size_t at = item.find(suffix); at != std::string::npos) {
+        (std::string(suffix) == "+fused" ? v.fused : v.ops) = true;
+        item = item.substr(0, at);
+      }
     if (item == "gpu") v.opt.kernel = ops::MatmulKernel::Gpu;
     else if (item == "auto") v.opt.kernel = ops::MatmulKernel::Auto;
     else {
@@ -213,8 +224,9 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
   }
   const auto w = random_weight(t, rows, cols, 5);
   const auto x = random_floats(size_t(batch) * cols, 3);
-  auto gw = upload(w), gx = upload(x);
-  auto gy = poisoned(size_t(batch) * rows * 4);
+  const auto up = random_floats(size_t(batch) * cols, 4);
+  auto gw = upload(w), gx = upload(x), gup = upload(up), gt = poisoned(size_t(batch) * cols * 4);
+  auto gy = upload(random_floats(size_t(batch) * rows, 6)), gp = poisoned(size_t(batch) * rows * 4);
   rec().set_profiling(true);
   const ops::WeightView wv{gw, t, rows, cols};
   for (uint32_t i = 0; i < reps + 1; ++i)
@@ -222,7 +234,18 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
       const double c0 = cpu_ms();
       const auto t0 = std::chrono::steady_clock::now();
       rec().begin();
-      ops::matmul(rec(), wv, gx, gy, batch, v.opt);
+      if (v.fused) {
+        ops::MatmulOptions o = v.opt;
+        o.accumulate = true;
+        o.swiglu_up = gup;
+        ops::matmul(rec(), wv, gx, gy, batch, o);
+      } else if (v.ops) {
+        ops::silu_mul(rec(), gx, gup, gt, batch * cols);
+        ops::matmul(rec(), wv, gt, gp, batch, v.opt);
+        ops::add(rec(), gy, gp, gy, batch * rows);
+      } else {
+        ops::matmul(rec(), wv, gx, gy, batch, v.opt);
+      }
       rec().submit_and_wait();
       const double cpu = cpu_ms() - c0;
       if (i == 0) v.first_wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

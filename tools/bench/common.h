@@ -27,6 +27,10 @@ Spread scaled(const Spread& s, double k);
 std::string cell(const Spread& s, int decimals = 2);
 
 double now_ms();
+// User + system CPU time of the whole process (every thread) in ms. On a CPU driver such as
+// lavapipe the device's work runs on this process's threads, so this measures the work itself,
+// and it is steadier than wall time when other jobs share the cores.
+double process_cpu_ms();
 uint64_t peak_rss_bytes();  // getrusage(RUSAGE_SELF).ru_maxrss
 double load_average_1min();
 std::string utc_timestamp();

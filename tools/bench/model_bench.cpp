@@ -75,6 +75,70 @@ nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& s
           {"ops", ops}};
 }
 
+// --ab-fusion at one depth: repeats of n_gen steps from the same state, step i of repeat r fused
+// when i + r is even; then `repeats` profiled single steps per setting. Prints a row and a profile
+// per setting; returns the decode entries and the profiles.
+std::pair<nlohmann::json, nlohmann::json> decode_ab_fusion(Context& ctx, const std::vector<uint8_t>& state,
+                                                           const std::vector<int32_t>& gen, uint32_t depth,
+                                                           uint32_t repeats, uint32_t top) {
+  const bool was = ctx.fusion();
+  auto restore = [&] {
+    if (depth) ctx.load_state(state);
+    else ctx.reset();
+  };
+  std::vector<double> ms[2], cpu[2];  // per repeat: mean ms and CPU ms per token, [unfused, fused]
+  uint32_t timed[2] = {0, 0};         // steps timed in all
+  for (uint32_t r = 0; r < repeats; ++r) {
+    restore();
+    double sum_ms[2] = {0, 0}, sum_cpu[2] = {0, 0};
+    uint32_t count[2] = {0, 0};
+    for (uint32_t i = 0; i < gen.size(); ++i) {
+      const int on = (i + r) % 2 == 0;
+      ctx.set_fusion(on);
+      const double t0 = now_ms(), c0 = process_cpu_ms();
+      ctx.eval(std::span<const int32_t>(&gen[i], 1));
+      sum_ms[on] += now_ms() - t0;
+      sum_cpu[on] += process_cpu_ms() - c0;
+      ++count[on];
+      ++timed[on];
+    }
+    for (int on : {0, 1})
+      if (count[on]) ms[on].push_back(sum_ms[on] / count[on]), cpu[on].push_back(sum_cpu[on] / count[on]);
+  }
+  std::vector<std::vector<gpu::DispatchTiming>> steps[2];
+  ctx.set_profiling(true);
+  for (uint32_t r = 0; r < repeats; ++r)
+    for (int k : {0, 1}) {
+      const int on = (k + r) % 2;
+      restore();
+      ctx.set_fusion(on);
+      ctx.eval(std::span<const int32_t>(&gen[r % gen.size()], 1));
+      if (!ctx.timings().empty()) steps[on].push_back(ctx.timings());
+    }
+  ctx.set_profiling(false);
+  ctx.set_fusion(was);
+  nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
+  for (int on : {0, 1}) {
+    if (ms[on].empty()) continue;
+    const Spread tps = spread_of(ms[on], [](double t) { return 1e3 / t; }), c = spread(cpu[on]);
+    std::printf("| tg%zu @ d%u, %s (A/B, every other step) | %s | %s per token | CPU time %s ms/token |\n",
+                gen.size(), depth, on ? "fused" : "unfused", cell(tps).c_str(), cell(spread(ms[on]), 2).c_str(),
+                cell(c).c_str());
+    dec.push_back({{"depth", depth}, {"n", timed[on]}, {"fusion", bool(on)},
+                   {"tokens_per_s", to_json(tps)}, {"ms_per_token", to_json(spread(ms[on]))},
+                   {"cpu_ms_per_token", to_json(c)}});
+  }
+  for (int on : {0, 1}) {
+    if (steps[on].empty()) continue;
+    nlohmann::json prof = op_profile(steps[on], std::string("one decode step at depth ") + std::to_string(depth) +
+                                                    (on ? ", fused" : ", unfused"), top);
+    prof["depth"] = depth;
+    prof["fusion"] = bool(on);
+    profiles.push_back(prof);
+  }
+  return {dec, profiles};
+}
+
 }  // namespace
 
 nlohmann::json run_model_bench(const ModelBenchOptions& o) {
@@ -169,6 +233,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   const uint64_t kv_bytes_per_key = KvCache::slot_bytes(c.n_layer, c.kv_dim());
   nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
   std::vector<std::pair<uint32_t, std::vector<std::vector<gpu::DispatchTiming>>>> profiled;
+  nlohmann::json ab_profiles = nlohmann::json::array();
   for (uint32_t d : o.depths) {
     if (uint64_t(d) + o.n_gen > capacity) {
       const std::string note = "skipped: depth " + std::to_string(d) + " + " + std::to_string(o.n_gen) +
@@ -182,13 +247,20 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     if (d) ctx.eval(random_tokens(rng, d, c.n_vocab));
     const std::vector<uint8_t> state = d ? ctx.save_state() : std::vector<uint8_t>{};
     const auto gen = random_tokens(rng, o.n_gen, c.n_vocab);
-    std::vector<double> ms;
+    if (o.ab_fusion) {
+      auto [entries, profs] = decode_ab_fusion(ctx, state, gen, d, o.repeats, o.top_ops);
+      for (auto& e : entries) dec.push_back(e);
+      for (auto& p : profs) ab_profiles.push_back(p);
+      continue;
+    }
+    std::vector<double> ms, cpu_per_token;
     for (uint32_t r = 0; r < o.repeats; ++r) {
       if (d) ctx.load_state(state);
       else ctx.reset();
-      const double t0 = now_ms();
+      const double t0 = now_ms(), c0 = process_cpu_ms();
       for (uint32_t i = 0; i < o.n_gen; ++i) ctx.eval(std::span<const int32_t>(&gen[i], 1));
       ms.push_back(now_ms() - t0);
+      cpu_per_token.push_back((process_cpu_ms() - c0) / o.n_gen);
     }
     // `repeats` more single steps, profiled, each from the same depth.
     ctx.set_profiling(true);
@@ -207,12 +279,15 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     const double avg_keys = std::min<double>(d + (o.n_gen + 1) / 2.0, n_ctx);
     const double bytes_per_token = double(w_bytes) + avg_keys * double(kv_bytes_per_key);
     const double eff = bw.bytes_per_s.median > 0 ? tps.median * bytes_per_token / bw.bytes_per_s.median : 0;
-    std::printf("| tg%u @ d%u | %s | %s | %.1f MB/token, %.1f%% of copy bandwidth |\n", o.n_gen, d, cell(tps).c_str(),
-                cell(spread(ms), 1).c_str(), bytes_per_token / 1e6, 100 * eff);
+    const Spread cpu = spread(cpu_per_token);
+    std::printf("| tg%u @ d%u | %s | %s | %.1f MB/token, %.1f%% of copy bandwidth; CPU time %s ms/token |\n", o.n_gen,
+                d, cell(tps).c_str(), cell(spread(ms), 1).c_str(), bytes_per_token / 1e6, 100 * eff,
+                cell(cpu).c_str());
     dec.push_back({{"depth", d},
                    {"n", o.n_gen},
                    {"tokens_per_s", to_json(tps)},
                    {"ms", to_json(spread(ms))},
+                   {"cpu_ms_per_token", to_json(cpu)},
                    {"bytes_per_token", bytes_per_token},
                    {"weight_bytes_per_token", w_bytes},
                    {"kv_bytes_per_token", avg_keys * double(kv_bytes_per_key)},
@@ -228,6 +303,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     prof["depth"] = d;
     profiles.push_back(prof);
   }
+  for (auto& p : ab_profiles) profiles.push_back(p);
   out["decode_profile"] = profiles;
 
   const ContextStats s = ctx.stats();

@@ -29,6 +29,10 @@ struct ModelBenchOptions {
   uint64_t bandwidth_bytes = 256ull << 20;
   uint32_t top_ops = 8;       // rows of the per-op profile to print
   uint64_t seed = 1;
+  // Decode A/B of the forward pass's fusions (Context::set_fusion) in one process: the timed
+  // steps alternate fused / unfused step by step (both give the same bits, so they share one
+  // cache), so both see the same load on a shared machine; each depth reports both.
+  bool ab_fusion = false;
 };
 
 // Prints tables to stdout as it goes and returns everything as JSON.
