@@ -32,6 +32,7 @@ double now_ms();
 // and it is steadier than wall time when other jobs share the cores.
 double process_cpu_ms();
 uint64_t peak_rss_bytes();  // getrusage(RUSAGE_SELF).ru_maxrss
+uint64_t current_rss_bytes();  // resident now (/proc/self/statm); 0 where unavailable
 double load_average_1min();
 std::string utc_timestamp();
 std::string mib(uint64_t bytes);
