@@ -24,6 +24,36 @@ struct Fusion {
   }
 };
 
+// One dispatch per weight chunk (a row range bound on its own, WeightChunk), with the push
+// constants every product kernel starts with. Matvec kernels (batch 0) take the first five words
+// and a grid of row groups folded into 2D; batched kernels all seven and a grid of row groups x
+// batch groups. bindings: what follows the chunk's weight binding.
+void dispatch_chunks(Recorder& rec, const gpu::Pipeline& pipe, const WeightView& w,
+                     const std::vector<WeightChunk>& chunks, std::initializer_list<BufferRef> bindings,
+                     uint32_t group_rows, uint32_t batch, uint32_t group_cols, const std::string& label) {
+  const auto& info = rec.device().info();
+  const struct {
+    uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
+  } base{w.cols, weight_row_bytes(w), 0, 0, 0, w.rows, batch};
+  const uint32_t push_bytes = batch ? 7 * 4 : 5 * 4;
+  std::vector<BufferRef> refs(1);
+  refs.insert(refs.end(), bindings.begin(), bindings.end());
+  for (const auto& c : chunks) {
+    auto push = base;
+    push.w_skip = c.skip;
+    push.chunk_rows = c.rows;
+    push.y_first = c.row0;
+    refs[0] = c.ref;
+    Grid g = fold_grid(div_up(c.rows, group_rows), info.max_workgroup_count[0]);
+    if (batch) {
+      g = {div_up(c.rows, group_rows), div_up(batch, group_cols)};
+      check(g.x <= info.max_workgroup_count[0] && g.y <= info.max_workgroup_count[1], Status::Unsupported,
+            label + ": grid too large");
+    }
+    rec.dispatch(pipe, refs, &push, push_bytes, g.x, g.y, 1, label.c_str());
+  }
+}
+
 // Types with a matvec variant that reads 16-byte words (rows must start 16-byte aligned).
 bool has_vec4_kernel(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::Q8_0 || t == GgmlType::Q4_0 ||
@@ -57,14 +87,7 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
     const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
     const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
     const auto& pipe = pipeline(rec, shader.c_str(), 4, 5 * 4, {wg, 1, f.accumulate, f.swiglu});
-    const std::string label = f.label(shader);
-    for (const auto& c : chunks) {
-      const struct {
-        uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;
-      } push{w.cols, row_bytes, c.skip, c.rows, c.row0};
-      const Grid g = fold_grid(div_up(c.rows, wg), info.max_workgroup_count[0]);
-      rec.dispatch(pipe, {c.ref, x, y, f.up}, push, g.x, g.y, 1, label.c_str());
-    }
+    dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, wg, 0, 0, f.label(shader));
     return;
   }
   const bool subgroup = dev.features().subgroup_arithmetic && !opt.shared_reduction;
@@ -81,14 +104,7 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
     shader += "_v4";
   if (auto f16 = f16math_matvec_shader(dev, w.type, opt, subgroup); !f16.empty()) shader = f16;
   const auto& pipe = pipeline(rec, shader.c_str(), 4, 5 * 4, {wg, nr, f.accumulate, f.swiglu});
-  const std::string label = f.label(shader);
-  for (const auto& c : chunks) {
-    const struct {
-      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first;
-    } push{w.cols, row_bytes, c.skip, c.rows, c.row0};
-    const Grid g = fold_grid(div_up(c.rows, nr), info.max_workgroup_count[0]);
-    rec.dispatch(pipe, {c.ref, x, y, f.up}, push, g.x, g.y, 1, label.c_str());
-  }
+  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, nr, 0, 0, f.label(shader));
 }
 
 void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
@@ -105,14 +121,7 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   const uint32_t wg = (bm / 4) * (bn / 4);
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type);
   const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {wg, bm, bn, f.accumulate, f.swiglu});
-  const uint32_t row_bytes = weight_row_bytes(w);
-  const std::string label = f.label(shader);
-  for (const auto& c : chunks) {
-    const struct {
-      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
-    } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
-    rec.dispatch(pipe, {c.ref, x, y, f.up}, push, div_up(c.rows, bm), div_up(batch, bn), 1, label.c_str());
-  }
+  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, bm, batch, bn, f.label(shader));
 }
 
 // The register-tile kernel needs 8-lane subgroups with shuffles (x is shared within one) and rows
@@ -132,18 +141,7 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   if (!tn) tn = batch <= 4 ? batch : batch <= 8 ? 8 : 16;
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_lanes";
   const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8, tm, tn, f.accumulate, f.swiglu});
-  const uint32_t row_bytes = weight_row_bytes(w);
-  const uint32_t mrows = 8 * tm, ncols = tn;
-  const std::string label = f.label(shader);
-  for (const auto& c : chunks) {
-    const struct {
-      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
-    } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
-    const uint32_t gx = div_up(c.rows, mrows), gy = div_up(batch, ncols);
-    check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1], Status::Unsupported,
-          "matmul lanes grid too large");
-    rec.dispatch(pipe, {c.ref, x, y, f.up}, push, gx, gy, 1, label.c_str());
-  }
+  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, 8 * tm, batch, tn, f.label(shader));
 }
 
 // Auto's choice, overridable for A/B benchmarks of whole models (whose contexts pass no options):
@@ -163,7 +161,6 @@ MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w, uint3
 // TN batch columns per invocation.
 void matmul_q8act(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
                   BufferRef y, uint32_t batch, const MatmulOptions& opt, const Fusion& f) {
-  const auto& info = rec.device().info();
   const Q8ActLayout l = q8_act_layout(rec.device(), batch, w.cols);
   require_bytes(opt.q8_scratch, l.total(), "matmul", "q8_scratch");
   const BufferRef xq(*opt.q8_scratch.buffer, opt.q8_scratch.offset, l.q_bytes);
@@ -176,17 +173,7 @@ void matmul_q8act(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   const uint32_t tn = batch == 1 ? 1 : batch == 2 ? 2 : batch <= 4 ? 4 : 8;
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_q8act";
   const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8 * nr, nr, tn, f.accumulate});
-  const uint32_t row_bytes = weight_row_bytes(w);
-  const std::string label = f.label(shader);
-  for (const auto& c : chunks) {
-    const struct {
-      uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
-    } push{w.cols, row_bytes, c.skip, c.rows, c.row0, w.rows, batch};
-    const uint32_t gx = div_up(c.rows, nr), gy = div_up(batch, tn);
-    check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1], Status::Unsupported,
-          "matmul q8act grid too large");
-    rec.dispatch(pipe, {c.ref, xq, xd, y}, push, gx, gy, 1, label.c_str());
-  }
+  dispatch_chunks(rec, pipe, w, chunks, {xq, xd, y}, nr, batch, tn, f.label(shader));
 }
 
 }  // namespace
