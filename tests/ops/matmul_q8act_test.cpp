@@ -29,14 +29,6 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
          std::to_string(c.batch) + (c.split ? "_split" : "");
 }
 
-std::vector<uint8_t> random_weight(GgmlType t, uint32_t rows, uint32_t cols, uint32_t seed) {
-  const auto f = random_floats(size_t(rows) * cols, seed);
-  const uint64_t rb = ggml_row_bytes(t, cols);
-  std::vector<uint8_t> w((rows * rb + 3) / 4 * 4, 0);
-  for (uint32_t r = 0; r < rows; ++r) quant::quantize_row(t, f.data() + size_t(r) * cols, w.data() + r * rb, cols);
-  return w;
-}
-
 void reference(GgmlType t, const std::vector<uint8_t>& w, uint32_t rows, uint32_t cols, const std::vector<float>& x,
                std::vector<float>& y, uint32_t batch) {
   if (t == GgmlType::Q8_0)

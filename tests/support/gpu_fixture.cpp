@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "common/error.h"
+#include "quantize.h"
 
 namespace tern::test {
 
@@ -51,6 +52,14 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float lo, float hi) {
   std::vector<float> v(n);
   for (auto& x : v) x = d(rng);
   return v;
+}
+
+std::vector<uint8_t> random_weight(GgmlType t, uint32_t rows, uint32_t cols, uint32_t seed) {
+  const auto f = random_floats(size_t(rows) * cols, seed);
+  const uint64_t rb = ggml_row_bytes(t, cols);
+  std::vector<uint8_t> w((rows * rb + 3) / 4 * 4, 0);
+  for (uint32_t r = 0; r < rows; ++r) quant::quantize_row(t, f.data() + size_t(r) * cols, w.data() + r * rb, cols);
+  return w;
 }
 
 double rel_l2(const std::vector<float>& ref, const std::vector<float>& got) {

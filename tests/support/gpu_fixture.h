@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ggml_types.h"
 #include "gpu/buffer.h"
 #include "gpu/device.h"
 #include "gpu/recorder.h"
@@ -43,6 +44,9 @@ class GpuTest : public ::testing::Test {
 };
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f);
+// Random weights quantised row by row into GGML blocks of type t; padded to whole uint words,
+// as the product kernels read them.
+std::vector<uint8_t> random_weight(GgmlType t, uint32_t rows, uint32_t cols, uint32_t seed);
 
 // ||got - ref||_2 / ||ref||_2; +inf when got has a NaN or Inf, or sizes differ.
 double rel_l2(const std::vector<float>& ref, const std::vector<float>& got);
