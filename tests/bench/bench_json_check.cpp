@@ -93,7 +93,7 @@ bool check_ops(const json& j) {
   if (!j.contains("ops")) return fail("no ops section");
   const json& o = j["ops"];
   return entries(o["matvec"], "ms", "ops.matvec") && entries(o["matmul"], "gflop_per_s", "ops.matmul") &&
-         entries(o["attention"], "ms", "ops.attention");
+         entries(o["attention"], "ms", "ops.attention") && entries(o["selection"], "ms", "ops.selection");
 }
 
 }  // namespace
