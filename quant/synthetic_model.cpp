@@ -41,6 +41,8 @@ const std::vector<Preset>& presets() {
       // Small enough for unit tests.
       {"test-tiny", make_hp("llama", 256, 2, 4, 2, 512, 300, 128, 10000.f, 1e-5f, false)},
       {"test-tiny-qwen2", make_hp("qwen2", 256, 2, 4, 2, 512, 300, 128, 1000000.f, 1e-6f, true)},
+      // Qwen2's vocabulary size on a tiny body: the GPU sampling ops at a real row length.
+      {"test-wide-vocab", make_hp("qwen2", 64, 1, 4, 2, 128, 152064, 128, 1000000.f, 1e-6f, true)},
   };
   return p;
 }

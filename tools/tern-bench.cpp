@@ -38,6 +38,10 @@ void usage() {
       "  --top N              ops listed in the per-op decode profile (default 8)\n"
       "  --ab-fusion          decode A/B of the forward pass's fusions (TERN_FUSE): timed steps\n"
       "                       alternate fused / unfused in one process; both reported per depth\n"
+      "  --ab-gpu-sampling MODE  decode A/B of sampling on the GPU (TERN_GPU_SAMPLING): each timed\n"
+      "                       step evals and samples (MODE greedy, or a top-k K with the default\n"
+      "                       temperature, top-p and min-p), feeding the token; every other step\n"
+      "                       selects on the GPU and reads back only the selection\n"
       "\n"
       "op benchmark:\n"
       "  --ops                matvec / matmul per weight type, decode attention\n"
@@ -101,6 +105,12 @@ int main(int argc, char** argv) {
       else if (a == "--bw-mib") bw_mib = std::stoull(value());
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
       else if (a == "--ab-fusion") mo.ab_fusion = true;
+      else if (a == "--ab-gpu-sampling") {
+        const std::string mode = value();
+        mo.ab_gpu_sampling = true;
+        mo.ab_sampling_top_k = mode == "greedy" ? 0 : uint32_t(std::stoul(mode));
+        if (mo.ab_sampling_top_k == 1) mo.ab_sampling_top_k = 0;
+      }
       else if (a == "--ops") ops = true;
       else if (a == "--quick") quick = true;
       else if (a == "--validate") validate = true;
@@ -122,6 +132,10 @@ int main(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "tern-bench: --kv-policy %s: use dense, window or sinks (with --kv-window N)\n",
                  kv_policy.c_str());
+    return 2;
+  }
+  if (mo.ab_fusion && mo.ab_gpu_sampling) {
+    std::fprintf(stderr, "tern-bench: --ab-fusion and --ab-gpu-sampling are separate runs\n");
     return 2;
   }
   if (mo.model_path.empty() && !ops) {

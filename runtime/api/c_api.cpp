@@ -392,11 +392,13 @@ tern_status tern_eval(tern_context* c, const tern_token* tokens, size_t n) {
 tern_status tern_get_logits(tern_context* c, const float** logits, int32_t* n_vocab) {
   TERN_CHECK_CTX(c);
   TERN_CHECK_ARG(logits, "logits is NULL");
-  auto l = c->ctx->logits();
-  if (l.empty()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
-  *logits = l.data();
-  if (n_vocab) *n_vocab = int32_t(l.size());
-  return TERN_OK;
+  if (!c->ctx->has_logits()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
+  return guarded([&] {
+    auto l = c->ctx->logits();  // read from the device here after a step that sampled on the GPU
+    *logits = l.data();
+    if (n_vocab) *n_vocab = int32_t(l.size());
+    return TERN_OK;
+  });
 }
 
 void tern_cancel(tern_context* c) {
@@ -450,7 +452,7 @@ tern_status tern_sample(tern_context* c, const tern_sampler_params* params, tern
   TERN_CHECK_CTX(c);
   TERN_CHECK_ARG(out, "out is NULL");
   TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set");
-  if (c->ctx->logits().empty()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
+  if (!c->ctx->has_logits()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
   return guarded([&] {
     const tern_sampler_params p = params ? *params : tern_sampler_default_params();
     *out = c->ctx->sample(to_cpp(p));

@@ -3,10 +3,13 @@
 #include <chrono>
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "common/error.h"
 #include "kv/kv_budget.h"
+#include "ops/top_k.h"
 
 namespace tern {
 namespace {
@@ -94,12 +97,52 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics, keys);
   }
   forward_->recorder().set_profiling(params.profile);
+  const char* gpu_sampling = std::getenv("TERN_GPU_SAMPLING");
+  gpu_sampling_ = !(gpu_sampling && std::string(gpu_sampling) == "0");
+}
+
+std::span<const float> Context::logits() const {
+  if (has_logits_ && !logits_on_host_) {
+    forward_->read_logits(last_logits_);
+    logits_on_host_ = true;
+  }
+  return last_logits_;
+}
+
+void Context::logits_on_device(uint32_t selected_k) {
+  has_logits_ = true;
+  logits_on_host_ = false;
+  last_logits_.clear();
+  selected_k_ = selected_k;
+}
+
+void Context::expect_sampling(const SamplerParams& p) {
+  const uint32_t need = best_needed(p, model_->config().n_vocab);
+  select_k_ = need <= ops::k_top_k_max ? need : 0;
+}
+
+int32_t Context::sample(const SamplerParams& p) {
+  check(has_logits_, Status::InvalidArgument, "no logits yet: evaluate tokens first");
+  expect_sampling(p);
+  const uint32_t need = best_needed(p, model_->config().n_vocab);
+  if (!gpu_sampling_ || need == 0 || selected_k_ < need) return sampler_.sample(logits(), p);
+  const auto& sel = forward_->selected();
+  if (selected_k_ == 1) {  // the argmax: greedy, no draw
+    sampler_.accept(sel[0].id);
+    return sel[0].id;
+  }
+  std::vector<Candidate> best(selected_k_);
+  for (uint32_t j = 0; j < selected_k_; ++j) best[j] = {sel[j].id, sel[j].logit, 0.f};
+  return sampler_.sample_best(best, p);
 }
 
 void Context::reset() {
   policy_->reset();
   history_.clear();
+  has_logits_ = false;
+  logits_on_host_ = true;
   last_logits_.clear();
+  selected_k_ = 0;
   sampler_.clear_history();
   stats_ = {};
   cancel_ = false;
@@ -136,11 +179,15 @@ void Context::eval(std::span<const int32_t> tokens) {
       slots.push_back(r.slot);
       if (!r.beacon) logit_row[0] = i;  // the last raw row: beacon rows have no logits
     }
-    forward_->run(ForwardStep{ids, pos, slots, plan.slot_pos, logit_row}, last_logits_);
+    // Only the last step's logits are sampled from.
+    const uint32_t select = gpu_sampling_ && next == tokens.size() ? select_k_ : 0;
+    forward_->run(ForwardStep{ids, pos, slots, plan.slot_pos, logit_row}, select);
+    logits_on_device(select);
     policy_->commit(plan);
     history_.insert(history_.end(), tokens.begin() + std::ptrdiff_t(done), tokens.begin() + std::ptrdiff_t(next));
     done = next;
   }
+  if (!gpu_sampling_) logits();  // the path before GPU sampling: every eval reads them back
   const double ms = ms_since(start);
   if (tokens.size() == 1) {
     stats_.decode_ms += ms;
@@ -157,11 +204,12 @@ int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
   cancel_ = false;  // a cancel meant for an earlier call (e.g. Ctrl-C at a prompt) must not stop this one
   const Tokenizer& tok = model_->tokenizer();
   auto ids = tok.encode(prompt, gp.add_bos && history_.empty() && tok.vocab().add_bos, gp.parse_special);
+  expect_sampling(gp.sampler);
   if (!ids.empty()) {
     for (int32_t t : ids) sampler_.accept(t);
     eval(ids);
   }
-  check(!last_logits_.empty(), Status::InvalidArgument, "nothing to continue from: the prompt is empty");
+  check(has_logits_, Status::InvalidArgument, "nothing to continue from: the prompt is empty");
   Utf8Stream utf8;
   std::string pending;  // text held back while it may be the start of a stop string
   int32_t produced = 0;
@@ -213,6 +261,7 @@ std::vector<uint8_t> Context::save_state() const {
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();
   const std::vector<uint32_t> words = policy_->save();
+  const std::span<const float> last_logits = logits();
   StateHeader h{};
   std::memcpy(h.magic, k_state_magic, 8);
   h.version = k_state_version;
@@ -227,7 +276,7 @@ std::vector<uint8_t> Context::save_state() const {
   h.beacon_ratio = kc.beacon_ratio;
   h.n_kv = policy_->n_kv();
   h.n_history = history_.size();
-  h.n_logits = last_logits_.size();
+  h.n_logits = last_logits.size();
   h.n_policy_words = words.size();
   const uint64_t kv_bytes = uint64_t(h.n_kv) * kv_->row_bytes();
   std::vector<uint8_t> out(sizeof(h) + h.n_history * 4 + h.n_logits * 4 + h.n_policy_words * 4 +
@@ -239,7 +288,7 @@ std::vector<uint8_t> Context::save_state() const {
   };
   put(&h, sizeof(h));
   put(history_.data(), h.n_history * 4);
-  put(last_logits_.data(), h.n_logits * 4);
+  put(last_logits.data(), h.n_logits * 4);
   put(words.data(), h.n_policy_words * 4);
   auto& alloc = model_->device().allocator();
   for (uint32_t l = 0; l < c.n_layer && kv_bytes; ++l) {
@@ -298,6 +347,7 @@ void Context::load_state(std::span<const uint8_t> data) {
   *policy_ = restored;
   history_ = std::move(history);
   last_logits_ = std::move(logits);
+  has_logits_ = !last_logits_.empty();
   auto& alloc = model_->device().allocator();
   for (uint32_t l = 0; l < c.n_layer && kv_bytes; ++l) {
     alloc.write(kv_->k(l), 0, p, kv_bytes);

@@ -68,9 +68,27 @@ class Context {
   // Feeds tokens (in steps of at most n_batch). Throws ContextFull when they do not fit a dense
   // cache, Cancelled when cancel() was called (the tokens fed so far stay in the cache).
   void eval(std::span<const int32_t> tokens);
-  // Logits of the last evaluated token (empty before any eval).
-  std::span<const float> logits() const { return last_logits_; }
-  int32_t sample(const SamplerParams& p) { return sampler_.sample(last_logits_, p); }
+  // Logits of the last evaluated token (empty before any eval). With GPU sampling they stay on
+  // the device after a step and are read back here, on first use.
+  std::span<const float> logits() const;
+  bool has_logits() const { return has_logits_; }
+  // Samples the next token: from the entries the last step selected on the GPU when they are all
+  // these settings need, else from logits(); the same token and generator state either way.
+  // Also makes these settings what the next eval selects for (expect_sampling).
+  int32_t sample(const SamplerParams& p);
+  // GPU sampling (on by default; TERN_GPU_SAMPLING=0 in the environment turns it off at start):
+  // eval's last step also selects, in its command buffer, what sampling with the expected
+  // settings needs (the argmax for greedy ones, the best top_k for top-k sampling without
+  // penalties: best_needed in sampling/sampler.h; nothing for others) and reads back only that,
+  // the logits staying on the device until logits() asks. Off: every step reads the logits back
+  // and sample() always works on them (the path before GPU sampling; A/B runs, debugging).
+  void set_gpu_sampling(bool on) { gpu_sampling_ = on; }
+  bool gpu_sampling() const { return gpu_sampling_; }
+  // Entries the last step selected on the GPU: 0 none, 1 the argmax, k the best k.
+  uint32_t selected_k() const { return selected_k_; }
+  // The settings the next sample() will use, so the next eval selects for them; until the first
+  // sample() or generate() an eval selects nothing.
+  void expect_sampling(const SamplerParams& p);
   // Tokenizes and feeds prompt, then samples and streams text pieces (whole UTF-8 characters)
   // to on_piece until EOS, a stop string, max_tokens, on_piece returning false, or cancel().
   int32_t generate(const std::string& prompt, const GenerateParams& params,
@@ -98,6 +116,8 @@ class Context {
 
  private:
   void check_cancel();
+  // A step's logits are now on the device, with its selection of selected_k entries.
+  void logits_on_device(uint32_t selected_k);
 
   std::shared_ptr<const Model> model_;
   ContextParams params_;
@@ -106,7 +126,12 @@ class Context {
   std::unique_ptr<Forward> forward_;
   Sampler sampler_;
   std::vector<int32_t> history_;
-  std::vector<float> last_logits_;
+  bool has_logits_ = false;
+  mutable bool logits_on_host_ = false;  // last_logits_ holds them (else read on demand)
+  mutable std::vector<float> last_logits_;
+  bool gpu_sampling_ = true;
+  uint32_t select_k_ = 0;    // entries the next eval's last step selects: 0 none, 1 the argmax, k top-k
+  uint32_t selected_k_ = 0;  // entries the last step selected (forward_->selected())
   std::atomic<bool> cancel_{false};
   ContextStats stats_;
 };

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "common/error.h"
 #include "ops/add.h"
+#include "ops/argmax.h"
 #include "ops/attention.h"
 #include "ops/bias_add.h"
 #include "ops/embedding.h"
@@ -133,6 +135,20 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
     cos_sin_ = make(B * c.n_rot * 4, "rope cos/sin");
   }
   if (model_->has_beacon_projections()) beacon_ = make(B * std::max(c.q_dim(), c.n_embd) * 4, "beacon projections");
+  reserve_selection(1);  // a context's steps have one logit row
+}
+
+void Forward::reserve_selection(uint32_t rows) {
+  if (rows <= select_rows_) return;
+  const ModelConfig& c = model_->config();
+  const auto& dev = model_->device();
+  device_bytes_ -= select_out_.size() + select_scratch_.size();
+  select_out_ = make(uint64_t(rows) * ops::k_top_k_max * sizeof(ops::TopKEntry), "selection output");
+  const uint64_t scratch = std::max({ops::argmax_scratch_bytes(rows, c.n_vocab),
+                                     ops::top_k_scratch_bytes(dev, rows, c.n_vocab, std::min(ops::k_top_k_max, c.n_vocab)),
+                                     uint64_t(16)});
+  select_scratch_ = make(scratch, "selection scratch");
+  select_rows_ = rows;
 }
 
 DenseStep::DenseStep(std::span<const int32_t> toks, uint32_t first, bool all_logits) : tokens(toks.begin(), toks.end()) {
@@ -191,7 +207,19 @@ gpu::Buffer Forward::make(uint64_t bytes, const char* what) {
 }
 
 void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
+  run(s, 0);
+  read_logits(logits);
+}
+
+void Forward::read_logits(std::vector<float>& logits) {
+  logits.resize(size_t(logit_rows_) * model_->config().n_vocab);
+  model_->device().allocator().read(logits_, 0, logits.data(), logits.size() * 4);
+}
+
+void Forward::run(const ForwardStep& s, uint32_t select_k) {
   const ModelConfig& c = model_->config();
+  logit_rows_ = 0;  // a step that fails leaves no logits
+  selected_.clear();
   const uint32_t n = uint32_t(s.tokens.size());
   const uint32_t n_kv = uint32_t(s.slot_pos.size());
   check(n > 0 && n <= max_batch_, Status::Internal, "forward batch out of range");
@@ -199,6 +227,7 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   check(n_kv > 0 && n_kv <= kv_.slots(), Status::Internal, "forward: slot positions out of range");
   for (uint32_t slot : s.slots) check(slot < n_kv, Status::Internal, "forward: KV slot out of range");
   check(!s.logit_rows.empty(), Status::Internal, "forward: no logit rows");
+  check(select_k <= std::min(ops::k_top_k_max, c.n_vocab), Status::Internal, "forward: selection of too many entries");
   for (uint32_t r : s.logit_rows) check(r < n, Status::Internal, "forward: logit row out of range");
   const int32_t eos = model_->tokenizer().eos();
   std::vector<int32_t> ids(s.tokens.begin(), s.tokens.end());
@@ -362,9 +391,21 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   rec_.copy(x_, last_, gather);
   rms_norm(last_, model_->output_norm(), last_, rows);
   matmul(model_->output(), last_, logits_, rows);
+  if (select_k) reserve_selection(rows);
+  if (select_k == 1)
+    ops::argmax(rec_, logits_, select_out_, select_scratch_, rows, c.n_vocab);
+  else if (select_k > 1)
+    ops::top_k(rec_, logits_, select_out_, select_scratch_, rows, c.n_vocab, select_k);
   rec_.submit_and_wait();
-  logits.resize(size_t(rows) * c.n_vocab);
-  alloc.read(logits_, 0, logits.data(), logits.size() * 4);
+  logit_rows_ = rows;
+  if (select_k == 1) {
+    std::vector<int32_t> best(rows);
+    alloc.read(select_out_, 0, best.data(), best.size() * 4);
+    for (int32_t id : best) selected_.push_back({id, std::numeric_limits<float>::quiet_NaN()});
+  } else if (select_k > 1) {
+    selected_.resize(size_t(rows) * select_k);
+    alloc.read(select_out_, 0, selected_.data(), selected_.size() * sizeof(ops::TopKEntry));
+  }
 }
 
 }  // namespace tern

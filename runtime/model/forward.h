@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "model/numerics.h"
 #include "ops/matmul.h"
+#include "ops/top_k.h"
 
 namespace tern {
 
@@ -63,8 +64,18 @@ class Forward {
   Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr,
           Numerics numerics = Numerics::Default, KeyStorage keys = KeyStorage::PreRope);
 
-  // Runs one step. logits receives n_vocab floats per logit row.
+  // Runs one step and leaves its logits (n_vocab floats per logit row) on the device until the
+  // next run. select_k > 0 also selects each logit row's best select_k entries (ops::argmax for 1,
+  // ops::top_k up to ops::k_top_k_max) in the same command buffer, and reads back only those:
+  // the GPU sampling path, where the host never sees the logits unless it asks (read_logits).
+  void run(const ForwardStep& step, uint32_t select_k);
+  // Runs one step and reads its logits back: n_vocab floats per logit row.
   void run(const ForwardStep& step, std::vector<float>& logits);
+  // The last step's logits, read from the device.
+  void read_logits(std::vector<float>& logits);
+  // The last step's selection, select_k entries per logit row, best first (ops::top_k's order);
+  // after an argmax (select_k = 1) only the ids are filled in and the logits are NaN.
+  const std::vector<ops::TopKEntry>& selected() const { return selected_; }
 
   uint32_t max_batch() const { return max_batch_; }
   Numerics numerics() const { return numerics_; }
@@ -99,6 +110,8 @@ class Forward {
     matmul(w, x, y, n, MatmulArgs{});
   }
   void rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu::Buffer& y, uint32_t n);
+  // Output and scratch of the selection ops for this many logit rows (grown on demand).
+  void reserve_selection(uint32_t rows);
 
   std::shared_ptr<const Model> model_;
   KvCache& kv_;
@@ -119,6 +132,10 @@ class Forward {
   gpu::Buffer beacon_;    // beacon projections (only for models that have them)
   gpu::Buffer q8_;        // LlamaCpp: matmul inputs quantised to q8_0
   gpu::Buffer cos_sin_;   // LlamaCpp: the step's RoPE table (ops::rope_ggml_cos_sin)
+  uint32_t logit_rows_ = 0;  // of the last step, in logits_
+  gpu::Buffer select_out_, select_scratch_;  // ops::argmax / ops::top_k output and scratch
+  uint32_t select_rows_ = 0;                 // logit rows those are sized for
+  std::vector<ops::TopKEntry> selected_;
 };
 
 }  // namespace tern

@@ -1,6 +1,7 @@
 #include "sampling/sampler.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <unordered_map>
 
@@ -88,13 +89,13 @@ void min_p(std::vector<Candidate>& c, float p) {
   c.resize(keep);
 }
 
-std::vector<Candidate> Sampler::distribution(std::span<const float> logits, const SamplerParams& sp) const {
-  std::vector<Candidate> c(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) c[i] = {int32_t(i), logits[i], 0.f};
-  std::vector<int32_t> last(history_.begin(), history_.end());
-  if (sp.penalty_last_n >= 0 && last.size() > size_t(sp.penalty_last_n))
-    last.erase(last.begin(), last.end() - sp.penalty_last_n);
-  apply_penalties(c, last, sp.repeat_penalty, sp.frequency_penalty, sp.presence_penalty);
+namespace {
+
+// The chain after penalties: NaN candidates dropped, then greedy, or top-k, top-p, min-p and
+// temperature.
+std::vector<Candidate> filter(std::vector<Candidate> c, const SamplerParams& sp) {
+  std::erase_if(c, [](const Candidate& x) { return std::isnan(x.logit); });
+  if (c.empty()) return {{0, 0.f, 1.f}};  // nothing but NaN: token 0, as ops::argmax gives
   if (sp.temperature <= 0.f) {  // greedy: the single best candidate
     softmax(c);
     c.resize(1);
@@ -109,8 +110,38 @@ std::vector<Candidate> Sampler::distribution(std::span<const float> logits, cons
   return c;
 }
 
-int32_t Sampler::sample(std::span<const float> logits, const SamplerParams& sp) {
-  const auto c = distribution(logits, sp);
+bool penalties_apply(const SamplerParams& sp) {
+  return sp.penalty_last_n != 0 && (sp.repeat_penalty != 1.f || sp.frequency_penalty != 0.f || sp.presence_penalty != 0.f);
+}
+
+}  // namespace
+
+uint32_t best_needed(const SamplerParams& sp, size_t n_vocab) {
+  if (penalties_apply(sp)) return 0;
+  if (sp.temperature <= 0.f || sp.top_k == 1) return 1;
+  if (sp.top_k > 1 && size_t(sp.top_k) < n_vocab) return uint32_t(sp.top_k);
+  return 0;
+}
+
+std::vector<Candidate> Sampler::distribution(std::span<const float> logits, const SamplerParams& sp) const {
+  std::vector<Candidate> c(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) c[i] = {int32_t(i), logits[i], 0.f};
+  std::vector<int32_t> last(history_.begin(), history_.end());
+  if (sp.penalty_last_n >= 0 && last.size() > size_t(sp.penalty_last_n))
+    last.erase(last.begin(), last.end() - sp.penalty_last_n);
+  apply_penalties(c, last, sp.repeat_penalty, sp.frequency_penalty, sp.presence_penalty);
+  return filter(std::move(c), sp);
+}
+
+// The whole row's top_k() keeps exactly best's first k entries in this order (the same ranking),
+// and every later step of the chain looks only at what top_k() kept; greedy looks at the first.
+// NaN entries rank last, so dropping them leaves what dropping them from the row would.
+std::vector<Candidate> Sampler::distribution_of_best(std::span<const Candidate> best, const SamplerParams& sp) const {
+  const size_t keep = std::min<size_t>(best.size(), sp.temperature <= 0.f ? 1 : size_t(std::max(sp.top_k, 1)));
+  return filter(std::vector<Candidate>(best.begin(), best.begin() + std::ptrdiff_t(keep)), sp);
+}
+
+int32_t Sampler::draw(const std::vector<Candidate>& c) {
   int32_t chosen = c.front().id;
   if (c.size() > 1) {
     const double u = uniform();
@@ -126,6 +157,12 @@ int32_t Sampler::sample(std::span<const float> logits, const SamplerParams& sp) 
   }
   accept(chosen);
   return chosen;
+}
+
+int32_t Sampler::sample(std::span<const float> logits, const SamplerParams& sp) { return draw(distribution(logits, sp)); }
+
+int32_t Sampler::sample_best(std::span<const Candidate> best, const SamplerParams& sp) {
+  return draw(distribution_of_best(best, sp));
 }
 
 void Sampler::accept(int32_t token) {

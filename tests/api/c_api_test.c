@@ -2,6 +2,7 @@
  * load, tokenize, generate with a callback, cancel, save/restore, threads, and error paths.
  * argv[1]: a GGUF model (stories260K converted by tern-quantize); argv[2]: a scratch folder;
  * argv[3] (optional): the shared data folder, for llama.cpp's TinyStories-656K and its goldens. */
+#define _POSIX_C_SOURCE 200112L /* setenv, unsetenv */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -378,6 +379,51 @@ static void test_generate(tern_model *m) {
   EXPECT_STATUS(tern_context_get_stats(c, &st), TERN_OK);
   EXPECT(st.kv_slots_capacity == 256 && st.kv_bytes > 0);
   tern_context_free(c);
+}
+
+/* GPU sampling: the same text with and without TERN_GPU_SAMPLING=0 (read when a context is
+ * created), greedy and seeded default sampling (top_k 40), through tern_generate and through
+ * tern_eval + tern_sample; logits asked for after a token sampled on the GPU are the CPU path's. */
+static void gpu_sampling_run(tern_model *m, int gpu, const tern_generate_params *g, collector *text,
+                             tern_token *tokens, int n_tokens, float *logits) {
+  if (gpu)
+    unsetenv("TERN_GPU_SAMPLING");
+  else
+    setenv("TERN_GPU_SAMPLING", "0", 1);
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 256;
+  p.seed = 99;
+  tern_context *c = NULL;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  unsetenv("TERN_GPU_SAMPLING");
+  memset(text, 0, sizeof *text);
+  EXPECT_STATUS(tern_generate(c, "Once upon a time", g, collect, text, NULL), TERN_OK);
+  const float *l = NULL;
+  int32_t n_vocab = 0;
+  EXPECT_STATUS(tern_get_logits(c, &l, &n_vocab), TERN_OK);
+  EXPECT(n_vocab == 512);
+  if (l && n_vocab == 512) memcpy(logits, l, 512 * sizeof(float));
+  for (int i = 0; i < n_tokens; ++i) {
+    EXPECT_STATUS(tern_sample(c, &g->sampler, &tokens[i]), TERN_OK);
+    EXPECT_STATUS(tern_eval(c, &tokens[i], 1), TERN_OK);
+  }
+  tern_context_free(c);
+}
+
+static void test_gpu_sampling(tern_model *m) {
+  tern_generate_params g[2];
+  g[0] = greedy(40);
+  g[1] = tern_generate_default_params(); /* temperature 0.8, top_k 40, top_p 0.95, min_p 0.05 */
+  g[1].max_tokens = 40;
+  for (int i = 0; i < 2; ++i) {
+    collector text[2];
+    tern_token tokens[2][24];
+    float logits[2][512];
+    for (int gpu = 0; gpu < 2; ++gpu) gpu_sampling_run(m, gpu, &g[i], &text[gpu], tokens[gpu], 24, logits[gpu]);
+    EXPECT(text[1].len > 0 && strcmp(text[0].text, text[1].text) == 0);
+    EXPECT(memcmp(tokens[0], tokens[1], sizeof tokens[0]) == 0);
+    EXPECT(memcmp(logits[0], logits[1], sizeof logits[0]) == 0);
+  }
 }
 
 static void continue_greedy(tern_context *c, int n, tern_token *out) {
@@ -783,6 +829,7 @@ int main(int argc, char **argv) {
   test_tokenize(m);
   test_context_errors(m);
   test_generate(m);
+  test_gpu_sampling(m);
   test_state(m);
   test_kv_type(m);
   test_numerics(m);

@@ -67,11 +67,33 @@ bool check_ab_fusion(const json& j) {
   return true;
 }
 
+// --ab-gpu-sampling: a GPU-sampling and a CPU-sampling decode entry and profile at every depth
+// measured, the GPU one with one dispatch more or two (the selection) per step.
+bool check_ab_gpu_sampling(const json& j) {
+  const json& m = j["model_bench"];
+  std::map<double, std::map<bool, double>> entries_seen, dispatches;  // depth -> gpu_sampling -> ...
+  for (const auto& e : m["decode"]) {
+    if (e.contains("skipped")) continue;
+    if (!e.contains("gpu_sampling") || !e.contains("cpu_ms_per_token")) return fail("decode entry without gpu_sampling");
+    entries_seen[e["depth"].get<double>()][e["gpu_sampling"].get<bool>()] = 1;
+  }
+  for (const auto& p : m["decode_profile"])
+    if (p.contains("gpu_sampling"))
+      dispatches[p["depth"].get<double>()][p["gpu_sampling"].get<bool>()] = p["dispatches"].get<double>();
+  if (entries_seen.empty() || dispatches.empty()) return fail("no gpu_sampling entries or profiles");
+  for (const auto& [depth, e] : entries_seen)
+    if (e.size() != 2) return fail("a depth lacks the GPU or the CPU sampling entry");
+  for (const auto& [depth, d] : dispatches)
+    if (d.size() != 2 || d.at(true) <= d.at(false) || d.at(true) > d.at(false) + 2)
+      return fail("the GPU sampling profile does not have one or two dispatches more");
+  return true;
+}
+
 bool check_ops(const json& j) {
   if (!j.contains("ops")) return fail("no ops section");
   const json& o = j["ops"];
   return entries(o["matvec"], "ms", "ops.matvec") && entries(o["matmul"], "gflop_per_s", "ops.matmul") &&
-         entries(o["attention"], "ms", "ops.attention");
+         entries(o["attention"], "ms", "ops.attention") && entries(o["selection"], "ms", "ops.selection");
 }
 
 }  // namespace
@@ -96,6 +118,7 @@ int main(int argc, char** argv) {
     if (a == "--model" && !check_model(j)) return 1;
     if (a == "--ops" && !check_ops(j)) return 1;
     if (a == "--ab-fusion" && !check_ab_fusion(j)) return 1;
+    if (a == "--ab-gpu-sampling" && !check_ab_gpu_sampling(j)) return 1;
   }
   std::printf("bench_json_check: %s is well-formed\n", argv[1]);
   return 0;

@@ -3,9 +3,13 @@
 #include "sampling/sampler.h"
 
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include <gtest/gtest.h>
+
+#include "ref/top_k.h"
+#include "support/selection_rows.h"
 
 namespace tern {
 namespace {
@@ -130,6 +134,80 @@ TEST(Sampler, DrawsMatchDistribution) {
   for (int t = 0; t < 4; ++t) {
     const double sigma = std::sqrt(want[t] * (1 - want[t]) / n);
     EXPECT_NEAR(hist[t] / double(n), want[t], 4 * sigma) << "token " << t;
+  }
+}
+
+TEST(Sampler, NanIsNeverSampled) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  Sampler s(3);
+  EXPECT_EQ(s.sample(std::vector<float>{nan, -inf, nan}, plain(0.f)), 1);  // -inf over NaN
+  EXPECT_EQ(s.sample(std::vector<float>{nan, nan, nan}, plain(0.f)), 0);   // nothing else: token 0
+  EXPECT_EQ(s.sample(std::vector<float>{nan, nan, nan}, plain(1.f)), 0);
+  EXPECT_EQ(s.sample(std::vector<float>{nan, 1.f, nan, 3.f, 3.f}, plain(0.f)), 3);  // ties: the lower id
+  EXPECT_EQ(s.sample(std::vector<float>{-inf, -0.f, 0.f}, plain(0.f)), 1);            // -0 == +0
+  std::vector<float> l = {nan, 0.f, nan, 1.f, nan};
+  for (int i = 0; i < 200; ++i) {
+    const int32_t t = s.sample(l, plain(2.f));
+    EXPECT_TRUE(t == 1 || t == 3) << t;
+  }
+}
+
+TEST(Sampler, BestNeeded) {
+  auto p = plain(0.f);
+  EXPECT_EQ(best_needed(p, 100), 1u);  // greedy
+  p = plain(0.8f);
+  EXPECT_EQ(best_needed(p, 100), 0u);  // top-k off: the whole row
+  p.top_k = 1;
+  EXPECT_EQ(best_needed(p, 100), 1u);
+  p.top_k = 40;
+  EXPECT_EQ(best_needed(p, 100), 40u);
+  EXPECT_EQ(best_needed(p, 40), 0u);  // top-k not below the vocabulary: a no-op
+  p.repeat_penalty = 1.1f;
+  EXPECT_EQ(best_needed(p, 100), 0u);  // penalties look at the whole row
+  p.penalty_last_n = 0;                // ... unless their window is empty
+  EXPECT_EQ(best_needed(p, 100), 40u);
+  p = plain(0.f);
+  p.presence_penalty = 0.5f;
+  EXPECT_EQ(best_needed(p, 100), 0u);
+}
+
+// The main property the GPU sampling path rests on: sampling from a row's best k in rank order
+// (ref::top_k, which the GPU's ops::top_k matches bit for bit) gives the same tokens and leaves the
+// generator in the same state as sampling from the whole row, for every setting best_needed allows.
+TEST(Sampler, BestKSamplesAsTheWholeRow) {
+  std::vector<SamplerParams> settings;
+  for (float temp : {0.f, 0.7f, 1.5f})
+    for (int32_t k : {1, 2, 5, 40, 64})
+      for (float top_p : {1.f, 0.9f})
+        for (float min_p : {0.f, 0.05f}) {
+          SamplerParams p = plain(temp);
+          p.top_k = k;
+          p.top_p = top_p;
+          p.min_p = min_p;
+          settings.push_back(p);
+        }
+  const uint32_t n = 3000;
+  for (test::RowPattern pat : test::all_row_patterns()) {
+    for (size_t si = 0; si < settings.size(); ++si) {
+      const SamplerParams& p = settings[si];
+      const uint32_t need = best_needed(p, n);
+      ASSERT_GT(need, 0u);
+      Sampler whole(si + 1), best(si + 1);
+      for (uint32_t step = 0; step < 20; ++step) {
+        // Flat rows (scaled down) let many tokens have a chance; steep ones test the top.
+        auto row = test::selection_rows(pat, 1, n, 100 * step + uint32_t(si));
+        if (step % 2) for (auto& v : row) v *= 0.05f;
+        const uint32_t k = need + step % 3;  // more entries than needed are ignored
+        std::vector<int32_t> ids(k);
+        std::vector<float> values(k);
+        ref::top_k(row.data(), 1, n, k, ids.data(), values.data());
+        std::vector<Candidate> c(k);
+        for (uint32_t j = 0; j < k; ++j) c[j] = {ids[j], values[j], 0.f};
+        ASSERT_EQ(whole.sample(row, p), best.sample_best(c, p))
+            << test::row_pattern_name(pat) << " setting " << si << " step " << step;
+      }
+      EXPECT_EQ(whole.uniform(), best.uniform()) << "generator states differ";
+    }
   }
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "api/context.h"
@@ -75,28 +77,43 @@ nlohmann::json op_profile(const std::vector<std::vector<gpu::DispatchTiming>>& s
           {"ops", ops}};
 }
 
-// --ab-fusion at one depth: repeats of n_gen steps from the same state, step i of repeat r fused
-// when i + r is even; then `repeats` profiled single steps per setting. Prints a row and a profile
-// per setting; returns the decode entries and the profiles.
-std::pair<nlohmann::json, nlohmann::json> decode_ab_fusion(Context& ctx, const std::vector<uint8_t>& state,
-                                                           const std::vector<int32_t>& gen, uint32_t depth,
-                                                           uint32_t repeats, uint32_t top) {
-  const bool was = ctx.fusion();
+// A decode A/B in one context: a setting switched on and off (both give the same tokens, so the
+// two share one cache and one token stream and see the same load on a shared machine).
+struct AbSwitch {
+  const char* key;              // JSON field of the entries and profiles: "fusion", "gpu_sampling"
+  const char* on_label;         // "fused", "GPU sampling"
+  const char* off_label;        // "unfused", "CPU sampling"
+  std::function<void(bool)> set;
+  // Set: each step also samples the next token with these settings and feeds it (the time
+  // includes the sampling); else the steps feed gen.
+  std::optional<SamplerParams> sample;
+};
+
+// An A/B at one depth: repeats of n_gen steps from the same state, step i of repeat r with the
+// setting on when i + r is even; then `repeats` profiled single steps per setting. Prints a row
+// and a profile per setting; returns the decode entries and the profiles.
+std::pair<nlohmann::json, nlohmann::json> decode_ab(Context& ctx, const std::vector<uint8_t>& state,
+                                                    const std::vector<int32_t>& gen, uint32_t depth, uint32_t repeats,
+                                                    uint32_t top, const AbSwitch& sw) {
   auto restore = [&] {
     if (depth) ctx.load_state(state);
     else ctx.reset();
   };
-  std::vector<double> ms[2], cpu[2];  // per repeat: mean ms and CPU ms per token, [unfused, fused]
+  if (sw.sample) ctx.expect_sampling(*sw.sample);
+  std::vector<double> ms[2], cpu[2];  // per repeat: mean ms and CPU ms per token, [off, on]
   uint32_t timed[2] = {0, 0};         // steps timed in all
   for (uint32_t r = 0; r < repeats; ++r) {
     restore();
     double sum_ms[2] = {0, 0}, sum_cpu[2] = {0, 0};
     uint32_t count[2] = {0, 0};
+    int32_t next = gen[0];
     for (uint32_t i = 0; i < gen.size(); ++i) {
       const int on = (i + r) % 2 == 0;
-      ctx.set_fusion(on);
+      sw.set(on);
+      const int32_t t = sw.sample ? next : gen[i];
       const double t0 = now_ms(), c0 = process_cpu_ms();
-      ctx.eval(std::span<const int32_t>(&gen[i], 1));
+      ctx.eval(std::span<const int32_t>(&t, 1));
+      if (sw.sample) next = ctx.sample(*sw.sample);
       sum_ms[on] += now_ms() - t0;
       sum_cpu[on] += process_cpu_ms() - c0;
       ++count[on];
@@ -111,29 +128,28 @@ std::pair<nlohmann::json, nlohmann::json> decode_ab_fusion(Context& ctx, const s
     for (int k : {0, 1}) {
       const int on = (k + r) % 2;
       restore();
-      ctx.set_fusion(on);
+      sw.set(on);
       ctx.eval(std::span<const int32_t>(&gen[r % gen.size()], 1));
       if (!ctx.timings().empty()) steps[on].push_back(ctx.timings());
     }
   ctx.set_profiling(false);
-  ctx.set_fusion(was);
   nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
   for (int on : {0, 1}) {
     if (ms[on].empty()) continue;
     const Spread tps = spread_of(ms[on], [](double t) { return 1e3 / t; }), c = spread(cpu[on]);
     std::printf("| tg%zu @ d%u, %s (A/B, every other step) | %s | %s per token | CPU time %s ms/token |\n",
-                gen.size(), depth, on ? "fused" : "unfused", cell(tps).c_str(), cell(spread(ms[on]), 2).c_str(),
+                gen.size(), depth, on ? sw.on_label : sw.off_label, cell(tps).c_str(), cell(spread(ms[on]), 2).c_str(),
                 cell(c).c_str());
-    dec.push_back({{"depth", depth}, {"n", timed[on]}, {"fusion", bool(on)},
+    dec.push_back({{"depth", depth}, {"n", timed[on]}, {sw.key, bool(on)},
                    {"tokens_per_s", to_json(tps)}, {"ms_per_token", to_json(spread(ms[on]))},
                    {"cpu_ms_per_token", to_json(c)}});
   }
   for (int on : {0, 1}) {
     if (steps[on].empty()) continue;
     nlohmann::json prof = op_profile(steps[on], std::string("one decode step at depth ") + std::to_string(depth) +
-                                                    (on ? ", fused" : ", unfused"), top);
+                                                    ", " + (on ? sw.on_label : sw.off_label), top);
     prof["depth"] = depth;
-    prof["fusion"] = bool(on);
+    prof[sw.key] = bool(on);
     profiles.push_back(prof);
   }
   return {dec, profiles};
@@ -248,8 +264,20 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     if (d) ctx.eval(random_tokens(rng, d, c.n_vocab));
     const std::vector<uint8_t> state = d ? ctx.save_state() : std::vector<uint8_t>{};
     const auto gen = random_tokens(rng, o.n_gen, c.n_vocab);
-    if (o.ab_fusion) {
-      auto [entries, profs] = decode_ab_fusion(ctx, state, gen, d, o.repeats, o.top_ops);
+    if (o.ab_fusion || o.ab_gpu_sampling) {
+      AbSwitch sw;
+      if (o.ab_fusion) {
+        sw = {"fusion", "fused", "unfused", [&](bool on) { ctx.set_fusion(on); }, std::nullopt};
+      } else {
+        SamplerParams sp;  // the library's defaults with the given top_k; 0: greedy
+        if (o.ab_sampling_top_k) sp.top_k = int32_t(o.ab_sampling_top_k);
+        else sp.temperature = 0.f;
+        sw = {"gpu_sampling", "GPU sampling", "CPU sampling", [&](bool on) { ctx.set_gpu_sampling(on); }, sp};
+      }
+      const bool fused = ctx.fusion(), gpu_sampling = ctx.gpu_sampling();
+      auto [entries, profs] = decode_ab(ctx, state, gen, d, o.repeats, o.top_ops, sw);
+      ctx.set_fusion(fused);
+      ctx.set_gpu_sampling(gpu_sampling);
       for (auto& e : entries) dec.push_back(e);
       for (auto& p : profs) ab_profiles.push_back(p);
       continue;

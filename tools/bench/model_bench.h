@@ -33,6 +33,11 @@ struct ModelBenchOptions {
   // steps alternate fused / unfused step by step (both give the same bits, so they share one
   // cache), so both see the same load on a shared machine; each depth reports both.
   bool ab_fusion = false;
+  // Decode A/B of GPU sampling (Context::set_gpu_sampling): each timed step is an eval and a
+  // sample whose token is fed next, with the selection on the GPU in every other step; the
+  // sampling is greedy (ab_sampling_top_k 0) or the library's defaults with that top_k.
+  bool ab_gpu_sampling = false;
+  uint32_t ab_sampling_top_k = 0;
 };
 
 // Prints tables to stdout as it goes and returns everything as JSON.

@@ -1,5 +1,6 @@
 #include "bench/op_bench.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,8 +11,10 @@
 #include "common/error.h"
 #include "common/fp16.h"
 #include "gpu/buffer.h"
+#include "ops/argmax.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
+#include "ops/top_k.h"
 #include "quantize.h"
 
 namespace tern::bench {
@@ -181,6 +184,38 @@ nlohmann::json bench_attention(gpu::Device& dev, gpu::Recorder& rec, std::mt1993
   return rows;
 }
 
+// The GPU sampling selections on one row of random logits: ops::argmax and ops::top_k.
+nlohmann::json bench_selection(gpu::Device& dev, gpu::Recorder& rec, std::mt19937_64& rng,
+                               const std::vector<uint32_t>& vocabs, uint32_t repeats) {
+  nlohmann::json rows = nlohmann::json::array();
+  const std::vector<uint32_t> ks = {1, 40, ops::k_top_k_max};
+  std::printf("\nsampling selections on one row of logits (k = 1: ops::argmax; else ops::top_k, chunk %u)\n"
+              "| logits | k | ms |\n|---:|---:|---:|\n",
+              ops::top_k_chunk(dev));
+  for (uint32_t n : vocabs) {
+    auto x = random_floats(rng, n);
+    for (auto& v : x) v *= 10.f;
+    gpu::Buffer gx = upload(dev, x.data(), x.size() * 4, "bench logits");
+    gpu::Buffer out = dev.allocator().create(ops::k_top_k_max * 8, gpu::MemoryUse::Device, "bench selection");
+    const uint64_t scratch_bytes = std::max({ops::argmax_scratch_bytes(1, n),
+                                             ops::top_k_scratch_bytes(dev, 1, n, ops::k_top_k_max), uint64_t(16)});
+    gpu::Buffer scratch = dev.allocator().create(scratch_bytes, gpu::MemoryUse::Device, "bench selection scratch");
+    for (uint32_t k : ks) {
+      if (k > n) continue;
+      const auto ms = time_submissions(rec, repeats, [&](gpu::Recorder& rr) {
+        if (k == 1)
+          ops::argmax(rr, gx, out, scratch, 1, n);
+        else
+          ops::top_k(rr, gx, out, scratch, 1, n, k);
+      });
+      rows.push_back({{"logits", n}, {"k", k}, {"ms", to_json(spread(ms))}});
+      std::printf("| %u | %u | %s |\n", n, k, cell(spread(ms), 3).c_str());
+    }
+    std::fflush(stdout);
+  }
+  return rows;
+}
+
 }  // namespace
 
 nlohmann::json run_op_bench(gpu::Device& device, const OpBenchOptions& o) {
@@ -199,6 +234,8 @@ nlohmann::json run_op_bench(gpu::Device& device, const OpBenchOptions& o) {
                           : bench_matmul(device, rec, rng, {4096, 4096}, {128, 512}, o.repeats);
   out["attention"] = o.quick ? bench_attention(device, rec, rng, {64, 300}, 8, 2, 64, o.repeats)
                              : bench_attention(device, rec, rng, {1024, 4096, 16384}, 32, 8, 128, o.repeats);
+  out["selection"] = o.quick ? bench_selection(device, rec, rng, {512, 3000}, o.repeats)
+                             : bench_selection(device, rec, rng, {32000, 128256, 152064}, o.repeats);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Op-level benchmark: matrix-vector products per weight type at Llama-sized shapes (time and
-// weight bytes per second), matrix-matrix GFLOP/s at prompt batch sizes, and decode attention
-// over long KV caches. Random data; weights quantised on the CPU with quant::quantize_row.
+// weight bytes per second), matrix-matrix GFLOP/s at prompt batch sizes, decode attention over
+// long KV caches, and the GPU sampling selections (argmax, top-k) at vocabulary sizes. Random
+// data; weights quantised on the CPU with quant::quantize_row.
 #pragma once
 #include <cstdint>
 

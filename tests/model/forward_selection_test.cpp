@@ -1,0 +1,55 @@
+// Forward::run's GPU selection on several logit rows at once (a prefill step with every row's
+// logits): the argmax and the best k of each row equal the CPU references over the logits the
+// same step leaves on the device, and selecting changes no logit.
+#include <cstring>
+
+#include "model/forward.h"
+#include "ref/argmax.h"
+#include "ref/top_k.h"
+#include "support/gpu_fixture.h"
+#include "support/model_files.h"
+
+namespace tern::test {
+namespace {
+
+class ForwardSelection : public GpuTest {};
+
+TEST_F(ForwardSelection, EveryLogitRow) {
+  for (const char* name : {"test-tiny", "test-wide-vocab"}) {
+    auto model = load_test_model(synthetic_gguf(name, GgmlType::Q8_0));
+    const uint32_t n_vocab = model->config().n_vocab, rows = 5;
+    KvCache kv(model->device(), model->config().n_layer, 16, model->config().kv_dim());
+    Forward fwd(model, kv, 8);
+    const std::vector<int32_t> prompt = {1, 7, 200, 13, 2};
+    const DenseStep step(prompt, 0, /*all_logits=*/true);
+    std::vector<float> plain;
+    fwd.run(step.step(), plain);
+    ASSERT_EQ(plain.size(), size_t(rows) * n_vocab);
+    for (uint32_t k : {1u, 40u, ops::k_top_k_max}) {
+      fwd.run(step.step(), k);
+      std::vector<float> logits;
+      fwd.read_logits(logits);
+      ASSERT_EQ(logits.size(), plain.size());
+      EXPECT_EQ(std::memcmp(logits.data(), plain.data(), plain.size() * 4), 0) << name << " k " << k;
+      const auto& got = fwd.selected();
+      ASSERT_EQ(got.size(), size_t(rows) * k) << name;
+      std::vector<int32_t> ids(size_t(rows) * k);
+      std::vector<float> values(ids.size());
+      if (k == 1)
+        ref::argmax(logits.data(), ids.data(), rows, n_vocab);
+      else
+        ref::top_k(logits.data(), rows, n_vocab, k, ids.data(), values.data());
+      for (size_t i = 0; i < ids.size(); ++i) {
+        EXPECT_EQ(got[i].id, ids[i]) << name << " k " << k << " entry " << i;
+        if (k > 1) {
+          EXPECT_EQ(std::memcmp(&got[i].logit, &values[i], 4), 0) << name << " k " << k << " entry " << i;
+        }
+      }
+    }
+    fwd.run(step.step(), 0);
+    EXPECT_TRUE(fwd.selected().empty());
+  }
+}
+
+}  // namespace
+}  // namespace tern::test
