@@ -81,6 +81,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, kc.slots, c.kv_dim(), params.kv_type);
   // A beacon step may be a token and its beacon, so every forward takes at least two rows.
   const uint32_t max_rows = std::max(2u, std::min(params.n_batch, kc.slots));
+  // Each step asks logits for its last row only (Context::eval).
   // A dense cache never renumbers its slots, so its keys are rotated once, when stored.
   const KeyStorage keys = params.kv_policy == KvPolicyKind::Dense && params.kv_type != GgmlType::Q8_0
                               ? KeyStorage::Rotated
@@ -92,9 +93,9 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     const float base = params.rope_freq_base > 0.f ? params.rope_freq_base : c.rope_base;
     rope.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &rope.attn_factor);
     for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) rope.freqs[i] /= model_->rope_freq_factors()[i];
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope, params.numerics, keys);
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope, params.numerics, keys, 1);
   } else {
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics, keys);
+    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics, keys, 1);
   }
   forward_->recorder().set_profiling(params.profile);
   const char* gpu_sampling = std::getenv("TERN_GPU_SAMPLING");

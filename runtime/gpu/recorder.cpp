@@ -26,7 +26,8 @@ Recorder::Recorder(Device& device) : device_(device) {
 
 Recorder::~Recorder() {
   VkDevice d = device_.vk();
-  if (recording_) vkEndCommandBuffer(cmd_);
+  // A recording abandoned by an exception is freed with its pool, never ended: the buffers it
+  // names may be gone already.
   for (auto p : desc_pools_) vkDestroyDescriptorPool(d, p, nullptr);
   if (queries_) vkDestroyQueryPool(d, queries_, nullptr);
   vkDestroyFence(d, fence_, nullptr);
@@ -45,7 +46,7 @@ void Recorder::set_profiling(bool on) {
 }
 
 void Recorder::begin() {
-  check(!recording_, Status::Internal, "Recorder::begin while recording");
+  // A recording left by an exception (a step that failed mid-way) is discarded by the reset.
   VkDevice d = device_.vk();
   vk_check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
   for (auto p : desc_pools_) vkResetDescriptorPool(d, p, 0);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <numeric>
 #include <string>
 
 #include "common/error.h"
@@ -65,10 +66,11 @@ gpu::BufferRef sub(const gpu::BufferRef& r, uint64_t off, uint64_t bytes) {
 }  // namespace
 
 Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope,
-                 Numerics numerics, KeyStorage keys)
+                 Numerics numerics, KeyStorage keys, uint32_t max_logit_rows)
     : model_(std::move(model)),
       kv_(kv),
       max_batch_(max_batch),
+      max_logit_rows_(max_logit_rows ? std::min(max_logit_rows, max_batch) : max_batch),
       rec_(model_->device()),
       numerics_(numerics),
       keys_(numerics == Numerics::LlamaCpp ? KeyStorage::Rotated : keys),
@@ -100,8 +102,8 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   att_ = make(B * c.q_dim() * 4, "activations attention");
   o_ = make(B * c.n_embd * 4, "activations o");
   gate_up_ = make(parts_bytes(part_align_, max_batch, {c.n_ff, c.n_ff}), "activations gate, up");
-  last_ = make(B * c.n_embd * 4, "logit rows");
-  logits_ = make(B * c.n_vocab * 4, "logits");
+  last_ = make(uint64_t(max_logit_rows_) * c.n_embd * 4, "logit rows");
+  logits_ = make(uint64_t(max_logit_rows_) * c.n_vocab * 4, "logits");
   // Split (flash-decoding) attention needs scratch growing with the cache; size it for the
   // largest query count that kernel takes.
   uint64_t scratch = 16;
@@ -135,20 +137,23 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
     cos_sin_ = make(B * c.n_rot * 4, "rope cos/sin");
   }
   if (model_->has_beacon_projections()) beacon_ = make(B * std::max(c.q_dim(), c.n_embd) * 4, "beacon projections");
-  reserve_selection(1);  // a context's steps have one logit row
+  reserve_selection(1, 1);  // a context's steps have one logit row
 }
 
-void Forward::reserve_selection(uint32_t rows) {
-  if (rows <= select_rows_) return;
+void Forward::reserve_selection(uint32_t rows, uint32_t piece) {
+  if (rows <= select_rows_ && piece <= select_piece_) return;
+  rows = std::max(rows, select_rows_);
+  piece = std::max(piece, select_piece_);
   const ModelConfig& c = model_->config();
   const auto& dev = model_->device();
   device_bytes_ -= select_out_.size() + select_scratch_.size();
   select_out_ = make(uint64_t(rows) * ops::k_top_k_max * sizeof(ops::TopKEntry), "selection output");
-  const uint64_t scratch = std::max({ops::argmax_scratch_bytes(rows, c.n_vocab),
-                                     ops::top_k_scratch_bytes(dev, rows, c.n_vocab, std::min(ops::k_top_k_max, c.n_vocab)),
+  const uint64_t scratch = std::max({ops::argmax_scratch_bytes(piece, c.n_vocab),
+                                     ops::top_k_scratch_bytes(dev, piece, c.n_vocab, std::min(ops::k_top_k_max, c.n_vocab)),
                                      uint64_t(16)});
   select_scratch_ = make(scratch, "selection scratch");
   select_rows_ = rows;
+  select_piece_ = piece;
 }
 
 DenseStep::DenseStep(std::span<const int32_t> toks, uint32_t first, bool all_logits) : tokens(toks.begin(), toks.end()) {
@@ -211,6 +216,43 @@ void Forward::run(const ForwardStep& s, std::vector<float>& logits) {
   read_logits(logits);
 }
 
+uint32_t Forward::head_piece_rows(uint32_t select_k) const {
+  const ModelConfig& c = model_->config();
+  const auto& info = model_->device().info();
+  const uint64_t align = std::max<uint64_t>(4, info.min_storage_buffer_offset_alignment);
+  const uint64_t logit_bytes = uint64_t(c.n_vocab) * 4;
+  const uint64_t select_bytes = select_k == 1 ? 4 : uint64_t(select_k) * sizeof(ops::TopKEntry);
+  // A piece starts at a row whose offset in last_, logits_ and the selection output is aligned.
+  uint64_t step = 1;
+  for (uint64_t b : {uint64_t(c.n_embd) * 4, logit_bytes, select_bytes})
+    step = std::lcm(step, align / std::gcd(b, align));
+  const uint64_t range = std::min(info.max_storage_buffer_range, max_logits_binding_);
+  const uint64_t fit = range / logit_bytes / step * step;
+  check(fit > 0, Status::Unsupported,
+        "the device's storage buffer range (" + std::to_string(range) +
+            " bytes) cannot hold " + std::to_string(step) + " rows of " + std::to_string(c.n_vocab) + " logits");
+  return uint32_t(std::min<uint64_t>(fit, max_logit_rows_));
+}
+
+void Forward::head(uint32_t rows, uint32_t select_k) {
+  const ModelConfig& c = model_->config();
+  const uint64_t E4 = uint64_t(c.n_embd) * 4, V4 = uint64_t(c.n_vocab) * 4;
+  const uint64_t S = select_k == 1 ? 4 : uint64_t(select_k) * sizeof(ops::TopKEntry);
+  // Logits bound in pieces: maxStorageBufferRange (128 MiB on lavapipe and many mobile GPUs)
+  // holds only ~220 rows of Qwen2's 151936 logits, less than a prefill batch asking for all.
+  const uint32_t piece = std::min(rows, head_piece_rows(select_k));
+  if (select_k) reserve_selection(rows, piece);
+  for (uint32_t r0 = 0; r0 < rows; r0 += piece) {
+    const uint32_t m = std::min(piece, rows - r0);
+    const gpu::BufferRef logits = sub(logits_, r0 * V4, m * V4);
+    matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m);
+    if (select_k == 1)
+      ops::argmax(rec_, logits, sub(select_out_, r0 * S, m * S), select_scratch_, m, c.n_vocab);
+    else if (select_k > 1)
+      ops::top_k(rec_, logits, sub(select_out_, r0 * S, m * S), select_scratch_, m, c.n_vocab, select_k);
+  }
+}
+
 void Forward::read_logits(std::vector<float>& logits) {
   logits.resize(size_t(logit_rows_) * model_->config().n_vocab);
   model_->device().allocator().read(logits_, 0, logits.data(), logits.size() * 4);
@@ -226,9 +268,11 @@ void Forward::run(const ForwardStep& s, uint32_t select_k) {
   check(s.positions.size() == n && s.slots.size() == n, Status::Internal, "forward: one position and slot per row");
   check(n_kv > 0 && n_kv <= kv_.slots(), Status::Internal, "forward: slot positions out of range");
   for (uint32_t slot : s.slots) check(slot < n_kv, Status::Internal, "forward: KV slot out of range");
-  check(!s.logit_rows.empty(), Status::Internal, "forward: no logit rows");
+  check(!s.logit_rows.empty() && s.logit_rows.size() <= max_logit_rows_, Status::Internal,
+        "forward: no logit rows, or more than max_logit_rows");
   check(select_k <= std::min(ops::k_top_k_max, c.n_vocab), Status::Internal, "forward: selection of too many entries");
   for (uint32_t r : s.logit_rows) check(r < n, Status::Internal, "forward: logit row out of range");
+  head_piece_rows(select_k);  // no logit row fitting a binding fails here, before recording
   const int32_t eos = model_->tokenizer().eos();
   std::vector<int32_t> ids(s.tokens.begin(), s.tokens.end());
   std::vector<uint32_t> beacon_rows;
@@ -390,12 +434,7 @@ void Forward::run(const ForwardStep& s, uint32_t select_k) {
   for (uint32_t j = 0; j < rows; ++j) gather.push_back({uint64_t(s.logit_rows[j]) * E * 4, uint64_t(j) * E * 4, uint64_t(E) * 4});
   rec_.copy(x_, last_, gather);
   rms_norm(last_, model_->output_norm(), last_, rows);
-  matmul(model_->output(), last_, logits_, rows);
-  if (select_k) reserve_selection(rows);
-  if (select_k == 1)
-    ops::argmax(rec_, logits_, select_out_, select_scratch_, rows, c.n_vocab);
-  else if (select_k > 1)
-    ops::top_k(rec_, logits_, select_out_, select_scratch_, rows, c.n_vocab, select_k);
+  head(rows, select_k);
   rec_.submit_and_wait();
   logit_rows_ = rows;
   if (select_k == 1) {

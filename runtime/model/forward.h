@@ -61,8 +61,10 @@ class Forward {
   // numerics LlamaCpp throws Unsupported unless the cache is f16, there is no rope override and
   // the model's RoPE is unscaled and interleaved; run() then also needs steps in text order.
   // keys Rotated (implied by LlamaCpp) needs every step in text order (run() throws otherwise).
+  // max_logit_rows: the most rows one step asks logits for (0: max_batch). The logits buffer is
+  // sized by it: a context needs one row, and 512 rows of Qwen2's logits would be 311 MB.
   Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr,
-          Numerics numerics = Numerics::Default, KeyStorage keys = KeyStorage::PreRope);
+          Numerics numerics = Numerics::Default, KeyStorage keys = KeyStorage::PreRope, uint32_t max_logit_rows = 0);
 
   // Runs one step and leaves its logits (n_vocab floats per logit row) on the device until the
   // next run. select_k > 0 also selects each logit row's best select_k entries (ops::argmax for 1,
@@ -76,6 +78,10 @@ class Forward {
   // The last step's selection, select_k entries per logit row, best first (ops::top_k's order);
   // after an argmax (select_k = 1) only the ids are filled in and the logits are NaN.
   const std::vector<ops::TopKEntry>& selected() const { return selected_; }
+
+  // Caps the bytes one binding of the logits may span (below the device's
+  // maxStorageBufferRange), so tests can run the head in pieces on any device.
+  void set_max_logits_binding(uint64_t bytes) { max_logits_binding_ = bytes; }
 
   uint32_t max_batch() const { return max_batch_; }
   Numerics numerics() const { return numerics_; }
@@ -110,12 +116,17 @@ class Forward {
     matmul(w, x, y, n, MatmulArgs{});
   }
   void rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu::Buffer& y, uint32_t n);
-  // Output and scratch of the selection ops for this many logit rows (grown on demand).
-  void reserve_selection(uint32_t rows);
+  // Selection output for rows logit rows and scratch for pieces of piece rows (grown on demand).
+  void reserve_selection(uint32_t rows, uint32_t piece);
+  // The output product (and the selection, select_k > 0) on the rows gathered in last_, in
+  // pieces of at most head_piece_rows() rows.
+  void head(uint32_t rows, uint32_t select_k);
+  uint32_t head_piece_rows(uint32_t select_k) const;
 
   std::shared_ptr<const Model> model_;
   KvCache& kv_;
   uint32_t max_batch_;
+  uint32_t max_logit_rows_;  // logits_ and last_ hold this many rows
   gpu::Recorder rec_;
   uint64_t device_bytes_ = 0;
   float rope_attn_factor_ = 1.f;
@@ -134,7 +145,8 @@ class Forward {
   gpu::Buffer cos_sin_;   // LlamaCpp: the step's RoPE table (ops::rope_ggml_cos_sin)
   uint32_t logit_rows_ = 0;  // of the last step, in logits_
   gpu::Buffer select_out_, select_scratch_;  // ops::argmax / ops::top_k output and scratch
-  uint32_t select_rows_ = 0;                 // logit rows those are sized for
+  uint32_t select_rows_ = 0, select_piece_ = 0;  // logit rows / piece rows those are sized for
+  uint64_t max_logits_binding_ = UINT64_MAX;
   std::vector<ops::TopKEntry> selected_;
 };
 
