@@ -45,6 +45,8 @@ layout(push_constant) uniform Push {
 // Fusions (specialization constants 3 and 4): y += W x, and x = silu(gate) * up (binding 3).
 #define SPEC_ACCUMULATE 3
 #define SPEC_SWIGLU 4
+#define SPEC_RMS_NORM 5  // and the next 3: an RMSNorm of x (binding 4), LANES at batch 1 only
+#include "common/rms_norm_input.glsl"
 #include "common/accumulate_output.glsl"
 #include "common/swiglu_input.glsl"
 
