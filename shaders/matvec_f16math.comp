@@ -39,6 +39,9 @@ layout(push_constant) uniform Push {
 #define SPEC_ACCUMULATE 2
 #define SPEC_SWIGLU 3
 #define SPEC_RMS_NORM 4  // and the next 3: an RMSNorm of x (binding 4), one-row products
+#if SUBGROUP
+#define RMS_SUBGROUP_ADD 1
+#endif
 #include "common/rms_norm_input.glsl"
 #include "common/accumulate_output.glsl"
 #include "common/swiglu_input.glsl"

@@ -136,10 +136,11 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, bm, batch, bn, f.label(shader));
 }
 
-// The register-tile kernel needs 8-lane subgroups with shuffles (x is shared within one) and rows
-// made of whole 32-element slices (8 lanes x one vec4 of x).
+// The register-tile kernel needs 8-lane subgroups with shuffles (x is shared within one) and
+// arithmetic (a fused RMSNorm's sum), and rows made of whole 32-element slices (8 lanes x one
+// vec4 of x).
 bool lanes_fit(const gpu::DeviceInfo& info, const WeightView& w) {
-  return info.subgroup_size == 8 && info.subgroup_shuffle && w.cols % 32 == 0;
+  return info.subgroup_size == 8 && info.subgroup_shuffle && info.subgroup_arithmetic && w.cols % 32 == 0;
 }
 
 // Tile per invocation: TM = 8 rows (64 per workgroup) x TN = 16 batch columns measured fastest at
@@ -218,7 +219,9 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
     f.rms = 1;
     f.rms_eps = std::bit_cast<uint32_t>(opt.rms_norm_eps);
     f.rms_wg = reduction_workgroup(rec.device());
-    f.rms_subgroup = rms_norm_input_subgroup(rec.device());
+    f.rms_subgroup = opt.rms_norm_reduction == Reduction::SharedMemory ? 0 : rms_norm_input_subgroup(rec.device());
+    check(opt.rms_norm_reduction != Reduction::Subgroup || f.rms_subgroup, Status::Unsupported,
+          "matmul: this device's subgroup reduction cannot be replayed in a product");
     f.norm = opt.rms_norm_weight;
   }
   // Read-modify-write of y by one invocation while others still read x: they must not overlap.

@@ -1,4 +1,5 @@
 #pragma once
+#include "ops/reduction.h"
 #include "ops/weight_view.h"
 
 namespace tern::ops {
@@ -56,6 +57,9 @@ struct MatmulOptions {
   BufferRef swiglu_up;
   BufferRef rms_norm_weight;
   float rms_norm_eps = 0.f;
+  // Test hook: the rms_norm reduction replayed; Auto is rms_norm_input_reduction(device), and
+  // SharedMemory (the tree) works everywhere; Subgroup only where Auto gives it.
+  Reduction rms_norm_reduction = Reduction::Auto;
 };
 
 // Whether a product of weights of type t over batch rows can take MatmulOptions::rms_norm_weight.
