@@ -3,11 +3,13 @@
 // x[k] * scale * nw[k] (nw: binding 4), scale = 1 / sqrt(mean(x^2) + RMS_EPS), the bits
 // ops::rms_norm writes. Every workgroup sums the squares itself (it reads all of x anyway) in
 // the order of shaders/rms_norm.comp's reduction: RMS_WG strided partial sums, then either the
-// shared-memory tree (RMS_SUBGROUP 0) or, for its subgroup variant on drivers that add a
-// subgroup's lanes in order (lavapipe), groups of RMS_SUBGROUP partials added one by one and
-// the groups' sums in order. rms_norm_begin() must be called by every invocation before the first
-// xin (it has barriers). Off, it all folds away. The includer declares float x[], the push
-// constant p.cols (the row length) and SPEC_RMS_NORM (4 constant ids from it).
+// shared-memory tree (RMS_SUBGROUP 0) or, for its subgroup variant on drivers whose subgroup
+// order is known (lavapipe: lanes added in order), subgroups of RMS_SUBGROUP partials and their
+// sums in order: with subgroupAdd where the includer defines RMS_SUBGROUP_ADD (it has subgroup
+// arithmetic), else replayed through shared memory. rms_norm_begin() must be called by every
+// invocation before the first xin (it may have barriers). Off, it all folds away. The includer
+// declares float x[] and vec4 x4[], the push constant p.cols (the row length) and SPEC_RMS_NORM
+// (4 constant ids from it).
 layout(constant_id = SPEC_RMS_NORM) const bool RMS_NORM = false;
 layout(constant_id = SPEC_RMS_NORM + 1) const float RMS_EPS = 0.0;
 layout(constant_id = SPEC_RMS_NORM + 2) const uint RMS_WG = 256;  // ops::rms_norm's workgroup
