@@ -22,6 +22,7 @@
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_arithmetic : require  // a fused RMSNorm's sum
 #endif
 #if !LANES
 layout(constant_id = 1) const uint BM = 64;  // WG must be (BM / 4) * (BN / 4)
@@ -45,6 +46,11 @@ layout(push_constant) uniform Push {
 // Fusions (specialization constants 3 and 4): y += W x, and x = silu(gate) * up (binding 3).
 #define SPEC_ACCUMULATE 3
 #define SPEC_SWIGLU 4
+#define SPEC_RMS_NORM 5  // and the next 3: an RMSNorm of x (binding 4), LANES at batch 1 only
+#if LANES
+#define RMS_SUBGROUP_ADD 1
+#endif
+#include "common/rms_norm_input.glsl"
 #include "common/accumulate_output.glsl"
 #include "common/swiglu_input.glsl"
 

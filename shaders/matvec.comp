@@ -59,6 +59,11 @@ layout(push_constant) uniform Push {
 // Fusions (specialization constants 2 and 3): y += W x, and x = silu(gate) * up (binding 3).
 #define SPEC_ACCUMULATE 2
 #define SPEC_SWIGLU 3
+#define SPEC_RMS_NORM 4  // and the next 3: an RMSNorm of x (binding 4), one-row products
+#if SUBGROUP
+#define RMS_SUBGROUP_ADD 1
+#endif
+#include "common/rms_norm_input.glsl"
 #include "common/accumulate_output.glsl"
 #include "common/swiglu_input.glsl"
 
@@ -175,6 +180,7 @@ float unit_dot(uint row, uint u, float xv[UNIT]) {
 #include "common/matvec_vec4.glsl"
 #elif ROW_PER_LANE
 void main() {
+  rms_norm_begin();
   const uint r = flat_group() * WG + gl_LocalInvocationID.x;
   const uint row = p.w_skip + min(r, p.chunk_rows - 1u) * p.row_bytes;  // clamped: no OOB reads
   const uint units = p.cols / UNIT;
@@ -193,6 +199,7 @@ void main() {
 shared float red[NR * WG];
 
 void main() {
+  rms_norm_begin();
   const uint tid = gl_LocalInvocationID.x;
   const uint first = flat_group() * NR;
   const uint units = p.cols / UNIT;

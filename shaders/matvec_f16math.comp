@@ -38,6 +38,11 @@ layout(push_constant) uniform Push {
 // Fusions (specialization constants 2 and 3): y += W x, and x = silu(gate) * up (binding 3).
 #define SPEC_ACCUMULATE 2
 #define SPEC_SWIGLU 3
+#define SPEC_RMS_NORM 4  // and the next 3: an RMSNorm of x (binding 4), one-row products
+#if SUBGROUP
+#define RMS_SUBGROUP_ADD 1
+#endif
+#include "common/rms_norm_input.glsl"
 #include "common/accumulate_output.glsl"
 #include "common/swiglu_input.glsl"
 
@@ -87,6 +92,7 @@ float unit_dot16(uint row, uint u, f16vec4 xh[8]) {
 shared float red[NR * WG];
 
 void main() {
+  rms_norm_begin();
   const uint tid = gl_LocalInvocationID.x;
   const uint first = flat_group() * NR;
   const uint units = p.cols / UNIT;

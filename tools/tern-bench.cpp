@@ -38,6 +38,8 @@ void usage() {
       "  --top N              ops listed in the per-op decode profile (default 8)\n"
       "  --ab-fusion          decode A/B of the forward pass's fusions (TERN_FUSE): timed steps\n"
       "                       alternate fused / unfused in one process; both reported per depth\n"
+      "  --ab-norm-fusion     the same for the RMSNorm-into-product fusion alone (TERN_FUSE_NORM),\n"
+      "                       the other fusions on\n"
       "  --ab-gpu-sampling MODE  decode A/B of sampling on the GPU (TERN_GPU_SAMPLING): each timed\n"
       "                       step evals and samples (MODE greedy, or a top-k K with the default\n"
       "                       temperature, top-p and min-p), feeding the token; every other step\n"
@@ -105,6 +107,7 @@ int main(int argc, char** argv) {
       else if (a == "--bw-mib") bw_mib = std::stoull(value());
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
       else if (a == "--ab-fusion") mo.ab_fusion = true;
+      else if (a == "--ab-norm-fusion") mo.ab_norm_fusion = true;
       else if (a == "--ab-gpu-sampling") {
         const std::string mode = value();
         mo.ab_gpu_sampling = true;
@@ -134,8 +137,8 @@ int main(int argc, char** argv) {
                  kv_policy.c_str());
     return 2;
   }
-  if (mo.ab_fusion && mo.ab_gpu_sampling) {
-    std::fprintf(stderr, "tern-bench: --ab-fusion and --ab-gpu-sampling are separate runs\n");
+  if (int(mo.ab_fusion) + int(mo.ab_norm_fusion) + int(mo.ab_gpu_sampling) > 1) {
+    std::fprintf(stderr, "tern-bench: --ab-fusion, --ab-norm-fusion and --ab-gpu-sampling are separate runs\n");
     return 2;
   }
   if (mo.model_path.empty() && !ops) {

@@ -104,6 +104,10 @@ class Context {
   // settings give the same bits, so they may change between any two steps (benchmark A/B runs).
   void set_fusion(bool on) { forward_->set_fusion(on); }
   bool fusion() const { return forward_->fusion(); }
+  // The RMSNorm-into-product fusion on its own (Forward::set_norm_fusion; TERN_FUSE_NORM), the
+  // same bits too; it applies only while set_fusion is on.
+  void set_norm_fusion(bool on) { forward_->set_norm_fusion(on); }
+  bool norm_fusion() const { return forward_->norm_fusion(); }
   // Tokens the cache can still take (dense), or UINT32_MAX (policies that evict or compress).
   uint32_t room() const { return policy_->room(); }
   // Cache slots (the dense context length).

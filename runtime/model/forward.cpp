@@ -31,6 +31,13 @@ bool fusion_default() {
   return !(v && std::string(v) == "0");
 }
 
+// TERN_FUSE_NORM=0 or 1 sets the RMSNorm-into-product fusion; by default it is off on CPU
+// devices only, where it measured slower (BENCHMARKS.md).
+bool norm_fusion_default(const gpu::Device& dev) {
+  if (const char* v = std::getenv("TERN_FUSE_NORM"); v && *v) return std::string(v) != "0";
+  return dev.info().type != gpu::DeviceType::Cpu;
+}
+
 // The parts (q, k, v or gate, up) of one activation buffer for a step of n rows: part i holds
 // n rows of widths[i] floats, parts in order, each at an offset storage-buffer bindings accept.
 // back_to_back: no padding between them, the layout a stacked product (LayerWeights::wqkv,
@@ -74,7 +81,8 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
       rec_(model_->device()),
       numerics_(numerics),
       keys_(numerics == Numerics::LlamaCpp ? KeyStorage::Rotated : keys),
-      fuse_(fusion_default()) {
+      fuse_(fusion_default()),
+      fuse_norm_(norm_fusion_default(model_->device())) {
   const ModelConfig& c = model_->config();
   const uint64_t B = max_batch;
   const bool llamacpp = numerics == Numerics::LlamaCpp;
@@ -183,6 +191,10 @@ void Forward::matmul(const ops::WeightView& w, gpu::BufferRef x, gpu::BufferRef 
   }
   opt.accumulate = a.accumulate;
   opt.swiglu_up = a.swiglu_up;
+  if (a.norm) {
+    opt.rms_norm_weight = a.norm->buf;
+    opt.rms_norm_eps = model_->config().rms_eps;
+  }
   const bool swiglu = a.swiglu_up.buffer != nullptr;
   const bool q8 = ops::uses_q8_activations(w.type, opt);
   opt.q8_scratch_ready = q8 && a.same_input && last_used_q8_;
@@ -194,8 +206,8 @@ void Forward::rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu
   const ModelConfig& c = model_->config();
   if (numerics_ == Numerics::LlamaCpp)
     ops::rms_norm_ggml(rec_, x, w.buf, y, n, c.n_embd, c.rms_eps);
-  else
-    ops::rms_norm(rec_, x, w.buf, y, n, c.n_embd, c.rms_eps);
+  else  // the reduction fused norms replay, so they give these bits
+    ops::rms_norm(rec_, x, w.buf, y, n, c.n_embd, c.rms_eps, ops::rms_norm_input_reduction(rec_.device()));
 }
 
 void Forward::beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
@@ -234,7 +246,7 @@ uint32_t Forward::head_piece_rows(uint32_t select_k) const {
   return uint32_t(std::min<uint64_t>(fit, max_logit_rows_));
 }
 
-void Forward::head(uint32_t rows, uint32_t select_k) {
+void Forward::head(uint32_t rows, uint32_t select_k, bool norm) {
   const ModelConfig& c = model_->config();
   const uint64_t E4 = uint64_t(c.n_embd) * 4, V4 = uint64_t(c.n_vocab) * 4;
   const uint64_t S = select_k == 1 ? 4 : uint64_t(select_k) * sizeof(ops::TopKEntry);
@@ -245,7 +257,10 @@ void Forward::head(uint32_t rows, uint32_t select_k) {
   for (uint32_t r0 = 0; r0 < rows; r0 += piece) {
     const uint32_t m = std::min(piece, rows - r0);
     const gpu::BufferRef logits = sub(logits_, r0 * V4, m * V4);
-    matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m);
+    if (norm)
+      matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m, {.norm = &model_->output_norm()});
+    else
+      matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m);
     if (select_k == 1)
       ops::argmax(rec_, logits, sub(select_out_, r0 * S, m * S), select_scratch_, m, c.n_vocab);
     else if (select_k > 1)
@@ -336,16 +351,27 @@ void Forward::run(const ForwardStep& s, uint32_t select_k) {
   // One row: products of one input can be one stacked product, whose output rows are the parts
   // back to back (a batch's would interleave its rows' parts).
   const bool stack_qkv = fuse_ && n == 1 && qkv.back_to_back, stack_gate_up = fuse_ && n == 1 && gate_up.back_to_back;
+  // One-row steps: RMSNorms go into the products that read them (beacon projections read h_).
+  const bool fuse_norm = fuse_ && fuse_norm_ && n == 1 && !llamacpp && beacon_rows.empty();
+  // The products of one normalised input: x_ with the norm fused, else h_ after rms_norm.
+  auto norm_input = [&](const ops::WeightView& norm, std::initializer_list<const ops::WeightView*> ws) {
+    bool fused = fuse_norm;
+    for (const ops::WeightView* w : ws)
+      fused = fused && ops::fuses_rms_norm(w->type, n, {});
+    if (!fused) rms_norm(x_, norm, h_, n);
+    return std::pair<const gpu::Buffer&, const ops::WeightView*>(fused ? x_ : h_, fused ? &norm : nullptr);
+  };
   for (uint32_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = model_->layer(l);
     // Attention block.
-    rms_norm(x_, L.attn_norm, h_, n);
     if (stack_qkv && L.wqkv.rows) {
-      matmul(L.wqkv, h_, sub(q, 0, uint64_t(Q + 2 * KV) * 4), n);
+      const auto [in, norm] = norm_input(L.attn_norm, {&L.wqkv});
+      matmul(L.wqkv, in, sub(q, 0, uint64_t(Q + 2 * KV) * 4), n, {.norm = norm});
     } else {
-      matmul(L.wq, h_, q, n);
-      matmul(L.wk, h_, k, n, {.same_input = true});
-      matmul(L.wv, h_, v, n, {.same_input = true});
+      const auto [in, norm] = norm_input(L.attn_norm, {&L.wq, &L.wk, &L.wv});
+      matmul(L.wq, in, q, n, {.norm = norm});
+      matmul(L.wk, in, k, n, {.same_input = true, .norm = norm});
+      matmul(L.wv, in, v, n, {.same_input = true, .norm = norm});
     }
     if (c.qkv_bias) {
       ops::bias_add(rec_, q, L.bq.buf, q, n, Q);
@@ -413,12 +439,13 @@ void Forward::run(const ForwardStep& s, uint32_t select_k) {
       ops::add(rec_, x_, o_, x_, n * E);
     }
     // Feed-forward block (SwiGLU): x += W_down (silu(W_gate h) * W_up h).
-    rms_norm(x_, L.ffn_norm, h_, n);
     if (stack_gate_up && L.w_gate_up.rows) {
-      matmul(L.w_gate_up, h_, sub(gate, 0, uint64_t(2 * F) * 4), n);
+      const auto [in, norm] = norm_input(L.ffn_norm, {&L.w_gate_up});
+      matmul(L.w_gate_up, in, sub(gate, 0, uint64_t(2 * F) * 4), n, {.norm = norm});
     } else {
-      matmul(L.w_gate, h_, gate, n);
-      matmul(L.w_up, h_, up, n, {.same_input = true});
+      const auto [in, norm] = norm_input(L.ffn_norm, {&L.w_gate, &L.w_up});
+      matmul(L.w_gate, in, gate, n, {.norm = norm});
+      matmul(L.w_up, in, up, n, {.same_input = true, .norm = norm});
     }
     if (fuse_) {  // silu(gate) * up computed as the down product loads it, the sum into x
       matmul(L.w_down, gate, x_, n, {.accumulate = true, .swiglu_up = up});
@@ -433,8 +460,10 @@ void Forward::run(const ForwardStep& s, uint32_t select_k) {
   std::vector<VkBufferCopy> gather;
   for (uint32_t j = 0; j < rows; ++j) gather.push_back({uint64_t(s.logit_rows[j]) * E * 4, uint64_t(j) * E * 4, uint64_t(E) * 4});
   rec_.copy(x_, last_, gather);
-  rms_norm(last_, model_->output_norm(), last_, rows);
-  head(rows, select_k);
+  // One row: the output norm goes into the head's product (fuses_rms_norm).
+  const bool norm_in_head = fuse_norm && rows == 1 && ops::fuses_rms_norm(model_->output().type, 1, {});
+  if (!norm_in_head) rms_norm(last_, model_->output_norm(), last_, rows);
+  head(rows, select_k, norm_in_head);
   rec_.submit_and_wait();
   logit_rows_ = rows;
   if (select_k == 1) {

@@ -97,6 +97,14 @@ class Forward {
   // w_gate_up): 3 more. Off: separate products, ops::add and ops::silu_mul (A/B runs, debugging).
   void set_fusion(bool on) { fuse_ = on; }
   bool fusion() const { return fuse_; }
+  // One more, under the switch above: in decode steps (one row, default numerics, no beacon rows)
+  // each RMSNorm is computed inside the products that read it (ops::MatmulOptions::
+  // rms_norm_weight: the attention and FFN norms and the output norm, 3 dispatches fewer per
+  // layer and one per step), the same bits. Its own switch for A/B runs: TERN_FUSE_NORM=0/1 at
+  // start, or this; the default is on except on CPU devices (lavapipe), where the redundant
+  // per-workgroup sum of squares costs more than the dispatch saves (BENCHMARKS.md).
+  void set_norm_fusion(bool on) { fuse_norm_ = on; }
+  bool norm_fusion() const { return fuse_norm_; }
 
  private:
   gpu::Buffer make(uint64_t bytes, const char* what);
@@ -109,6 +117,7 @@ class Forward {
                               // its q8_0 quantisation is reused
     bool accumulate = false;  // y += W x
     gpu::BufferRef swiglu_up;  // when bound, x is a SwiGLU gate and this its up
+    const ops::WeightView* norm = nullptr;  // when set, the input is rms_norm(x) with this weight
   };
   // y = W x for n rows with the numerics' matmul options and the fusions in a.
   void matmul(const ops::WeightView& w, gpu::BufferRef x, gpu::BufferRef y, uint32_t n, const MatmulArgs& a);
@@ -119,8 +128,8 @@ class Forward {
   // Selection output for rows logit rows and scratch for pieces of piece rows (grown on demand).
   void reserve_selection(uint32_t rows, uint32_t piece);
   // The output product (and the selection, select_k > 0) on the rows gathered in last_, in
-  // pieces of at most head_piece_rows() rows.
-  void head(uint32_t rows, uint32_t select_k);
+  // pieces of at most head_piece_rows() rows; norm: the output norm goes into the product.
+  void head(uint32_t rows, uint32_t select_k, bool norm);
   uint32_t head_piece_rows(uint32_t select_k) const;
 
   std::shared_ptr<const Model> model_;
@@ -133,6 +142,7 @@ class Forward {
   Numerics numerics_;
   KeyStorage keys_;
   bool fuse_ = true;
+  bool fuse_norm_ = true;
   bool last_used_q8_ = false;  // the last matmul() quantised its input into q8_
   // Activations for up to max_batch tokens.
   gpu::Buffer ids_, pos_, slot_pos_, freqs_, x_, h_, att_, o_, last_, logits_, scratch_;

@@ -29,5 +29,9 @@ inline const gpu::Pipeline& pipeline(Recorder& rec, const char* shader, uint32_t
                                      std::initializer_list<uint32_t> spec = {}) {
   return rec.device().pipelines().get({shader, buffers, push_bytes, std::vector<uint32_t>(spec)});
 }
+inline const gpu::Pipeline& pipeline(Recorder& rec, const char* shader, uint32_t buffers, uint32_t push_bytes,
+                                     std::vector<uint32_t> spec) {
+  return rec.device().pipelines().get({shader, buffers, push_bytes, std::move(spec)});
+}
 
 }  // namespace tern::ops

@@ -1,26 +1,37 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <string>
 
 #include "common/error.h"
 #include "ops/op_checks.h"
 #include "ops/quantize_q8_0.h"
+#include "ops/reduction.h"
 
 namespace tern::ops {
 namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
-// The fusions a kernel is specialised with (MatmulOptions::accumulate / swiglu_up): its last two
-// specialization constants, its fourth binding (the up of a SwiGLU; x again when there is none)
+// The fusions a kernel is specialised with (MatmulOptions::accumulate / swiglu_up /
+// rms_norm_weight): its last six specialization constants (accumulate, swiglu, then RMSNorm on,
+// eps, ops::rms_norm's workgroup and in-order subgroup size: common/rms_norm_input.glsl), its
+// fourth and fifth bindings (the up of a SwiGLU, the norm's weight; x again where there is none)
 // and a label suffix, so a profile tells fused products apart.
 struct Fusion {
   uint32_t accumulate = 0, swiglu = 0;
   BufferRef up;
+  uint32_t rms = 0, rms_eps = 0, rms_wg = 256, rms_subgroup = 0;  // off: fixed, one pipeline
+  BufferRef norm;
+  std::vector<uint32_t> spec(std::initializer_list<uint32_t> head) const {
+    std::vector<uint32_t> s(head);
+    s.insert(s.end(), {accumulate, swiglu, rms, rms_eps, rms_wg, rms_subgroup});
+    return s;
+  }
   std::string label(const std::string& shader) const {
-    return shader + (swiglu ? "+swiglu" : "") + (accumulate ? "+add" : "");
+    return shader + (rms ? "+rmsnorm" : "") + (swiglu ? "+swiglu" : "") + (accumulate ? "+add" : "");
   }
 };
 
@@ -86,8 +97,8 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
   if (opt.layout == MatvecLayout::RowPerInvocation) {
     const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
     const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
-    const auto& pipe = pipeline(rec, shader.c_str(), 4, 5 * 4, {wg, 1, f.accumulate, f.swiglu});
-    dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, wg, 0, 0, f.label(shader));
+    const auto& pipe = pipeline(rec, shader.c_str(), 5, 5 * 4, f.spec({wg, 1}));
+    dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, wg, 0, 0, f.label(shader));
     return;
   }
   const bool subgroup = dev.features().subgroup_arithmetic && !opt.shared_reduction;
@@ -97,14 +108,15 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
   const uint32_t nr = opt.matvec_rows ? opt.matvec_rows : 4;
   check(is_pow2(wg) && wg >= nr && wg <= info.max_workgroup_invocations, Status::InvalidArgument,
         "matvec workgroup size must be a power of two >= rows per workgroup");
-  check(uint64_t(nr) * wg * 4 <= info.max_shared_memory, Status::InvalidArgument, "matvec reduction too large");
+  check((uint64_t(nr) * wg + (f.rms ? f.rms_wg : 0)) * 4 <= info.max_shared_memory, Status::InvalidArgument,
+        "matvec reduction too large");
   std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + (subgroup ? "" : "_shmem");
   if (subgroup && has_vec4_kernel(w.type) && row_bytes % 16 == 0 && !opt.word_loads &&
       std::all_of(chunks.begin(), chunks.end(), [](const WeightChunk& c) { return c.skip % 16 == 0; }))
     shader += "_v4";
   if (auto f16 = f16math_matvec_shader(dev, w.type, opt, subgroup); !f16.empty()) shader = f16;
-  const auto& pipe = pipeline(rec, shader.c_str(), 4, 5 * 4, {wg, nr, f.accumulate, f.swiglu});
-  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, nr, 0, 0, f.label(shader));
+  const auto& pipe = pipeline(rec, shader.c_str(), 5, 5 * 4, f.spec({wg, nr}));
+  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, nr, 0, 0, f.label(shader));
 }
 
 void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x,
@@ -120,14 +132,15 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   check(fits(), Status::Unsupported, "device shared memory too small for the matmul tile");
   const uint32_t wg = (bm / 4) * (bn / 4);
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type);
-  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {wg, bm, bn, f.accumulate, f.swiglu});
-  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, bm, batch, bn, f.label(shader));
+  const auto& pipe = pipeline(rec, shader.c_str(), 5, 7 * 4, f.spec({wg, bm, bn}));
+  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, bm, batch, bn, f.label(shader));
 }
 
-// The register-tile kernel needs 8-lane subgroups with shuffles (x is shared within one) and rows
-// made of whole 32-element slices (8 lanes x one vec4 of x).
+// The register-tile kernel needs 8-lane subgroups with shuffles (x is shared within one) and
+// arithmetic (a fused RMSNorm's sum), and rows made of whole 32-element slices (8 lanes x one
+// vec4 of x).
 bool lanes_fit(const gpu::DeviceInfo& info, const WeightView& w) {
-  return info.subgroup_size == 8 && info.subgroup_shuffle && w.cols % 32 == 0;
+  return info.subgroup_size == 8 && info.subgroup_shuffle && info.subgroup_arithmetic && w.cols % 32 == 0;
 }
 
 // Tile per invocation: TM = 8 rows (64 per workgroup) x TN = 16 batch columns measured fastest at
@@ -140,8 +153,8 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   if (!tm) tm = batch == 1 ? 4 : 8;  // batch 1: 4 rows per lane measured fastest (2, 3, 6, 8 slower)
   if (!tn) tn = batch <= 4 ? batch : batch <= 8 ? 8 : 16;
   const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_lanes";
-  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8, tm, tn, f.accumulate, f.swiglu});
-  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up}, 8 * tm, batch, tn, f.label(shader));
+  const auto& pipe = pipeline(rec, shader.c_str(), 5, 7 * 4, f.spec({8, tm, tn}));
+  dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, 8 * tm, batch, tn, f.label(shader));
 }
 
 // Auto's choice, overridable for A/B benchmarks of whole models (whose contexts pass no options):
@@ -182,15 +195,34 @@ bool uses_q8_activations(GgmlType t, const MatmulOptions& opt) {
   return opt.q8_activations && (t == GgmlType::Q8_0 || t == GgmlType::Q4_0);
 }
 
+// The matvec, f16-math matvec and lanes kernels replay the norm; the tiled kernels (batches)
+// and the q8_0-activation path (which quantises x first) keep a separate ops::rms_norm.
+bool fuses_rms_norm(GgmlType t, uint32_t batch, const MatmulOptions& opt) {
+  return batch == 1 && !uses_q8_activations(t, opt) && !opt.swiglu_up.buffer;
+}
+
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt) {
   check(batch >= 1, Status::InvalidArgument, "matmul with an empty batch");
   check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
   check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
   const uint64_t x_bytes = uint64_t(batch) * w.cols * 4, y_bytes = uint64_t(batch) * w.rows * 4;
   Fusion f{opt.accumulate, opt.swiglu_up.buffer != nullptr, x};
+  f.norm = x;
   if (f.swiglu) {
     require_bytes(opt.swiglu_up, x_bytes, "matmul", "swiglu_up");
     f.up = opt.swiglu_up;
+  }
+  if (opt.rms_norm_weight.buffer) {
+    check(fuses_rms_norm(w.type, batch, opt), Status::InvalidArgument,
+          "matmul: rms_norm_weight needs batch 1, no swiglu_up and no q8_0 activations");
+    require_bytes(opt.rms_norm_weight, uint64_t(w.cols) * 4, "matmul", "rms_norm_weight");
+    f.rms = 1;
+    f.rms_eps = std::bit_cast<uint32_t>(opt.rms_norm_eps);
+    f.rms_wg = reduction_workgroup(rec.device());
+    f.rms_subgroup = opt.rms_norm_reduction == Reduction::SharedMemory ? 0 : rms_norm_input_subgroup(rec.device());
+    check(opt.rms_norm_reduction != Reduction::Subgroup || f.rms_subgroup, Status::Unsupported,
+          "matmul: this device's subgroup reduction cannot be replayed in a product");
+    f.norm = opt.rms_norm_weight;
   }
   // Read-modify-write of y by one invocation while others still read x: they must not overlap.
   check(!f.accumulate || (!overlaps(y, y_bytes, x, x_bytes) && !(f.swiglu && overlaps(y, y_bytes, f.up, x_bytes))),

@@ -1,4 +1,5 @@
 #pragma once
+#include "ops/reduction.h"
 #include "ops/weight_view.h"
 
 namespace tern::ops {
@@ -46,15 +47,29 @@ struct MatmulOptions {
   // swiglu_up: x is a SwiGLU's gate and swiglu_up its up (batch x cols f32): the product's input
   //   is silu(x) * up, computed where the kernel loads x, with the arithmetic of ops::silu_mul
   //   (the same bits); with q8_activations, by the quantiser (ops::quantize_q8_0_swiglu).
+  // rms_norm_weight (one-row products, batch 1): x is a row of the residual stream and the
+  //   product's input its RMSNorm, x / sqrt(mean(x^2) + rms_norm_eps) * rms_norm_weight (cols
+  //   f32), computed where the kernel loads x; every workgroup sums x's squares itself, in the
+  //   order of ops::rms_norm with rms_norm_input_reduction(device), so the result is the bits of
+  //   that rms_norm followed by the product. Not with swiglu_up or q8_activations weights
+  //   (fuses_rms_norm() says where it applies).
   bool accumulate = false;
   BufferRef swiglu_up;
+  BufferRef rms_norm_weight;
+  float rms_norm_eps = 0.f;
+  // Test hook: the rms_norm reduction replayed; Auto is rms_norm_input_reduction(device), and
+  // SharedMemory (the tree) works everywhere; Subgroup only where Auto gives it.
+  Reduction rms_norm_reduction = Reduction::Auto;
 };
+
+// Whether a product of weights of type t over batch rows can take MatmulOptions::rms_norm_weight.
+bool fuses_rms_norm(GgmlType t, uint32_t batch, const MatmulOptions& opt);
 
 // Whether opt routes a product with weights of type t through the q8_0-activation kernels.
 bool uses_q8_activations(GgmlType t, const MatmulOptions& opt);
 
 // y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32 (with the
-// fusions in MatmulOptions: y += ..., and x = silu(x) * swiglu_up).
+// fusions in MatmulOptions: y += ..., x = silu(x) * swiglu_up, and x = rms_norm(x) * weight).
 // The kernel family is opt.kernel (see MatmulKernel); within Gpu, batch 1 runs the matrix-vector
 // kernels and larger batches the tiled matrix-matrix kernels.
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch,

@@ -18,5 +18,12 @@ enum class Reduction {
 std::string reduction_shader(const gpu::Device& device, const char* base, Reduction r);
 // Workgroup size for row reductions: 256, or the largest power of two the device allows.
 uint32_t reduction_workgroup(const gpu::Device& device);
+// The reduction of an rms_norm that a product can redo inside its own kernel bit for bit
+// (MatmulOptions::rms_norm_weight): Subgroup where the device is known to add a subgroup's lanes
+// in order (lavapipe: then it is also Auto's choice), else SharedMemory, a tree any kernel can
+// replay. Forward normalises with it, so fused and unfused steps give the same bits.
+Reduction rms_norm_input_reduction(const gpu::Device& device);
+// Lanes per in-order subgroup sum for Subgroup above (the subgroup size), 0 for the tree.
+uint32_t rms_norm_input_subgroup(const gpu::Device& device);
 
 }  // namespace tern::ops

@@ -11,6 +11,7 @@ layout(constant_id = 1) const uint TM = 8;  // rows per invocation
 layout(constant_id = 2) const uint TN = 16;  // batch columns per invocation
 
 void main() {
+  rms_norm_begin();  // one-row products only (the host checks)
   const uint lane = gl_SubgroupInvocationID;
   const uint m0 = gl_WorkGroupID.x * 8u * TM, n0 = gl_WorkGroupID.y * TN;
   uint rows[TM];

@@ -116,6 +116,7 @@ float q4k_unit_dot(uint row, uint u, vec4 xv[VX], float xs[8]) {
 shared float red[NR * WG];
 
 void main() {
+  rms_norm_begin();
   const uint tid = gl_LocalInvocationID.x;
   const uint first = flat_group() * NR;
   const uint vunits = p.cols / VE;

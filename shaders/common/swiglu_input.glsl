@@ -9,5 +9,12 @@ layout(constant_id = SPEC_SWIGLU) const bool SWIGLU = false;
 layout(std430, binding = 3) readonly buffer Up { float up[]; };
 layout(std430, binding = 3) readonly buffer Up4 { vec4 up4[]; };
 
+// The product's input: where common/rms_norm_input.glsl was included before this and its RMSNorm
+// is on, the normalised x instead of x.
+#ifdef SPEC_RMS_NORM
+float xin(uint i) { return SWIGLU ? silu_mul(x[i], up[i]) : RMS_NORM ? rms_norm_x(i) : x[i]; }
+vec4 xin4(uint i) { return SWIGLU ? silu_mul(x4[i], up4[i]) : RMS_NORM ? rms_norm_x4(i) : x4[i]; }
+#else
 float xin(uint i) { return SWIGLU ? silu_mul(x[i], up[i]) : x[i]; }
 vec4 xin4(uint i) { return SWIGLU ? silu_mul(x4[i], up4[i]) : x4[i]; }
+#endif

@@ -50,17 +50,17 @@ bool check_model(const json& j) {
   return true;
 }
 
-// --ab-fusion: a fused and an unfused decode entry and profile at every depth measured, the
-// fused profile with fewer dispatches.
-bool check_ab_fusion(const json& j) {
+// --ab-fusion (key "fusion") and --ab-norm-fusion ("norm_fusion"): a fused and an unfused
+// decode entry and profile at every depth measured, the fused profile with fewer dispatches.
+bool check_ab_fusion(const json& j, const char* key = "fusion") {
   const json& m = j["model_bench"];
   for (const auto& e : m["decode"]) {
     if (e.contains("skipped")) continue;
-    if (!e.contains("fusion") || !e.contains("cpu_ms_per_token")) return fail("decode entry without fusion / cpu_ms_per_token");
+    if (!e.contains(key) || !e.contains("cpu_ms_per_token")) return fail("decode entry without fusion / cpu_ms_per_token");
   }
   std::map<double, std::map<bool, double>> dispatches;  // depth -> fusion -> dispatches
   for (const auto& p : m["decode_profile"])
-    if (p.contains("fusion")) dispatches[p["depth"].get<double>()][p["fusion"].get<bool>()] = p["dispatches"].get<double>();
+    if (p.contains(key)) dispatches[p["depth"].get<double>()][p[key].get<bool>()] = p["dispatches"].get<double>();
   if (dispatches.empty()) return fail("no fusion profiles");
   for (const auto& [depth, d] : dispatches)
     if (d.size() != 2 || d.at(true) >= d.at(false)) return fail("fused profile does not have fewer dispatches");
@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
     if (a == "--model" && !check_model(j)) return 1;
     if (a == "--ops" && !check_ops(j)) return 1;
     if (a == "--ab-fusion" && !check_ab_fusion(j)) return 1;
+    if (a == "--ab-norm-fusion" && !check_ab_fusion(j, "norm_fusion")) return 1;
     if (a == "--ab-gpu-sampling" && !check_ab_gpu_sampling(j)) return 1;
   }
   std::printf("bench_json_check: %s is well-formed\n", argv[1]);

@@ -10,6 +10,6 @@ rm -f "$json"
 "$bench" --quick --validate -m "$model" --json "$json" "$@"
 extra=()
 for a in "$@"; do
-  case "$a" in --ops | --ab-fusion | --ab-gpu-sampling) extra+=("$a") ;; esac
+  case "$a" in --ops | --ab-fusion | --ab-norm-fusion | --ab-gpu-sampling) extra+=("$a") ;; esac
 done
 "$check" "$json" --model "${extra[@]}"

@@ -40,6 +40,14 @@ add_test(NAME tern_bench_ab_fusion
 set_tests_properties(tern_bench_ab_fusion PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 300
                      LABELS bench)
 
+# The same for the RMSNorm-into-product fusion alone (forced on in every other step on lavapipe).
+add_test(NAME tern_bench_ab_norm_fusion
+         COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check>
+                 ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR}/bench-ab-norm-fusion.json
+                 --ab-norm-fusion)
+set_tests_properties(tern_bench_ab_norm_fusion PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77
+                     TIMEOUT 300 LABELS bench)
+
 # The GPU sampling A/B (eval + sample each step, selection on the GPU every other step), top-k 40.
 add_test(NAME tern_bench_ab_gpu_sampling
          COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check>

@@ -61,7 +61,7 @@ TEST_P(MatmulTest, MatchesReference) {
     opt.kernel = ops::MatmulKernel::Gpu;
   if (c.mode == Mode::Lanes || c.mode == Mode::LanesSmall) opt.kernel = ops::MatmulKernel::Lanes;
   if (c.mode == Mode::LanesSmall) opt.lanes_rows = 2, opt.lanes_cols = 3;  // odd tile: more edge groups
-  if (opt.kernel == ops::MatmulKernel::Lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle))
+  if (opt.kernel == ops::MatmulKernel::Lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle && dev().info().subgroup_arithmetic))
     GTEST_SKIP() << "the lanes matmul kernel needs 8-lane subgroups with shuffles";
   rec().begin();
   ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);

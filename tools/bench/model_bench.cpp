@@ -264,19 +264,23 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     if (d) ctx.eval(random_tokens(rng, d, c.n_vocab));
     const std::vector<uint8_t> state = d ? ctx.save_state() : std::vector<uint8_t>{};
     const auto gen = random_tokens(rng, o.n_gen, c.n_vocab);
-    if (o.ab_fusion || o.ab_gpu_sampling) {
+    if (o.ab_fusion || o.ab_norm_fusion || o.ab_gpu_sampling) {
       AbSwitch sw;
       if (o.ab_fusion) {
         sw = {"fusion", "fused", "unfused", [&](bool on) { ctx.set_fusion(on); }, std::nullopt};
+      } else if (o.ab_norm_fusion) {
+        sw = {"norm_fusion", "norm fused", "norm unfused", [&](bool on) { ctx.set_norm_fusion(on); }, std::nullopt};
       } else {
         SamplerParams sp;  // the library's defaults with the given top_k; 0: greedy
         if (o.ab_sampling_top_k) sp.top_k = int32_t(o.ab_sampling_top_k);
         else sp.temperature = 0.f;
         sw = {"gpu_sampling", "GPU sampling", "CPU sampling", [&](bool on) { ctx.set_gpu_sampling(on); }, sp};
       }
-      const bool fused = ctx.fusion(), gpu_sampling = ctx.gpu_sampling();
+      const bool fused = ctx.fusion(), norm_fused = ctx.norm_fusion(), gpu_sampling = ctx.gpu_sampling();
+      if (o.ab_norm_fusion) ctx.set_fusion(true);
       auto [entries, profs] = decode_ab(ctx, state, gen, d, o.repeats, o.top_ops, sw);
       ctx.set_fusion(fused);
+      ctx.set_norm_fusion(norm_fused);
       ctx.set_gpu_sampling(gpu_sampling);
       for (auto& e : entries) dec.push_back(e);
       for (auto& p : profs) ab_profiles.push_back(p);

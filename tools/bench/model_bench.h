@@ -33,6 +33,9 @@ struct ModelBenchOptions {
   // steps alternate fused / unfused step by step (both give the same bits, so they share one
   // cache), so both see the same load on a shared machine; each depth reports both.
   bool ab_fusion = false;
+  // The same for the RMSNorm-into-product fusion alone (Context::set_norm_fusion), with the
+  // other fusions on: a CPU device, where it is off by default, gets it forced on in every other step.
+  bool ab_norm_fusion = false;
   // Decode A/B of GPU sampling (Context::set_gpu_sampling): each timed step is an eval and a
   // sample whose token is fed next, with the selection on the GPU in every other step; the
   // sampling is greedy (ab_sampling_top_k 0) or the library's defaults with that top_k.
