@@ -11,6 +11,7 @@ namespace {
 
 constexpr uint64_t k_block_size = 256ull << 20;  // one VkDeviceMemory per 256 MiB
 constexpr uint64_t k_staging_chunk = 32ull << 20;
+constexpr uint64_t k_kept_staging_block = 1ull << 20;  // emptied staging blocks up to this stay
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1 << 19)) >> 20) + " MiB"; }
 
@@ -163,7 +164,12 @@ Buffer Allocator::create(uint64_t size, MemoryUse use, const std::string& what) 
       }
     }
     nb.free.push_back({0, nb.size});
-    blocks_.push_back(std::move(nb));
+    // A released block's slot is reused (buffers name their block by index).
+    auto slot = std::find_if(blocks_.begin(), blocks_.end(), [](const Block& b) { return b.memory == VK_NULL_HANDLE; });
+    if (slot != blocks_.end())
+      *slot = std::move(nb);
+    else
+      blocks_.push_back(std::move(nb));
   }
   fail("internal: fresh block did not fit");
   return {};
@@ -185,6 +191,15 @@ void Allocator::release(Buffer& b) {
   if (it != fl.begin() && (it - 1)->offset + (it - 1)->size == it->offset) {
     (it - 1)->size += it->size;
     fl.erase(it);
+  }
+  // An empty block goes back to the driver (on unified memory, to the system): memory a freed
+  // context or a finished upload used is not held for the process's life. Small staging blocks
+  // stay for the per-step uploads of discrete GPUs.
+  Block& blk = blocks_[b.block_];
+  const bool empty = fl.size() == 1 && fl[0].offset == 0 && fl[0].size == blk.size;
+  if (empty && (blk.use == MemoryUse::Device || blk.size > k_kept_staging_block)) {
+    vkFreeMemory(device_.vk(), blk.memory, nullptr);  // unmaps too
+    blk = Block{};
   }
 }
 
