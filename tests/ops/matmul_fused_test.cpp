@@ -15,12 +15,11 @@
 #include "ref/matmul.h"
 #include "ref/silu_mul.h"
 #include "support/gpu_fixture.h"
+#include "support/matmul_kernels.h"
 
 namespace tern::test {
 namespace {
 
-// Which kernel the options select (see ops::MatmulKernel and the matvec tuning options).
-enum class Kernel { Auto, Gpu, Words, Shmem, RowPerInvocation, Lanes, LanesSmall, F16Math, Q8Act };
 enum class Fuse { Accumulate, Swiglu, Both };
 
 struct Case {
@@ -30,21 +29,6 @@ struct Case {
   Fuse fuse = Fuse::Both;
   bool split = false;  // bind the weight in many row ranges
 };
-
-const char* kernel_name(Kernel k) {
-  switch (k) {
-    case Kernel::Auto: return "auto";
-    case Kernel::Gpu: return "gpu";
-    case Kernel::Words: return "words";
-    case Kernel::Shmem: return "shmem";
-    case Kernel::RowPerInvocation: return "rowlane";
-    case Kernel::Lanes: return "lanes";
-    case Kernel::LanesSmall: return "lanes2x3";
-    case Kernel::F16Math: return "f16math";
-    case Kernel::Q8Act: return "q8act";
-  }
-  return "?";
-}
 
 const char* fuse_name(Fuse f) { return f == Fuse::Accumulate ? "add" : f == Fuse::Swiglu ? "swiglu" : "swiglu_add"; }
 
@@ -56,22 +40,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 
 class MatmulFusedTest : public GpuTest, public ::testing::WithParamInterface<Case> {
  protected:
-  // The options selecting c's kernel, without fusions.
   ops::MatmulOptions kernel_options(const Case& c, const gpu::Buffer& q8_scratch) {
-    ops::MatmulOptions opt;
-    if (c.split) opt.max_weight_binding = 4096;
-    switch (c.kernel) {
-      case Kernel::Auto: break;
-      case Kernel::Gpu: opt.kernel = ops::MatmulKernel::Gpu; break;
-      case Kernel::Words: opt.kernel = ops::MatmulKernel::Gpu, opt.word_loads = true; break;
-      case Kernel::Shmem: opt.kernel = ops::MatmulKernel::Gpu, opt.shared_reduction = true, opt.matvec_workgroup = 32; break;
-      case Kernel::RowPerInvocation: opt.kernel = ops::MatmulKernel::Gpu, opt.layout = ops::MatvecLayout::RowPerInvocation; break;
-      case Kernel::Lanes: opt.kernel = ops::MatmulKernel::Lanes; break;
-      case Kernel::LanesSmall: opt.kernel = ops::MatmulKernel::Lanes, opt.lanes_rows = 2, opt.lanes_cols = 3; break;
-      case Kernel::F16Math: opt.kernel = ops::MatmulKernel::Gpu, opt.fp16_math = true; break;
-      case Kernel::Q8Act: opt.q8_activations = true, opt.q8_scratch = q8_scratch; break;
-    }
-    return opt;
+    return test::kernel_options(c.kernel, c.split, &q8_scratch);
   }
 };
 

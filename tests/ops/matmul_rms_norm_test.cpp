@@ -16,12 +16,10 @@
 #include "ref/matmul.h"
 #include "ref/rms_norm.h"
 #include "support/gpu_fixture.h"
+#include "support/matmul_kernels.h"
 
 namespace tern::test {
 namespace {
-
-// Which kernel the options select (see ops::MatmulKernel and the matvec tuning options).
-enum class Kernel { Auto, Gpu, Words, Shmem, RowPerInvocation, Lanes, F16Math };
 
 struct Case {
   GgmlType type;
@@ -32,39 +30,13 @@ struct Case {
   bool tree = false;   // replay the shared-memory tree (Reduction::SharedMemory) whatever the device
 };
 
-const char* kernel_name(Kernel k) {
-  switch (k) {
-    case Kernel::Auto: return "auto";
-    case Kernel::Gpu: return "gpu";
-    case Kernel::Words: return "words";
-    case Kernel::Shmem: return "shmem";
-    case Kernel::RowPerInvocation: return "rowlane";
-    case Kernel::Lanes: return "lanes";
-    case Kernel::F16Math: return "f16math";
-  }
-  return "?";
-}
-
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const Case& c = info.param;
   return std::string(ggml_type_name(c.type)) + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_" +
          kernel_name(c.kernel) + (c.accumulate ? "_add" : "") + (c.split ? "_split" : "") + (c.tree ? "_tree" : "");
 }
 
-ops::MatmulOptions kernel_options(const Case& c) {
-  ops::MatmulOptions opt;
-  if (c.split) opt.max_weight_binding = 4096;
-  switch (c.kernel) {
-    case Kernel::Auto: break;
-    case Kernel::Gpu: opt.kernel = ops::MatmulKernel::Gpu; break;
-    case Kernel::Words: opt.kernel = ops::MatmulKernel::Gpu, opt.word_loads = true; break;
-    case Kernel::Shmem: opt.kernel = ops::MatmulKernel::Gpu, opt.shared_reduction = true, opt.matvec_workgroup = 32; break;
-    case Kernel::RowPerInvocation: opt.kernel = ops::MatmulKernel::Gpu, opt.layout = ops::MatvecLayout::RowPerInvocation; break;
-    case Kernel::Lanes: opt.kernel = ops::MatmulKernel::Lanes; break;
-    case Kernel::F16Math: opt.kernel = ops::MatmulKernel::Gpu, opt.fp16_math = true; break;
-  }
-  return opt;
-}
+ops::MatmulOptions kernel_options(const Case& c) { return test::kernel_options(c.kernel, c.split); }
 
 class MatmulRmsNormTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
 
