@@ -3,10 +3,10 @@
 #include <chrono>
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "common/env.h"
 #include "common/error.h"
 #include "kv/kv_budget.h"
 #include "ops/top_k.h"
@@ -98,8 +98,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics, keys, 1);
   }
   forward_->recorder().set_profiling(params.profile);
-  const char* gpu_sampling = std::getenv("TERN_GPU_SAMPLING");
-  gpu_sampling_ = !(gpu_sampling && std::string(gpu_sampling) == "0");
+  gpu_sampling_ = env_bool("TERN_GPU_SAMPLING").value_or(true);
 }
 
 std::span<const float> Context::logits() const {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/env.h"
 #include "gpu/buffer.h"
 #include "gpu/pipeline.h"
 #include "gpu/quirks.h"
@@ -15,10 +16,7 @@ namespace {
 
 constexpr const char* k_validation_layer = "VK_LAYER_KHRONOS_validation";
 
-bool env_flag(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v && std::strcmp(v, "0") != 0;
-}
+bool env_flag(const char* name) { return env_bool(name).value_or(false); }
 
 bool has_layer(const char* name) {
   uint32_t n = 0;

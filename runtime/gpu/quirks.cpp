@@ -1,7 +1,6 @@
 #include "gpu/quirks.h"
 
-#include <cstdlib>
-#include <cstring>
+#include "common/env.h"
 
 namespace tern::gpu {
 namespace {
@@ -9,10 +8,7 @@ namespace {
 constexpr uint32_t k_vendor_qualcomm = 0x5143;
 constexpr uint32_t k_vendor_arm = 0x13b5;
 
-bool disabled(const char* env) {
-  const char* v = std::getenv(env);
-  return v && *v && std::strcmp(v, "0") != 0;
-}
+bool disabled(const char* env) { return env_bool(env).value_or(false); }
 
 }  // namespace
 

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <numeric>
 #include <string>
 
+#include "common/env.h"
 #include "common/error.h"
 #include "ops/add.h"
 #include "ops/argmax.h"
@@ -26,16 +26,12 @@ namespace tern {
 namespace {
 
 // TERN_FUSE=0 turns the forward pass's fusions off (A/B benchmarks, debugging).
-bool fusion_default() {
-  const char* v = std::getenv("TERN_FUSE");
-  return !(v && std::string(v) == "0");
-}
+bool fusion_default() { return env_bool("TERN_FUSE").value_or(true); }
 
 // TERN_FUSE_NORM=0 or 1 sets the RMSNorm-into-product fusion; by default it is off on CPU
 // devices only, where it measured slower (BENCHMARKS.md).
 bool norm_fusion_default(const gpu::Device& dev) {
-  if (const char* v = std::getenv("TERN_FUSE_NORM"); v && *v) return std::string(v) != "0";
-  return dev.info().type != gpu::DeviceType::Cpu;
+  return env_bool("TERN_FUSE_NORM").value_or(dev.info().type != gpu::DeviceType::Cpu);
 }
 
 // The parts (q, k, v or gate, up) of one activation buffer for a step of n rows: part i holds

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/env.h"
 #include "common/error.h"
 #include "ops/op_checks.h"
 #include "ops/quantize_q8_0.h"
@@ -75,10 +76,7 @@ bool has_vec4_kernel(GgmlType t) {
 // request (option or $TERN_FP16_MATH), only where the device enabled shaderFloat16, and only
 // for the split-k layout (the types it covers have 32-element units).
 bool fp16_math_requested(const MatmulOptions& opt) {
-  static const bool env = [] {
-    const char* v = std::getenv("TERN_FP16_MATH");
-    return v && *v && std::string(v) != "0";
-  }();
+  static const bool env = env_bool("TERN_FP16_MATH").value_or(false);
   return opt.fp16_math || env;
 }
 
