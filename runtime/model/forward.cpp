@@ -61,6 +61,11 @@ uint64_t parts_bytes(uint64_t align, uint32_t n, std::initializer_list<uint32_t>
   return bytes;
 }
 
+// Bytes of one logit row's selection: an argmax id, or select_k top-k entries.
+uint64_t selection_row_bytes(uint32_t select_k) {
+  return select_k == 1 ? 4 : uint64_t(select_k) * sizeof(ops::TopKEntry);
+}
+
 // bytes bytes of r from offset off.
 gpu::BufferRef sub(const gpu::BufferRef& r, uint64_t off, uint64_t bytes) {
   return gpu::BufferRef(*r.buffer, r.offset + off, bytes);
@@ -229,7 +234,7 @@ uint32_t Forward::head_piece_rows(uint32_t select_k) const {
   const auto& info = model_->device().info();
   const uint64_t align = std::max<uint64_t>(4, info.min_storage_buffer_offset_alignment);
   const uint64_t logit_bytes = uint64_t(c.n_vocab) * 4;
-  const uint64_t select_bytes = select_k == 1 ? 4 : uint64_t(select_k) * sizeof(ops::TopKEntry);
+  const uint64_t select_bytes = selection_row_bytes(select_k);
   // A piece starts at a row whose offset in last_, logits_ and the selection output is aligned.
   uint64_t step = 1;
   for (uint64_t b : {uint64_t(c.n_embd) * 4, logit_bytes, select_bytes})
@@ -242,21 +247,19 @@ uint32_t Forward::head_piece_rows(uint32_t select_k) const {
   return uint32_t(std::min<uint64_t>(fit, max_logit_rows_));
 }
 
-void Forward::head(uint32_t rows, uint32_t select_k, bool norm) {
+void Forward::head(uint32_t rows, uint32_t piece_rows, uint32_t select_k, bool norm) {
   const ModelConfig& c = model_->config();
   const uint64_t E4 = uint64_t(c.n_embd) * 4, V4 = uint64_t(c.n_vocab) * 4;
-  const uint64_t S = select_k == 1 ? 4 : uint64_t(select_k) * sizeof(ops::TopKEntry);
+  const uint64_t S = selection_row_bytes(select_k);
   // Logits bound in pieces: maxStorageBufferRange (128 MiB on lavapipe and many mobile GPUs)
   // holds only ~220 rows of Qwen2's 151936 logits, less than a prefill batch asking for all.
-  const uint32_t piece = std::min(rows, head_piece_rows(select_k));
+  const uint32_t piece = std::min(rows, piece_rows);
   if (select_k) reserve_selection(rows, piece);
   for (uint32_t r0 = 0; r0 < rows; r0 += piece) {
     const uint32_t m = std::min(piece, rows - r0);
     const gpu::BufferRef logits = sub(logits_, r0 * V4, m * V4);
-    if (norm)
-      matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m, {.norm = &model_->output_norm()});
-    else
-      matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m);
+    matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m,
+           {.norm = norm ? &model_->output_norm() : nullptr});
     if (select_k == 1)
       ops::argmax(rec_, logits, sub(select_out_, r0 * S, m * S), select_scratch_, m, c.n_vocab);
     else if (select_k > 1)
@@ -283,7 +286,7 @@ void Forward::run(const ForwardStep& s, uint32_t select_k) {
         "forward: no logit rows, or more than max_logit_rows");
   check(select_k <= std::min(ops::k_top_k_max, c.n_vocab), Status::Internal, "forward: selection of too many entries");
   for (uint32_t r : s.logit_rows) check(r < n, Status::Internal, "forward: logit row out of range");
-  head_piece_rows(select_k);  // no logit row fitting a binding fails here, before recording
+  const uint32_t head_piece = head_piece_rows(select_k);  // throws before recording when no row fits
   const int32_t eos = model_->tokenizer().eos();
   std::vector<int32_t> ids(s.tokens.begin(), s.tokens.end());
   std::vector<uint32_t> beacon_rows;
@@ -459,7 +462,7 @@ void Forward::run(const ForwardStep& s, uint32_t select_k) {
   // One row: the output norm goes into the head's product (fuses_rms_norm).
   const bool norm_in_head = fuse_norm && rows == 1 && ops::fuses_rms_norm(model_->output().type, 1, {});
   if (!norm_in_head) rms_norm(last_, model_->output_norm(), last_, rows);
-  head(rows, select_k, norm_in_head);
+  head(rows, head_piece, select_k, norm_in_head);
   rec_.submit_and_wait();
   logit_rows_ = rows;
   if (select_k == 1) {

@@ -128,8 +128,8 @@ class Forward {
   // Selection output for rows logit rows and scratch for pieces of piece rows (grown on demand).
   void reserve_selection(uint32_t rows, uint32_t piece);
   // The output product (and the selection, select_k > 0) on the rows gathered in last_, in
-  // pieces of at most head_piece_rows() rows; norm: the output norm goes into the product.
-  void head(uint32_t rows, uint32_t select_k, bool norm);
+  // pieces of at most piece_rows (head_piece_rows()); norm: the output norm goes into the product.
+  void head(uint32_t rows, uint32_t piece_rows, uint32_t select_k, bool norm);
   uint32_t head_piece_rows(uint32_t select_k) const;
 
   std::shared_ptr<const Model> model_;
