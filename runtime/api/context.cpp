@@ -123,9 +123,8 @@ void Context::expect_sampling(const SamplerParams& p) {
 
 int32_t Context::sample(const SamplerParams& p) {
   check(has_logits_, Status::InvalidArgument, "no logits yet: evaluate tokens first");
-  expect_sampling(p);
-  const uint32_t need = best_needed(p, model_->config().n_vocab);
-  if (!gpu_sampling_ || need == 0 || selected_k_ < need) return sampler_.sample(logits(), p);
+  expect_sampling(p);  // select_k_: the best entries these settings need, 0 when the GPU cannot give them
+  if (!gpu_sampling_ || select_k_ == 0 || selected_k_ < select_k_) return sampler_.sample(logits(), p);
   const auto& sel = forward_->selected();
   if (selected_k_ == 1) {  // the argmax: greedy, no draw
     sampler_.accept(sel[0].id);
