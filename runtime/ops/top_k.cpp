@@ -1,20 +1,11 @@
 #include "ops/top_k.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "ops/op_checks.h"
 
 namespace tern::ops {
-namespace {
-
-uint32_t pow2_at_least(uint32_t v) {
-  uint32_t m = 2;
-  while (m < v) m <<= 1;
-  return m;
-}
-
-}  // namespace
-
 uint32_t top_k_chunk(const gpu::Device& device) {
   return device.info().type == gpu::DeviceType::Cpu ? 16384 : 4096;
 }
@@ -55,7 +46,7 @@ void top_k(Recorder& rec, BufferRef x, BufferRef out, BufferRef scratch, uint32_
   // first sort of all 1024 slots by 1.5-2x at 152064 values.
   struct {
     uint32_t n, n_values, k, chunk, final_out, init, sort_at;
-  } push{n, n, k, chunk, 0, std::min(k_top_k_slots, std::max(256u, pow2_at_least(2 * k))), std::max(64u, k)};
+  } push{n, n, k, chunk, 0, std::min(k_top_k_slots, std::max(256u, std::bit_ceil(2 * k))), std::max(64u, k)};
   uint32_t blocks = div_up(n, chunk);
   const uint64_t half = top_k_scratch_bytes(rec.device(), rows, n, k, chunk) / 2;
   if (blocks > 1) {
