@@ -1,0 +1,181 @@
+"""Training: beacon parameters with the base frozen (the Activation Beacon recipe), or the base
+weights themselves (--train-base; plain fine-tuning when --mode dense).
+
+Each step draws, with the seeded generator, a batch of --batch sequences of --seq-len raw tokens
+from the token stream (each starts with BOS, then text from a random offset), and one policy for
+the batch: the mode with a ratio from --ratios, a window from --windows and a slot count from
+--slots (beacon mode: one ratio per chunk, as the reference's step-random mix). The loss is the
+next-token cross-entropy of the raw rows, under Tern's exact token-by-token semantics of that
+policy (policy.simulate -> Model.forward_layout). Beacon rows produce no loss.
+
+Checkpoints (--checkpoint, every --save-every steps and at the end) hold the trained parameters,
+the optimiser, the step and the generators: the same command resumes where it stopped and ends
+with the same weights as an uninterrupted run.
+"""
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+from . import gguf, io
+from .policy import Policy, simulate
+
+
+def add_args(p):
+    p.add_argument("model", help="Tern GGUF (F32/F16/Q8_0/Q4_0) or Hugging Face folder")
+    p.add_argument("--data", required=True, nargs="+", help="int32 token files (beacon-train sample)")
+    p.add_argument("-o", "--out", required=True, help="GGUF to write")
+    p.add_argument("--mode", choices=["beacon", "sliding", "dense"], default="sliding")
+    p.add_argument("--ratios", default="2,4,8")
+    p.add_argument("--windows", default="", help="raw window (sliding) or chunk (beacon) sizes, drawn per step")
+    p.add_argument("--slots", default="", help="KV slot counts drawn per step (the budgets to train for)")
+    p.add_argument("--sinks", type=int, default=0)
+    p.add_argument("--seq-len", type=int, default=256)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--with-o", action="store_true", help="also train a beacon O projection")
+    p.add_argument("--train-base", action="store_true", help="train the base weights (beacons too, if any)")
+    p.add_argument("--out-type", choices=["f32", "f16"], default="f32", help="base tensor type with --train-base")
+    p.add_argument("--checkpoint", default="", help="resumable checkpoint file (default: OUT.ckpt)")
+    p.add_argument("--save-every", type=int, default=50)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--default-ratio", type=int, default=0, help="beacon.ratios[0] the file suggests (0: the first)")
+    p.add_argument("--default-window", type=int, default=0)
+    p.set_defaults(fn=run)
+
+
+def ints(s):
+    return [int(x) for x in s.split(",") if x.strip()]
+
+
+class Batches:
+    def __init__(self, files, seq_len, batch, bos):
+        self.stream = np.concatenate([np.fromfile(f, dtype="<i4") for f in files]).astype(np.int64)
+        if len(self.stream) < seq_len + 1:
+            raise ValueError("training text has %d tokens, fewer than one sequence" % len(self.stream))
+        self.seq_len, self.batch, self.bos = seq_len, batch, bos
+
+    def draw(self, rng):
+        T = self.seq_len
+        starts = rng.integers(0, len(self.stream) - T, size=self.batch)
+        x = np.stack([self.stream[s:s + T] for s in starts])
+        x[:, 0] = self.bos
+        return torch.from_numpy(x)
+
+
+def policy_for(a, rng, ratios, windows, slots):
+    if a.mode == "dense":
+        return Policy("dense", a.seq_len)
+    s = int(rng.choice(slots)) if slots else 4 * a.seq_len
+    w = int(rng.choice(windows))
+    if a.mode == "beacon":
+        ok = [r for r in ratios if w % r == 0]
+        chunk_ratios = [int(rng.choice(ok)) for _ in range(a.seq_len // w + 1)]
+        return Policy("beacon", max(s, a.sinks + w + 2 * (w // min(ok)) + 1), sinks=a.sinks, window=w,
+                      ratios=chunk_ratios)
+    r = int(rng.choice([r for r in ratios if r <= w]))
+    return Policy("sliding", max(s, a.sinks + w + w // r + 1), sinks=a.sinks, window=w, ratio=r)
+
+
+def lr_at(a, step):
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    t = (step - a.warmup) / max(1, a.steps - a.warmup)
+    return a.lr * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * t)))  # cosine to 10%
+
+
+def run(a):
+    torch.manual_seed(a.seed)
+    if a.model.endswith(".gguf"):
+        model, base = io.load_gguf(a.model)
+    else:
+        raise SystemExit("training writes a GGUF from its base file: convert the folder with tern-quantize first")
+    if a.mode != "dense" and not model.has_beacon:
+        model.add_beacon(with_o=a.with_o)
+    ratios, windows, slots = ints(a.ratios), ints(a.windows), ints(a.slots)
+    if a.mode != "dense" and not windows:
+        raise SystemExit("--windows is required for beacon and sliding training")
+    params = list(model.parameters()) if (a.train_base or a.mode == "dense") else model.beacon_params()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
+    data = Batches(a.data, a.seq_len, a.batch, model.cfg.bos)
+    rng = np.random.default_rng(a.seed)
+    ckpt = a.checkpoint or a.out + ".ckpt"
+    step = 0
+    if os.path.exists(ckpt):
+        st = torch.load(ckpt)
+        with torch.no_grad():
+            for p, v in zip(params, st["params"]):
+                p.copy_(v)
+        opt.load_state_dict(st["opt"])
+        rng.bit_generator.state = st["rng"]
+        torch.set_rng_state(st["torch_rng"])
+        step = st["step"]
+        print("resumed from %s at step %d" % (ckpt, step), file=sys.stderr)
+    layouts = {}
+    n_params = sum(p.numel() for p in params)
+    print("training %d parameters (%s), mode %s, %d steps of %d x %d tokens" %
+          (n_params, "base" if (a.train_base or a.mode == "dense") else "beacon", a.mode, a.steps, a.batch, a.seq_len),
+          file=sys.stderr)
+    t0, done0, ema = time.time(), step, None
+
+    def save():
+        tmp = ckpt + ".tmp"
+        torch.save({"params": [p.detach().clone() for p in params], "opt": opt.state_dict(),
+                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "step": step}, tmp)
+        os.replace(tmp, ckpt)
+
+    while step < a.steps:
+        pol = policy_for(a, rng, ratios, windows, slots)
+        x = data.draw(rng)
+        key = pol.label() + (str(pol.ratios) if pol.ratios else "")
+        if key not in layouts:
+            layouts[key] = simulate(pol, a.seq_len)
+        lay = layouts[key]
+        for g in opt.param_groups:
+            g["lr"] = lr_at(a, step)
+        logits = model.forward_layout(x, lay)
+        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        el = time.time() - t0
+        rate = (step - done0) * a.batch * a.seq_len / max(el, 1e-9)
+        eta = (a.steps - step) * el / max(1, step - done0)
+        if step % 10 == 0 or step == a.steps:
+            print("step %d/%d loss %.4f (avg %.4f) ppl %.3f lr %.2e %.0f tokens/s ETA %.0f s [%s]" %
+                  (step, a.steps, loss.item(), ema, np.exp(ema), lr_at(a, step - 1), rate, eta, pol.label()),
+                  file=sys.stderr, flush=True)
+        if step % a.save_every == 0 or step == a.steps:
+            save()
+    meta = None
+    if model.has_beacon:
+        meta = beacon_metadata(a, ratios, windows, model)
+    base_type = None
+    if a.train_base or a.mode == "dense":
+        base_type = gguf.GGML_F32 if a.out_type == "f32" else gguf.GGML_F16
+    io.save_gguf(model, base, a.out, meta, base_type=base_type)
+    print("wrote %s after %d steps (%.0f s this run)" % (a.out, step, time.time() - t0), file=sys.stderr)
+
+
+def beacon_metadata(a, ratios, windows, model):
+    r0 = a.default_ratio or ratios[0]
+    w0 = a.default_window or windows[0]
+    params = ["q", "k", "v"] + (["o"] if model.layers[0].wo_b is not None else [])
+    return {"beacon.window": w0, "beacon.stride": w0, "beacon.ratios": [r0] + [r for r in ratios if r != r0],
+            "beacon.ratio_mix": "fixed-%d" % r0,
+            "beacon.attention": "full-coverage" if a.mode == "beacon" else "sliding",
+            "beacon.position": "interleave", "beacon.sink_size": a.sinks, "beacon.param": params,
+            "beacon.embed_init": "eos", "beacon.attend_prev": True, "beacon.parallel_window": 1}
