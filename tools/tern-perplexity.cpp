@@ -16,6 +16,7 @@
 #include "perplexity/args.h"
 #include "perplexity/context_setup.h"
 #include "perplexity/passkey_eval.h"
+#include "perplexity/passkey_report.h"
 #include "perplexity/report.h"
 #include "perplexity/stream_eval.h"
 #include "tern.h"
@@ -74,6 +75,7 @@ int run(const Options& o) {
     try {
       tern_context_params p = context_params_for(spec, o.kv_slots, bytes_per_slot, o.kv_type);
       p.numerics = o.numerics;
+      if (o.n_batch > 0) p.n_batch = o.n_batch;
       return p;
     } catch (const std::exception& e) {
       *error = e.what();
@@ -125,7 +127,11 @@ int run(const Options& o) {
   }
 
   if (o.passkey) {
-    PasskeyConfig cfg{o.lengths, o.depths, o.trials, o.seed, o.gen_tokens};
+    PasskeyConfig cfg{o.lengths, o.depths, o.trials, o.seed, o.gen_tokens, parse_needle_kind(o.needle),
+                      o.filler_file.empty() ? default_filler() : filler_from_text(read_file(o.filler_file), o.filler_file)};
+    const PasskeyRunInfo run_info{o.needle, cfg.filler.source};
+    std::printf("passkey: needle %s, filler %s (%zu sentences), %d trials per cell, seed %llu\n", o.needle.c_str(),
+                cfg.filler.source.c_str(), cfg.filler.sentences.size(), o.trials, (unsigned long long)o.seed);
     std::vector<PasskeyResult> results;
     bool any_ok = false;
     for (const auto& spec : o.policies) {
@@ -139,7 +145,17 @@ int run(const Options& o) {
       any_ok = any_ok || r.ok;
       results.push_back(std::move(r));
     }
-    if (!o.passkey_csv.empty()) write_passkey_csv(o.passkey_csv, results), std::printf("wrote %s\n", o.passkey_csv.c_str());
+    if (!o.passkey_csv.empty()) write_passkey_csv(o.passkey_csv, results, run_info), std::printf("wrote %s\n", o.passkey_csv.c_str());
+    if (!o.passkey_trials_csv.empty())
+      write_passkey_trials_csv(o.passkey_trials_csv, results, run_info), std::printf("wrote %s\n", o.passkey_trials_csv.c_str());
+    if (!o.passkey_svg.empty()) {
+      std::ostringstream title;
+      const std::string& src = cfg.filler.source;
+      title << "Passkey retrieval (" << o.needle << " needle, " << src.substr(src.find_last_of('/') + 1) << " filler), " << info.name
+            << ", " << o.kv_slots << " KV slots";
+      write_passkey_svg(o.passkey_svg, results, title.str());
+      std::printf("wrote %s\n", o.passkey_svg.c_str());
+    }
     any_failed_all = any_failed_all || !any_ok;
   }
   if (any_failed_all) {

@@ -101,6 +101,17 @@ TEST(PerplexityArgs, PasskeyLists) {
   EXPECT_EQ(o.lengths, (std::vector<int32_t>{128, 256}));
   EXPECT_EQ(o.depths, (std::vector<double>{0, 0.5, 1}));
   EXPECT_EQ(o.trials, 3);
+  EXPECT_EQ(o.needle, "key");
+  EXPECT_TRUE(o.filler_file.empty());
+  EXPECT_EQ(o.n_batch, 0);
+  const Options w = parse({"-m", "m", "--passkey", "--needle", "word", "--filler", "f.txt", "--n-batch", "16",
+                           "--passkey-csv", "c.csv", "--passkey-trials-csv", "t.csv", "--passkey-svg", "h.svg"});
+  EXPECT_EQ(w.needle, "word");
+  EXPECT_EQ(w.filler_file, "f.txt");
+  EXPECT_EQ(w.n_batch, 16);
+  EXPECT_EQ(w.passkey_csv, "c.csv");
+  EXPECT_EQ(w.passkey_trials_csv, "t.csv");
+  EXPECT_EQ(w.passkey_svg, "h.svg");
 }
 
 TEST(PerplexityArgs, RejectsBadCommandLines) {
@@ -116,6 +127,9 @@ TEST(PerplexityArgs, RejectsBadCommandLines) {
       {"-m", "m", "-f", "t", "--loop"},                      // loop without --max-tokens
       {"-m", "m", "--passkey", "--depths", "0,1.5"},
       {"-m", "m", "--passkey", "--lengths", "a"},
+      {"-m", "m", "--passkey", "--needle", "number"},
+      {"-m", "m", "--passkey", "--needle"},
+      {"-m", "m", "--passkey", "--n-batch", "0"},
       {"-m", "m", "-f", "t", "--bogus"},
   };
   for (const auto& a : bad) {

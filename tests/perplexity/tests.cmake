@@ -1,5 +1,5 @@
 # tern-perplexity: the unit tests (tests/perplexity/*_test.cpp, built by tests/CMakeLists.txt)
-# link the tool's libraries (pure logic, and the C API driver for stream_eval_test); expat, when installed, checks that the SVG is well-formed.
+# link the tool's libraries (pure logic, and the C API driver for stream_eval_test); expat, when installed, checks that the SVG files are well-formed.
 file(GLOB TERN_PPL_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/perplexity/*_test.cpp)
 find_package(EXPAT QUIET)
 foreach(src ${TERN_PPL_TESTS})
@@ -7,8 +7,10 @@ foreach(src ${TERN_PPL_TESTS})
   target_link_libraries(${name} PRIVATE tern_perplexity_eval)
 endforeach()
 if(EXPAT_FOUND)
-  target_link_libraries(svg_plot_test PRIVATE EXPAT::EXPAT)
-  target_compile_definitions(svg_plot_test PRIVATE TERN_HAVE_EXPAT=1)
+  foreach(name svg_plot_test heatmap_svg_test)
+    target_link_libraries(${name} PRIVATE EXPAT::EXPAT)
+    target_compile_definitions(${name} PRIVATE TERN_HAVE_EXPAT=1)
+  endforeach()
 endif()
 
 # CLI smoke test: 300 tokens of the stories stream on the stories260K fixture, dense and window,

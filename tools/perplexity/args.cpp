@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "perplexity/parse_util.h"
+#include "perplexity/passkey_prompt.h"
 
 namespace tern::ppl {
 
@@ -39,7 +40,14 @@ const char* usage_text() {
          "  --trials N            random keys per (length, depth) (default 5)\n"
          "  --seed S              key seed (default 1)\n"
          "  --gen N               greedy tokens generated for the answer (default 8)\n"
+         "  --needle key|word     what is hidden: a 5-digit pass key (default) or a secret word\n"
+         "  --filler FILE         filler sentences from FILE, in order (default: 5 repeated sentences)\n"
+         "  --n-batch N           prompt tokens per submit (default: the library's, 512); window\n"
+         "                        policies evict a submit's worth of tokens at once, so small N\n"
+         "                        is closer to token-by-token\n"
          "  --passkey-csv FILE    one row per (policy, length, depth)\n"
+         "  --passkey-trials-csv FILE  one row per trial: the needle, the prompt length, the answer\n"
+         "  --passkey-svg FILE    heat map of accuracy by length and depth, one panel per policy\n"
          "\n"
          "  --device SEL          Vulkan device index or name substring\n"
          "  -h, --help            this text\n";
@@ -100,7 +108,14 @@ Options parse_args(const std::vector<std::string>& args) {
       const std::string v = value();
       if (!parse_u64(v, o.seed)) throw std::invalid_argument("--seed needs an unsigned integer, not '" + v + "'");
     } else if (a == "--gen") o.gen_tokens = positive<int32_t>(a, value());
+    else if (a == "--needle") {
+      o.needle = value();
+      parse_needle_kind(o.needle);  // throws on anything but key or word
+    } else if (a == "--filler") o.filler_file = value();
+    else if (a == "--n-batch") o.n_batch = positive<int32_t>(a, value());
     else if (a == "--passkey-csv") o.passkey_csv = value();
+    else if (a == "--passkey-trials-csv") o.passkey_trials_csv = value();
+    else if (a == "--passkey-svg") o.passkey_svg = value();
     else throw std::invalid_argument("unknown argument '" + a + "' (see --help)");
   }
   if (o.help) return o;

@@ -28,7 +28,10 @@ struct Options {
   int32_t trials = 5;
   uint64_t seed = 1;
   int32_t gen_tokens = 8;
-  std::string passkey_csv;
+  std::string needle = "key";         // key | word
+  std::string filler_file;            // empty: the repeated filler sentences
+  int32_t n_batch = 0;                // prompt tokens per submit (0: the library's default)
+  std::string passkey_csv, passkey_trials_csv, passkey_svg;
   bool help = false;
 };
 

@@ -32,19 +32,30 @@ std::string detokenize(const tern_model* model, const std::vector<tern_token>& t
   return text;
 }
 
-// The most filler repetitions whose prompt stays within `length` tokens (BOS included).
-uint32_t filler_count_for(const tern_model* model, int32_t length, double depth, uint32_t key) {
-  auto size = [&](uint32_t n) { return tokenize(model, passkey_prompt(n, depth, key), true).size(); };
-  const size_t base = size(0);
-  if (base >= size_t(length)) return 0;
-  const size_t per = std::max<size_t>(1, size(1) - base);
-  uint32_t n = uint32_t((size_t(length) - base) / per);
-  while (n > 0 && size(n) > size_t(length)) --n;
-  while (size(n + 1) <= size_t(length)) ++n;
-  return n;
-}
-
 }  // namespace
+
+uint32_t filler_count_for(const tern_model* model, int32_t length, const Needle& needle, const Filler& filler,
+                          double depth) {
+  auto fits = [&](uint32_t n) {
+    return tokenize(model, needle_prompt(needle, filler, n, depth), true).size() <= size_t(length);
+  };
+  if (!fits(0)) return 0;
+  // Grow an upper bound, then bisect with lo fitting and hi not: a prompt grows with its
+  // filler, so this ends at a count that fits whose successor does not. Every sentence holds a
+  // character, so more sentences than length x 4 never fit; the cap only bounds the search.
+  const uint64_t cap = uint64_t(length) * 4 + 4;
+  uint32_t lo = 0, hi = 1;
+  while (fits(hi)) {
+    lo = hi;
+    if (hi > cap) return lo;
+    hi *= 2;
+  }
+  while (hi - lo > 1) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
 
 PasskeyResult run_passkey(tern_model* model, const tern_context_params& params, const std::string& label,
                           const PasskeyConfig& cfg) {
@@ -70,10 +81,13 @@ PasskeyResult run_passkey(tern_model* model, const tern_context_params& params, 
       cell.depth = depth;
       for (int32_t t = 0; t < cfg.trials; ++t) {
         ++cell.trials;
-        const uint32_t key = passkey_from_seed(trial_seed++);
-        const std::string text = passkey_prompt(filler_count_for(model, length, depth, key), depth, key);
+        PasskeyTrial run;
+        const Needle needle = needle_from_seed(cfg.needle, trial_seed++);
+        run.needle = needle.value;
+        const std::string text =
+            needle_prompt(needle, cfg.filler, filler_count_for(model, length, needle, cfg.filler, depth), depth);
         const std::vector<tern_token> prompt = tokenize(model, text, true);
-        cell.prompt_tokens = int32_t(prompt.size());
+        run.prompt_tokens = cell.prompt_tokens = int32_t(prompt.size());
         if (cell.prompt_tokens > length)
           cell.note = "the shortest prompt is " + std::to_string(cell.prompt_tokens) + " tokens";
         st = tern_context_reset(ctx);
@@ -88,11 +102,14 @@ PasskeyResult run_passkey(tern_model* model, const tern_context_params& params, 
         }
         if (st != TERN_OK) {
           ++cell.skipped;
-          cell.note = api_error(st);
-          continue;
+          run.skipped = true;
+          run.note = cell.note = api_error(st);
+        } else {
+          run.answer = cell.last_answer = detokenize(model, answer);
+          run.correct = answer_has_needle(run.answer, needle);
+          cell.correct += run.correct ? 1 : 0;
         }
-        cell.last_answer = detokenize(model, answer);
-        if (answer_has_key(cell.last_answer, key)) ++cell.correct;
+        cell.runs.push_back(std::move(run));
       }
       r.cells.push_back(cell);
     }

@@ -104,45 +104,4 @@ void write_stream_svg(const std::string& path, const std::vector<StreamResult>& 
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
-void print_passkey_table(const PasskeyResult& r) {
-  std::printf("\npasskey retrieval, %s:", r.label.c_str());
-  if (!r.ok) {
-    std::printf(" %s\n", r.error.c_str());
-    return;
-  }
-  // Rows: lengths; columns: depths; cells: correct/scored (or "n/a" when nothing fit).
-  std::vector<double> depths;
-  for (const auto& c : r.cells)
-    if (std::find(depths.begin(), depths.end(), c.depth) == depths.end()) depths.push_back(c.depth);
-  std::printf("\n| %8s |", "length");
-  char cell[48];
-  for (double d : depths) std::snprintf(cell, sizeof cell, "depth %.2f", d), std::printf(" %12s |", cell);
-  std::printf("\n|----------|");
-  for (size_t i = 0; i < depths.size(); ++i) std::printf("--------------|");
-  std::string notes;
-  int32_t last_length = -1;
-  for (const auto& c : r.cells) {
-    if (c.length != last_length) std::printf("\n| %8d |", c.length), last_length = c.length;
-    if (c.trials == c.skipped) std::snprintf(cell, sizeof cell, "n/a");
-    else std::snprintf(cell, sizeof cell, "%d/%d %.0f%%", c.correct, c.trials - c.skipped, 100 * c.accuracy());
-    std::printf(" %12s |", cell);
-    if (!c.note.empty() && notes.find(c.note) == std::string::npos) notes += "  note: " + c.note + "\n";
-  }
-  std::printf("\n%s", notes.c_str());
-  if (!r.cells.empty()) std::printf("  last answer: \"%s\"\n", r.cells.back().last_answer.c_str());
-}
-
-void write_passkey_csv(const std::string& path, const std::vector<PasskeyResult>& results) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& r : results)
-    for (const auto& c : r.cells)
-      rows.push_back({r.label, std::to_string(c.length), num(c.depth), std::to_string(c.prompt_tokens),
-                      std::to_string(c.trials), std::to_string(c.skipped), std::to_string(c.correct),
-                      c.trials > c.skipped ? num(c.accuracy()) : "", c.last_answer, c.note});
-  write_csv(path,
-            {"policy", "length", "depth", "prompt_tokens", "trials", "skipped", "correct", "accuracy", "last_answer",
-             "note"},
-            rows);
-}
-
 }  // namespace tern::ppl
