@@ -8,17 +8,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "perplexity/text_checks.h"
+
 using namespace tern::ppl;
+using tern::ppl::test::count_of;
 
 namespace {
-size_t count(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-  return n;
-}
 size_t fillers(const std::string& s, const Filler& f) {
   size_t n = 0;
-  for (const auto& sentence : f.sentences) n += count(s, sentence);
+  for (const auto& sentence : f.sentences) n += count_of(s, sentence);
   return n;
 }
 const Needle k_key{NeedleKind::Key, "71432"};
@@ -33,8 +31,8 @@ TEST(PasskeyPrompt, KeyAtDepth) {
   for (double depth : {0.0, 0.25, 0.5, 0.75, 1.0}) {
     const std::string p = needle_prompt(k_key, f, 12, depth);
     EXPECT_EQ(fillers(p, f), 12u);
-    EXPECT_EQ(count(p, f.sentences[0]), 3u);  // sentences used in turn
-    EXPECT_EQ(count(p, sentence), 1u);
+    EXPECT_EQ(count_of(p, f.sentences[0]), 3u);  // sentences used in turn
+    EXPECT_EQ(count_of(p, sentence), 1u);
     const std::string q = needle_question(NeedleKind::Key);
     EXPECT_EQ(p.rfind(q), p.size() - q.size());
     // Filler sentences before the key: round(depth * 12).
@@ -105,7 +103,7 @@ TEST(PasskeyPrompt, FillerFromText) {
   // Sentences are used in order and cycled.
   const std::string p = needle_prompt(k_key, f, 9, 0);
   EXPECT_NE(p.find(needle_sentence(k_key) + "Once upon a time, there was a cat. She said"), std::string::npos);
-  EXPECT_EQ(count(p, "Once upon a time"), 2u);
+  EXPECT_EQ(count_of(p, "Once upon a time"), 2u);
   EXPECT_NE(p.find("Because. 3.5 is a number. Once upon a time, there was a cat. She said, \"Hi!\" What is"),
             std::string::npos);
 }

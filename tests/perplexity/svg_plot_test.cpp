@@ -10,19 +10,12 @@
 
 #include "perplexity/csv.h"
 
-#ifdef TERN_HAVE_EXPAT
-#include <expat.h>
-#endif
+#include "perplexity/text_checks.h"
 
 using namespace tern::ppl;
+using tern::ppl::test::count_of;
 
 namespace {
-
-size_t count(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-  return n;
-}
 
 std::vector<PlotSeries> three_series() {
   std::vector<PlotSeries> s(3);
@@ -42,10 +35,10 @@ std::vector<PlotSeries> three_series() {
 TEST(SvgPlot, OnePolylinePerSeriesAndLegend) {
   const std::string svg = render_svg_plot(three_series());
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
-  EXPECT_EQ(count(svg, "<polyline"), 3u);
-  EXPECT_EQ(count(svg, "<circle"), 60u);  // a marker per point
-  EXPECT_EQ(count(svg, ">dense</text>"), 1u);
-  EXPECT_EQ(count(svg, ">sinks:4</text>"), 1u);
+  EXPECT_EQ(count_of(svg, "<polyline"), 3u);
+  EXPECT_EQ(count_of(svg, "<circle"), 60u);  // a marker per point
+  EXPECT_EQ(count_of(svg, ">dense</text>"), 1u);
+  EXPECT_EQ(count_of(svg, ">sinks:4</text>"), 1u);
   EXPECT_NE(svg.find("beacon&lt;2&gt; &amp; &quot;co&quot;"), std::string::npos);
   EXPECT_EQ(svg.find("beacon<2>"), std::string::npos);
   EXPECT_NE(svg.find("tokens consumed"), std::string::npos);
@@ -59,22 +52,18 @@ TEST(SvgPlot, UndrawablePointsAreDroppedAndEmptySeriesOnlyInLegend) {
   s[0].points = {{1, 2}, {2, std::numeric_limits<double>::quiet_NaN()}, {3, 0}, {4, 5}};
   s[1].label = "failed";
   const std::string svg = render_svg_plot(s);
-  EXPECT_EQ(count(svg, "<polyline"), 1u);
+  EXPECT_EQ(count_of(svg, "<polyline"), 1u);
   EXPECT_EQ(svg.find("nan"), std::string::npos);
   EXPECT_EQ(svg.find("inf"), std::string::npos);
   EXPECT_NE(svg.find(">failed</text>"), std::string::npos);
-  EXPECT_EQ(count(render_svg_plot({}), "<polyline"), 0u);
+  EXPECT_EQ(count_of(render_svg_plot({}), "<polyline"), 0u);
 }
 
 TEST(SvgPlot, WellFormedXml) {
 #ifdef TERN_HAVE_EXPAT
   for (const auto& series : {three_series(), std::vector<PlotSeries>{}}) {
     const std::string svg = render_svg_plot(series);
-    XML_Parser p = XML_ParserCreate(nullptr);
-    const auto ok = XML_Parse(p, svg.data(), int(svg.size()), 1);
-    EXPECT_EQ(ok, XML_STATUS_OK) << XML_ErrorString(XML_GetErrorCode(p)) << " at line "
-                                 << XML_GetCurrentLineNumber(p);
-    XML_ParserFree(p);
+    EXPECT_EQ(tern::ppl::test::xml_error(svg), "");
   }
 #else
   GTEST_SKIP() << "expat (libexpat1-dev) not found at configure time: XML well-formedness not checked";

@@ -33,12 +33,6 @@ std::array<double, 3> rgb_at(double v) {
   return c;
 }
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
 std::string percent(double v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%.0f%%", 100 * std::clamp(v, 0.0, 1.0));
@@ -46,7 +40,7 @@ std::string percent(double v) {
 }
 
 std::string text_at(double x, double y, const std::string& s, const std::string& attrs = "") {
-  return "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\"" + (attrs.empty() ? "" : " " + attrs) + ">" +
+  return "<text x=\"" + svg_num(x) + "\" y=\"" + svg_num(y) + "\"" + (attrs.empty() ? "" : " " + attrs) + ">" +
          xml_escape(s) + "</text>\n";
 }
 
@@ -102,11 +96,11 @@ std::string render_svg_heatmap(const std::vector<HeatmapPanel>& panels, const He
 
   std::string svg;
   svg += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt(width) + "\" height=\"" + fmt(height) +
-         "\" viewBox=\"0 0 " + fmt(width) + " " + fmt(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  svg += "<rect x=\"0\" y=\"0\" width=\"" + fmt(width) + "\" height=\"" + fmt(height) + "\" fill=\"white\"/>\n";
+  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + svg_num(width) + "\" height=\"" + svg_num(height) +
+         "\" viewBox=\"0 0 " + svg_num(width) + " " + svg_num(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  svg += "<rect x=\"0\" y=\"0\" width=\"" + svg_num(width) + "\" height=\"" + svg_num(height) + "\" fill=\"white\"/>\n";
   svg += text_at(width / 2, 24, opt.title, "text-anchor=\"middle\" font-size=\"16\"");
-  svg += "<text transform=\"translate(16 " + fmt(top + (height - top - bar_h) / 2) +
+  svg += "<text transform=\"translate(16 " + svg_num(top + (height - top - bar_h) / 2) +
          ") rotate(-90)\" text-anchor=\"middle\">" + xml_escape(opt.row_axis) + "</text>\n";
 
   for (size_t i = 0; i < panels.size(); ++i) {
@@ -127,8 +121,8 @@ std::string render_svg_heatmap(const std::vector<HeatmapPanel>& panels, const He
         const std::string fill = have ? heat_color(*v) : "#e0e0e0";
         std::string label = p.texts.empty() ? "" : p.texts[r][c];
         if (label.empty()) label = have ? percent(*v) : "n/a";
-        svg += "<rect x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(cell_w) + "\" height=\"" +
-               fmt(cell_h) + "\" fill=\"" + fill + "\" stroke=\"white\" stroke-width=\"1\"><title>" +
+        svg += "<rect x=\"" + svg_num(x) + "\" y=\"" + svg_num(y) + "\" width=\"" + svg_num(cell_w) + "\" height=\"" +
+               svg_num(cell_h) + "\" fill=\"" + fill + "\" stroke=\"white\" stroke-width=\"1\"><title>" +
                xml_escape(opt.row_axis + " " + p.row_labels[r] + ", " + opt.col_axis + " " +
                           p.col_labels[c] + ": " + label) +
                "</title></rect>\n";
@@ -150,10 +144,10 @@ std::string render_svg_heatmap(const std::vector<HeatmapPanel>& panels, const He
   svg += "<defs><linearGradient id=\"heat\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">";
   for (size_t k = 0; k < k_viridis.size(); ++k) {
     const double at = double(k) / double(k_viridis.size() - 1);
-    svg += "<stop offset=\"" + fmt(100 * at) + "%\" stop-color=\"" + heat_color(at) + "\"/>";
+    svg += "<stop offset=\"" + svg_num(100 * at) + "%\" stop-color=\"" + heat_color(at) + "\"/>";
   }
   svg += "</linearGradient></defs>\n";
-  svg += "<rect x=\"" + fmt(bx) + "\" y=\"" + fmt(bar_y) + "\" width=\"" + fmt(bar_w) +
+  svg += "<rect x=\"" + svg_num(bx) + "\" y=\"" + svg_num(bar_y) + "\" width=\"" + svg_num(bar_w) +
          "\" height=\"12\" fill=\"url(#heat)\" stroke=\"black\" stroke-width=\"0.5\"/>\n";
   for (int k = 0; k <= 4; ++k)
     svg += text_at(bx + bar_w * k / 4.0, bar_y + 26, percent(k / 4.0), "text-anchor=\"middle\" font-size=\"11\"");

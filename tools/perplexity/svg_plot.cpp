@@ -13,12 +13,6 @@ namespace {
 const char* const k_colors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                 "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
 std::string tick_label(double v) {
   char buf[32];
   if (v != 0 && (std::fabs(v) >= 1e6 || std::fabs(v) < 1e-2)) std::snprintf(buf, sizeof buf, "%.0e", v);
@@ -31,6 +25,12 @@ bool drawable(const std::pair<double, double>& p) {
 }
 
 }  // namespace
+
+std::string svg_num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
 
 std::string xml_escape(const std::string& s) {
   std::string out;
@@ -112,29 +112,29 @@ std::string render_svg_plot(const std::vector<PlotSeries>& series, const PlotOpt
          std::to_string(opt.height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg += "<rect x=\"0\" y=\"0\" width=\"" + std::to_string(opt.width) + "\" height=\"" + std::to_string(opt.height) +
          "\" fill=\"white\"/>\n";
-  svg += "<text x=\"" + fmt(left + pw / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" +
+  svg += "<text x=\"" + svg_num(left + pw / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" +
          xml_escape(opt.title) + "</text>\n";
   // Grid and ticks.
   svg += "<g stroke=\"#dddddd\" stroke-width=\"1\">\n";
   for (double t : linear_ticks(x_lo, x_hi, 8))
-    svg += "<line x1=\"" + fmt(px(t)) + "\" y1=\"" + fmt(top) + "\" x2=\"" + fmt(px(t)) + "\" y2=\"" +
-           fmt(top + ph) + "\"/>\n";
+    svg += "<line x1=\"" + svg_num(px(t)) + "\" y1=\"" + svg_num(top) + "\" x2=\"" + svg_num(px(t)) + "\" y2=\"" +
+           svg_num(top + ph) + "\"/>\n";
   for (double t : log_ticks(y_lo, y_hi))
-    svg += "<line x1=\"" + fmt(left) + "\" y1=\"" + fmt(py(t)) + "\" x2=\"" + fmt(left + pw) + "\" y2=\"" +
-           fmt(py(t)) + "\"/>\n";
+    svg += "<line x1=\"" + svg_num(left) + "\" y1=\"" + svg_num(py(t)) + "\" x2=\"" + svg_num(left + pw) + "\" y2=\"" +
+           svg_num(py(t)) + "\"/>\n";
   svg += "</g>\n";
-  svg += "<rect x=\"" + fmt(left) + "\" y=\"" + fmt(top) + "\" width=\"" + fmt(pw) + "\" height=\"" + fmt(ph) +
+  svg += "<rect x=\"" + svg_num(left) + "\" y=\"" + svg_num(top) + "\" width=\"" + svg_num(pw) + "\" height=\"" + svg_num(ph) +
          "\" fill=\"none\" stroke=\"black\"/>\n";
   svg += "<g text-anchor=\"middle\">\n";
   for (double t : linear_ticks(x_lo, x_hi, 8))
-    svg += "<text x=\"" + fmt(px(t)) + "\" y=\"" + fmt(top + ph + 18) + "\">" + tick_label(t) + "</text>\n";
+    svg += "<text x=\"" + svg_num(px(t)) + "\" y=\"" + svg_num(top + ph + 18) + "\">" + tick_label(t) + "</text>\n";
   svg += "</g>\n<g text-anchor=\"end\">\n";
   for (double t : log_ticks(y_lo, y_hi))
-    svg += "<text x=\"" + fmt(left - 6) + "\" y=\"" + fmt(py(t) + 4) + "\">" + tick_label(t) + "</text>\n";
+    svg += "<text x=\"" + svg_num(left - 6) + "\" y=\"" + svg_num(py(t) + 4) + "\">" + tick_label(t) + "</text>\n";
   svg += "</g>\n";
-  svg += "<text x=\"" + fmt(left + pw / 2) + "\" y=\"" + fmt(opt.height - 18.0) + "\" text-anchor=\"middle\">" +
+  svg += "<text x=\"" + svg_num(left + pw / 2) + "\" y=\"" + svg_num(opt.height - 18.0) + "\" text-anchor=\"middle\">" +
          xml_escape(opt.x_label) + "</text>\n";
-  svg += "<text transform=\"translate(20 " + fmt(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
+  svg += "<text transform=\"translate(20 " + svg_num(top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
          xml_escape(opt.y_label) + "</text>\n";
   // Series and legend.
   for (size_t i = 0; i < series.size(); ++i) {
@@ -144,8 +144,8 @@ std::string render_svg_plot(const std::vector<PlotSeries>& series, const PlotOpt
     std::string pts, marks;
     for (const auto& p : series[i].points)
       if (drawable(p)) {
-        pts += (pts.empty() ? "" : " ") + fmt(px(p.first)) + "," + fmt(py(p.second));
-        marks += "<circle cx=\"" + fmt(px(p.first)) + "\" cy=\"" + fmt(py(p.second)) + "\" r=\"2.5\"/>";
+        pts += (pts.empty() ? "" : " ") + svg_num(px(p.first)) + "," + svg_num(py(p.second));
+        marks += "<circle cx=\"" + svg_num(px(p.first)) + "\" cy=\"" + svg_num(py(p.second)) + "\" r=\"2.5\"/>";
       }
     if (!pts.empty()) {
       svg += "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\"" + dash + " points=\"" + pts +
@@ -154,9 +154,9 @@ std::string render_svg_plot(const std::vector<PlotSeries>& series, const PlotOpt
       svg += "<g fill=\"" + color + "\">" + marks + "</g>\n";
     }
     const double ly = top + 10 + double(i) * 18;
-    svg += "<line x1=\"" + fmt(left + pw + 12) + "\" y1=\"" + fmt(ly) + "\" x2=\"" + fmt(left + pw + 36) +
-           "\" y2=\"" + fmt(ly) + "\" stroke=\"" + color + "\" stroke-width=\"2\"" + dash + "/>\n";
-    svg += "<text x=\"" + fmt(left + pw + 42) + "\" y=\"" + fmt(ly + 4) + "\">" + xml_escape(series[i].label) +
+    svg += "<line x1=\"" + svg_num(left + pw + 12) + "\" y1=\"" + svg_num(ly) + "\" x2=\"" + svg_num(left + pw + 36) +
+           "\" y2=\"" + svg_num(ly) + "\" stroke=\"" + color + "\" stroke-width=\"2\"" + dash + "/>\n";
+    svg += "<text x=\"" + svg_num(left + pw + 42) + "\" y=\"" + svg_num(ly + 4) + "\">" + xml_escape(series[i].label) +
            "</text>\n";
   }
   svg += "</svg>\n";

@@ -23,6 +23,8 @@ struct PlotOptions {
 std::string render_svg_plot(const std::vector<PlotSeries>& series, const PlotOptions& opt = {});
 // "&", "<", ">", quotes escaped for XML text and attributes.
 std::string xml_escape(const std::string& s);
+// A coordinate or length as SVG attributes take it: one decimal ("12.5").
+std::string svg_num(double v);
 // "Nice" tick values (1, 2, 5 x 10^k steps) covering [lo, hi], about `target` of them.
 std::vector<double> linear_ticks(double lo, double hi, int target);
 // Tick values for a log axis over [lo, hi] (lo > 0): decades, plus 2 and 5 when few decades.
