@@ -153,7 +153,10 @@ typedef enum tern_kv_policy {
   TERN_KV_DENSE = 0,         /* every token, up to n_ctx */
   TERN_KV_WINDOW = 1,        /* ring buffer of the last kv_window tokens */
   TERN_KV_SINKS_WINDOW = 2,  /* kv_sinks first tokens forever + the last (kv_window - kv_sinks) */
-  TERN_KV_BEACON = 3         /* Activation Beacon compression (with optional sinks) */
+  TERN_KV_BEACON = 3,        /* Activation Beacon compression (with optional sinks) */
+  TERN_KV_BEACON_SLIDING = 4 /* beacons for what a sliding raw window evicts (Tern's mode for small
+                                budgets): beacon_window = raw tokens kept raw, beacon_ratio = raw
+                                tokens per beacon; see README "Long context" */
 } tern_kv_policy;
 
 typedef enum tern_rope_scaling {
@@ -176,11 +179,15 @@ typedef struct tern_context_params {
   tern_kv_policy kv_policy;
   int32_t kv_window;             /* total slots (sinks included) for WINDOW / SINKS_WINDOW
                                     (0 = from the budget, else n_ctx, else the training length) */
-  int32_t kv_sinks;              /* sink tokens for SINKS_WINDOW and BEACON (default 4; WINDOW has none) */
+  int32_t kv_sinks;              /* sink tokens for SINKS_WINDOW and the beacon policies (default 4;
+                                    WINDOW has none) */
   int32_t beacon_ratio;          /* raw tokens per beacon for BEACON (0 = the smallest of 2..128 that
-                                    fits n_ctx tokens in the budget, or 8 without n_ctx) */
-  int32_t beacon_window;         /* raw tokens per beacon chunk (0 = the largest power of two up to
-                                    1024 and half the training length leaving 4 chunks of memory) */
+                                    fits n_ctx tokens in the budget, or 8 without n_ctx) and
+                                    BEACON_SLIDING (0 = 8) */
+  int32_t beacon_window;         /* BEACON: raw tokens per beacon chunk (0 = the largest power of two
+                                    up to 1024 and half the training length leaving 4 chunks of
+                                    memory); BEACON_SLIDING: raw tokens kept raw (0 = half the
+                                    budget's slots, see README) */
   tern_rope_scaling rope_scaling;
   float rope_freq_base;          /* 0 = from model */
   float rope_scale_factor;       /* 0 = from model */

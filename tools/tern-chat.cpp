@@ -46,12 +46,12 @@ void usage() {
       "      --seed S            sampler seed (default 0)\n"
       "      --ctx N             context length in tokens (default: the model's)\n"
       "      --kv-budget BYTES   KV cache memory budget (suffixes K, M, G)\n"
-      "      --kv-policy NAME    dense (default), window, sinks (StreamingLLM) or beacon (Activation Beacon);\n"
-      "                          see README, Long context\n"
+      "      --kv-policy NAME    dense (default), window, sinks (StreamingLLM), beacon (Activation Beacon)\n"
+      "                          or beacon-sliding (beacons for what a raw window evicts); see README, Long context\n"
       "      --kv-window N       window/sinks: total KV slots, sinks included (default: from --kv-budget or --ctx)\n"
       "      --kv-sinks N        sink tokens for sinks and beacon (default 4)\n"
       "      --beacon-ratio R    raw tokens per beacon (default: derived from --ctx and --kv-budget, or 8)\n"
-      "      --beacon-window W   raw tokens per beacon chunk (default: derived)\n"
+      "      --beacon-window W   raw tokens per beacon chunk; beacon-sliding: raw tokens kept raw (default: derived)\n"
       "      --kv-type TYPE      KV cache elements: f16 (default), f32 (exact, twice the memory) or q8_0 (0.53x)\n"
       "      --numerics NAME     default, or llamacpp: llama.cpp's CPU arithmetic (q8_0 activations for\n"
       "                          Q8_0/Q4_0 weights, ...; dense f16 cache, llama-style models only)\n"
@@ -111,6 +111,7 @@ bool parse_args(int argc, char** argv, Options& o) {
       else if (p == "window") o.ctx.kv_policy = TERN_KV_WINDOW;
       else if (p == "sinks") o.ctx.kv_policy = TERN_KV_SINKS_WINDOW;
       else if (p == "beacon") o.ctx.kv_policy = TERN_KV_BEACON;
+      else if (p == "beacon-sliding") o.ctx.kv_policy = TERN_KV_BEACON_SLIDING;
       else { std::fprintf(stderr, "tern-chat: unknown KV policy '%s'\n", p.c_str()); return false; }
     } else if (a == "--kv-type") {
       const std::string t = next();

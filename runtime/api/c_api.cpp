@@ -314,7 +314,7 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   TERN_CHECK_ARG(p.n_ctx >= 0, "n_ctx must not be negative");
   TERN_CHECK_ARG(p.n_batch > 0, "n_batch must be positive");
   const int32_t kv_policy = enum_bits(p.kv_policy), rope_scaling = enum_bits(p.rope_scaling);
-  TERN_CHECK_ARG(kv_policy >= TERN_KV_DENSE && kv_policy <= TERN_KV_BEACON, "kv_policy is not a tern_kv_policy value");
+  TERN_CHECK_ARG(kv_policy >= TERN_KV_DENSE && kv_policy <= TERN_KV_BEACON_SLIDING, "kv_policy is not a tern_kv_policy value");
   TERN_CHECK_ARG(p.kv_window >= 0 && p.kv_sinks >= 0 && p.beacon_ratio >= 0 && p.beacon_window >= 0,
                  "kv_window, kv_sinks, beacon_ratio and beacon_window must not be negative");
   TERN_CHECK_ARG(rope_scaling >= TERN_ROPE_SCALING_FROM_MODEL && rope_scaling <= TERN_ROPE_SCALING_LLAMA3,
@@ -331,7 +331,8 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.n_batch = uint32_t(p.n_batch);
     cp.kv_budget_bytes = p.kv_budget_bytes;
     static const tern::KvPolicyKind k_policies[] = {tern::KvPolicyKind::Dense, tern::KvPolicyKind::SinksWindow,
-                                                    tern::KvPolicyKind::SinksWindow, tern::KvPolicyKind::Beacon};
+                                                    tern::KvPolicyKind::SinksWindow, tern::KvPolicyKind::Beacon,
+                                                    tern::KvPolicyKind::BeaconSliding};
     cp.kv_policy = k_policies[kv_policy];
     cp.kv_window = uint32_t(p.kv_window);
     cp.kv_sinks = kv_policy == TERN_KV_WINDOW ? 0 : uint32_t(p.kv_sinks);  // WINDOW is sinks + window with no sinks

@@ -20,6 +20,15 @@ uint32_t default_beacon_window(uint32_t slots, uint32_t sinks, uint32_t r, uint3
   return best;
 }
 
+// Default raw window of the sliding beacon mode: two thirds of the slots after the sinks go to
+// the raw window and its hidden beacons, the rest to the beacon memory (at least one beacon).
+uint32_t default_sliding_window(uint32_t slots, uint32_t sinks, uint32_t r) {
+  const uint64_t room = slots > sinks ? slots - sinks : 0;
+  uint64_t w = room * 2 / 3 * r / (r + 1);
+  while (w > r && sinks + w + w / r + 1 > slots) --w;
+  return uint32_t(std::max<uint64_t>(w, r));
+}
+
 }  // namespace
 
 KvPolicyConfig derive_kv_config(const KvRequest& req, uint32_t n_ctx_train, uint64_t slot_bytes) {
@@ -70,6 +79,14 @@ KvPolicyConfig derive_kv_config(const KvRequest& req, uint32_t n_ctx_train, uint
       }
       c.beacon_ratio = r;
       c.beacon_window = req.beacon_window ? req.beacon_window : default_beacon_window(uint32_t(slots), c.sinks, r, trained);
+      break;
+    }
+    case KvPolicyKind::BeaconSliding: {
+      c.sinks = req.sinks;
+      slots = std::min<uint64_t>(budget_slots ? budget_slots : trained, k_max_slots);
+      c.beacon_ratio = req.beacon_ratio ? req.beacon_ratio : 8;
+      c.beacon_window =
+          req.beacon_window ? req.beacon_window : default_sliding_window(uint32_t(slots), c.sinks, c.beacon_ratio);
       break;
     }
   }

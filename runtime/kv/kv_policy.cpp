@@ -11,6 +11,8 @@ uint32_t beacon_working_slots(const KvPolicyConfig& c) {
   return c.beacon_ratio ? c.sinks + c.beacon_window + c.beacon_window / c.beacon_ratio : c.sinks;
 }
 
+bool is_beacon_kind(KvPolicyKind k) { return k == KvPolicyKind::Beacon || k == KvPolicyKind::BeaconSliding; }
+
 void validate(const KvPolicyConfig& c) {
   check(c.slots > 0, Status::InvalidArgument, "KV cache needs at least one slot");
   switch (c.kind) {
@@ -35,6 +37,20 @@ void validate(const KvPolicyConfig& c) {
                 std::to_string(c.slots));
       break;
     }
+    case KvPolicyKind::BeaconSliding: {
+      check(c.beacon_ratio >= 1, Status::InvalidArgument, "beacon ratio must be at least 1");
+      check(c.beacon_window >= c.beacon_ratio, Status::InvalidArgument,
+            "sliding beacon: the raw window (" + std::to_string(c.beacon_window) +
+                " tokens) must hold at least one group of ratio " + std::to_string(c.beacon_ratio) + " tokens");
+      const uint64_t need = uint64_t(beacon_working_slots(c)) + 1;
+      check(c.slots >= need, Status::InvalidArgument,
+            "sliding beacon with raw window " + std::to_string(c.beacon_window) + ", ratio " +
+                std::to_string(c.beacon_ratio) + " and " + std::to_string(c.sinks) + " sinks needs at least " +
+                std::to_string(need) +
+                " KV slots (sinks + raw window + window / ratio hidden beacons + one beacon of memory); the budget "
+                "gives " + std::to_string(c.slots));
+      break;
+    }
   }
 }
 
@@ -48,6 +64,10 @@ std::string describe(const KvPolicyConfig& c) {
     case KvPolicyKind::Beacon:
       return "beacon ratio " + std::to_string(c.beacon_ratio) + ", window " + std::to_string(c.beacon_window) +
              ", sinks " + std::to_string(c.sinks) + ", " + std::to_string(c.slots) + " slots";
+    case KvPolicyKind::BeaconSliding:
+      return "sliding beacon ratio " + std::to_string(c.beacon_ratio) + ", raw window " +
+             std::to_string(c.beacon_window) + ", sinks " + std::to_string(c.sinks) + ", " + std::to_string(c.slots) +
+             " slots";
   }
   return "?";
 }
@@ -73,16 +93,39 @@ uint32_t KvPolicy::take_slot(State& s) const {
   return slot;
 }
 
-std::vector<int32_t> KvPolicy::positions_of(const State& s, uint32_t slots) {
-  std::vector<int32_t> pos(slots, -1);
+std::vector<int32_t> KvPolicy::positions_of(const State& s, uint32_t fresh) const {
+  const bool hide = config_.kind == KvPolicyKind::BeaconSliding;
+  std::vector<int32_t> pos(config_.slots, -1);
   int32_t p = 0;
   for (uint32_t slot : s.sinks) pos[slot] = p++;
   for (uint32_t slot : s.memory) pos[slot] = p++;
-  for (const Entry& e : s.current) pos[e.slot] = p++;
+  for (const Entry& e : s.current)
+    if (!(hide && e.beacon && e.slot != fresh)) pos[e.slot] = p++;
   return pos;
 }
 
-std::vector<int32_t> KvPolicy::slot_positions() const { return positions_of(state_, config_.slots); }
+std::vector<int32_t> KvPolicy::slot_positions() const { return positions_of(state_); }
+
+void KvPolicy::evict_window_token(State& s) const {
+  // The oldest raw token leaves the window. When it is the first of its group, the group's
+  // beacon (the oldest one still hidden: earlier groups' beacons left with their first tokens)
+  // becomes visible, so the group stays represented; beyond capacity the oldest beacon goes.
+  check(!s.current.empty() && !s.current.front().beacon, Status::Internal, "sliding beacon: window order broken");
+  s.free.push_back(s.current.front().slot);
+  s.current.pop_front();
+  --s.chunk_raw;
+  if (s.evicted_phase == 0) {
+    auto it = std::find_if(s.current.begin(), s.current.end(), [](const Entry& e) { return e.beacon; });
+    check(it != s.current.end(), Status::Internal, "sliding beacon: a group left the window without its beacon");
+    s.memory.push_back(it->slot);
+    s.current.erase(it);
+    while (s.memory.size() > memory_capacity()) {
+      s.free.push_back(s.memory.front());
+      s.memory.pop_front();
+    }
+  }
+  s.evicted_phase = (s.evicted_phase + 1) % config_.beacon_ratio;
+}
 
 void KvPolicy::advance(State& s, uint32_t avail, uint32_t max_rows, KvStep& step) const {
   const KvPolicyConfig& c = config_;
@@ -140,6 +183,35 @@ void KvPolicy::advance(State& s, uint32_t avail, uint32_t max_rows, KvStep& step
       check(step.n_raw > 0, Status::Internal, "KV policy: no room for a beacon step");
       break;
     }
+    case KvPolicyKind::BeaconSliding: {
+      // Sinks first (no groups among them); then each raw token enters the window (evicting
+      // the oldest when it is full) and each r-th is followed by its beacon, which ends the step.
+      while (step.n_raw < avail) {
+        const bool sink = s.sinks.size() < c.sinks;
+        const bool with_beacon = !sink && s.since_beacon + 1 == c.beacon_ratio;
+        if (step.rows.size() + (with_beacon ? 2 : 1) > max_rows) break;
+        if (!sink && s.chunk_raw == c.beacon_window) evict_window_token(s);
+        uint32_t slot = take_slot(s);
+        if (sink) {
+          s.sinks.push_back(slot);
+        } else {
+          s.current.push_back({slot, false});
+          ++s.chunk_raw;
+          ++s.since_beacon;
+        }
+        step.rows.push_back({false, slot, 0});
+        ++step.n_raw;
+        if (with_beacon) {
+          slot = take_slot(s);
+          s.current.push_back({slot, true});
+          step.rows.push_back({true, slot, 0});
+          s.since_beacon = 0;
+          break;
+        }
+      }
+      check(step.n_raw > 0, Status::Internal, "KV policy: no room for a beacon step");
+      break;
+    }
   }
 }
 
@@ -148,7 +220,7 @@ KvStep KvPolicy::plan(uint32_t avail, uint32_t max_rows) const {
   State s = state_;
   KvStep step;
   advance(s, avail, max_rows, step);
-  step.slot_pos = positions_of(s, config_.slots);
+  step.slot_pos = positions_of(s, !step.rows.empty() && step.rows.back().beacon ? step.rows.back().slot : UINT32_MAX);
   for (KvRow& r : step.rows) r.position = step.slot_pos[r.slot];
   step.n_kv = 0;
   for (uint32_t i = 0; i < config_.slots; ++i)
@@ -215,6 +287,7 @@ std::vector<uint32_t> KvPolicy::save() const {
   w.insert(w.end(), s.free.begin(), s.free.end());
   w.push_back(s.chunk_raw);
   w.push_back(s.since_beacon);
+  if (config_.kind == KvPolicyKind::BeaconSliding) w.push_back(s.evicted_phase);
   return w;
 }
 
@@ -245,6 +318,7 @@ void KvPolicy::restore(std::span<const uint32_t> words) {
   for (uint32_t i = 0, n = count(); i < n; ++i) s.free.push_back(slot(next()));
   s.chunk_raw = next();
   s.since_beacon = next();
+  if (config_.kind == KvPolicyKind::BeaconSliding) s.evicted_phase = next();
   check(at == words.size() && std::find(seen.begin(), seen.end(), 0) == seen.end(), Status::StateMismatch,
         "saved KV policy state does not account for every slot");
   check(s.sinks.size() <= config_.sinks || config_.kind == KvPolicyKind::Dense, Status::StateMismatch,
@@ -252,6 +326,14 @@ void KvPolicy::restore(std::span<const uint32_t> words) {
   check(config_.kind != KvPolicyKind::Beacon ||
             (s.chunk_raw < config_.beacon_window && s.since_beacon < config_.beacon_ratio),
         Status::StateMismatch, "saved beacon state is inconsistent");
+  if (config_.kind == KvPolicyKind::BeaconSliding) {
+    uint32_t raw = 0, hidden = 0;
+    for (const Entry& e : s.current) (e.beacon ? hidden : raw) += 1;
+    check(s.chunk_raw == raw && raw <= config_.beacon_window && s.since_beacon < config_.beacon_ratio &&
+              s.evicted_phase < config_.beacon_ratio && hidden <= config_.beacon_window / config_.beacon_ratio &&
+              s.memory.size() <= memory_capacity() && (s.current.empty() || !s.current.front().beacon),
+          Status::StateMismatch, "saved sliding beacon state is inconsistent");
+  }
   state_ = std::move(s);
 }
 

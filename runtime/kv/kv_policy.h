@@ -15,6 +15,16 @@
 //                `beacon_ratio`-th raw token; when a chunk is complete its raw rows are dropped
 //                and its beacons join the beacon memory (the first `sinks` rows of the stream
 //                are kept as sinks); beyond the memory's capacity the oldest beacons are evicted.
+//   BeaconSliding  Tern's beacon mode for small budgets: the first `sinks` raw tokens stay
+//                forever; after them raw tokens form groups of `beacon_ratio`, each followed by
+//                its beacon row; the last `beacon_window` raw tokens stay raw (the oldest leaves
+//                as a new one arrives, as in SinksWindow). A beacon is hidden (position -1) while
+//                the first raw token of its group is still in the raw window, and joins the
+//                beacon memory when that token leaves, so every raw token is always represented
+//                by itself or by its beacon; beyond the memory's capacity the oldest beacons are
+//                evicted. A row attends to [sinks][visible beacons][raw window][itself]. A step
+//                ends after a beacon row (later rows must not see it), so prefill steps hold at
+//                most r raw tokens; like SinksWindow, a step of n tokens evicts first.
 // Physical slots come from a free list, so nothing is ever copied on the GPU.
 #pragma once
 #include <cstdint>
@@ -25,22 +35,25 @@
 
 namespace tern {
 
-enum class KvPolicyKind { Dense, SinksWindow, Beacon };
+enum class KvPolicyKind { Dense, SinksWindow, Beacon, BeaconSliding };
 
 struct KvPolicyConfig {
   KvPolicyKind kind = KvPolicyKind::Dense;
   uint32_t slots = 0;          // cache rows per layer
-  uint32_t sinks = 0;          // SinksWindow / Beacon
-  uint32_t beacon_window = 0;  // Beacon: raw tokens per chunk (a multiple of beacon_ratio)
-  uint32_t beacon_ratio = 0;   // Beacon: raw tokens per beacon
+  uint32_t sinks = 0;          // SinksWindow / Beacon / BeaconSliding
+  uint32_t beacon_window = 0;  // Beacon: raw tokens per chunk (a multiple of beacon_ratio);
+                               // BeaconSliding: raw tokens kept raw (at least beacon_ratio)
+  uint32_t beacon_ratio = 0;   // Beacon / BeaconSliding: raw tokens per beacon
 };
 
 // Throws InvalidArgument naming the problem (too few slots for the sinks or the beacon chunk...).
 void validate(const KvPolicyConfig& c);
 std::string describe(const KvPolicyConfig& c);
 
-// Slots a beacon policy needs besides its memory: sinks + one chunk with its beacons.
+// Slots a beacon policy needs besides its memory: sinks + one chunk with its beacons (Beacon),
+// sinks + the raw window + the hidden beacons of the groups in it, window / r (BeaconSliding).
 uint32_t beacon_working_slots(const KvPolicyConfig& c);
+bool is_beacon_kind(KvPolicyKind k);
 
 struct KvRow {
   bool beacon = false;   // a beacon row (no logits) or a raw token of the input
@@ -94,14 +107,19 @@ class KvPolicy {
   struct State {
     std::vector<uint32_t> sinks;
     std::deque<uint32_t> memory;   // beacons of completed chunks, oldest first
-    std::deque<Entry> current;     // window tokens, or the current chunk's rows
+    std::deque<Entry> current;     // window tokens, or the current chunk's rows (BeaconSliding:
+                                   // the raw window and its hidden beacons, in sequence order)
     std::vector<uint32_t> free;    // free slots, next one at the back
-    uint32_t chunk_raw = 0;        // raw tokens in the current chunk
+    uint32_t chunk_raw = 0;        // raw tokens in the current chunk (BeaconSliding: in the window)
     uint32_t since_beacon = 0;     // raw tokens since the last beacon (the interleave remainder)
+    uint32_t evicted_phase = 0;    // BeaconSliding: raw tokens evicted from the window, mod r
   };
   // Applies up to `avail` tokens to s, appending the rows to step (positions not yet set).
   void advance(State& s, uint32_t avail, uint32_t max_rows, KvStep& step) const;
-  static std::vector<int32_t> positions_of(const State& s, uint32_t slots);
+  // Positions by the logical order; BeaconSliding's beacons in `current` are hidden (-1) except
+  // `fresh`, the beacon row of the step being planned (it sees itself).
+  std::vector<int32_t> positions_of(const State& s, uint32_t fresh = UINT32_MAX) const;
+  void evict_window_token(State& s) const;
   uint32_t take_slot(State& s) const;
   void compact_chunk(State& s) const;
   uint32_t memory_capacity() const;

@@ -24,7 +24,8 @@ std::vector<float> KvStreaming::run(int32_t token) {
   // The cache in order: sinks, beacon memory, current rows; positions 0..m-1, the new row m.
   std::vector<const LlamaForward::KvEntry*> cached;
   for (const auto* list : {&sinks_, &memory_, &current_})
-    for (const Row& r : *list) cached.push_back(&r.kv);
+    for (const Row& r : *list)
+      if (!r.hidden) cached.push_back(&r.kv);
   std::vector<int32_t> cached_pos(cached.size());
   for (size_t i = 0; i < cached.size(); ++i) cached_pos[i] = int32_t(i);
   const int32_t pos = int32_t(cached.size());
@@ -45,6 +46,24 @@ void KvStreaming::compact() {
   chunk_raw_ = 0;
   const size_t capacity = config_.slots - config_.sinks - config_.beacon_window - config_.beacon_window / config_.beacon_ratio;
   if (memory_.size() > capacity) memory_.erase(memory_.begin(), memory_.end() - std::ptrdiff_t(capacity));
+}
+
+void KvStreaming::slide_window() {
+  // The oldest raw row leaves; when it opened its group (every r-th one to leave), the group's
+  // beacon stops hiding and joins the beacon memory, whose oldest row goes beyond capacity.
+  check(!current_.empty() && !current_.front().beacon, Status::Internal, "reference: window does not start raw");
+  current_.erase(current_.begin());
+  if (evicted_++ % config_.beacon_ratio == 0) {
+    for (auto it = current_.begin(); it != current_.end(); ++it)
+      if (it->beacon) {
+        it->hidden = false;
+        memory_.push_back(std::move(*it));
+        current_.erase(it);
+        break;
+      }
+    const size_t capacity = config_.slots - config_.sinks - config_.beacon_window - config_.beacon_window / config_.beacon_ratio;
+    if (memory_.size() > capacity) memory_.erase(memory_.begin());
+  }
 }
 
 std::vector<float> KvStreaming::feed(std::span<const int32_t> tokens) {
@@ -74,6 +93,21 @@ std::vector<float> KvStreaming::feed(std::span<const int32_t> tokens) {
           since_beacon_ = 0;
         }
         if (chunk_raw_ == config_.beacon_window) compact();
+        break;
+      case KvPolicyKind::BeaconSliding:
+        if (sinks_.size() < config_.sinks) {  // the first raw tokens are sinks, in no group
+          logits = run(t);
+          sinks_.push_back(std::move(current_.back()));
+          current_.pop_back();
+          break;
+        }
+        if (raw() == config_.beacon_window) slide_window();
+        logits = run(t);
+        if (++since_beacon_ == config_.beacon_ratio) {
+          run(k_ref_beacon_token);
+          current_.back().hidden = true;  // seen by itself only, until its group leaves the window
+          since_beacon_ = 0;
+        }
         break;
     }
     out.insert(out.end(), logits.begin(), logits.end());

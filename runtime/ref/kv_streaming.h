@@ -27,15 +27,17 @@ class KvStreaming {
   struct Row {
     LlamaForward::KvEntry kv;
     bool beacon = false;
+    bool hidden = false;  // sliding beacon mode: a beacon whose group is still in the raw window
   };
   // Runs one row after everything cached; returns its logits and appends it to current_.
   std::vector<float> run(int32_t token);
   void compact();
+  void slide_window();  // sliding beacon mode: the oldest raw token leaves the window
 
   const LlamaForward& model_;
   KvPolicyConfig config_;
   std::vector<Row> sinks_, memory_, current_;
-  uint32_t chunk_raw_ = 0, since_beacon_ = 0;
+  uint32_t chunk_raw_ = 0, since_beacon_ = 0, evicted_ = 0;
 };
 
 }  // namespace tern::ref

@@ -287,6 +287,22 @@ static void test_kv_policies(tern_model *m) {
   EXPECT(st.kv_beacon_slots > 0 && st.kv_slots_used <= 96 && st.tokens_consumed == 300);
   tern_context_free(c);
 
+  /* The sliding beacon mode from the same budget: raw window 40 after 4 sinks, ratio 4. */
+  p = tern_context_default_params();
+  p.kv_policy = TERN_KV_BEACON_SLIDING;
+  p.kv_budget_bytes = 96 * slot_bytes;
+  p.beacon_ratio = 4;
+  p.beacon_window = 40;
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_OK);
+  EXPECT_STATUS(tern_eval(c, ids, 300), TERN_OK);
+  st = get_stats(c);
+  EXPECT(st.kv_slots_capacity == 96 && st.beacon_ratio == 4 && st.beacon_window == 40 && st.kv_sink_slots == 4);
+  EXPECT(st.kv_raw_slots == 40 && st.kv_beacon_slots > 0 && st.kv_slots_used <= 96);
+  tern_context_free(c);
+  p.beacon_window = 90; /* 4 + 90 + 22 > 96 */
+  EXPECT_STATUS(tern_context_create(m, &p, &c), TERN_ERR_INVALID_ARGUMENT);
+  EXPECT(strstr(tern_last_error(), "sliding beacon") != NULL);
+
   /* A q8_0 cache: about half the f16 bytes (rows padded to 16 bytes), same policies. */
   p = tern_context_default_params();
   p.kv_policy = TERN_KV_SINKS_WINDOW;

@@ -189,6 +189,119 @@ TEST(KvPolicy, SavedStateRoundTripsAndBadStateIsRefused) {
   EXPECT_THROW(b.restore(words), Error);
 }
 
+// Sliding beacon mode: visible slots hold positions 0..visible-1 and hidden beacons -1; hidden
+// beacons are at most window / r.
+void expect_consistent_sliding(const KvPolicy& p) {
+  const auto pos = p.slot_positions();
+  std::vector<int32_t> used;
+  for (int32_t x : pos)
+    if (x >= 0) used.push_back(x);
+  std::sort(used.begin(), used.end());
+  for (size_t i = 0; i < used.size(); ++i) ASSERT_EQ(used[i], int32_t(i));
+  const KvPolicyConfig& c = p.config();
+  const uint32_t hidden = p.usage().used() - uint32_t(used.size());
+  EXPECT_LE(hidden, c.beacon_window / c.beacon_ratio);
+  EXPECT_LE(p.usage().raw, c.beacon_window);
+  EXPECT_LE(p.usage().used(), c.slots);
+}
+
+TEST(KvPolicy, SlidingBeaconHidesABeaconUntilItsGroupStartsToLeave) {
+  // 1 sink, raw window 6, r = 2: memory capacity 16 - 1 - 6 - 3 = 6 beacons.
+  const KvPolicyConfig c{KvPolicyKind::BeaconSliding, 16, 1, 6, 2};
+  KvPolicy p(c);
+  auto step1 = [&] {
+    KvStep s = p.plan(1, 2);
+    p.commit(s);
+    expect_consistent_sliding(p);
+    return s;
+  };
+  KvStep s = step1();  // token 0: the sink, in no group
+  ASSERT_EQ(s.rows.size(), 1u);
+  EXPECT_EQ(s.rows[0].position, 0);
+  EXPECT_EQ(p.usage().sinks, 1u);
+  s = step1();  // token 1: first of group 1
+  ASSERT_EQ(s.rows.size(), 1u);
+  EXPECT_EQ(s.rows[0].position, 1);
+  s = step1();  // token 2 and the group's beacon, which sees itself after the token
+  ASSERT_EQ(s.rows.size(), 2u);
+  EXPECT_FALSE(s.rows[0].beacon);
+  EXPECT_TRUE(s.rows[1].beacon);
+  EXPECT_EQ(s.rows[0].position, 2);
+  EXPECT_EQ(s.rows[1].position, 3);
+  EXPECT_EQ(s.slot_pos[s.rows[1].slot], 3);
+  EXPECT_EQ(p.slot_positions()[s.rows[1].slot], -1) << "hidden once its step is over";
+  const uint32_t beacon1 = s.rows[1].slot;
+  for (int t = 3; t <= 6; ++t) {
+    s = step1();
+    EXPECT_EQ(s.rows[0].position, t) << "raw tokens follow each other while the window fills";
+    EXPECT_EQ(s.slot_pos[beacon1], -1);
+  }
+  // Token 7: the window (tokens 1..6) is full, token 1 leaves and group 1's beacon shows, right
+  // after the sink; the window is tokens 2..7.
+  s = step1();
+  EXPECT_EQ(s.slot_pos[beacon1], 1);
+  EXPECT_EQ(s.rows[0].position, 7);
+  EXPECT_EQ(p.usage().raw, 6u);
+  // Token 8 evicts token 2 (second of group 1): nothing else changes; it ends group 4.
+  s = step1();
+  EXPECT_EQ(s.slot_pos[beacon1], 1);
+  ASSERT_EQ(s.rows.size(), 2u);
+  EXPECT_EQ(s.rows[0].position, 7);
+  // Long run: memory holds 6 beacons, the window 6 raw tokens, 2 or 3 beacons hidden.
+  for (int t = 9; t < 200; ++t) step1();
+  const KvUsage u = p.usage();
+  EXPECT_EQ(u.sinks, 1u);
+  EXPECT_EQ(u.raw, 6u);
+  EXPECT_GE(u.beacons, 6u + 2u);
+  EXPECT_LE(u.beacons, 6u + 3u);
+  KvStep d = p.plan(1, 2);
+  EXPECT_EQ(d.rows[0].position, 1 + 6 + 5) << "after the sink, 6 beacons and 5 window tokens: itself, the 6th";
+}
+
+TEST(KvPolicy, SlidingBeaconStepsEndAfterABeacon) {
+  const KvPolicyConfig c{KvPolicyKind::BeaconSliding, 64, 4, 16, 4};
+  KvPolicy p(c);
+  const auto steps = feed(p, 40, 40);
+  EXPECT_EQ(steps[0].n_raw, 8u) << "4 sinks, then the first group and its beacon";
+  for (const KvStep& s : steps) {
+    for (size_t i = 0; i + 1 < s.rows.size(); ++i) EXPECT_FALSE(s.rows[i].beacon) << "a beacon is a step's last row";
+    EXPECT_LE(s.rows.size(), 4u + 4u + 1u);
+  }
+  expect_consistent_sliding(p);
+}
+
+TEST(KvPolicy, SlidingBeaconRandomStepsAndSavedState) {
+  std::mt19937 rng(5);
+  for (const KvPolicyConfig c : {KvPolicyConfig{KvPolicyKind::BeaconSliding, 32, 0, 16, 8},
+                                 KvPolicyConfig{KvPolicyKind::BeaconSliding, 37, 4, 19, 4},
+                                 KvPolicyConfig{KvPolicyKind::BeaconSliding, 12, 1, 5, 2}}) {
+    KvPolicy p(c);
+    for (int i = 0; i < 300; ++i) {
+      const KvStep s = p.plan(1 + rng() % 20, 2 + rng() % 30);
+      for (size_t r = 1; r < s.rows.size(); ++r) ASSERT_EQ(s.rows[r].position, s.rows[r - 1].position + 1);
+      p.commit(s);
+      expect_consistent_sliding(p);
+    }
+    KvPolicy q(c);
+    q.restore(p.save());
+    EXPECT_EQ(p.slot_positions(), q.slot_positions());
+    const KvStep a = p.plan(5, 8), b = q.plan(5, 8);
+    EXPECT_EQ(a.slot_pos, b.slot_pos);
+    auto words = p.save();
+    words.back() = c.beacon_ratio;  // evicted phase out of range
+    EXPECT_THROW(q.restore(words), Error);
+    words = p.save();
+    words.pop_back();
+    EXPECT_THROW(q.restore(words), Error) << "a sliding state has one more word";
+  }
+}
+
+TEST(KvPolicy, SlidingBeaconRefusesBudgetsWithoutMemory) {
+  EXPECT_THROW(KvPolicy(KvPolicyConfig{KvPolicyKind::BeaconSliding, 18, 0, 16, 8}), Error);  // 16 + 2, no memory
+  EXPECT_NO_THROW(KvPolicy(KvPolicyConfig{KvPolicyKind::BeaconSliding, 19, 0, 16, 8}));
+  EXPECT_THROW(KvPolicy(KvPolicyConfig{KvPolicyKind::BeaconSliding, 64, 0, 4, 8}), Error);   // window < ratio
+}
+
 TEST(KvBudget, DerivesSlotsAndBeaconSettings) {
   const uint64_t slot = 1000;
   KvRequest r;
@@ -218,6 +331,23 @@ TEST(KvBudget, DerivesSlotsAndBeaconSettings) {
   r.beacon_ratio = 2;
   r.beacon_window = 64;
   EXPECT_THROW(derive_kv_config(r, 512, slot), Error) << "a chunk does not fit";
+  // Sliding beacon mode: ratio 8 and a raw window from the budget unless given.
+  KvRequest s;
+  s.kind = KvPolicyKind::BeaconSliding;
+  s.budget_bytes = 32 * slot;
+  const KvPolicyConfig d = derive_kv_config(s, 512, slot);
+  EXPECT_EQ(d.slots, 32u);
+  EXPECT_EQ(d.beacon_ratio, 8u);
+  EXPECT_GE(d.beacon_window, 8u);
+  EXPECT_LE(d.beacon_window + d.beacon_window / 8 + 1, 32u);
+  s.beacon_ratio = 2;
+  s.beacon_window = 16;
+  s.sinks = 4;
+  const KvPolicyConfig e = derive_kv_config(s, 512, slot);
+  EXPECT_EQ(e.beacon_window, 16u);
+  EXPECT_EQ(e.sinks, 4u);
+  s.beacon_window = 20;  // 4 + 20 + 10 + 1 > 32
+  EXPECT_THROW(derive_kv_config(s, 512, slot), Error);
 }
 
 }  // namespace

@@ -217,6 +217,86 @@ INSTANTIATE_TEST_SUITE_P(Policies, BeaconVsReference,
                                   (c.projections ? "_projections" : "");
                          });
 
+struct SlidingCase {
+  uint32_t slots, sinks, window, ratio;
+  bool projections;
+  GgmlType kv_type;
+};
+
+class SlidingBeaconVsReference : public KvStreamingTest, public ::testing::WithParamInterface<SlidingCase> {};
+
+// The prompt fills less than the window (prefill steps are then exact: they end at each beacon);
+// decoding one token at a time slides the window, shows beacons and evicts the oldest ones.
+TEST_P(SlidingBeaconVsReference, MatchesTokenByToken) {
+  const SlidingCase sc = GetParam();
+  const auto path = sc.projections ? beacon_model() : tiny_model();
+  auto model = load_test_model(path);
+  auto file = GgufFile::open(path.string());
+  ref::LlamaForward cpu(*file, 0, sc.kv_type);
+  ContextParams p;
+  p.kv_policy = KvPolicyKind::BeaconSliding;
+  p.kv_type = sc.kv_type;
+  p.kv_budget_bytes = uint64_t(sc.slots) * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), sc.kv_type);
+  p.kv_sinks = sc.sinks;
+  p.beacon_window = sc.window;
+  p.beacon_ratio = sc.ratio;
+  p.n_batch = 13;
+  Context gpu(model, p);
+  ASSERT_EQ(gpu.kv_config().slots, sc.slots);
+  ASSERT_EQ(gpu.kv_config().kind, KvPolicyKind::BeaconSliding);
+  ref::KvStreaming want(cpu, gpu.kv_config());
+  const auto prompt = random_tokens(sc.sinks + sc.window - 1, model->config().n_vocab, 7),
+             decode = random_tokens(70, model->config().n_vocab, 8);
+  const std::string label = "sliding w" + std::to_string(sc.window) + " r" + std::to_string(sc.ratio) + " s" +
+                            std::to_string(sc.sinks) + (sc.projections ? " proj " : " ") + std::string(ggml_type_name(sc.kv_type));
+  const double e = compare(run(want, prompt, decode, model->config().n_vocab), run(gpu, prompt, decode), 1e-4, label);
+  const KvUsage u = gpu.stats().kv_usage;
+  EXPECT_EQ(u.sinks, want.sinks());
+  EXPECT_EQ(u.beacons, want.beacons());
+  EXPECT_EQ(u.raw, want.raw());
+  EXPECT_EQ(u.raw, sc.window);
+  const uint32_t memory = sc.slots - sc.sinks - sc.window - sc.window / sc.ratio;
+  EXPECT_GE(u.beacons, memory) << "the beacon memory is full";
+  EXPECT_LE(u.beacons, memory + sc.window / sc.ratio) << "at most window / r beacons hidden";
+  record_error("kv/" + label, e);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, SlidingBeaconVsReference,
+                         ::testing::Values(SlidingCase{24, 0, 12, 4, false, GgmlType::F32},
+                                           SlidingCase{24, 4, 10, 2, false, GgmlType::F32},  // window not a multiple of r
+                                           SlidingCase{14, 1, 8, 8, true, GgmlType::F32},    // beacon projections
+                                           SlidingCase{24, 2, 12, 4, true, GgmlType::F16}),
+                         [](const auto& param_info) {
+                           const SlidingCase& c = param_info.param;
+                           return "w" + std::to_string(c.window) + "_r" + std::to_string(c.ratio) + "_s" +
+                                  std::to_string(c.sinks) + "_slots" + std::to_string(c.slots) +
+                                  (c.projections ? "_projections_" : "_") + std::string(ggml_type_name(c.kv_type));
+                         });
+
+TEST_F(KvStreamingTest, SlidingBeaconStateContinuesExactly) {
+  auto model = load_test_model(beacon_model());
+  ContextParams p;
+  p.kv_policy = KvPolicyKind::BeaconSliding;
+  p.kv_sinks = 2;
+  p.kv_budget_bytes = 24 * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), GgmlType::F16);
+  p.beacon_window = 12;
+  p.beacon_ratio = 4;
+  p.n_batch = 1;
+  Context a(model, p);
+  a.eval(random_tokens(41, model->config().n_vocab, 13));
+  const auto state = a.save_state();
+  const auto more = random_tokens(9, model->config().n_vocab, 14);
+  const auto want = run(a, more, {});
+  Context b(model, p);
+  b.load_state(state);
+  EXPECT_EQ(run(b, more, {}), want);
+  ContextParams q = p;
+  q.kv_policy = KvPolicyKind::Beacon;
+  q.beacon_window = 8;
+  Context other(model, q);
+  EXPECT_THROW(other.load_state(state), Error);
+}
+
 TEST_F(KvStreamingTest, TwentyThousandTokensAtConstantMemory) {
   const auto path = stories260k_gguf(GgmlType::F32);
   if (path.empty()) GTEST_SKIP() << "stories260K not found in the shared folder";

@@ -31,12 +31,20 @@ TEST(PolicySpec, ParsesEveryForm) {
   EXPECT_EQ(bs.beacon_window, 64);
   EXPECT_EQ(bs.sinks, 8);
   EXPECT_EQ(parse_policy_spec("beacon-sinks:2::2").sinks, 2);  // default window, 2 sinks
+  const PolicySpec sl = parse_policy_spec("sliding:8:19:4");
+  EXPECT_EQ(sl.policy, TERN_KV_BEACON_SLIDING);
+  EXPECT_EQ(sl.ratio, 8);
+  EXPECT_EQ(sl.beacon_window, 19);  // a raw window need not be a multiple of the ratio
+  EXPECT_EQ(sl.sinks, 4);
+  EXPECT_EQ(parse_policy_spec("sliding:4").sinks, 0);
+  EXPECT_EQ(kv_settings_for(sl, 32, 640).kv_budget_bytes, 32u * 640u);
 }
 
 TEST(PolicySpec, RejectsMalformedSpecs) {
   for (const char* bad : {"", "dense2", "dense:0", "dense:x", "window:4", "sinks", "sinks:0", "sinks:-1", "sinks:4:4",
                           "beacon", "beacon:0", "beacon:2.5", "beacon:4:10", "beacon:2:64:4", "beacon-sinks:2:64:0",
-                          "streaming", "Dense"}) {
+                          "streaming", "Dense", "sliding", "sliding:8:4",
+                          "sliding:2:8:4:1"}) {
     EXPECT_THROW(parse_policy_spec(bad), std::invalid_argument) << "'" << bad << "'";
   }
   try {

@@ -19,6 +19,8 @@ const char* usage_text() {
          "                          sinks:S                 S first tokens + the last (slots - S)\n"
          "                          beacon:R[:W]            Activation Beacon, ratio R, W raw tokens per chunk\n"
          "                          beacon-sinks:R[:W][:S]  the same after S sinks (default 4)\n"
+         "                          sliding:R[:W][:S]       sliding beacon mode: W raw tokens kept raw, a\n"
+         "                                                  beacon per R for what leaves, S sinks (default 0)\n"
          "                        default: dense,window,sinks:4,beacon:2,beacon:4,beacon:8,\n"
          "                                 beacon-sinks:2,beacon-sinks:4,beacon-sinks:8\n"
          "  --dense-ctx N         add a dense run with N slots (e.g. the model's training length)\n"

@@ -22,7 +22,7 @@ std::vector<std::string> split_colons(const std::string& s) {
 
 [[noreturn]] void bad(const std::string& spec, const std::string& why) {
   throw std::invalid_argument("policy '" + spec + "': " + why +
-                              " (expected dense[:N], window, sinks:S, beacon:R[:W] or beacon-sinks:R[:W][:S])");
+                              " (expected dense[:N], window, sinks:S, beacon:R[:W], beacon-sinks:R[:W][:S] or sliding:R[:W][:S])");
 }
 
 int32_t field(const std::string& spec, const std::string& text, const char* what, int32_t min) {
@@ -55,6 +55,14 @@ PolicySpec parse_policy_spec(const std::string& spec) {
     arity(1, 1);
     s.policy = TERN_KV_SINKS_WINDOW;
     s.sinks = field(spec, p[1], "sink count", 1);
+  } else if (kind == "sliding") {
+    arity(1, 3);
+    s.policy = TERN_KV_BEACON_SLIDING;
+    s.ratio = field(spec, p[1], "ratio", 1);
+    if (p.size() >= 3 && !p[2].empty()) s.beacon_window = field(spec, p[2], "raw window", 1);
+    if (s.beacon_window > 0 && s.beacon_window < s.ratio)
+      bad(spec, "raw window " + std::to_string(s.beacon_window) + " is smaller than ratio " + std::to_string(s.ratio));
+    s.sinks = p.size() == 4 ? field(spec, p[3], "sink count", 0) : 0;
   } else if (kind == "beacon" || kind == "beacon-sinks") {
     const bool with_sinks = kind == "beacon-sinks";
     arity(1, with_sinks ? 3 : 2);
@@ -88,6 +96,7 @@ KvSettings kv_settings_for(const PolicySpec& spec, int32_t slots, uint64_t bytes
       k.kv_window = slots;  // total slots, sinks included
       break;
     case TERN_KV_BEACON:
+    case TERN_KV_BEACON_SLIDING:
       if (bytes_per_slot == 0) throw std::invalid_argument("bytes per KV slot unknown (no dense probe)");
       k.kv_budget_bytes = uint64_t(slots) * bytes_per_slot;
       k.beacon_ratio = spec.ratio;

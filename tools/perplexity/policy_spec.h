@@ -17,7 +17,8 @@ struct PolicySpec {
   std::string label;          // the spec as the user wrote it, for tables, CSV and the plot
 };
 
-// Grammar: dense[:N] | window | sinks:S | beacon:R[:W] | beacon-sinks:R[:W][:S] (S default 4).
+// Grammar: dense[:N] | window | sinks:S | beacon:R[:W] | beacon-sinks:R[:W][:S] (S default 4) |
+// sliding:R[:W][:S] (the sliding beacon mode: W raw tokens kept raw, S sinks, default 0).
 // Throws std::invalid_argument with a message naming the spec on anything else.
 PolicySpec parse_policy_spec(const std::string& spec);
 
