@@ -131,6 +131,20 @@ typedef struct tern_model_info {
   /* Added after chat_template. Device bytes per weight type, largest first, e.g.
    * "q4_K 610.2 MiB, q6_K 96.0 MiB, f32 0.4 MiB" (owned by the model). */
   const char *weight_types;
+  /* Added after weight_types (check struct_size): Activation Beacon. has_beacon_weights: the file
+   * has trained beacon projections or a beacon embedding (else beacons run training-free). The
+   * file's beacon settings (beacon.* metadata, README "Long context"), which a beacon context
+   * uses by default: beacon_attention is "full-coverage" (TERN_KV_BEACON), "sliding"
+   * (TERN_KV_BEACON_SLIDING), another mode Tern refuses, or NULL when the file has none;
+   * beacon_window (chunk, or raw window), beacon_sink_size, the allowed ratios (owned by the
+   * model; the first is the default of a "fixed-R" rule) and one line describing them all. */
+  int32_t has_beacon_weights;
+  int32_t beacon_window;
+  int32_t beacon_sink_size;
+  int32_t n_beacon_ratios;
+  const int32_t *beacon_ratios;
+  const char *beacon_attention;
+  const char *beacon_settings;
 } tern_model_info;
 
 TERN_API tern_status tern_model_get_info(const tern_model *model, tern_model_info *info);
@@ -179,8 +193,9 @@ typedef struct tern_context_params {
   tern_kv_policy kv_policy;
   int32_t kv_window;             /* total slots (sinks included) for WINDOW / SINKS_WINDOW
                                     (0 = from the budget, else n_ctx, else the training length) */
-  int32_t kv_sinks;              /* sink tokens for SINKS_WINDOW and the beacon policies (default 4;
-                                    WINDOW has none) */
+  int32_t kv_sinks;              /* sink tokens for SINKS_WINDOW and the beacon policies (-1, the
+                                    default: 4, or for a beacon policy on a model file with beacon
+                                    settings, the file's beacon.sink_size; WINDOW has none) */
   int32_t beacon_ratio;          /* raw tokens per beacon for BEACON (0 = the smallest of 2..128 that
                                     fits n_ctx tokens in the budget, or 8 without n_ctx) and
                                     BEACON_SLIDING (0 = 8) */

@@ -72,8 +72,9 @@ class HfSource : public ModelSource {
     const Source& s = sources_.at(index);
     const auto& file = *shards_.at(s.shard);
     const auto& e = file.entries().at(s.hf_name);
-    // GGUF dims are the reversed PyTorch shape.
+    // GGUF dims are the reversed PyTorch shape ([1, n_embd] for the beacon embedding, flattened).
     std::vector<uint64_t> want(t.dims.rbegin(), t.dims.rend());
+    if (s.flatten) want.insert(want.begin(), 1);
     check(e.shape == want, Status::BadModel, s.hf_name + ": shape does not match config.json");
     std::vector<float> w = file.read_f32(s.hf_name);
     if (s.unpermute_heads != 0) w = unpermute_rows(w, t.dims[1], t.dims[0], s.unpermute_heads);
@@ -85,6 +86,7 @@ class HfSource : public ModelSource {
     size_t shard;
     std::string hf_name;
     uint32_t unpermute_heads = 0;  // 0: copy as is
+    bool flatten = false;          // beacon_embed_tokens [1, n_embd] -> beacon_embd [n_embd]
   };
 
   void read_config(const json& cfg, const std::filesystem::path& dir) {
@@ -106,6 +108,7 @@ class HfSource : public ModelSource {
       hp.rope_freq_base = cfg.value("rope_theta", 10000.f);
       hp.rms_eps = cfg.value("rms_norm_eps", 1e-6f);
       hp.tied_output = cfg.value("tie_word_embeddings", false);
+      hp.beacon = beacon_settings_from_hf_config(cfg);
       if (cfg.contains("rope_scaling") && cfg["rope_scaling"].is_object()) {
         const json& rs = cfg["rope_scaling"];
         hp.rope_scaling_type = rs.value("rope_type", rs.value("type", ""));
@@ -150,7 +153,16 @@ class HfSource : public ModelSource {
         {"attn_q.bias", "self_attn.q_proj.bias"},        {"attn_k.bias", "self_attn.k_proj.bias"},
         {"attn_v.bias", "self_attn.v_proj.bias"},        {"attn_output.weight", "self_attn.o_proj.weight"},
         {"ffn_norm.weight", "post_attention_layernorm.weight"}, {"ffn_gate.weight", "mlp.gate_proj.weight"},
-        {"ffn_up.weight", "mlp.up_proj.weight"},         {"ffn_down.weight", "mlp.down_proj.weight"}};
+        {"ffn_up.weight", "mlp.up_proj.weight"},         {"ffn_down.weight", "mlp.down_proj.weight"},
+        // Activation Beacon (the released checkpoints' names)
+        {"attn_q_beacon.weight", "self_attn.beacon_q_proj.weight"},
+        {"attn_k_beacon.weight", "self_attn.beacon_k_proj.weight"},
+        {"attn_v_beacon.weight", "self_attn.beacon_v_proj.weight"},
+        {"attn_q_beacon.bias", "self_attn.beacon_q_proj.bias"},
+        {"attn_k_beacon.bias", "self_attn.beacon_k_proj.bias"},
+        {"attn_v_beacon.bias", "self_attn.beacon_v_proj.bias"},
+        {"attn_output_beacon.weight", "self_attn.beacon_o_proj.weight"}};
+    if (gguf == "beacon_embd.weight") return "model.beacon_embed_tokens.weight";
     if (auto it = top.find(gguf); it != top.end()) return it->second;
     const size_t dot = gguf.find('.', 4);
     return "model.layers." + gguf.substr(4, dot - 4) + "." + layer.at(gguf.substr(dot + 1));
@@ -161,6 +173,15 @@ class HfSource : public ModelSource {
     bool has_lm_head = false;
     for (const auto& s : shards_) has_lm_head |= s->entries().count("lm_head.weight") > 0;
     if (!hparams.tied_output && !has_lm_head) hparams.tied_output = true;
+    auto has = [&](const std::string& name) {
+      for (const auto& s : shards_)
+        if (s->entries().count(name)) return true;
+      return false;
+    };
+    hparams.beacon_qkv = has("model.layers.0.self_attn.beacon_q_proj.weight");
+    hparams.beacon_o = has("model.layers.0.self_attn.beacon_o_proj.weight");
+    hparams.beacon_embd = has("model.beacon_embed_tokens.weight");
+    check(!hparams.beacon_o || hparams.beacon_qkv, Status::BadModel, "beacon_o_proj without beacon_q/k/v_proj");
     tensors = llama_tensor_specs(hparams);
     for (const auto& t : tensors) {
       Source src{SIZE_MAX, hf_name_of(t.name)};
@@ -175,10 +196,13 @@ class HfSource : public ModelSource {
         find();
       }
       check(src.shard != SIZE_MAX, Status::BadModel, "tensor " + src.hf_name + " not found in the safetensors files");
-      if (hparams.arch == "llama") {
-        if (t.name.ends_with("attn_q.weight")) src.unpermute_heads = hparams.n_head;
-        if (t.name.ends_with("attn_k.weight")) src.unpermute_heads = hparams.n_head_kv;
+      if (hparams.arch == "llama") {  // beacon Q/K rotate like the base ones
+        if (t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_q_beacon.weight"))
+          src.unpermute_heads = hparams.n_head;
+        if (t.name.ends_with("attn_k.weight") || t.name.ends_with("attn_k_beacon.weight"))
+          src.unpermute_heads = hparams.n_head_kv;
       }
+      src.flatten = t.name == "beacon_embd.weight";
       sources_.push_back(src);
     }
   }

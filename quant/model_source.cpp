@@ -32,7 +32,19 @@ std::vector<TensorSpec> llama_tensor_specs(const HyperParams& hp) {
     t.push_back({b + "ffn_gate.weight", {e, ff}});
     t.push_back({b + "ffn_up.weight", {e, ff}});
     t.push_back({b + "ffn_down.weight", {ff, e}});
+    if (hp.beacon_qkv) {
+      t.push_back({b + "attn_q_beacon.weight", {e, q}});
+      t.push_back({b + "attn_k_beacon.weight", {e, kv}});
+      t.push_back({b + "attn_v_beacon.weight", {e, kv}});
+      if (bias) {
+        t.push_back({b + "attn_q_beacon.bias", {q}});
+        t.push_back({b + "attn_k_beacon.bias", {kv}});
+        t.push_back({b + "attn_v_beacon.bias", {kv}});
+      }
+    }
+    if (hp.beacon_o) t.push_back({b + "attn_output_beacon.weight", {q, e}});
   }
+  if (hp.beacon_embd) t.push_back({"beacon_embd.weight", {e}});
   return t;
 }
 
@@ -64,6 +76,7 @@ void ModelSource::write_metadata(GgufWriter& g) const {
     if (hp.rope_scaling_orig_ctx) g.set_u32(a + ".rope.scaling.original_context_length", hp.rope_scaling_orig_ctx);
   }
   write_vocab_metadata(g, v);
+  write_beacon_settings(g, hp.beacon);
 }
 
 void write_vocab_metadata(GgufWriter& g, const Vocabulary& v) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "beacon_settings.h"
+
 namespace tern {
 class GgufWriter;
 }
@@ -32,6 +34,10 @@ struct HyperParams {
   float rope_scaling_factor = 0.f;
   uint32_t rope_scaling_orig_ctx = 0;
   bool tied_output = false;  // output.weight absent: the head reuses token_embd.weight
+  // Activation Beacon (released checkpoints): settings written as beacon.* metadata, and which
+  // beacon tensors the model has (blk.N.attn_{q,k,v}_beacon.*, attn_output_beacon, beacon_embd).
+  BeaconSettings beacon;
+  bool beacon_qkv = false, beacon_o = false, beacon_embd = false;
 
   uint32_t rope_dim() const { return head_dim != 0 ? head_dim : n_embd / n_head; }
 };

@@ -204,6 +204,11 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "%s: %s, %d layers, %.1f M params, %.1f MiB on %s (%s)\n", info.name, info.architecture,
                info.n_layer, double(info.n_params) / 1e6, double(info.weight_bytes) / 1048576.0, info.device_name,
                info.weight_types);
+  if (info.beacon_settings)
+    std::fprintf(stderr, "beacon settings: %s; %s\n", info.beacon_settings,
+                 info.has_beacon_weights ? "beacon weights trained" : "no beacon weights (training-free)");
+  else if (info.has_beacon_weights)
+    std::fprintf(stderr, "beacon weights trained (no beacon settings in the file)\n");
 
   tern_context* ctx = nullptr;
   if (check(tern_context_create(model, &o.ctx, &ctx), "creating the context")) {

@@ -23,7 +23,8 @@ static_assert(int(tern::Status::StateMismatch) == TERN_ERR_STATE_MISMATCH, "tern
 
 struct tern_model {
   std::shared_ptr<tern::Model> model;
-  std::string arch, name, device_name, chat_template, template_name, weight_types;
+  std::string arch, name, device_name, chat_template, template_name, weight_types, beacon_settings;
+  std::vector<int32_t> beacon_ratios;
 };
 
 struct tern_context {
@@ -194,6 +195,8 @@ tern_status tern_model_load(const char* path, const tern_model_params* params, t
     h->device_name = h->model->device().info().name;
     h->chat_template = h->model->chat_template();
     h->weight_types = weight_types_text(h->model->bytes_by_type());
+    h->beacon_settings = h->model->beacon_settings().describe();
+    for (uint32_t r : h->model->beacon_settings().ratios) h->beacon_ratios.push_back(int32_t(r));
     h->template_name = tern::detect_chat_template(h->chat_template)
                            ? std::string(tern::chat_template_name(*tern::detect_chat_template(h->chat_template)))
                            : "none";
@@ -231,6 +234,14 @@ tern_status tern_model_get_info(const tern_model* m, tern_model_info* info) {
   i.eos = m->model->tokenizer().eos();
   i.chat_template = m->chat_template.empty() ? nullptr : m->chat_template.c_str();
   i.weight_types = m->weight_types.c_str();
+  const tern::BeaconSettings& b = m->model->beacon_settings();
+  i.has_beacon_weights = m->model->has_beacon_projections() || m->model->beacon_embd().rows != 0;
+  i.beacon_window = int32_t(b.window);
+  i.beacon_sink_size = int32_t(b.sink_size);
+  i.n_beacon_ratios = int32_t(m->beacon_ratios.size());
+  i.beacon_ratios = m->beacon_ratios.empty() ? nullptr : m->beacon_ratios.data();
+  i.beacon_attention = b.present ? b.attention.c_str() : nullptr;
+  i.beacon_settings = b.present ? m->beacon_settings.c_str() : nullptr;
   std::memcpy(info, &i, std::min(info->struct_size, sizeof(i)));
   info->struct_size = std::min(info->struct_size, sizeof(i));
   return TERN_OK;
@@ -296,7 +307,7 @@ tern_context_params tern_context_default_params(void) {
   p.struct_size = sizeof(p);
   p.n_batch = 512;
   p.kv_policy = TERN_KV_DENSE;
-  p.kv_sinks = 4;
+  p.kv_sinks = -1;  // the policy's default (tern.h)
   p.rope_scaling = TERN_ROPE_SCALING_FROM_MODEL;
   return p;
 }
@@ -315,8 +326,8 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   TERN_CHECK_ARG(p.n_batch > 0, "n_batch must be positive");
   const int32_t kv_policy = enum_bits(p.kv_policy), rope_scaling = enum_bits(p.rope_scaling);
   TERN_CHECK_ARG(kv_policy >= TERN_KV_DENSE && kv_policy <= TERN_KV_BEACON_SLIDING, "kv_policy is not a tern_kv_policy value");
-  TERN_CHECK_ARG(p.kv_window >= 0 && p.kv_sinks >= 0 && p.beacon_ratio >= 0 && p.beacon_window >= 0,
-                 "kv_window, kv_sinks, beacon_ratio and beacon_window must not be negative");
+  TERN_CHECK_ARG(p.kv_window >= 0 && p.kv_sinks >= -1 && p.beacon_ratio >= 0 && p.beacon_window >= 0,
+                 "kv_window, beacon_ratio and beacon_window must not be negative, kv_sinks not below -1");
   TERN_CHECK_ARG(rope_scaling >= TERN_ROPE_SCALING_FROM_MODEL && rope_scaling <= TERN_ROPE_SCALING_LLAMA3,
                  "rope_scaling is not a tern_rope_scaling value");
   TERN_CHECK_ARG(p.rope_freq_base >= 0.f && p.rope_scale_factor >= 0.f && p.rope_original_ctx >= 0,
@@ -335,7 +346,13 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
                                                     tern::KvPolicyKind::BeaconSliding};
     cp.kv_policy = k_policies[kv_policy];
     cp.kv_window = uint32_t(p.kv_window);
-    cp.kv_sinks = kv_policy == TERN_KV_WINDOW ? 0 : uint32_t(p.kv_sinks);  // WINDOW is sinks + window with no sinks
+    // WINDOW is sinks + window with no sinks; -1: 4, or a beacon model file's own sink count.
+    const tern::BeaconSettings& file_beacon = m->model->beacon_settings();
+    const bool beacon_kind = kv_policy == TERN_KV_BEACON || kv_policy == TERN_KV_BEACON_SLIDING;
+    cp.kv_sinks = kv_policy == TERN_KV_WINDOW ? 0
+                  : p.kv_sinks >= 0          ? uint32_t(p.kv_sinks)
+                  : beacon_kind && file_beacon.present ? file_beacon.sink_size
+                                                       : 4u;
     cp.beacon_ratio = uint32_t(p.beacon_ratio);
     cp.beacon_window = uint32_t(p.beacon_window);
     cp.seed = p.seed;

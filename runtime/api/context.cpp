@@ -75,6 +75,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   req.sinks = params.kv_sinks;
   req.beacon_ratio = params.beacon_ratio;
   req.beacon_window = params.beacon_window;
+  req.file_beacon = &model_->beacon_settings();
   const KvPolicyConfig kc =
       derive_kv_config(req, c.n_ctx_train, KvCache::slot_bytes(c.n_layer, c.kv_dim(), params.kv_type));
   policy_ = std::make_unique<KvPolicy>(kc);

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "beacon_settings.h"
 #include "kv/kv_policy.h"
 
 namespace tern {
@@ -16,6 +17,12 @@ struct KvRequest {
   uint32_t sinks = 0;
   uint32_t beacon_ratio = 0;    // 0: derived
   uint32_t beacon_window = 0;   // 0: derived
+  // The model file's beacon settings (nullptr or !present: none). For the beacon policies, a
+  // mode Tern does not implement is refused (Unsupported, naming it), an explicit ratio must be
+  // one of the file's ratios, and when the policy is the file's own mode (full-coverage: Beacon,
+  // sliding: BeaconSliding) the window defaults to the file's (a smaller one may be asked for,
+  // a larger one is refused) and the ratio to its fixed-R ratio or the adapt rule over its list.
+  const BeaconSettings* file_beacon = nullptr;
 };
 
 // Compression ratios a beacon policy may pick (as in the Activation Beacon reference).

@@ -138,6 +138,7 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
   m->tokenizer_ = Tokenizer::from_vocab(vocab_from_gguf(*file));
   c.n_vocab = uint32_t(m->tokenizer_->n_vocab());
   if (auto tmpl = file->get_string("tokenizer.chat_template")) m->chat_template_ = std::string(*tmpl);
+  m->beacon_settings_ = read_beacon_settings(*file);
 
   if (options.use_device) {
     m->device_ = options.use_device;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "beacon_settings.h"
 #include "gpu/buffer.h"
 #include "gpu/device.h"
 #include "model/model_config.h"
@@ -63,6 +64,9 @@ class Model {
   // in which case beacon rows embed as the EOS token.
   const ops::WeightView& beacon_embd() const { return beacon_embd_; }
   bool has_beacon_projections() const { return !layers_.empty() && layers_[0].wq_beacon.rows != 0; }
+  // The file's beacon.* settings (present == false when it has none): a context's defaults for
+  // the beacon policies (api/context.cpp).
+  const BeaconSettings& beacon_settings() const { return beacon_settings_; }
   // theta_i table (n_rot/2) for the model's own RoPE settings and its attention factor.
   const std::vector<float>& rope_freqs() const { return rope_freqs_; }
   // Llama 3 per-pair frequency divisors (rope_freqs.weight), empty when absent.
@@ -107,6 +111,7 @@ class Model {
   std::vector<float> rope_freqs_, rope_freq_factors_;
   float rope_attn_factor_ = 1.f;
   std::string chat_template_;
+  BeaconSettings beacon_settings_;
   std::string pipeline_cache_path_;
   bool pipeline_cache_seeded_ = false;
   uint64_t weight_bytes_ = 0, n_params_ = 0, fingerprint_ = 0;
