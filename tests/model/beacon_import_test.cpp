@@ -222,7 +222,7 @@ TEST_P(BeaconImport, ConvertsLoadsWithItsSettingsAndRuns) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, BeaconImport, ::testing::Values("qwen2", "llama"),
-                         [](const auto& info) { return std::string(info.param); });
+                         [](const auto& param_info) { return std::string(param_info.param); });
 
 class BeaconImportModes : public GpuTest {};
 

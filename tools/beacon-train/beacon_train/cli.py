@@ -20,7 +20,7 @@ def cmd_sample(a):
     m, _ = load_model(a.model)
     t0 = time.time()
     s = sample.sample_stream(m, a.tokens, a.seed, batch=a.batch, story_len=a.story_len, temperature=a.temperature,
-                             top_p=a.top_p)
+                             top_p=a.top_p, out=a.out)
     s.astype("<i4").tofile(a.out)
     print("wrote %s: %d tokens in %.0f s (seed %d, temperature %g, top-p %g)" %
           (a.out, len(s), time.time() - t0, a.seed, a.temperature, a.top_p), file=sys.stderr)
@@ -54,6 +54,7 @@ def main(argv=None):
     from . import train, evaluate
     train.add_args(sub.add_parser("train", help="train beacon parameters (or the base weights)"))
     evaluate.add_args(sub.add_parser("eval", help="per-token log-likelihoods under a KV policy"))
+    evaluate.add_golden_args(sub.add_parser("golden", help="golden log-likelihoods for Tern's CI"))
 
     a = ap.parse_args(argv)
     torch.set_num_threads(getattr(a, "threads", 1) or 1)

@@ -46,3 +46,37 @@ def run(a):
         ll.astype("<f4").tofile(a.out)
     print("%s at %d slots: %d tokens, PPL %.4f (%.1f s)" % (a.policy, a.slots, len(ll) + 1, np.exp(-ll.mean()),
                                                             time.time() - t0))
+
+
+def add_golden_args(p):
+    p.add_argument("model")
+    p.add_argument("--tokens", required=True, help="int32 token file (BOS first)")
+    p.add_argument("--n", type=int, default=512, help="tokens to score")
+    p.add_argument("--run", action="append", required=True, help="SLOTS@SPEC, e.g. 32@sliding:8:16 (repeatable)")
+    p.add_argument("--model-path", default="", help="the model path the JSON names (relative to the repository)")
+    p.add_argument("-o", "--out", required=True, help="JSON golden file")
+    p.add_argument("--threads", type=int, default=1)
+    p.set_defaults(fn=golden)
+
+
+def golden(a):
+    """Golden per-token log-likelihoods for Tern's CI (tests/kv/beacon_golden_test.cpp): the
+    tokens, and for each run the policy and log p(token[i+1] | tokens[..i]) in float64 printed
+    with 9 significant digits."""
+    import json
+    from .cli import load_model
+    m, _ = load_model(a.model)
+    toks = np.fromfile(a.tokens, dtype="<i4")[:a.n]
+    runs = []
+    for r in a.run:
+        slots, sp = r.split("@")
+        pol = spec.parse(sp, int(slots))
+        ll = loglik(m, toks, pol)
+        runs.append({"spec": sp, "slots": int(slots), "kind": pol.kind, "sinks": pol.sinks, "window": pol.window,
+                     "ratio": pol.ratio, "ppl": float(np.exp(-ll.mean())),
+                     "loglik": [float("%.9g" % x) for x in ll]})
+        print("%s@%d: PPL %.4f" % (sp, int(slots), np.exp(-ll.mean())), file=sys.stderr)
+    doc = {"what": "per-token log-likelihoods of the PyTorch reference (tools/beacon-train), f32, token by token",
+           "model": a.model_path or a.model, "tokens": [int(t) for t in toks], "runs": runs}
+    with open(a.out, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))

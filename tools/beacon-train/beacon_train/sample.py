@@ -77,13 +77,18 @@ def sample_stories(model, batch, story_len, seed, temperature=1.0, top_p=0.9):
     return [[int(t) for t in row if t >= 0] for row in toks]
 
 
-def sample_stream(model, n_tokens, seed, batch=64, story_len=None, temperature=1.0, top_p=0.9, log=sys.stderr):
+def sample_stream(model, n_tokens, seed, batch=64, story_len=None, temperature=1.0, top_p=0.9, log=sys.stderr,
+                  out=None):
+    """out: a file path the stream so far is written to after every batch (int32), so a long run
+    can be used (or stopped) part way."""
     story_len = story_len or model.cfg.n_ctx_train
     stream, t0, k = [], time.time(), 0
     while len(stream) < n_tokens:
         for s in sample_stories(model, batch, story_len, seed * 1000003 + k, temperature, top_p):
             stream.extend(s)
         k += 1
+        if out:
+            np.array(stream[:n_tokens], dtype="<i4").tofile(out)
         el = time.time() - t0
         print("sample: %d / %d tokens, %.0f tokens/s" % (len(stream), n_tokens, len(stream) / max(el, 1e-9)),
               file=log, flush=True)

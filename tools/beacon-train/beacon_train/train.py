@@ -46,7 +46,7 @@ def add_args(p):
     p.add_argument("--save-every", type=int, default=50)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--default-ratio", type=int, default=0, help="beacon.ratios[0] the file suggests (0: the first)")
-    p.add_argument("--default-window", type=int, default=0)
+    p.add_argument("--default-window", type=int, default=0, help="beacon.window (default: the largest of --windows)")
     p.set_defaults(fn=run)
 
 
@@ -70,16 +70,21 @@ class Batches:
 
 
 def policy_for(a, rng, ratios, windows, slots):
+    """One policy for a step: slots, then a ratio, then a window among those that fit the slots
+    (the smallest window when none does: the slots grow to fit it)."""
     if a.mode == "dense":
         return Policy("dense", a.seq_len)
     s = int(rng.choice(slots)) if slots else 4 * a.seq_len
-    w = int(rng.choice(windows))
     if a.mode == "beacon":
+        fits = [w for w in windows if any(w % r == 0 and a.sinks + w + 2 * (w // r) <= s for r in ratios)]
+        w = int(rng.choice(fits)) if fits else min(windows)
         ok = [r for r in ratios if w % r == 0]
         chunk_ratios = [int(rng.choice(ok)) for _ in range(a.seq_len // w + 1)]
-        return Policy("beacon", max(s, a.sinks + w + 2 * (w // min(ok)) + 1), sinks=a.sinks, window=w,
+        return Policy("beacon", max(s, a.sinks + w + 2 * (w // min(ok))), sinks=a.sinks, window=w,
                       ratios=chunk_ratios)
-    r = int(rng.choice([r for r in ratios if r <= w]))
+    r = int(rng.choice(ratios))
+    fits = [w for w in windows if w >= r and a.sinks + w + w // r + 1 <= s]
+    w = int(rng.choice(fits)) if fits else max(r, min(windows))
     return Policy("sliding", max(s, a.sinks + w + w // r + 1), sinks=a.sinks, window=w, ratio=r)
 
 
@@ -171,8 +176,9 @@ def run(a):
 
 
 def beacon_metadata(a, ratios, windows, model):
+    # beacon.window: the largest window trained (a context may use any smaller one)
     r0 = a.default_ratio or ratios[0]
-    w0 = a.default_window or windows[0]
+    w0 = a.default_window or max(windows)
     params = ["q", "k", "v"] + (["o"] if model.layers[0].wo_b is not None else [])
     return {"beacon.window": w0, "beacon.stride": w0, "beacon.ratios": [r0] + [r for r in ratios if r != r0],
             "beacon.ratio_mix": "fixed-%d" % r0,
