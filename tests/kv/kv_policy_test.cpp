@@ -26,15 +26,19 @@ std::vector<KvStep> feed(KvPolicy& p, uint32_t n, uint32_t batch, uint32_t max_r
   return steps;
 }
 
-// Occupied slots hold positions 0..used-1, each once; the rows of a step take the newest ones.
-void expect_consistent(const KvPolicy& p) {
-  const auto pos = p.slot_positions();
+// Slots with a position hold positions 0..n-1, each once; returns n.
+uint32_t expect_contiguous_positions(const KvPolicy& p) {
   std::vector<int32_t> used;
-  for (int32_t x : pos)
+  for (int32_t x : p.slot_positions())
     if (x >= 0) used.push_back(x);
   std::sort(used.begin(), used.end());
-  for (size_t i = 0; i < used.size(); ++i) ASSERT_EQ(used[i], int32_t(i));
-  EXPECT_EQ(used.size(), p.usage().used());
+  for (size_t i = 0; i < used.size(); ++i) EXPECT_EQ(used[i], int32_t(i));
+  return uint32_t(used.size());
+}
+
+// Occupied slots hold positions 0..used-1, each once; the rows of a step take the newest ones.
+void expect_consistent(const KvPolicy& p) {
+  EXPECT_EQ(expect_contiguous_positions(p), p.usage().used());
   EXPECT_LE(p.usage().used(), p.config().slots);
 }
 
@@ -192,14 +196,8 @@ TEST(KvPolicy, SavedStateRoundTripsAndBadStateIsRefused) {
 // Sliding beacon mode: visible slots hold positions 0..visible-1 and hidden beacons -1; hidden
 // beacons are at most window / r.
 void expect_consistent_sliding(const KvPolicy& p) {
-  const auto pos = p.slot_positions();
-  std::vector<int32_t> used;
-  for (int32_t x : pos)
-    if (x >= 0) used.push_back(x);
-  std::sort(used.begin(), used.end());
-  for (size_t i = 0; i < used.size(); ++i) ASSERT_EQ(used[i], int32_t(i));
   const KvPolicyConfig& c = p.config();
-  const uint32_t hidden = p.usage().used() - uint32_t(used.size());
+  const uint32_t hidden = p.usage().used() - expect_contiguous_positions(p);
   EXPECT_LE(hidden, c.beacon_window / c.beacon_ratio);
   EXPECT_LE(p.usage().raw, c.beacon_window);
   EXPECT_LE(p.usage().used(), c.slots);

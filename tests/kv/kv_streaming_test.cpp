@@ -174,6 +174,20 @@ std::filesystem::path beacon_model() {
   return out;
 }
 
+// A beacon context (either mode) whose KV budget holds `slots` slots of kv_type.
+ContextParams beacon_params(const Model& model, KvPolicyKind kind, uint32_t slots, uint32_t sinks, uint32_t window,
+                            uint32_t ratio, GgmlType kv_type, uint32_t n_batch) {
+  ContextParams p;
+  p.kv_policy = kind;
+  p.kv_type = kv_type;
+  p.kv_budget_bytes = uint64_t(slots) * KvCache::slot_bytes(model.config().n_layer, model.config().kv_dim(), kv_type);
+  p.kv_sinks = sinks;
+  p.beacon_window = window;
+  p.beacon_ratio = ratio;
+  p.n_batch = n_batch;
+  return p;
+}
+
 class BeaconVsReference : public KvStreamingTest, public ::testing::WithParamInterface<BeaconCase> {};
 
 TEST_P(BeaconVsReference, MatchesAcrossChunksInPrefillAndDecode) {
@@ -183,15 +197,8 @@ TEST_P(BeaconVsReference, MatchesAcrossChunksInPrefillAndDecode) {
   ASSERT_EQ(model->has_beacon_projections(), bc.projections);
   auto file = GgufFile::open(path.string());
   ref::LlamaForward cpu(*file, 0, GgmlType::F32);
-  ContextParams p;
-  p.kv_policy = KvPolicyKind::Beacon;
-  p.kv_type = GgmlType::F32;
-  p.kv_budget_bytes = uint64_t(bc.slots) * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), GgmlType::F32);
-  p.kv_sinks = bc.sinks;
-  p.beacon_window = bc.window;
-  p.beacon_ratio = bc.ratio;
-  p.n_batch = 13;  // prefill steps that end mid-group and mid-chunk
-  Context gpu(model, p);
+  // n_batch 13: prefill steps that end mid-group and mid-chunk
+  Context gpu(model, beacon_params(*model, KvPolicyKind::Beacon, bc.slots, bc.sinks, bc.window, bc.ratio, GgmlType::F32, 13));
   ASSERT_EQ(gpu.kv_config().slots, bc.slots);
   ref::KvStreaming want(cpu, gpu.kv_config());
   const auto prompt = random_tokens(45, model->config().n_vocab, 5), decode = random_tokens(40, model->config().n_vocab, 6);
@@ -233,15 +240,8 @@ TEST_P(SlidingBeaconVsReference, MatchesTokenByToken) {
   auto model = load_test_model(path);
   auto file = GgufFile::open(path.string());
   ref::LlamaForward cpu(*file, 0, sc.kv_type);
-  ContextParams p;
-  p.kv_policy = KvPolicyKind::BeaconSliding;
-  p.kv_type = sc.kv_type;
-  p.kv_budget_bytes = uint64_t(sc.slots) * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), sc.kv_type);
-  p.kv_sinks = sc.sinks;
-  p.beacon_window = sc.window;
-  p.beacon_ratio = sc.ratio;
-  p.n_batch = 13;
-  Context gpu(model, p);
+  Context gpu(model,
+              beacon_params(*model, KvPolicyKind::BeaconSliding, sc.slots, sc.sinks, sc.window, sc.ratio, sc.kv_type, 13));
   ASSERT_EQ(gpu.kv_config().slots, sc.slots);
   ASSERT_EQ(gpu.kv_config().kind, KvPolicyKind::BeaconSliding);
   ref::KvStreaming want(cpu, gpu.kv_config());
@@ -275,13 +275,7 @@ INSTANTIATE_TEST_SUITE_P(Policies, SlidingBeaconVsReference,
 
 TEST_F(KvStreamingTest, SlidingBeaconStateContinuesExactly) {
   auto model = load_test_model(beacon_model());
-  ContextParams p;
-  p.kv_policy = KvPolicyKind::BeaconSliding;
-  p.kv_sinks = 2;
-  p.kv_budget_bytes = 24 * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), GgmlType::F16);
-  p.beacon_window = 12;
-  p.beacon_ratio = 4;
-  p.n_batch = 1;
+  ContextParams p = beacon_params(*model, KvPolicyKind::BeaconSliding, 24, 2, 12, 4, GgmlType::F16, 1);
   Context a(model, p);
   a.eval(random_tokens(41, model->config().n_vocab, 13));
   const auto state = a.save_state();

@@ -62,6 +62,8 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--tokens", type=int, default=4096)
+    ap.add_argument("--training-free-only", action="store_true",
+                    help="no trained files (pass the base for both): windows chosen on the base")
     ap.add_argument("--select-tokens", type=int, default=2048)
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -94,7 +96,8 @@ def main():
         for kind in ("beacon", "sliding"):
             for rr in RATIOS:
                 w = best_window(trained[kind], sel, kind, slots, rr, log)
-                add(slots, "%s:%d" % (kind, rr), "trained", w, Policy(kind, slots, window=w, ratio=rr), trained[kind])
+                if not a.training_free_only:
+                    add(slots, "%s:%d" % (kind, rr), "trained", w, Policy(kind, slots, window=w, ratio=rr), trained[kind])
                 add(slots, "%s:%d" % (kind, rr), "training-free", w, Policy(kind, slots, window=w, ratio=rr), base)
     os.makedirs(a.out_dir, exist_ok=True)
     csv = os.path.join(a.out_dir, "%s-budgets.csv" % a.name)
