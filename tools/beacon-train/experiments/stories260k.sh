@@ -27,10 +27,10 @@ d = sys.argv[1]
 TernLib(default_lib()).tokenize_file(d + "/stories260K.gguf", "../shared/golden/stories260K/stories-stream.txt") \
     .astype("<i4").tofile(d + "/stream.i32")
 PY
-nice -n 5 $T golden models/beacons/stories260K-sliding.gguf --tokens "$D/heldout.i32" --n 300 \
+nice -n 5 $T golden models/beacons/stories260K-sliding.gguf --tokens "$D/heldout.i32" --n 160 \
   --model-path models/beacons/stories260K-sliding.gguf -o tests/kv/golden/stories260k-sliding.json \
   --run 512@dense --run 32@window --run 32@sinks:4 --run 32@sliding:8:20 --run 64@sliding:4:40:4 --run 32@sliding:2:16:1
-nice -n 5 $T golden models/beacons/stories260K-beacon.gguf --tokens "$D/heldout.i32" --n 300 \
+nice -n 5 $T golden models/beacons/stories260K-beacon.gguf --tokens "$D/heldout.i32" --n 160 \
   --model-path models/beacons/stories260K-beacon.gguf -o tests/kv/golden/stories260k-beacon.json \
   --run 32@beacon:8:16 --run 64@beacon:4:32:4 --run 32@beacon:2:8
 nice -n 5 /usr/bin/python3 tools/beacon-train/experiments/budget_table.py "$D/stories260K.gguf" \
