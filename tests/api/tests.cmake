@@ -1,6 +1,9 @@
 # Model fixtures converted once per test run by tern-quantize (skipped when ../shared lacks
 # the source), and the C API test: C99, linked against the shared libtern.
 set(TERN_TEST_MODELS ${PROJECT_BINARY_DIR}/test-models)
+# Made at configure time: fixtures that write here run in parallel, and a tern-quantize -o into a
+# folder another fixture has not made yet failed (fixture_bench_test_tiny, fresh build, ctest -j2).
+file(MAKE_DIRECTORY ${TERN_TEST_MODELS})
 add_test(NAME fixture_stories260K_f32
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/convert_if_present.sh $<TARGET_FILE:tern-quantize>
                  ${TERN_SHARED_DIR}/models/stories260K.bin ${TERN_TEST_MODELS}/stories260K-f32.gguf f32
