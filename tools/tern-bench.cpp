@@ -99,11 +99,11 @@ int main(int argc, char** argv) {
       else if (a == "-d" || a == "--depth") depths = parse_list(value());
       else if (a == "-n" || a == "--n-gen") n_gen = uint32_t(std::stoul(value()));
       else if (a == "-r" || a == "--repeats") repeats = uint32_t(std::stoul(value()));
-      else if (a == "-c" || a == "--ctx") mo.n_ctx = uint32_t(std::stoul(value()));
+      else if (a == "-c" || a == "--ctx") mo.kv.n_ctx = uint32_t(std::stoul(value()));
       else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(std::stoul(value()));
       else if (a == "--kv-policy") kv_policy = value();
-      else if (a == "--kv-window") mo.kv_window = uint32_t(std::stoul(value()));
-      else if (a == "--kv-sinks") mo.kv_sinks = uint32_t(std::stoul(value()));
+      else if (a == "--kv-window") mo.kv.window = uint32_t(std::stoul(value()));
+      else if (a == "--kv-sinks") mo.kv.sinks = uint32_t(std::stoul(value()));
       else if (a == "--bw-mib") bw_mib = std::stoull(value());
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
       else if (a == "--ab-fusion") mo.ab_fusion = true;
@@ -127,11 +127,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (kv_policy == "dense") {
-    mo.kv_policy = KvPolicyKind::Dense;
+    mo.kv.kind = KvPolicyKind::Dense;
   } else if (kv_policy == "window" || kv_policy == "sinks") {
-    mo.kv_policy = KvPolicyKind::SinksWindow;
-    if (kv_policy == "window") mo.kv_sinks = 0;
-    else if (!mo.kv_sinks) mo.kv_sinks = 4;
+    mo.kv.kind = KvPolicyKind::SinksWindow;
+    if (kv_policy == "window") mo.kv.sinks = 0;
+    else if (!mo.kv.sinks) mo.kv.sinks = 4;
   } else {
     std::fprintf(stderr, "tern-bench: --kv-policy %s: use dense, window or sinks (with --kv-window N)\n",
                  kv_policy.c_str());

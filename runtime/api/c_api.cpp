@@ -338,23 +338,23 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
                  "numerics must be TERN_NUMERICS_DEFAULT (0) or TERN_NUMERICS_LLAMACPP (1)");
   return guarded([&] {
     tern::ContextParams cp;
-    cp.n_ctx = uint32_t(p.n_ctx);
     cp.n_batch = uint32_t(p.n_batch);
-    cp.kv_budget_bytes = p.kv_budget_bytes;
     static const tern::KvPolicyKind k_policies[] = {tern::KvPolicyKind::Dense, tern::KvPolicyKind::SinksWindow,
                                                     tern::KvPolicyKind::SinksWindow, tern::KvPolicyKind::Beacon,
                                                     tern::KvPolicyKind::BeaconSliding};
-    cp.kv_policy = k_policies[kv_policy];
-    cp.kv_window = uint32_t(p.kv_window);
+    cp.kv.kind = k_policies[kv_policy];
+    cp.kv.n_ctx = uint32_t(p.n_ctx);
+    cp.kv.budget_bytes = p.kv_budget_bytes;
+    cp.kv.window = uint32_t(p.kv_window);
     // WINDOW is sinks + window with no sinks; -1: 4, or a beacon model file's own sink count.
     const tern::BeaconSettings& file_beacon = m->model->beacon_settings();
     const bool beacon_kind = kv_policy == TERN_KV_BEACON || kv_policy == TERN_KV_BEACON_SLIDING;
-    cp.kv_sinks = kv_policy == TERN_KV_WINDOW ? 0
+    cp.kv.sinks = kv_policy == TERN_KV_WINDOW ? 0
                   : p.kv_sinks >= 0          ? uint32_t(p.kv_sinks)
                   : beacon_kind && file_beacon.present ? file_beacon.sink_size
                                                        : 4u;
-    cp.beacon_ratio = uint32_t(p.beacon_ratio);
-    cp.beacon_window = uint32_t(p.beacon_window);
+    cp.kv.beacon_ratio = uint32_t(p.beacon_ratio);
+    cp.kv.beacon_window = uint32_t(p.beacon_window);
     cp.seed = p.seed;
     cp.profile = p.profile != 0;
     cp.rope_freq_base = p.rope_freq_base;
@@ -373,7 +373,7 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.kv_type = p.kv_type == TERN_KV_TYPE_F32    ? tern::GgmlType::F32
                  : p.kv_type == TERN_KV_TYPE_Q8_0 ? tern::GgmlType::Q8_0
                                                   : tern::GgmlType::F16;
-    cp.numerics = p.numerics == TERN_NUMERICS_LLAMACPP ? tern::Numerics::LlamaCpp : tern::Numerics::Default;
+    if (p.numerics == TERN_NUMERICS_LLAMACPP) cp.numerics = tern::LlamaCppNumerics::all();
     auto h = std::make_unique<tern_context>();
     h->model = m->model;
     h->ctx = std::make_unique<tern::Context>(m->model, cp);

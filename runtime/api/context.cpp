@@ -65,39 +65,30 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     : model_(std::move(model)), params_(params), sampler_(params.seed) {
   const ModelConfig& c = model_->config();
   check(params.n_batch > 0, Status::InvalidArgument, "n_batch must be positive");
-  check(params.numerics == Numerics::Default || params.kv_policy == KvPolicyKind::Dense, Status::Unsupported,
+  const bool dense = params.kv.kind == KvPolicyKind::Dense;
+  check(!params.numerics.any() || dense, Status::Unsupported,
         "llama.cpp numerics need the dense KV policy (keys are stored rotated)");
-  KvRequest req;
-  req.kind = params.kv_policy;
-  req.n_ctx = params.n_ctx;
-  req.budget_bytes = params.kv_budget_bytes;
-  req.window = params.kv_window;
-  req.sinks = params.kv_sinks;
-  req.beacon_ratio = params.beacon_ratio;
-  req.beacon_window = params.beacon_window;
+  KvRequest req = params.kv;
   req.file_beacon = &model_->beacon_settings();
   const KvPolicyConfig kc =
       derive_kv_config(req, c.n_ctx_train, KvCache::slot_bytes(c.n_layer, c.kv_dim(), params.kv_type));
   policy_ = std::make_unique<KvPolicy>(kc);
   kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, kc.slots, c.kv_dim(), params.kv_type);
-  // A beacon step may be a token and its beacon, so every forward takes at least two rows.
-  const uint32_t max_rows = std::max(2u, std::min(params.n_batch, kc.slots));
-  // Each step asks logits for its last row only (Context::eval).
-  // A dense cache never renumbers its slots, so its keys are rotated once, when stored.
-  const KeyStorage keys = params.kv_policy == KvPolicyKind::Dense && params.kv_type != GgmlType::Q8_0
-                              ? KeyStorage::Rotated
-                              : KeyStorage::PreRope;
+  ForwardOptions fo;
+  fo.numerics = params.numerics;
+  fo.keys = key_storage_for(dense, params.kv_type);
+  fo.max_logit_rows = 1;  // each step asks logits for its last row only (Context::eval)
   if (params.rope_scaling || params.rope_freq_base > 0.f) {
     // The model's table with the context's overrides (Llama-3 per-pair factors still apply).
-    Forward::Rope rope;
     const ops::RopeScaling scaling = params.rope_scaling.value_or(c.rope_scaling);
     const float base = params.rope_freq_base > 0.f ? params.rope_freq_base : c.rope_base;
-    rope.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &rope.attn_factor);
-    for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) rope.freqs[i] /= model_->rope_freq_factors()[i];
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, &rope, params.numerics, keys, 1);
-  } else {
-    forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, nullptr, params.numerics, keys, 1);
+    Rotary::Table& t = fo.rope.emplace();
+    t.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &t.attn_factor);
+    for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) t.freqs[i] /= model_->rope_freq_factors()[i];
   }
+  // A beacon step may be a token and its beacon, so every forward takes at least two rows.
+  const uint32_t max_rows = std::max(2u, std::min(params.n_batch, kc.slots));
+  forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, fo);
   forward_->recorder().set_profiling(params.profile);
   gpu_sampling_ = env_bool("TERN_GPU_SAMPLING").value_or(true);
 }
@@ -162,28 +153,16 @@ void Context::eval(std::span<const int32_t> tokens) {
           "token id " + std::to_string(t) + " is outside the vocabulary");
   const auto start = Clock::now();
   size_t done = 0;
-  std::vector<int32_t> ids, pos;
-  std::vector<uint32_t> slots, logit_row(1);
   while (done < tokens.size()) {
     check_cancel();
     const uint32_t avail = uint32_t(std::min<size_t>(params_.n_batch, tokens.size() - done));
-    const KvStep plan = policy_->plan(avail, forward_->max_batch());
-    ids.clear();
-    pos.clear();
-    slots.clear();
-    size_t next = done;
-    for (uint32_t i = 0; i < plan.rows.size(); ++i) {
-      const KvRow& r = plan.rows[i];
-      ids.push_back(r.beacon ? k_beacon_token : tokens[next++]);
-      pos.push_back(r.position);
-      slots.push_back(r.slot);
-      if (!r.beacon) logit_row[0] = i;  // the last raw row: beacon rows have no logits
-    }
+    const KvStep step = policy_->plan(avail, forward_->max_batch());
+    const size_t next = done + step.n_raw;
     // Only the last step's logits are sampled from.
     const uint32_t select = gpu_sampling_ && next == tokens.size() ? select_k_ : 0;
-    forward_->run(ForwardStep{ids, pos, slots, plan.slot_pos, logit_row}, select);
+    forward_->run(step, tokens.subspan(done, step.n_raw), LogitRows::Last, select);
     logits_on_device(select);
-    policy_->commit(plan);
+    policy_->commit(step);
     history_.insert(history_.end(), tokens.begin() + std::ptrdiff_t(done), tokens.begin() + std::ptrdiff_t(next));
     done = next;
   }
@@ -256,7 +235,7 @@ ContextStats Context::stats() const {
 }
 
 std::vector<uint8_t> Context::save_state() const {
-  check(params_.numerics == Numerics::Default, Status::Unsupported,
+  check(!params_.numerics.any(), Status::Unsupported,
         "saved states are not supported with llama.cpp numerics (its cache holds keys rotated by ggml's arithmetic)");
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();
@@ -301,7 +280,7 @@ std::vector<uint8_t> Context::save_state() const {
 }
 
 void Context::load_state(std::span<const uint8_t> data) {
-  check(params_.numerics == Numerics::Default, Status::Unsupported,
+  check(!params_.numerics.any(), Status::Unsupported,
         "saved states are not supported with llama.cpp numerics (its cache holds keys rotated by ggml's arithmetic)");
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();

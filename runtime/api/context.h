@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/kv_budget.h"
 #include "kv/kv_cache.h"
 #include "kv/kv_policy.h"
 #include "model/forward.h"
@@ -20,16 +21,11 @@
 namespace tern {
 
 struct ContextParams {
-  uint32_t n_ctx = 0;          // dense: cache length (0: the model's training length); beacon: expected tokens
+  // The KV cache: policy, context length (dense: cache length, 0: the model's training length;
+  // beacon: tokens the app expects to feed), byte budget and policy settings, those left 0
+  // derived (runtime/kv/kv_budget.h).
+  KvRequest kv;
   uint32_t n_batch = 512;
-  uint64_t kv_budget_bytes = 0;
-  // KV policy (runtime/kv/kv_policy.h); slots and beacon settings left 0 are derived
-  // (runtime/kv/kv_budget.h).
-  KvPolicyKind kv_policy = KvPolicyKind::Dense;
-  uint32_t kv_window = 0;      // SinksWindow: total slots, sinks included
-  uint32_t kv_sinks = 0;
-  uint32_t beacon_ratio = 0;
-  uint32_t beacon_window = 0;
   uint64_t seed = 0;
   bool profile = false;
   // RoPE overrides: a scaling to use instead of the model's (nullopt: the model's own), and
@@ -37,10 +33,10 @@ struct ContextParams {
   std::optional<ops::RopeScaling> rope_scaling;
   float rope_freq_base = 0.f;
   GgmlType kv_type = GgmlType::F16;  // KV cache elements: F16, or F32 (twice the memory, fp32-exact)
-  // LlamaCpp: llama.cpp's CPU arithmetic (model/numerics.h); needs the dense policy, an f16 cache,
-  // no RoPE override and a llama-style model. Its states cannot be saved (the cache holds
-  // rotated keys).
-  Numerics numerics = Numerics::Default;
+  // llama.cpp's CPU arithmetic (model/numerics.h); any of it needs the dense policy, an f16
+  // cache, no RoPE override and a llama-style model. Its states cannot be saved (the cache
+  // holds keys rotated by ggml's arithmetic).
+  LlamaCppNumerics numerics;
 };
 
 struct GenerateParams {

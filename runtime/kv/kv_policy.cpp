@@ -72,6 +72,28 @@ std::string describe(const KvPolicyConfig& c) {
   return "?";
 }
 
+namespace {
+
+bool in_text_order(const KvStep& s) {
+  for (uint32_t j = 0; j < s.n_kv; ++j)
+    if (s.slot_pos[j] != int32_t(j)) return false;
+  for (size_t i = 0; i < s.rows.size(); ++i)
+    if (s.rows[i].slot != s.rows[0].slot + i || s.rows[i].position != int32_t(s.rows[i].slot)) return false;
+  return true;
+}
+
+}  // namespace
+
+KvStep dense_step(uint32_t first, uint32_t n) {
+  KvStep s;
+  for (uint32_t i = 0; i < n; ++i) s.rows.push_back({false, first + i, int32_t(first + i)});
+  s.n_raw = n;
+  s.n_kv = first + n;
+  for (uint32_t j = 0; j < s.n_kv; ++j) s.slot_pos.push_back(int32_t(j));
+  s.in_order = true;
+  return s;
+}
+
 KvPolicy::KvPolicy(const KvPolicyConfig& config) : config_(config) {
   validate(config_);
   reset();
@@ -226,6 +248,7 @@ KvStep KvPolicy::plan(uint32_t avail, uint32_t max_rows) const {
   for (uint32_t i = 0; i < config_.slots; ++i)
     if (step.slot_pos[i] >= 0) step.n_kv = i + 1;
   step.slot_pos.resize(step.n_kv);
+  step.in_order = in_text_order(step);
   return step;
 }
 

@@ -61,13 +61,21 @@ struct KvRow {
   int32_t position = 0;  // its RoPE position
 };
 
-// One forward step planned by KvPolicy::plan.
+// One forward step planned by KvPolicy::plan: what the forward pass (model/forward.h) runs, as is.
 struct KvStep {
   std::vector<KvRow> rows;        // in sequence order (positions increase by 1)
   uint32_t n_raw = 0;             // input tokens this step consumes
   std::vector<int32_t> slot_pos;  // position of every slot during the step, -1 = empty
   uint32_t n_kv = 0;              // slots 0..n_kv-1 cover every non-empty one
+  // Every slot's position is its index and the rows take consecutive slots at their positions:
+  // the cache is in text order (a dense cache, or any policy before it evicts or compacts), so
+  // the plain causal rule says what the positions say.
+  bool in_order = false;
 };
+
+// The step of n rows at slots and positions first..first+n-1 over a dense cache (slots
+// 0..first+n-1 in text order), as KvPolicy::plan gives it for a dense policy.
+KvStep dense_step(uint32_t first, uint32_t n);
 
 struct KvUsage {
   uint32_t sinks = 0, raw = 0, beacons = 0, capacity = 0;

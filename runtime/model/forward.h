@@ -1,78 +1,55 @@
-// The transformer forward pass on the GPU for one context: a batch of tokens (prefill) or a
-// single token (decode) is recorded as one command buffer and submitted once.
+// The transformer forward pass on the GPU for one context: a step of rows (a prefill batch or one
+// decode token, with any beacon rows its KV policy adds) is recorded as one command buffer and
+// submitted once. Read run() first: it is the model's maths, one line per step, over the blocks
+// attention_block and ffn_block.
 #pragma once
-#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "gpu/buffer.h"
 #include "gpu/recorder.h"
 #include "kv/kv_cache.h"
+#include "kv/kv_policy.h"
+#include "model/key_path.h"
 #include "model/model.h"
 #include "model/numerics.h"
+#include "model/rotary.h"
+#include "model/step_plan.h"
 #include "ops/matmul.h"
 #include "ops/top_k.h"
 
 namespace tern {
 
-// Token id of a beacon row (Activation Beacon): embedded with the model's beacon embedding,
-// or as EOS when the model has none, and projected with the beacon Q/K/V/O when present.
-constexpr int32_t k_beacon_token = -1;
-
-// How the cache holds keys.
-enum class KeyStorage {
-  // Before RoPE, rotated with the step's slot positions just before attention, so any KV policy
-  // (runtime/kv/kv_policy.h) can renumber slots without touching the cache.
-  PreRope,
-  // Rotated once, as they are stored: for a dense cache, whose slot positions never change.
-  // Attention then reads the cache itself, with no per-step pass over every key and no rotated
-  // copy of them; the values are bit-identical to PreRope's (same rounding, same arithmetic).
-  // f16 and f32 caches only.
-  Rotated,
-};
-
-// One step: n rows, each written to a KV slot and attending, by position, over the cache.
-struct ForwardStep {
-  std::span<const int32_t> tokens;       // n rows: token ids or k_beacon_token
-  std::span<const int32_t> positions;    // RoPE position of each row
-  std::span<const uint32_t> slots;       // KV slot each row writes
-  std::span<const int32_t> slot_pos;     // position of slots 0..n_kv-1 during the step, -1 = empty
-  std::span<const uint32_t> logit_rows;  // rows whose logits run() returns, in this order
-};
-
-// A step over a dense cache: rows at positions and slots first..first+n-1 seeing slots
-// 0..first+n-1; logits of every row or of the last one. Owns the arrays step() points into.
-struct DenseStep {
-  DenseStep(std::span<const int32_t> tokens, uint32_t first, bool all_logits);
-  ForwardStep step() const;
-  std::vector<int32_t> tokens, positions, slot_pos;
-  std::vector<uint32_t> slots, logit_rows;
+struct ForwardOptions {
+  // RoPE table to use instead of the model's (a context's RoPE overrides); nullopt: the model's.
+  std::optional<Rotary::Table> rope;
+  // llama.cpp's arithmetic, piece by piece. Any of it needs an f16 cache, the model's own
+  // unscaled interleaved (llama) RoPE and no override (Unsupported otherwise); its RoPE or its
+  // attention store keys rotated (steps in text order only).
+  LlamaCppNumerics numerics;
+  // How the cache holds keys (key_storage_for): Rotated needs every step in text order.
+  KeyStorage keys = KeyStorage::PreRope;
+  // The most rows one step asks logits for (0: max_batch). The logits buffer is sized by it: a
+  // context needs one row, and 512 rows of Qwen2's logits would be 311 MB.
+  uint32_t max_logit_rows = 0;
 };
 
 class Forward {
  public:
-  // rope: theta_i table and cos/sin factor to use instead of the model's (context overrides).
-  struct Rope {
-    std::vector<float> freqs;
-    float attn_factor = 1.f;
-  };
-  // numerics LlamaCpp throws Unsupported unless the cache is f16, there is no rope override and
-  // the model's RoPE is unscaled and interleaved; run() then also needs steps in text order.
-  // keys Rotated (implied by LlamaCpp) needs every step in text order (run() throws otherwise).
-  // max_logit_rows: the most rows one step asks logits for (0: max_batch). The logits buffer is
-  // sized by it: a context needs one row, and 512 rows of Qwen2's logits would be 311 MB.
-  Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const Rope* rope = nullptr,
-          Numerics numerics = Numerics::Default, KeyStorage keys = KeyStorage::PreRope, uint32_t max_logit_rows = 0);
+  Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_batch, const ForwardOptions& options = {});
 
-  // Runs one step and leaves its logits (n_vocab floats per logit row) on the device until the
-  // next run. select_k > 0 also selects each logit row's best select_k entries (ops::argmax for 1,
-  // ops::top_k up to ops::k_top_k_max) in the same command buffer, and reads back only those:
-  // the GPU sampling path, where the host never sees the logits unless it asks (read_logits).
-  void run(const ForwardStep& step, uint32_t select_k);
+  // Runs one step as its KV policy planned it (KvPolicy::plan, or dense_step), on the step's
+  // raw tokens (step.n_raw of them, in row order), and leaves the logits of the rows `logits`
+  // names (n_vocab floats each) on the device until the next run. select_k > 0 also selects each
+  // logit row's best select_k entries (ops::argmax for 1, ops::top_k up to ops::k_top_k_max) in
+  // the same command buffer and reads back only those: the GPU sampling path, where the host
+  // never sees the logits unless it asks (read_logits).
+  void run(const KvStep& step, std::span<const int32_t> tokens, LogitRows logits, uint32_t select_k);
   // Runs one step and reads its logits back: n_vocab floats per logit row.
-  void run(const ForwardStep& step, std::vector<float>& logits);
+  void run(const KvStep& step, std::span<const int32_t> tokens, LogitRows logits, std::vector<float>& out);
   // The last step's logits, read from the device.
   void read_logits(std::vector<float>& logits);
   // The last step's selection, select_k entries per logit row, best first (ops::top_k's order);
@@ -84,9 +61,9 @@ class Forward {
   void set_max_logits_binding(uint64_t bytes) { max_logits_binding_ = bytes; }
 
   uint32_t max_batch() const { return max_batch_; }
-  Numerics numerics() const { return numerics_; }
-  KeyStorage key_storage() const { return keys_; }
-  uint64_t device_bytes() const { return device_bytes_; }
+  const LlamaCppNumerics& numerics() const { return numerics_; }
+  KeyStorage key_storage() const { return keys_->storage(); }
+  uint64_t device_bytes() const;
   gpu::Recorder& recorder() { return rec_; }
 
   // Fusions (on by default; TERN_FUSE=0 in the environment turns them off), the same logits bit
@@ -97,21 +74,26 @@ class Forward {
   // w_gate_up): 3 more. Off: separate products, ops::add and ops::silu_mul (A/B runs, debugging).
   void set_fusion(bool on) { fuse_ = on; }
   bool fusion() const { return fuse_; }
-  // One more, under the switch above: in decode steps (one row, default numerics, no beacon rows)
-  // each RMSNorm is computed inside the products that read it (ops::MatmulOptions::
-  // rms_norm_weight: the attention and FFN norms and the output norm, 3 dispatches fewer per
-  // layer and one per step), the same bits. Its own switch for A/B runs: TERN_FUSE_NORM=0/1 at
-  // start, or this; the default is on except on CPU devices (lavapipe), where the redundant
-  // per-workgroup sum of squares costs more than the dispatch saves (BENCHMARKS.md).
+  // One more, under the switch above: in decode steps (one row, Tern's own RMSNorm and products,
+  // no beacon rows) each RMSNorm is computed inside the products that read it
+  // (ops::MatmulOptions::rms_norm_weight: the attention and FFN norms and the output norm, 3
+  // dispatches fewer per layer and one per step), the same bits. Its own switch for A/B runs:
+  // TERN_FUSE_NORM=0/1 at start, or this; the default is on except on CPU devices (lavapipe),
+  // where the redundant per-workgroup sum of squares costs more than the dispatch saves
+  // (BENCHMARKS.md).
   void set_norm_fusion(bool on) { fuse_norm_ = on; }
   bool norm_fusion() const { return fuse_norm_; }
 
  private:
-  gpu::Buffer make(uint64_t bytes, const char* what);
-  // Copies rows (each row_bytes) of src to the same rows of dst.
-  void copy_rows(const gpu::Buffer& src, gpu::BufferRef dst, const std::vector<uint32_t>& rows, uint64_t row_bytes);
-  void beacon_projection(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& in,
-                         gpu::BufferRef out, uint32_t n, uint32_t out_elems, const std::vector<uint32_t>& rows);
+  // The blocks of one layer, and the steps around them.
+  StepPlan plan(const KvStep& step, std::span<const int32_t> tokens, LogitRows logits, uint32_t select_k);
+  void embed(const StepPlan& p);
+  void attention_block(uint32_t layer, const StepPlan& p);
+  void ffn_block(uint32_t layer, const StepPlan& p);
+  void output_head(const StepPlan& p);
+  void read_selection(const StepPlan& p);
+
+  // Products of the blocks.
   struct MatmulArgs {
     bool same_input = false;  // x is the previous product's input, unchanged since (Q/K/V, gate/up):
                               // its q8_0 quantisation is reused
@@ -124,35 +106,52 @@ class Forward {
   void matmul(const ops::WeightView& w, gpu::BufferRef x, gpu::BufferRef y, uint32_t n) {
     matmul(w, x, y, n, MatmulArgs{});
   }
+  // y = rms_norm(x) * w, with llama.cpp's arithmetic or the reduction fused norms replay.
   void rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu::Buffer& y, uint32_t n);
-  // Selection output for rows logit rows and scratch for pieces of piece rows (grown on demand).
-  void reserve_selection(uint32_t rows, uint32_t piece);
-  // The output product (and the selection, select_k > 0) on the rows gathered in last_, in
-  // pieces of at most piece_rows (head_piece_rows()); norm: the output norm goes into the product.
-  void head(uint32_t rows, uint32_t piece_rows, uint32_t select_k, bool norm);
+  // The input of products that read rms_norm(x) * w: x with the norm taken into the products
+  // (the returned weight) where the plan says so, else h_ = rms_norm(x) * w and no weight.
+  std::pair<const gpu::Buffer*, const ops::WeightView*> normed_input(const ops::WeightView& w, const StepPlan& p);
+  void project_qkv(const LayerWeights& L, const StepPlan& p);
+  void project_out(const LayerWeights& L, const StepPlan& p);
+  void project_gate_up(const LayerWeights& L, const StepPlan& p);
+  void project_down(const LayerWeights& L, const StepPlan& p);
+  // Beacon rows of y replaced by their beacon projection W x (+ bias); nothing without them.
+  void beacon_rows(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& x, gpu::BufferRef y,
+                   uint32_t out_elems, const StepPlan& p);
+
+  // The output head (forward_head.cpp).
   uint32_t head_piece_rows(uint32_t select_k) const;
+  void reserve_selection(uint32_t rows, uint32_t piece);
+
+  gpu::Buffer make(uint64_t bytes, const char* what);
 
   std::shared_ptr<const Model> model_;
+  const ModelConfig& c_;
   KvCache& kv_;
   uint32_t max_batch_;
   uint32_t max_logit_rows_;  // logits_ and last_ hold this many rows
   gpu::Recorder rec_;
   uint64_t device_bytes_ = 0;
-  float rope_attn_factor_ = 1.f;
-  Numerics numerics_;
-  KeyStorage keys_;
+  LlamaCppNumerics numerics_;
+  std::unique_ptr<Rotary> rope_;
+  std::unique_ptr<KeyPath> keys_;
+  std::vector<LayerAttention> layers_;
   bool fuse_ = true;
   bool fuse_norm_ = true;
   bool last_used_q8_ = false;  // the last matmul() quantised its input into q8_
-  // Activations for up to max_batch tokens.
-  gpu::Buffer ids_, pos_, slot_pos_, freqs_, x_, h_, att_, o_, last_, logits_, scratch_;
-  gpu::Buffer qkv_;      // a step's q, k and v rows, one part after the other (see activation_parts)
+  // Activations for up to max_batch rows.
+  gpu::Buffer ids_, pos_, slot_pos_, x_, h_, att_, o_, last_, logits_;
+  gpu::Buffer qkv_;      // a step's q, k and v rows, one part after the other (see parts())
   gpu::Buffer gate_up_;  // a step's gate and up rows, the same way
   uint64_t part_align_ = 16;
-  gpu::Buffer k_rot_;     // PreRope: the cache's keys rotated for the current step; Rotated: the step's new keys
-  gpu::Buffer beacon_;    // beacon projections (only for models that have them)
-  gpu::Buffer q8_;        // LlamaCpp: matmul inputs quantised to q8_0
-  gpu::Buffer cos_sin_;   // LlamaCpp: the step's RoPE table (ops::rope_ggml_cos_sin)
+  // This step's parts of qkv_ and gate_up_ (n rows each).
+  struct Parts {
+    gpu::BufferRef q, k, v, gate, up;
+    bool qkv_back_to_back = true, gate_up_back_to_back = true;  // no padding between the parts
+  } parts_;
+  Parts parts(uint32_t n) const;
+  gpu::Buffer beacon_;  // beacon projections (only for models that have them)
+  gpu::Buffer q8_;      // LlamaCppNumerics::q8_activations: matmul inputs quantised to q8_0
   uint32_t logit_rows_ = 0;  // of the last step, in logits_
   gpu::Buffer select_out_, select_scratch_;  // ops::argmax / ops::top_k output and scratch
   uint32_t select_rows_ = 0, select_piece_ = 0;  // logit rows / piece rows those are sized for

@@ -176,18 +176,20 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     L.w_gate_up = m->upload_stacked(*file, {p + "ffn_gate.weight", p + "ffn_up.weight"}, {{E, F}, {E, F}},
                                     {&L.w_gate, &L.w_up});
     L.w_down = m->upload(*file, p + "ffn_down.weight", {F, E}, true);
-    L.wq_beacon = m->upload(*file, p + "attn_q_beacon.weight", {E, Q}, true, /*optional=*/true);
-    if (L.wq_beacon.rows) {  // a beacon model: q, k, v (and biases) come together; o is optional
-      L.wk_beacon = m->upload(*file, p + "attn_k_beacon.weight", {E, KV}, true);
-      L.wv_beacon = m->upload(*file, p + "attn_v_beacon.weight", {E, KV}, true);
-      L.wo_beacon = m->upload(*file, p + "attn_output_beacon.weight", {Q, E}, true, /*optional=*/true);
+    const ops::WeightView wq_beacon = m->upload(*file, p + "attn_q_beacon.weight", {E, Q}, true, /*optional=*/true);
+    if (wq_beacon.rows) {  // a beacon model: q, k, v (and biases) come together; o is optional
+      BeaconProjections& b = L.beacon.emplace();
+      b.wq = wq_beacon;
+      b.wk = m->upload(*file, p + "attn_k_beacon.weight", {E, KV}, true);
+      b.wv = m->upload(*file, p + "attn_v_beacon.weight", {E, KV}, true);
+      b.wo = m->upload(*file, p + "attn_output_beacon.weight", {Q, E}, true, /*optional=*/true);
       if (c.qkv_bias) {
-        L.bq_beacon = m->upload(*file, p + "attn_q_beacon.bias", {Q}, false);
-        L.bk_beacon = m->upload(*file, p + "attn_k_beacon.bias", {KV}, false);
-        L.bv_beacon = m->upload(*file, p + "attn_v_beacon.bias", {KV}, false);
+        b.bq = m->upload(*file, p + "attn_q_beacon.bias", {Q}, false);
+        b.bk = m->upload(*file, p + "attn_k_beacon.bias", {KV}, false);
+        b.bv = m->upload(*file, p + "attn_v_beacon.bias", {KV}, false);
       }
     }
-    check((L.wq_beacon.rows != 0) == (m->layers_[0].wq_beacon.rows != 0), Status::BadModel,
+    check(L.beacon.has_value() == m->layers_[0].beacon.has_value(), Status::BadModel,
           "beacon projections must be present in every layer or in none (layer " + std::to_string(i) + ")");
   }
   m->beacon_embd_ = m->upload(*file, "beacon_embd.weight", {E}, false, /*optional=*/true);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ namespace tern {
 class GgufFile;
 struct GgufTensorInfo;
 
+// Activation Beacon projections of one layer (README, Long context): GGUF
+// blk.N.attn_{q,k,v}_beacon.weight, their .bias when the base model has Q/K/V biases, and
+// optionally blk.N.attn_output_beacon.weight (wo.rows == 0: beacon rows use the base O).
+struct BeaconProjections {
+  ops::WeightView wq, wk, wv, wo, bq, bk, bv;
+};
+
 struct LayerWeights {
   ops::WeightView attn_norm, wq, wk, wv, wo;
   ops::WeightView bq, bk, bv;  // qwen2 only (rows == 0 when absent)
@@ -27,10 +35,9 @@ struct LayerWeights {
   // a weight type (wq, wk, wv and w_gate, w_up are then views into these): one product makes all
   // their rows (Forward's stacked products). rows == 0 when the types differ.
   ops::WeightView wqkv, w_gate_up;
-  // Activation Beacon projections for beacon rows (rows == 0 when the file has none: the
-  // beacon rows then use the base projections, "training-free" mode). GGUF names
-  // blk.N.attn_{q,k,v}_beacon.weight, .bias (when the base has biases), attn_output_beacon.weight.
-  ops::WeightView wq_beacon, wk_beacon, wv_beacon, wo_beacon, bq_beacon, bk_beacon, bv_beacon;
+  // Beacon rows' own projections; absent (in every layer) when the file has none: beacon rows
+  // then use the base projections ("training-free" mode).
+  std::optional<BeaconProjections> beacon;
 };
 
 struct ModelLoadOptions {
@@ -63,7 +70,7 @@ class Model {
   // Beacon input embedding (f32 [n_embd], GGUF "beacon_embd.weight"); rows == 0 when absent,
   // in which case beacon rows embed as the EOS token.
   const ops::WeightView& beacon_embd() const { return beacon_embd_; }
-  bool has_beacon_projections() const { return !layers_.empty() && layers_[0].wq_beacon.rows != 0; }
+  bool has_beacon_projections() const { return !layers_.empty() && layers_[0].beacon.has_value(); }
   // The file's beacon.* settings (present == false when it has none): a context's defaults for
   // the beacon policies (api/context.cpp).
   const BeaconSettings& beacon_settings() const { return beacon_settings_; }

@@ -10,6 +10,7 @@
 
 #include "ggml_types.h"
 #include "model/model_config.h"
+#include "model/numerics.h"
 
 namespace tern {
 class GgufFile;
@@ -17,23 +18,12 @@ class GgufFile;
 
 namespace tern::ref {
 
-// Imitations of llama.cpp's CPU numerics (ggml CPU backend on x86, commit c392e509), each off
-// by default. Together they reproduce llama.cpp's logits for a Q8_0 llama model bit for bit
-// until a float tie-break elsewhere differs (see tests/model/llamacpp_numerics_test.cpp). With
-// rope or attention on, keys are rotated when stored (as llama.cpp does) and the cache must be
-// dense (positions 0, 1, 2, ...).
-struct LlamaCppNumerics {
-  // Q8_0 and Q4_0 weights: activations quantised to Q8_0, integer block dots
-  // (ref::matmul_q8_0_q8_act, ref::matmul_q4_0_q8_act).
-  bool q8_activations = false;
-  // Attention as ref::attention_ggml: f16 Q, fp32 softmax, f16 probabilities, ggml's sum order.
-  bool attention = false;
-  // RMSNorm as ref::rms_norm_ggml (fp32 scale and products).
-  bool rms_norm = false;
-  // RoPE as ref::rope_ggml (fp32 theta recurrence, cosf/sinf, fused multiply-add).
-  bool rope = false;
-  static LlamaCppNumerics all() { return {true, true, true, true}; }
-};
+// Imitations of llama.cpp's CPU numerics (model/numerics.h, the struct the GPU forward reads
+// too), each off by default. Together they reproduce llama.cpp's logits for a Q8_0 llama model
+// bit for bit until a float tie-break elsewhere differs (see
+// tests/model/llamacpp_numerics_test.cpp). With rope or attention on, keys are rotated when
+// stored (as llama.cpp does) and the cache must be dense (positions 0, 1, 2, ...).
+using LlamaCppNumerics = tern::LlamaCppNumerics;
 
 // Token id of a beacon row (same value as tern::k_beacon_token in model/forward.h).
 constexpr int32_t k_ref_beacon_token = -1;
@@ -79,7 +69,7 @@ class LlamaForward {
   void matmul(const Weight& w, const float* x, float* y, uint32_t n) const;
   void rms_norm(const float* x, const Weight& w, float* y, uint32_t n) const;
   void rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads) const;
-  bool keys_rotated_when_stored() const { return numerics_.rope || numerics_.attention; }
+  bool keys_rotated_when_stored() const { return numerics_.rotates_keys_before_store(); }
   // y = W x for rows; beacon rows use wb (when present) instead of w, plus biases.
   void project(const Weight& w, const Weight& bias, const Weight& wb, const Weight& bias_b, const float* x,
                float* y, uint32_t n, std::span<const int32_t> tokens) const;

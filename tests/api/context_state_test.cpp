@@ -15,7 +15,7 @@ TEST_F(ContextState, StateFromAnotherModelIsRefused) {
   auto a = load_test_model(synthetic_gguf("test-tiny", GgmlType::F32));
   auto b = load_test_model(synthetic_gguf("test-tiny", GgmlType::Q8_0));  // same shapes, other weights
   ContextParams p;
-  p.n_ctx = 32;
+  p.kv.n_ctx = 32;
   Context ca(a, p), cb(b, p);
   const std::vector<int32_t> prompt = {1, 5, 9, 42, 7};
   ca.eval(prompt);

@@ -97,21 +97,21 @@ TEST_F(GpuSampling, IdenticalTokensStories260K) {
   const auto path = stories260k_gguf(GgmlType::F32);
   if (path.empty()) GTEST_SKIP() << "../shared/models/stories260K.bin is absent";
   ContextParams cp;
-  cp.n_ctx = 128;
+  cp.kv.n_ctx = 128;
   cp.seed = 7;
   expect_identical(load_test_model(path), cp, 48);
 }
 
 TEST_F(GpuSampling, IdenticalTokensSyntheticLlama) {
   ContextParams cp;
-  cp.n_ctx = 64;
+  cp.kv.n_ctx = 64;
   cp.seed = 11;
   expect_identical(load_test_model(synthetic_gguf("test-tiny", GgmlType::F32)), cp, 40);
 }
 
 TEST_F(GpuSampling, IdenticalTokensSyntheticQwen2Q8) {
   ContextParams cp;
-  cp.n_ctx = 64;
+  cp.kv.n_ctx = 64;
   cp.seed = 12;
   expect_identical(load_test_model(synthetic_gguf("test-tiny-qwen2", GgmlType::Q8_0)), cp, 40);
 }
@@ -119,7 +119,7 @@ TEST_F(GpuSampling, IdenticalTokensSyntheticQwen2Q8) {
 // 152064 logits per row: the selection ops' multi-workgroup and merge passes inside a step.
 TEST_F(GpuSampling, IdenticalTokensQwen2VocabSize) {
   ContextParams cp;
-  cp.n_ctx = 32;
+  cp.kv.n_ctx = 32;
   cp.seed = 13;
   expect_identical(load_test_model(synthetic_gguf("test-wide-vocab", GgmlType::Q8_0)), cp, 12);
 }
@@ -129,17 +129,17 @@ TEST_F(GpuSampling, IdenticalTokensUnderKvPolicies) {
   if (path.empty()) GTEST_SKIP() << "../shared/models/stories260K.bin is absent";
   auto m = load_test_model(path);
   ContextParams sinks;
-  sinks.kv_policy = KvPolicyKind::SinksWindow;
-  sinks.kv_window = 24;
-  sinks.kv_sinks = 4;
+  sinks.kv.kind = KvPolicyKind::SinksWindow;
+  sinks.kv.window = 24;
+  sinks.kv.sinks = 4;
   sinks.n_batch = 1;
   sinks.seed = 3;
   expect_identical(m, sinks, 40);  // 46 tokens through 24 slots: evicting
   ContextParams beacon;
-  beacon.kv_policy = KvPolicyKind::Beacon;
-  beacon.kv_budget_bytes = 64 * 640;
-  beacon.beacon_ratio = 2;
-  beacon.beacon_window = 8;
+  beacon.kv.kind = KvPolicyKind::Beacon;
+  beacon.kv.budget_bytes = 64 * 640;
+  beacon.kv.beacon_ratio = 2;
+  beacon.kv.beacon_window = 8;
   beacon.seed = 4;
   expect_identical(m, beacon, 40);
 }
@@ -148,8 +148,8 @@ TEST_F(GpuSampling, IdenticalTokensLlamaCppNumerics) {
   const auto path = stories260k_gguf(GgmlType::Q8_0);
   if (path.empty()) GTEST_SKIP() << "../shared/models/stories260K.bin is absent";
   ContextParams cp;
-  cp.n_ctx = 128;
-  cp.numerics = Numerics::LlamaCpp;
+  cp.kv.n_ctx = 128;
+  cp.numerics = LlamaCppNumerics::all();
   cp.seed = 5;
   expect_identical(load_test_model(path), cp, 48);
 }
@@ -188,7 +188,7 @@ TEST_F(GpuSampling, GenerateGivesTheSameText) {
 TEST_F(GpuSampling, StateAfterAGpuSelectedStep) {
   auto m = load_test_model(synthetic_gguf("test-tiny", GgmlType::F32));
   ContextParams cp;
-  cp.n_ctx = 32;
+  cp.kv.n_ctx = 32;
   cp.seed = 9;
   const SamplerParams sp = settings(0.9f, 20);
   Context a(m, cp), b(m, cp);

@@ -32,14 +32,14 @@ std::vector<int32_t> random_tokens(uint32_t n, uint32_t vocab, uint32_t seed) {
 
 ContextParams params(KvPolicyKind kind, uint32_t slots, uint32_t sinks, GgmlType kv_type, uint32_t n_batch = 64) {
   ContextParams p;
-  p.kv_policy = kind;
+  p.kv.kind = kind;
   p.kv_type = kv_type;
   p.n_batch = n_batch;
-  p.kv_sinks = sinks;
+  p.kv.sinks = sinks;
   if (kind == KvPolicyKind::Dense)
-    p.n_ctx = slots;
+    p.kv.n_ctx = slots;
   else
-    p.kv_window = slots;
+    p.kv.window = slots;
   return p;
 }
 
@@ -178,12 +178,12 @@ std::filesystem::path beacon_model() {
 ContextParams beacon_params(const Model& model, KvPolicyKind kind, uint32_t slots, uint32_t sinks, uint32_t window,
                             uint32_t ratio, GgmlType kv_type, uint32_t n_batch) {
   ContextParams p;
-  p.kv_policy = kind;
+  p.kv.kind = kind;
   p.kv_type = kv_type;
-  p.kv_budget_bytes = uint64_t(slots) * KvCache::slot_bytes(model.config().n_layer, model.config().kv_dim(), kv_type);
-  p.kv_sinks = sinks;
-  p.beacon_window = window;
-  p.beacon_ratio = ratio;
+  p.kv.budget_bytes = uint64_t(slots) * KvCache::slot_bytes(model.config().n_layer, model.config().kv_dim(), kv_type);
+  p.kv.sinks = sinks;
+  p.kv.beacon_window = window;
+  p.kv.beacon_ratio = ratio;
   p.n_batch = n_batch;
   return p;
 }
@@ -317,9 +317,9 @@ TEST_F(KvStreamingTest, TwentyThousandTokensAtConstantMemory) {
 TEST_F(KvStreamingTest, SavedStateContinuesExactlyAndNeedsTheSamePolicy) {
   auto model = load_test_model(tiny_model());
   ContextParams p = params(KvPolicyKind::Beacon, 0, 2, GgmlType::F16, 16);
-  p.kv_budget_bytes = 40 * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), GgmlType::F16);
-  p.beacon_window = 8;
-  p.beacon_ratio = 4;
+  p.kv.budget_bytes = 40 * KvCache::slot_bytes(model->config().n_layer, model->config().kv_dim(), GgmlType::F16);
+  p.kv.beacon_window = 8;
+  p.kv.beacon_ratio = 4;
   Context a(model, p);
   a.eval(random_tokens(29, model->config().n_vocab, 11));
   const auto state = a.save_state();

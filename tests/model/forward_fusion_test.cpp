@@ -19,7 +19,7 @@ namespace {
 struct FusionCase {
   std::string model;
   GgmlType type;
-  Numerics numerics = Numerics::Default;
+  LlamaCppNumerics numerics;
 };
 
 class ForwardFusion : public GpuTest, public ::testing::WithParamInterface<FusionCase> {};
@@ -31,7 +31,8 @@ TEST_P(ForwardFusion, LogitsIdenticalToUnfused) {
   const auto& cfg = model->config();
   KvCache kv_fused(model->device(), cfg.n_layer, n_ctx, cfg.kv_dim());
   KvCache kv_plain(model->device(), cfg.n_layer, n_ctx, cfg.kv_dim());
-  Forward fused(model, kv_fused, prompt_len, nullptr, c.numerics), plain(model, kv_plain, prompt_len, nullptr, c.numerics);
+  Forward fused(model, kv_fused, prompt_len, {.numerics = c.numerics}),
+      plain(model, kv_plain, prompt_len, {.numerics = c.numerics});
   fused.set_fusion(true);
   fused.set_norm_fusion(true);
   plain.set_fusion(false);
@@ -45,9 +46,9 @@ TEST_P(ForwardFusion, LogitsIdenticalToUnfused) {
   };
   std::vector<float> a, b;
   const std::span<const int32_t> prompt(tokens.data(), prompt_len);
-  fused.run(DenseStep(prompt, 0, /*all_logits=*/true).step(), a);
+  fused.run(dense_step(0, prompt_len), prompt, LogitRows::All, a);
   const uint32_t fused_dispatches = fused.recorder().dispatch_count();
-  plain.run(DenseStep(prompt, 0, true).step(), b);
+  plain.run(dense_step(0, prompt_len), prompt, LogitRows::All, b);
   EXPECT_TRUE(same_bits(a, b)) << "prefill logits differ";
   // Three dispatches fewer per layer (the two adds and silu_mul).
   EXPECT_EQ(fused_dispatches + 3 * cfg.n_layer, plain.recorder().dispatch_count());
@@ -61,11 +62,11 @@ TEST_P(ForwardFusion, LogitsIdenticalToUnfused) {
   }
   EXPECT_GT(stacked, 0u);
   // The attention and FFN norms and the output norm go into their products (default numerics).
-  if (c.numerics == Numerics::Default) saved += 2 * cfg.n_layer + 1;
+  if (!c.numerics.any()) saved += 2 * cfg.n_layer + 1;
   for (uint32_t i = prompt_len; i < n_ctx; ++i) {
     const std::span<const int32_t> t(&tokens[i], 1);
-    fused.run(DenseStep(t, i, false).step(), a);
-    plain.run(DenseStep(t, i, false).step(), b);
+    fused.run(dense_step(i, 1), t, LogitRows::Last, a);
+    plain.run(dense_step(i, 1), t, LogitRows::Last, b);
     EXPECT_TRUE(same_bits(a, b)) << "decode step " << i - prompt_len << " logits differ";
     EXPECT_EQ(fused.recorder().dispatch_count() + saved, plain.recorder().dispatch_count());
   }
@@ -73,7 +74,7 @@ TEST_P(ForwardFusion, LogitsIdenticalToUnfused) {
 
 std::string case_name(const ::testing::TestParamInfo<FusionCase>& p) {
   std::string n = p.param.model + "_" + std::string(ggml_type_name(p.param.type)) +
-                  (p.param.numerics == Numerics::LlamaCpp ? "_llamacpp" : "");
+                  (p.param.numerics.any() ? "_llamacpp" : "");
   for (auto& ch : n)
     if (ch == '-') ch = '_';
   return n;
@@ -85,7 +86,7 @@ std::vector<FusionCase> cases() {
     for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K})
       out.push_back({m, t});
   for (GgmlType t : {GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_0})
-    out.push_back({"test-tiny", t, Numerics::LlamaCpp});
+    out.push_back({"test-tiny", t, LlamaCppNumerics::all()});
   return out;
 }
 

@@ -23,12 +23,12 @@ TEST_F(ForwardSelection, EveryLogitRow) {
     KvCache kv(model->device(), model->config().n_layer, 16, model->config().kv_dim());
     Forward fwd(model, kv, 8);
     const std::vector<int32_t> prompt = {1, 7, 200, 13, 2};
-    const DenseStep step(prompt, 0, /*all_logits=*/true);
+    const KvStep step = dense_step(0, rows);
     std::vector<float> plain;
-    fwd.run(step.step(), plain);
+    fwd.run(step, prompt, LogitRows::All, plain);
     ASSERT_EQ(plain.size(), size_t(rows) * n_vocab);
     for (uint32_t k : {1u, 40u, ops::k_top_k_max}) {
-      fwd.run(step.step(), k);
+      fwd.run(step, prompt, LogitRows::All, k);
       std::vector<float> logits;
       fwd.read_logits(logits);
       ASSERT_EQ(logits.size(), plain.size());
@@ -48,7 +48,7 @@ TEST_F(ForwardSelection, EveryLogitRow) {
         }
       }
     }
-    fwd.run(step.step(), 0);
+    fwd.run(step, prompt, LogitRows::All, 0);
     EXPECT_TRUE(fwd.selected().empty());
   }
 }
@@ -61,13 +61,13 @@ TEST_F(ForwardSelection, HeadInPiecesEqualsWhole) {
   KvCache kv(model->device(), model->config().n_layer, 32, model->config().kv_dim());
   std::vector<int32_t> prompt(rows);
   for (uint32_t i = 0; i < rows; ++i) prompt[i] = int32_t((i * 7919u + 3) % n_vocab);
-  const DenseStep step(prompt, 0, /*all_logits=*/true);
+  const KvStep step = dense_step(0, rows);
   for (uint32_t k : {0u, 1u, 40u}) {
     Forward whole(model, kv, 32), pieces(model, kv, 32);
     pieces.set_max_logits_binding(uint64_t(4) * n_vocab * 4 + 100);
     std::vector<float> a, b;
-    whole.run(step.step(), k);
-    pieces.run(step.step(), k);
+    whole.run(step, prompt, LogitRows::All, k);
+    pieces.run(step, prompt, LogitRows::All, k);
     whole.read_logits(a);
     pieces.read_logits(b);
     ASSERT_EQ(a.size(), size_t(rows) * n_vocab);
@@ -82,9 +82,9 @@ TEST_F(ForwardSelection, HeadInPiecesEqualsWhole) {
       }
     }
     pieces.set_max_logits_binding(n_vocab * 4 - 1);  // not one row: a clear error
-    EXPECT_THROW(pieces.run(step.step(), k), tern::Error);
+    EXPECT_THROW(pieces.run(step, prompt, LogitRows::All, k), tern::Error);
     pieces.set_max_logits_binding(UINT64_MAX);  // and the Forward still works after it
-    pieces.run(step.step(), k);
+    pieces.run(step, prompt, LogitRows::All, k);
     pieces.read_logits(b);
     EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << "k " << k;
   }

@@ -42,9 +42,9 @@ struct Agreement {
 
 // Teacher-forced decode: one token per step through tern::Context.
 Agreement decode_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c, GgmlType kv_type = GgmlType::F16,
-                           Numerics numerics = Numerics::Default) {
+                           const LlamaCppNumerics& numerics = {}) {
   ContextParams cp;
-  cp.n_ctx = c.steps + 1;
+  cp.kv.n_ctx = c.steps + 1;
   cp.kv_type = kv_type;
   cp.numerics = numerics;
   Context ctx(m, cp);
@@ -75,11 +75,11 @@ Agreement decode_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c,
 // The whole sequence as one batch through Forward (matrix-matrix products, tiled attention),
 // all logits, compared row by row; greedy_* counts the rows after the prompt.
 Agreement prefill_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c, GgmlType kv_type,
-                            Numerics numerics = Numerics::Default) {
+                            const LlamaCppNumerics& numerics = {}) {
   KvCache kv(m->device(), m->config().n_layer, c.steps, m->config().kv_dim(), kv_type);
-  Forward fwd(m, kv, c.steps, nullptr, numerics);
+  Forward fwd(m, kv, c.steps, {.numerics = numerics});
   std::vector<float> logits;
-  fwd.run(DenseStep(std::span<const int32_t>(c.tokens.data(), c.steps), 0, /*all_logits=*/true).step(), logits);
+  fwd.run(dense_step(0, c.steps), std::span<const int32_t>(c.tokens.data(), c.steps), LogitRows::All, logits);
   Agreement a;
   for (uint32_t r = 0; r < c.steps; ++r) {
     std::span<const float> got(logits.data() + size_t(r) * c.vocab, c.vocab);
@@ -99,7 +99,7 @@ Agreement prefill_agreement(const std::shared_ptr<Model>& m, const GoldenCase& c
 
 uint32_t greedy_prefix(const std::shared_ptr<Model>& m, const GoldenCase& c, uint32_t max_new) {
   ContextParams cp;
-  cp.n_ctx = c.steps + 1;
+  cp.kv.n_ctx = c.steps + 1;
   Context ctx(m, cp);
   ctx.eval(c.prompt_tokens);
   SamplerParams greedy;
@@ -297,8 +297,8 @@ TEST_F(Golden, TinyStories656KLlamaCppNumericsMatchesEveryToken) {
   double max_rel = 0, sum_rel = 0, prefill_max_rel = 0;
   uint32_t steps = 0;
   for (const auto& c : cases) {
-    const Agreement d = decode_agreement(m, c, GgmlType::F16, Numerics::LlamaCpp);
-    const Agreement p = prefill_agreement(m, c, GgmlType::F16, Numerics::LlamaCpp);
+    const Agreement d = decode_agreement(m, c, GgmlType::F16, LlamaCppNumerics::all());
+    const Agreement p = prefill_agreement(m, c, GgmlType::F16, LlamaCppNumerics::all());
     report("tinystories-656K (llama.cpp Q8_0 GGUF), llama.cpp numerics " + c.name + ": decode " +
            std::to_string(d.argmax_agree) + "/" + std::to_string(d.greedy_steps) +
            " greedy tokens, logits rel L2 vs llama.cpp mean " + sci(d.mean_rel()) + " max " + sci(d.max_rel) +
@@ -347,7 +347,7 @@ TEST_F(Golden, TinyStories656KHfQ8_0IsLlamaCppsFileAndMatchesEveryToken) {
   auto m = load_test_model(ours_path);
   uint32_t agree = 0, greedy = 0;
   for (const auto& c : cases) {
-    const Agreement d = decode_agreement(m, c, GgmlType::F16, Numerics::LlamaCpp);
+    const Agreement d = decode_agreement(m, c, GgmlType::F16, LlamaCppNumerics::all());
     EXPECT_EQ(d.argmax_agree, d.greedy_steps) << c.name << " misses at" << d.misses;
     agree += d.argmax_agree;
     greedy += d.greedy_steps;

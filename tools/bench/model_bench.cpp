@@ -168,12 +168,9 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   gpu::Device& dev = model->device();
 
   ContextParams cp;
-  cp.n_ctx = o.n_ctx;
   cp.n_batch = o.n_batch;
   cp.seed = o.seed;
-  cp.kv_policy = o.kv_policy;
-  cp.kv_window = o.kv_window;
-  cp.kv_sinks = o.kv_sinks;
+  cp.kv = o.kv;
   Context ctx(model, cp);
   const uint32_t n_ctx = ctx.n_ctx();
   // Tokens a context can take: the cache size for dense, unbounded for window policies.

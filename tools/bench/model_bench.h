@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpu/device.h"
-#include "kv/kv_policy.h"
+#include "kv/kv_budget.h"
 
 namespace tern::bench {
 
@@ -21,11 +21,10 @@ struct ModelBenchOptions {
   std::vector<uint32_t> depths{0, 1024, 4096, 16384};
   uint32_t n_gen = 32;        // timed decode steps per repeat
   uint32_t repeats = 3;
-  uint32_t n_ctx = 0;         // 0: the model's training length
   uint32_t n_batch = 512;
-  KvPolicyKind kv_policy = KvPolicyKind::Dense;  // decode depths beyond the window need window/sinks
-  uint32_t kv_window = 0;     // window/sinks: total slots (0: n_ctx)
-  uint32_t kv_sinks = 0;
+  // The context's KV cache (n_ctx 0: the model's training length); decode depths beyond a dense
+  // cache need a window policy.
+  KvRequest kv;
   uint64_t bandwidth_bytes = 256ull << 20;
   uint32_t top_ops = 8;       // rows of the per-op profile to print
   uint64_t seed = 1;

@@ -1,0 +1,74 @@
+// How a context's cache holds keys, and how attention reads them: the key path, chosen once
+// when the Forward is made (make_key_path) from the key storage, the cache type and the
+// numerics. Every layer then stores the step's keys and values and attends the same way:
+//   PreRope            keys stored as they come; before attention every slot's key is rotated
+//                      to the slot's position of this step into a scratch (ops::rope_f16, or
+//                      ops::rope for an f32 cache), so a KV policy may renumber slots freely.
+//   Rotated            a dense cache (slot positions never change): keys rotated once, as they
+//                      are stored, with the same roundings as PreRope's (an f16 cache stages
+//                      them as f16 first), so the bits are the same; attention reads the cache.
+//   RotatedBeforeStore llama.cpp's order: keys rotated in fp32 (its RoPE with
+//                      LlamaCppNumerics::rope), then rounded into the cache; attention reads it.
+#pragma once
+#include <memory>
+
+#include "gpu/buffer.h"
+#include "gpu/recorder.h"
+#include "kv/kv_cache.h"
+#include "model/model_config.h"
+#include "model/numerics.h"
+#include "model/rotary.h"
+#include "model/step_plan.h"
+
+namespace tern {
+
+// What may differ between the layers' attention, fixed when the Forward is made (one per layer).
+struct LayerAttention {
+  const Rotary* rope = nullptr;  // the rotation of this layer's queries and keys
+};
+
+// How the cache may hold keys (the caller's choice: key_storage_for).
+enum class KeyStorage {
+  PreRope,  // before RoPE, rotated every step: any KV policy
+  Rotated,  // rotated once: slot positions never change (a dense policy); f16 and f32 caches
+};
+
+// Rotated where it gives PreRope's bits and saves the per-step pass: a dense policy with an f16
+// or f32 cache. (llama.cpp's numerics rotate keys before storing whatever this says.)
+KeyStorage key_storage_for(bool dense_policy, GgmlType cache_type);
+
+class KeyPath {
+ public:
+  virtual ~KeyPath() = default;
+  // The cache rows of the step's slots in this layer: its keys k (rotated or not, as the path
+  // holds them) and values v, both n rows of n_head_kv * head_dim f32. k may be overwritten.
+  virtual void store(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef k, gpu::BufferRef v,
+                     const StepPlan& p) = 0;
+  // att = softmax(q K^T / sqrt(head_dim)) V over slots 0..n_kv-1, each row seeing the slots at
+  // positions up to its own (q rotated).
+  virtual void attend(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef q,
+                      gpu::BufferRef att, const StepPlan& p) = 0;
+  virtual KeyStorage storage() const = 0;
+  uint64_t device_bytes() const { return scratch_.size() + keys_.size(); }
+
+ protected:
+  KeyPath(gpu::Device& device, KvCache& kv, const ModelConfig& config, const LlamaCppNumerics& numerics,
+          uint32_t max_rows, uint64_t key_scratch_bytes);
+  // Attention over keys (the cache's or rotated ones, f32 when the cache is f32, else f16).
+  void attention(gpu::Recorder& rec, uint32_t layer, gpu::BufferRef q, gpu::BufferRef keys, gpu::BufferRef att,
+                 const StepPlan& p);
+  // Rows row..row+len-1 of f32 K/V rows.
+  gpu::BufferRef rows(gpu::BufferRef x, uint32_t row, uint32_t len) const;
+
+  KvCache& kv_;
+  const ModelConfig& config_;
+  LlamaCppNumerics numerics_;
+  gpu::Buffer scratch_;  // the split attention kernel's partial results
+  gpu::Buffer keys_;     // rotated keys (PreRope), or an f16 staging of the step's keys (Rotated)
+};
+
+// max_rows: rows a step may have.
+std::unique_ptr<KeyPath> make_key_path(KeyStorage storage, gpu::Device& device, KvCache& kv, const ModelConfig& config,
+                                       const LlamaCppNumerics& numerics, uint32_t max_rows);
+
+}  // namespace tern
