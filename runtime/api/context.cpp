@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "common/env.h"
+#include "common/options.h"
 #include "common/error.h"
 #include "kv/kv_budget.h"
 #include "ops/top_k.h"
@@ -74,7 +74,10 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
       derive_kv_config(req, c.n_ctx_train, KvCache::slot_bytes(c.n_layer, c.kv_dim(), params.kv_type));
   policy_ = std::make_unique<KvPolicy>(kc);
   kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, kc.slots, c.kv_dim(), params.kv_type);
+  const EnvOptions env = read_env_options();
   ForwardOptions fo;
+  fo.fusion = params.fusion.value_or(env.fusion.value_or(true));
+  fo.norm_fusion = params.norm_fusion ? params.norm_fusion : env.norm_fusion;  // then the device's default
   fo.numerics = params.numerics;
   fo.keys = key_storage_for(dense, params.kv_type);
   fo.max_logit_rows = 1;  // each step asks logits for its last row only (Context::eval)
@@ -90,7 +93,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   const uint32_t max_rows = std::max(2u, std::min(params.n_batch, kc.slots));
   forward_ = std::make_unique<Forward>(model_, *kv_, max_rows, fo);
   forward_->recorder().set_profiling(params.profile);
-  gpu_sampling_ = env_bool("TERN_GPU_SAMPLING").value_or(true);
+  gpu_sampling_ = params.gpu_sampling.value_or(env.gpu_sampling.value_or(true));
 }
 
 std::span<const float> Context::logits() const {

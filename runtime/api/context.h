@@ -37,6 +37,12 @@ struct ContextParams {
   // cache, no RoPE override and a llama-style model. Its states cannot be saved (the cache
   // holds keys rotated by ggml's arithmetic).
   LlamaCppNumerics numerics;
+  // Switches for A/B runs and debugging (the same logits either way), each nullopt for the
+  // environment's (common/options.h), then the default: the forward pass's fusions
+  // (Forward::set_fusion; TERN_FUSE; on), its RMSNorm fusion (Forward::set_norm_fusion;
+  // TERN_FUSE_NORM; the device's default) and sampling on the GPU (set_gpu_sampling;
+  // TERN_GPU_SAMPLING; on).
+  std::optional<bool> fusion, norm_fusion, gpu_sampling;
 };
 
 struct GenerateParams {
@@ -72,7 +78,7 @@ class Context {
   // these settings need, else from logits(); the same token and generator state either way.
   // Also makes these settings what the next eval selects for (expect_sampling).
   int32_t sample(const SamplerParams& p);
-  // GPU sampling (on by default; TERN_GPU_SAMPLING=0 in the environment turns it off at start):
+  // GPU sampling (on by default; ContextParams::gpu_sampling or TERN_GPU_SAMPLING=0 turn it off at start):
   // eval's last step also selects, in its command buffer, what sampling with the expected
   // settings needs (the argmax for greedy ones, the best top_k for top-k sampling without
   // penalties: best_needed in sampling/sampler.h; nothing for others) and reads back only that,
@@ -96,11 +102,11 @@ class Context {
   // device has timestamps). set_profiling overrides ContextParams::profile from now on.
   void set_profiling(bool on) { forward_->recorder().set_profiling(on); }
   const std::vector<gpu::DispatchTiming>& timings() const { return forward_->recorder().timings(); }
-  // The forward pass's fusions (Forward::set_fusion; TERN_FUSE=0 turns them off at start). Both
+  // The forward pass's fusions (Forward::set_fusion; ContextParams::fusion at start). Both
   // settings give the same bits, so they may change between any two steps (benchmark A/B runs).
   void set_fusion(bool on) { forward_->set_fusion(on); }
   bool fusion() const { return forward_->fusion(); }
-  // The RMSNorm-into-product fusion on its own (Forward::set_norm_fusion; TERN_FUSE_NORM), the
+  // The RMSNorm-into-product fusion on its own (Forward::set_norm_fusion; ContextParams::norm_fusion), the
   // same bits too; it applies only while set_fusion is on.
   void set_norm_fusion(bool on) { forward_->set_norm_fusion(on); }
   bool norm_fusion() const { return forward_->norm_fusion(); }

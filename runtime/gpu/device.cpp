@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "common/env.h"
+#include "common/options.h"
 #include "gpu/buffer.h"
 #include "gpu/pipeline.h"
 #include "gpu/quirks.h"
@@ -16,7 +16,24 @@ namespace {
 
 constexpr const char* k_validation_layer = "VK_LAYER_KHRONOS_validation";
 
-bool env_flag(const char* name) { return env_bool(name).value_or(false); }
+// The caller's options with the environment's switches where the caller left them unset.
+DeviceOptions resolve(DeviceOptions o) {
+  if (!o.use_environment) return o;
+  const EnvOptions env = read_env_options();
+  if (o.selector.empty()) o.selector = env.device.value_or("");
+  if (o.validation == Validation::Off && env.validation.value_or(false)) o.validation = Validation::IfAvailable;
+  o.disable.fp16 = o.disable.fp16 || env.disable_fp16.value_or(false);
+  o.disable.storage_16bit = o.disable.storage_16bit || env.disable_storage16.value_or(false);
+  o.disable.storage_8bit = o.disable.storage_8bit || env.disable_storage8.value_or(false);
+  o.disable.subgroup_arithmetic = o.disable.subgroup_arithmetic || env.disable_subgroup.value_or(false);
+  o.disable.cooperative_matrix = o.disable.cooperative_matrix || env.disable_coopmat.value_or(false);
+  if (!o.fp16_math) o.fp16_math = env.fp16_math.value_or(false);
+  if (o.matmul_kernel == MatmulKernel::Auto && env.matmul_kernel) {
+    if (*env.matmul_kernel == "gpu") o.matmul_kernel = MatmulKernel::Gpu;
+    if (*env.matmul_kernel == "lanes") o.matmul_kernel = MatmulKernel::Lanes;
+  }
+  return o;
+}
 
 bool has_layer(const char* name) {
   uint32_t n = 0;
@@ -274,10 +291,11 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Device::debug_callback(VkDebugUtilsMessageSeverit
   return VK_FALSE;
 }
 
-std::shared_ptr<Device> Device::create(const DeviceOptions& options) {
+std::shared_ptr<Device> Device::create(const DeviceOptions& requested) {
   std::shared_ptr<Device> dev(new Device());
-  Validation validation = options.validation;
-  if (validation == Validation::Off && env_flag("TERN_VALIDATION")) validation = Validation::IfAvailable;
+  dev->options_ = resolve(requested);
+  const DeviceOptions& options = dev->options_;
+  const Validation validation = options.validation;
   const bool layer = validation != Validation::Off && has_layer(k_validation_layer);
   if (validation == Validation::Required && !layer)
     throw Error(Status::Unsupported, "Vulkan validation layer requested but not installed (vulkan-validationlayers)");
@@ -304,15 +322,13 @@ std::shared_ptr<Device> Device::create(const DeviceOptions& options) {
   vkEnumeratePhysicalDevices(dev->instance_, &n, pds.data());
   std::vector<Probe> probes;
   for (uint32_t i = 0; i < n; ++i) probes.push_back(probe(pds[i], i));
-  std::string selector = options.selector;
-  if (selector.empty())
-    if (const char* env = std::getenv("TERN_DEVICE")) selector = env;
-  const size_t chosen = choose(probes, selector);
+  const size_t chosen = choose(probes, options.selector);
   const Probe& pr = probes[chosen];
   dev->physical_ = pds[chosen];
   dev->info_ = pr.info;
   dev->queue_family_ = pr.compute_family;
-  dev->features_ = apply_quirks(pr.info);
+  dev->features_ = apply_quirks(pr.info, options.disable);
+  dev->tuning_ = device_tuning(pr.info, dev->features_);
 
   // Enable only what we will use and the device has.
   const bool v12 = VK_API_VERSION_MINOR(pr.info.api_version) >= 2;

@@ -1,12 +1,14 @@
-// The one place where vendor/driver quirks and user overrides decide which device features
-// Tern's kernels may use. Users can work around a bad driver without a rebuild:
-//   TERN_DISABLE_FP16=1, TERN_DISABLE_STORAGE16=1, TERN_DISABLE_STORAGE8=1,
-//   TERN_DISABLE_SUBGROUP=1, TERN_DISABLE_COOPMAT=1
+// The one place where the kind of device and its driver decide what Tern's kernels do: which
+// advertised features they may use (vendor/driver quirks, and what the caller or the user turns
+// off: DeviceOptions::disable, TERN_DISABLE_*), and the device-type defaults (DeviceTuning).
 #pragma once
 #include "gpu/device.h"
 
 namespace tern::gpu {
 
-DeviceFeatures apply_quirks(const DeviceInfo& info);
+// The features kernels may use: info's, minus known-bad drivers' and those in `disable`.
+DeviceFeatures apply_quirks(const DeviceInfo& info, const DeviceFeatures& disable);
+// The defaults that depend on the device type and driver, for the features in effect.
+DeviceTuning device_tuning(const DeviceInfo& info, const DeviceFeatures& features);
 
 }  // namespace tern::gpu

@@ -3,22 +3,12 @@
 #include <algorithm>
 #include <string>
 
-#include "common/env.h"
 #include "common/error.h"
 #include "ops/embedding.h"
 #include "ops/quantize_q8_0.h"
 
 namespace tern {
 namespace {
-
-// TERN_FUSE=0 turns the forward pass's fusions off (A/B benchmarks, debugging).
-bool fusion_default() { return env_bool("TERN_FUSE").value_or(true); }
-
-// TERN_FUSE_NORM=0 or 1 sets the RMSNorm-into-product fusion; by default it is off on CPU
-// devices only, where it measured slower (BENCHMARKS.md).
-bool norm_fusion_default(const gpu::Device& dev) {
-  return env_bool("TERN_FUSE_NORM").value_or(dev.info().type != gpu::DeviceType::Cpu);
-}
 
 // Offsets of parts of n rows of the given widths (f32) laid out one after another, each
 // starting where storage-buffer bindings accept it; *back_to_back: no padding between them.
@@ -52,8 +42,8 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
       max_logit_rows_(o.max_logit_rows ? std::min(o.max_logit_rows, max_batch) : max_batch),
       rec_(model_->device()),
       numerics_(o.numerics),
-      fuse_(fusion_default()),
-      fuse_norm_(norm_fusion_default(model_->device())) {
+      fuse_(o.fusion),
+      fuse_norm_(o.norm_fusion.value_or(model_->device().tuning().norm_fusion)) {
   const uint64_t B = max_batch;
   if (numerics_.any()) {
     // What ref::LlamaForward imitates: ggml's f16 cache, normal-mode unscaled RoPE.

@@ -35,6 +35,10 @@ struct ForwardOptions {
   // The most rows one step asks logits for (0: max_batch). The logits buffer is sized by it: a
   // context needs one row, and 512 rows of Qwen2's logits would be 311 MB.
   uint32_t max_logit_rows = 0;
+  // The fusions' starting state (set_fusion, set_norm_fusion); norm_fusion nullopt: the
+  // device's default (gpu::DeviceTuning::norm_fusion).
+  bool fusion = true;
+  std::optional<bool> norm_fusion;
 };
 
 class Forward {
@@ -66,8 +70,8 @@ class Forward {
   uint64_t device_bytes() const;
   gpu::Recorder& recorder() { return rec_; }
 
-  // Fusions (on by default; TERN_FUSE=0 in the environment turns them off), the same logits bit
-  // for bit: the O and down products accumulate into the residual stream
+  // Fusions (on by default; a context takes ContextParams::fusion or TERN_FUSE), the same logits
+  // bit for bit: the O and down products accumulate into the residual stream
   // (ops::MatmulOptions::accumulate) and the down product computes silu(gate) * up as it loads
   // its input (::swiglu_up): 3 dispatches fewer per layer. In decode steps (one row) Q, K, V are
   // one product and gate, up another where the model stores them stacked (LayerWeights::wqkv,
@@ -77,10 +81,10 @@ class Forward {
   // One more, under the switch above: in decode steps (one row, Tern's own RMSNorm and products,
   // no beacon rows) each RMSNorm is computed inside the products that read it
   // (ops::MatmulOptions::rms_norm_weight: the attention and FFN norms and the output norm, 3
-  // dispatches fewer per layer and one per step), the same bits. Its own switch for A/B runs:
-  // TERN_FUSE_NORM=0/1 at start, or this; the default is on except on CPU devices (lavapipe),
-  // where the redundant per-workgroup sum of squares costs more than the dispatch saves
-  // (BENCHMARKS.md).
+  // dispatches fewer per layer and one per step), the same bits. Its own switch for A/B runs
+  // (a context: ContextParams::norm_fusion or TERN_FUSE_NORM=0/1 at start); the default is the
+  // device's (gpu/quirks.cpp: off on CPU devices such as lavapipe, where the redundant
+  // per-workgroup sum of squares costs more than the dispatch saves, BENCHMARKS.md).
   void set_norm_fusion(bool on) { fuse_norm_ = on; }
   bool norm_fusion() const { return fuse_norm_; }
 

@@ -1,10 +1,10 @@
 #include "model/model.h"
 
 #include <cstdio>
-#include <cstdlib>
 
 #include "common/error.h"
 #include "common/fnv1a.h"
+#include "common/options.h"
 #include "gpu/pipeline.h"
 #include "gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
@@ -37,7 +37,7 @@ Model::~Model() {
 void Model::seed_pipeline_cache(const std::string& requested) {
   pipeline_cache_path_ = requested;
   if (pipeline_cache_path_.empty())
-    if (const char* env = std::getenv("TERN_PIPELINE_CACHE")) pipeline_cache_path_ = env;
+    pipeline_cache_path_ = read_env_options().pipeline_cache.value_or("");
   if (pipeline_cache_path_.empty()) return;
   std::string why;
   pipeline_cache_seeded_ = device_->pipelines().seed_from_file(pipeline_cache_path_, &why);

@@ -47,7 +47,7 @@ struct ModelLoadOptions {
   // Progress in [0, 1]; return false to cancel (load throws Cancelled).
   std::function<bool(float)> progress;
   // File the device's pipeline cache is seeded from at load and written to (atomically) when
-  // the model is freed; empty = $TERN_PIPELINE_CACHE, or none when that is unset too. A file
+  // the model is freed; empty = TERN_PIPELINE_CACHE (common/options.h), or none when that is unset too. A file
   // that is corrupt or made for another device/driver is ignored with a warning on stderr;
   // a failed write warns too. Neither ever fails the load.
   std::string pipeline_cache_path;

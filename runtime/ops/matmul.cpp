@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
 #include <string>
 
-#include "common/env.h"
 #include "common/error.h"
 #include "ops/op_checks.h"
 #include "ops/quantize_q8_0.h"
@@ -73,25 +71,24 @@ bool has_vec4_kernel(GgmlType t) {
 }
 
 // The fp16-arithmetic matvec variant for this weight, or "" for the fp32 kernels: only on
-// request (option or $TERN_FP16_MATH), only where the device enabled shaderFloat16, and only
-// for the split-k layout (the types it covers have 32-element units).
-bool fp16_math_requested(const MatmulOptions& opt) {
-  static const bool env = env_bool("TERN_FP16_MATH").value_or(false);
-  return opt.fp16_math || env;
+// request (the device's options, or the tuning hook), only where the device enabled
+// shaderFloat16, and only for the split-k layout (the types it covers have 32-element units).
+bool fp16_math_requested(const gpu::Device& dev, const MatmulTuning& tune) {
+  return tune.fp16_math || dev.options().fp16_math.value_or(false);
 }
 
-std::string f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const MatmulOptions& opt, bool subgroup) {
-  if (!fp16_math_requested(opt) || !dev.features().fp16 || opt.layout == MatvecLayout::RowPerInvocation) return "";
+std::string f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const MatmulTuning& tune, bool subgroup) {
+  if (!fp16_math_requested(dev, tune) || !dev.features().fp16 || tune.layout == MatvecLayout::RowPerInvocation)
+    return "";
   if (t != GgmlType::F16 && t != GgmlType::Q8_0 && t != GgmlType::Q4_0 && t != GgmlType::Q4_K) return "";
   return std::string("matvec_f16math_") + weight_shader_suffix(t) + (subgroup ? "" : "_shmem");
 }
 
 void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x, BufferRef y,
-            const MatmulOptions& opt, const Fusion& f) {
+            const MatmulTuning& opt, const Fusion& f) {
   auto& dev = rec.device();
   const auto& info = dev.info();
   const uint32_t row_bytes = weight_row_bytes(w);
-  const bool cpu = info.type == gpu::DeviceType::Cpu;
   if (opt.layout == MatvecLayout::RowPerInvocation) {
     const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
     const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
@@ -100,9 +97,7 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
     return;
   }
   const bool subgroup = dev.features().subgroup_arithmetic && !opt.shared_reduction;
-  // On a CPU driver one subgroup per workgroup avoids barriers; GPUs want more invocations.
-  uint32_t wg = opt.matvec_workgroup;
-  if (!wg) wg = cpu ? std::max<uint32_t>(info.subgroup_size, 4) : 64;
+  const uint32_t wg = opt.matvec_workgroup ? opt.matvec_workgroup : dev.tuning().matvec_workgroup;
   const uint32_t nr = opt.matvec_rows ? opt.matvec_rows : 4;
   check(is_pow2(wg) && wg >= nr && wg <= info.max_workgroup_invocations, Status::InvalidArgument,
         "matvec workgroup size must be a power of two >= rows per workgroup");
@@ -155,17 +150,15 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, 8 * tm, batch, tn, f.label(shader));
 }
 
-// Auto's choice, overridable for A/B benchmarks of whole models (whose contexts pass no options):
-// TERN_MATMUL_KERNEL=gpu or lanes.
-MatmulKernel auto_kernel(const gpu::DeviceInfo& info, const WeightView& w, uint32_t batch, const MatmulOptions& opt) {
-  if (batch == 1 && fp16_math_requested(opt)) return MatmulKernel::Gpu;  // the fp16 matvec kernels live there
-  if (const char* e = std::getenv("TERN_MATMUL_KERNEL")) {
-    if (std::string(e) == "gpu") return MatmulKernel::Gpu;
-    if (std::string(e) == "lanes" && lanes_fit(info, w)) return MatmulKernel::Lanes;
-  }
+// Auto's choice: the device's options (whole-model A/B runs: DeviceOptions::matmul_kernel,
+// TERN_MATMUL_KERNEL), then its tuning.
+MatmulKernel auto_kernel(const gpu::Device& dev, const WeightView& w, uint32_t batch, const MatmulTuning& tune) {
+  const auto& info = dev.info();
+  if (batch == 1 && fp16_math_requested(dev, tune)) return MatmulKernel::Gpu;  // the fp16 matvec kernels live there
+  if (dev.options().matmul_kernel == MatmulKernel::Gpu) return MatmulKernel::Gpu;
+  if (dev.options().matmul_kernel == MatmulKernel::Lanes && lanes_fit(info, w)) return MatmulKernel::Lanes;
   const bool lanes_wins = batch > 1 || w.type == GgmlType::Q4_0 || w.type == GgmlType::Q8_0;
-  return info.type == gpu::DeviceType::Cpu && lanes_fit(info, w) && lanes_wins ? MatmulKernel::Lanes
-                                                                                 : MatmulKernel::Gpu;
+  return dev.tuning().lanes_kernel && lanes_fit(info, w) && lanes_wins ? MatmulKernel::Lanes : MatmulKernel::Gpu;
 }
 
 // One workgroup of 8 x 8 invocations per 8 rows (8 lanes per row, see shaders/matmul_q8act.comp),
@@ -199,7 +192,8 @@ bool fuses_rms_norm(GgmlType t, uint32_t batch, const MatmulOptions& opt) {
   return batch == 1 && !uses_q8_activations(t, opt) && !opt.swiglu_up.buffer;
 }
 
-void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt) {
+void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch, const MatmulOptions& opt,
+            const MatmulTuning& tune) {
   check(batch >= 1, Status::InvalidArgument, "matmul with an empty batch");
   check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
   check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
@@ -217,21 +211,21 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
     f.rms = 1;
     f.rms_eps = std::bit_cast<uint32_t>(opt.rms_norm_eps);
     f.rms_wg = reduction_workgroup(rec.device());
-    f.rms_subgroup = opt.rms_norm_reduction == Reduction::SharedMemory ? 0 : rms_norm_input_subgroup(rec.device());
-    check(opt.rms_norm_reduction != Reduction::Subgroup || f.rms_subgroup, Status::Unsupported,
+    f.rms_subgroup = tune.rms_norm_reduction == Reduction::SharedMemory ? 0 : rms_norm_input_subgroup(rec.device());
+    check(tune.rms_norm_reduction != Reduction::Subgroup || f.rms_subgroup, Status::Unsupported,
           "matmul: this device's subgroup reduction cannot be replayed in a product");
     f.norm = opt.rms_norm_weight;
   }
   // Read-modify-write of y by one invocation while others still read x: they must not overlap.
   check(!f.accumulate || (!overlaps(y, y_bytes, x, x_bytes) && !(f.swiglu && overlaps(y, y_bytes, f.up, x_bytes))),
         Status::InvalidArgument, "matmul: an accumulated y must not overlap its input");
-  const auto chunks = split_weight_rows(rec.device(), w, opt.max_weight_binding);
+  const auto chunks = split_weight_rows(rec.device(), w, tune.max_weight_binding);
   if (uses_q8_activations(w.type, opt)) return matmul_q8act(rec, w, chunks, x, y, batch, opt, f);
-  const MatmulKernel k = opt.kernel == MatmulKernel::Auto ? auto_kernel(rec.device().info(), w, batch, opt) : opt.kernel;
+  const MatmulKernel k = tune.kernel == MatmulKernel::Auto ? auto_kernel(rec.device(), w, batch, tune) : tune.kernel;
   if (k == MatmulKernel::Lanes)
-    matmul_lanes(rec, w, chunks, x, y, batch, opt.lanes_rows, opt.lanes_cols, f);
+    matmul_lanes(rec, w, chunks, x, y, batch, tune.lanes_rows, tune.lanes_cols, f);
   else if (batch == 1)
-    matvec(rec, w, chunks, x, y, opt, f);
+    matvec(rec, w, chunks, x, y, tune, f);
   else
     matmul_tiled(rec, w, chunks, x, y, batch, f);
 }

@@ -20,23 +20,13 @@ uint32_t reduction_workgroup(const gpu::Device& device) {
   return wg;
 }
 
-namespace {
-
-// lavapipe's subgroupAdd is a loop over the lanes, first to last, from 0 (Mesa's gallivm
-// emit_reduce); checked bit for bit by tests/ops/matmul_rms_norm_test.cpp.
-bool in_order_subgroup_add(const gpu::Device& device) {
-  const auto& info = device.info();
-  return device.features().subgroup_arithmetic && info.subgroup_size > 0 && info.driver_name == "llvmpipe";
-}
-
-}  // namespace
-
+// Where the driver adds a subgroup's lanes in order (DeviceTuning::in_order_subgroup_add).
 Reduction rms_norm_input_reduction(const gpu::Device& device) {
-  return in_order_subgroup_add(device) ? Reduction::Subgroup : Reduction::SharedMemory;
+  return device.tuning().in_order_subgroup_add ? Reduction::Subgroup : Reduction::SharedMemory;
 }
 
 uint32_t rms_norm_input_subgroup(const gpu::Device& device) {
-  return in_order_subgroup_add(device) ? device.info().subgroup_size : 0;
+  return device.tuning().in_order_subgroup_add ? device.info().subgroup_size : 0;
 }
 
 }  // namespace tern::ops

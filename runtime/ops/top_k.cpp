@@ -6,9 +6,7 @@
 #include "ops/op_checks.h"
 
 namespace tern::ops {
-uint32_t top_k_chunk(const gpu::Device& device) {
-  return device.info().type == gpu::DeviceType::Cpu ? 16384 : 4096;
-}
+uint32_t top_k_chunk(const gpu::Device& device) { return device.tuning().top_k_chunk; }
 
 uint64_t top_k_scratch_bytes(const gpu::Device& device, uint32_t rows, uint32_t n, uint32_t k, uint32_t chunk) {
   const uint32_t blocks = div_up(n, chunk ? chunk : top_k_chunk(device));

@@ -16,9 +16,9 @@ struct TopKEntry {
   float logit;
 };
 
-// Entries one workgroup selects from (longer rows take merge dispatches): 16384 on CPU devices
-// (lavapipe, where fewer, longer workgroups measured faster), 4096 elsewhere (more workgroups
-// in flight on a GPU).
+// Entries one workgroup selects from (longer rows take merge dispatches): the device's tuning
+// (gpu/quirks.cpp: 16384 on CPU devices such as lavapipe, where fewer, longer workgroups
+// measured faster, 4096 elsewhere, with more workgroups in flight on a GPU).
 uint32_t top_k_chunk(const gpu::Device& device);
 
 // Scratch top_k() needs for rows x n (0 when a row fits one chunk).

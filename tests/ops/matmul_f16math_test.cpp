@@ -1,4 +1,4 @@
-// The fp16-arithmetic matvec kernels (shaders/matvec_f16math.comp, MatmulOptions::fp16_math)
+// The fp16-arithmetic matvec kernels (shaders/matvec_f16math.comp, MatmulTuning::fp16_math)
 // against the fp32 CPU reference. fp16 products and per-unit fp16 sums give about 1e-3
 // relative error, not the fp32 kernels' 1e-6: the bound here is rel L2 < 2e-3, the project's
 // bound wherever fp16 is involved. Skipped on devices without shaderFloat16.
@@ -60,13 +60,13 @@ TEST_P(MatvecF16MathTest, MatchesReferenceWithinFp16Bound) {
 
   auto gw = upload(w), gx = upload(x);
   auto gy = poisoned(want.size() * 4);
-  ops::MatmulOptions opt;
+  ops::MatmulTuning opt;
   opt.fp16_math = true;
   opt.shared_reduction = c.shared_reduction;
   if (c.shared_reduction) opt.matvec_workgroup = 32;
   opt.max_weight_binding = c.max_weight_binding;
   rec().begin();
-  ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, 1, opt);
+  ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, 1, {}, opt);
   rec().submit_and_wait();
   const auto got = download<float>(gy, want.size());
   const double err = rel_l2(want, got);

@@ -41,8 +41,9 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 class MatmulFusedTest : public GpuTest, public ::testing::WithParamInterface<Case> {
  protected:
   ops::MatmulOptions kernel_options(const Case& c, const gpu::Buffer& q8_scratch) {
-    return test::kernel_options(c.kernel, c.split, &q8_scratch);
+    return test::kernel_options(c.kernel, &q8_scratch);
   }
+  ops::MatmulTuning kernel_tuning(const Case& c) { return test::kernel_tuning(c.kernel, c.split); }
 };
 
 TEST_P(MatmulFusedTest, MatchesReferenceAndUnfusedOps) {
@@ -79,7 +80,7 @@ TEST_P(MatmulFusedTest, MatchesReferenceAndUnfusedOps) {
   opt.accumulate = acc;
   if (swiglu) opt.swiglu_up = gup;
   rec().begin();
-  ops::matmul(rec(), wv, gx, gy, c.batch, opt);
+  ops::matmul(rec(), wv, gx, gy, c.batch, opt, kernel_tuning(c));
   rec().submit_and_wait();
   const auto got = download<float>(gy, ny);
 
@@ -87,7 +88,7 @@ TEST_P(MatmulFusedTest, MatchesReferenceAndUnfusedOps) {
   auto gt = poisoned(nx * 4), gp = poisoned(ny * 4), gsum = poisoned(ny * 4), gy0 = upload(y0);
   rec().begin();
   if (swiglu) ops::silu_mul(rec(), gx, gup, gt, uint32_t(nx));
-  ops::matmul(rec(), wv, swiglu ? gt : gx, gp, c.batch, kernel_options(c, scratch));
+  ops::matmul(rec(), wv, swiglu ? gt : gx, gp, c.batch, kernel_options(c, scratch), kernel_tuning(c));
   if (acc) ops::add(rec(), gy0, gp, gsum, uint32_t(ny));
   rec().submit_and_wait();
   const auto unfused = download<float>(acc ? gsum : gp, ny);

@@ -54,9 +54,10 @@ TEST_P(MatmulQ8ActTest, MatchesReference) {
   ops::MatmulOptions opt;
   opt.q8_activations = true;
   opt.q8_scratch = scratch;
-  if (c.split) opt.max_weight_binding = 4096;
+  ops::MatmulTuning tune;
+  if (c.split) tune.max_weight_binding = 4096;
   rec().begin();
-  ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);
+  ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt, tune);
   rec().submit_and_wait();
   const auto got = download<float>(gy, want.size());
   const double err = rel_l2(want, got);

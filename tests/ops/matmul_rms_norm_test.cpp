@@ -36,7 +36,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
          kernel_name(c.kernel) + (c.accumulate ? "_add" : "") + (c.split ? "_split" : "") + (c.tree ? "_tree" : "");
 }
 
-ops::MatmulOptions kernel_options(const Case& c) { return test::kernel_options(c.kernel, c.split); }
+ops::MatmulOptions kernel_options(const Case& c) { return test::kernel_options(c.kernel); }
+ops::MatmulTuning kernel_tuning(const Case& c) { return test::kernel_tuning(c.kernel, c.split); }
 
 class MatmulRmsNormTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
 
@@ -68,10 +69,11 @@ TEST_P(MatmulRmsNormTest, MatchesReferenceAndUnfusedOps) {
   opt.rms_norm_weight = gnw;
   opt.rms_norm_eps = eps;
   opt.accumulate = c.accumulate;
+  ops::MatmulTuning tune = kernel_tuning(c);
   const ops::Reduction replayed = c.tree ? ops::Reduction::SharedMemory : ops::rms_norm_input_reduction(dev());
-  if (c.tree) opt.rms_norm_reduction = replayed;
+  if (c.tree) tune.rms_norm_reduction = replayed;
   rec().begin();
-  ops::matmul(rec(), wv, gx, fused_y, 1, opt);
+  ops::matmul(rec(), wv, gx, fused_y, 1, opt, tune);
   rec().submit_and_wait();
   const auto got = download<float>(fused_y, c.rows);
 
@@ -83,7 +85,7 @@ TEST_P(MatmulRmsNormTest, MatchesReferenceAndUnfusedOps) {
     o.accumulate = c.accumulate;
     rec().begin();
     ops::rms_norm(rec(), gx, gnw, gh, 1, c.cols, eps, r);
-    ops::matmul(rec(), wv, gh, gy, 1, o);
+    ops::matmul(rec(), wv, gh, gy, 1, o, kernel_tuning(c));
     rec().submit_and_wait();
     return download<float>(gy, c.rows);
   };

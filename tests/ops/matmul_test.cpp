@@ -50,7 +50,7 @@ TEST_P(MatmulTest, MatchesReference) {
 
   auto gw = upload(w), gx = upload(x);
   auto gy = poisoned(want.size() * 4);
-  ops::MatmulOptions opt;
+  ops::MatmulTuning opt;
   if (c.mode == Mode::SplitRows || c.split) opt.max_weight_binding = 4096;  // forces many row ranges
   if (c.mode == Mode::SharedReduction) opt.shared_reduction = true, opt.matvec_workgroup = 32;
   if (c.mode == Mode::ManySubgroups) opt.matvec_workgroup = 32;
@@ -64,7 +64,7 @@ TEST_P(MatmulTest, MatchesReference) {
   if (opt.kernel == ops::MatmulKernel::Lanes && !(dev().info().subgroup_size == 8 && dev().info().subgroup_shuffle && dev().info().subgroup_arithmetic))
     GTEST_SKIP() << "the lanes matmul kernel needs 8-lane subgroups with shuffles";
   rec().begin();
-  ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, opt);
+  ops::matmul(rec(), {gw, c.type, c.rows, c.cols}, gx, gy, c.batch, {}, opt);
   rec().submit_and_wait();
   const double err = rel_l2(want, download<float>(gy, want.size()));
   const std::string variant = c.mode == Mode::Lanes || c.mode == Mode::LanesSmall ? "_lanes"
@@ -132,7 +132,7 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     auto gw = upload(w);
     const ops::WeightView wv{gw, t, rows, cols};
     for (auto layout : {ops::MatvecLayout::SplitK}) {
-    ops::MatmulOptions opt;
+    ops::MatmulTuning opt;
     opt.layout = layout;
     opt.kernel = ops::MatmulKernel::Gpu;  // the matvec kernels (MatmulTiming compares against lanes)
     if (const char* e = std::getenv("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::atoi(e));
@@ -143,7 +143,7 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
       const double c0 = cpu_ms();
       const auto t0 = std::chrono::steady_clock::now();
       rec().begin();
-      ops::matmul(rec(), wv, gx, gy, 1, opt);
+      ops::matmul(rec(), wv, gx, gy, 1, {}, opt);
       rec().submit_and_wait();
       const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       const double cpu = cpu_ms() - c0;
@@ -182,7 +182,7 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
     if (tname == ggml_type_name(c)) t = c;
   struct Variant {
     std::string name;
-    ops::MatmulOptions opt;
+    ops::MatmulTuning opt;
     std::vector<double> ms, cpu;
     double first_wall = 0;  // includes the pipeline compile
     bool fused = false, ops = false;
@@ -225,16 +225,16 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
       const auto t0 = std::chrono::steady_clock::now();
       rec().begin();
       if (v.fused) {
-        ops::MatmulOptions o = v.opt;
+        ops::MatmulOptions o;
         o.accumulate = true;
         o.swiglu_up = gup;
-        ops::matmul(rec(), wv, gx, gy, batch, o);
+        ops::matmul(rec(), wv, gx, gy, batch, o, v.opt);
       } else if (v.ops) {
         ops::silu_mul(rec(), gx, gup, gt, batch * cols);
-        ops::matmul(rec(), wv, gt, gp, batch, v.opt);
+        ops::matmul(rec(), wv, gt, gp, batch, {}, v.opt);
         ops::add(rec(), gy, gp, gy, batch * rows);
       } else {
-        ops::matmul(rec(), wv, gx, gy, batch, v.opt);
+        ops::matmul(rec(), wv, gx, gy, batch, {}, v.opt);
       }
       rec().submit_and_wait();
       const double cpu = cpu_ms() - c0;

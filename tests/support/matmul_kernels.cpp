@@ -17,11 +17,12 @@ const char* kernel_name(Kernel k) {
   return "?";
 }
 
-ops::MatmulOptions kernel_options(Kernel k, bool split, const gpu::Buffer* q8_scratch) {
-  ops::MatmulOptions opt;
+ops::MatmulTuning kernel_tuning(Kernel k, bool split) {
+  ops::MatmulTuning opt;
   if (split) opt.max_weight_binding = 4096;
   switch (k) {
-    case Kernel::Auto: break;
+    case Kernel::Auto:
+    case Kernel::Q8Act: break;
     case Kernel::Gpu: opt.kernel = ops::MatmulKernel::Gpu; break;
     case Kernel::Words: opt.kernel = ops::MatmulKernel::Gpu, opt.word_loads = true; break;
     case Kernel::Shmem: opt.kernel = ops::MatmulKernel::Gpu, opt.shared_reduction = true, opt.matvec_workgroup = 32; break;
@@ -29,10 +30,15 @@ ops::MatmulOptions kernel_options(Kernel k, bool split, const gpu::Buffer* q8_sc
     case Kernel::Lanes: opt.kernel = ops::MatmulKernel::Lanes; break;
     case Kernel::LanesSmall: opt.kernel = ops::MatmulKernel::Lanes, opt.lanes_rows = 2, opt.lanes_cols = 3; break;
     case Kernel::F16Math: opt.kernel = ops::MatmulKernel::Gpu, opt.fp16_math = true; break;
-    case Kernel::Q8Act:
-      opt.q8_activations = true;
-      if (q8_scratch) opt.q8_scratch = *q8_scratch;
-      break;
+  }
+  return opt;
+}
+
+ops::MatmulOptions kernel_options(Kernel k, const gpu::Buffer* q8_scratch) {
+  ops::MatmulOptions opt;
+  if (k == Kernel::Q8Act) {
+    opt.q8_activations = true;
+    if (q8_scratch) opt.q8_scratch = *q8_scratch;
   }
   return opt;
 }
