@@ -13,6 +13,8 @@
 #include "bench/common.h"
 #include "bench/model_bench.h"
 #include "bench/op_bench.h"
+#include "api/c_params.h"
+#include "cli/kv_spec.h"
 #include "common/error.h"
 #include "gpu/device.h"
 
@@ -31,9 +33,10 @@ void usage() {
       "  -c, --ctx N          context length (default: the model's training length); depths\n"
       "                       that do not fit are skipped with a note\n"
       "  -b, --batch N        prefill batch (default 512)\n"
-      "  --kv-policy NAME     dense (default), window or sinks: decode depths past the cache\n"
-      "  --kv-window N        window/sinks: KV slots, sinks included (default: -c or the model's length)\n"
-      "  --kv-sinks N         sinks: sink tokens (default 4)\n"
+      "  --kv SPEC            KV policy (default dense): %s;\n"
+      "                       window policies decode at depths past the cache (N default: -c or the\n"
+      "                       model's length)\n"
+      "  --kv-budget BYTES    KV cache memory budget (suffixes K, M, G)\n"
       "  --bw-mib N           size of the copy-bandwidth buffers (default 256)\n"
       "  --top N              ops listed in the per-op decode profile (default 8)\n"
       "  --ab-fusion          decode A/B of the forward pass's fusions (TERN_FUSE): timed steps\n"
@@ -56,7 +59,8 @@ void usage() {
       "  --device SEL         Vulkan device index or name substring\n"
       "  --seed N             random tokens / data seed (default 1)\n"
       "  --validate           run under the Vulkan validation layer; any message fails the run\n"
-      "  -h, --help           this text\n");
+      "  -h, --help           this text\n",
+      tern::tools::kv_spec_grammar().c_str());
 }
 
 std::vector<uint32_t> parse_list(const std::string& s) {
@@ -82,7 +86,10 @@ int main(int argc, char** argv) {
   std::optional<std::vector<uint32_t>> prompts, depths;
   std::optional<uint32_t> n_gen, repeats;
   std::optional<uint64_t> bw_mib;
-  std::string json_path, kv_policy = "dense", device;
+  std::string json_path, device;
+  tern::tools::KvSpec kv_spec = tern::tools::parse_kv_spec("dense");
+  uint64_t kv_budget = 0;
+  std::optional<uint32_t> n_ctx;
   bool ops = false, quick = false, validate = false;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -99,11 +106,10 @@ int main(int argc, char** argv) {
       else if (a == "-d" || a == "--depth") depths = parse_list(value());
       else if (a == "-n" || a == "--n-gen") n_gen = uint32_t(std::stoul(value()));
       else if (a == "-r" || a == "--repeats") repeats = uint32_t(std::stoul(value()));
-      else if (a == "-c" || a == "--ctx") mo.kv.n_ctx = uint32_t(std::stoul(value()));
+      else if (a == "-c" || a == "--ctx") n_ctx = uint32_t(std::stoul(value()));
       else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(std::stoul(value()));
-      else if (a == "--kv-policy") kv_policy = value();
-      else if (a == "--kv-window") mo.kv.window = uint32_t(std::stoul(value()));
-      else if (a == "--kv-sinks") mo.kv.sinks = uint32_t(std::stoul(value()));
+      else if (a == "--kv") kv_spec = tern::tools::parse_kv_spec(value());
+      else if (a == "--kv-budget") kv_budget = tern::tools::parse_byte_size(value());
       else if (a == "--bw-mib") bw_mib = std::stoull(value());
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
       else if (a == "--ab-fusion") mo.ab_fusion = true;
@@ -126,16 +132,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tern-bench: %s\n", e.what());
     return 2;
   }
-  if (kv_policy == "dense") {
-    mo.kv.kind = KvPolicyKind::Dense;
-  } else if (kv_policy == "window" || kv_policy == "sinks") {
-    mo.kv.kind = KvPolicyKind::SinksWindow;
-    if (kv_policy == "window") mo.kv.sinks = 0;
-    else if (!mo.kv.sinks) mo.kv.sinks = 4;
-  } else {
-    std::fprintf(stderr, "tern-bench: --kv-policy %s: use dense, window or sinks (with --kv-window N)\n",
-                 kv_policy.c_str());
-    return 2;
+  {  // the context's KV cache: --ctx, then the spec (its N wins), then the budget
+    tern_context_params cp = tern_context_default_params();
+    if (n_ctx) cp.n_ctx = int32_t(*n_ctx);
+    tern::tools::apply_kv_spec(kv_spec, cp);
+    cp.kv_budget_bytes = kv_budget;
+    static const tern::BeaconSettings no_file;  // the context applies the model file's own (api/context.cpp)
+    mo.kv = kv_request_from(cp, no_file);
   }
   if (int(mo.ab_fusion) + int(mo.ab_norm_fusion) + int(mo.ab_gpu_sampling) > 1) {
     std::fprintf(stderr, "tern-bench: --ab-fusion, --ab-norm-fusion and --ab-gpu-sampling are separate runs\n");
@@ -154,7 +157,7 @@ int main(int argc, char** argv) {
 
   nlohmann::json out;
   try {
-    out["tern_bench"] = {{"version", 1}, {"quick", quick}, {"kv_policy", kv_policy}};
+    out["tern_bench"] = {{"version", 1}, {"quick", quick}, {"kv_policy", kv_spec.label}};
     out["date"] = bench::utc_timestamp();
     out["load_average_1min_start"] = bench::load_average_1min();
     std::printf("tern-bench %s, load average %.2f%s\n", out["date"].get<std::string>().c_str(),

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/kv_spec.h"
 #include "tern.h"
 
 namespace {
@@ -29,6 +30,7 @@ struct Options {
   bool raw = false, verbose = false, raw_forced_off = false;
   tern_sampler_params sampler = tern_sampler_default_params();
   tern_context_params ctx = tern_context_default_params();
+  tern::tools::KvSpec kv;  // applied to ctx after the options (its N wins over --ctx)
 };
 
 void usage() {
@@ -44,33 +46,20 @@ void usage() {
       "      --top-k K  --top-p P  --min-p P\n"
       "      --repeat-penalty R  --frequency-penalty F  --presence-penalty P  --repeat-last-n N\n"
       "      --seed S            sampler seed (default 0)\n"
-      "      --ctx N             context length in tokens (default: the model's)\n"
+      "      --ctx N             context length in tokens (default: the model's); beacon: tokens expected\n"
+      "      --kv SPEC           KV policy (README, Long context), one of\n"
+      "                          %s\n"
+      "                          (N: slots, default from --kv-budget or --ctx; S: sinks; R: raw tokens per\n"
+      "                          beacon, W: raw tokens per chunk, both derived when left out; default dense)\n"
       "      --kv-budget BYTES   KV cache memory budget (suffixes K, M, G)\n"
-      "      --kv-policy NAME    dense (default), window, sinks (StreamingLLM), beacon (Activation Beacon)\n"
-      "                          or beacon-sliding (beacons for what a raw window evicts); see README, Long context\n"
-      "      --kv-window N       window/sinks: total KV slots, sinks included (default: from --kv-budget or --ctx)\n"
-      "      --kv-sinks N        sink tokens for sinks and beacon (default 4)\n"
-      "      --beacon-ratio R    raw tokens per beacon (default: derived from --ctx and --kv-budget, or 8)\n"
-      "      --beacon-window W   raw tokens per beacon chunk; beacon-sliding: raw tokens kept raw (default: derived)\n"
       "      --kv-type TYPE      KV cache elements: f16 (default), f32 (exact, twice the memory) or q8_0 (0.53x)\n"
       "      --numerics NAME     default, or llamacpp: llama.cpp's CPU arithmetic (q8_0 activations for\n"
       "                          Q8_0/Q4_0 weights, ...; dense f16 cache, llama-style models only)\n"
       "      --rope-scaling none|linear|ntk|yarn|llama3   override the model's RoPE scaling\n"
       "      --rope-scale F  --rope-freq-base F  --rope-orig-ctx N\n"
       "      --verbose           print speed and memory after each answer\n"
-      "In chat: /reset /stats /save FILE /load FILE /help /quit. Ctrl-C stops an answer.\n");
-}
-
-uint64_t parse_bytes(const std::string& s) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  switch (end && *end ? *end : ' ') {
-    case 'k': case 'K': v *= 1024; break;
-    case 'm': case 'M': v *= 1024 * 1024; break;
-    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
-    default: break;
-  }
-  return uint64_t(v);
+      "In chat: /reset /stats /save FILE /load FILE /help /quit. Ctrl-C stops an answer.\n",
+      tern::tools::kv_spec_grammar().c_str());
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -100,19 +89,19 @@ bool parse_args(int argc, char** argv, Options& o) {
     else if (a == "--repeat-last-n") o.sampler.penalty_last_n = std::atoi(next().c_str());
     else if (a == "--seed") o.ctx.seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--ctx") o.ctx.n_ctx = std::atoi(next().c_str());
-    else if (a == "--kv-budget") o.ctx.kv_budget_bytes = parse_bytes(next());
-    else if (a == "--kv-window") o.ctx.kv_window = std::atoi(next().c_str());
-    else if (a == "--kv-sinks") o.ctx.kv_sinks = std::atoi(next().c_str());
-    else if (a == "--beacon-ratio") o.ctx.beacon_ratio = std::atoi(next().c_str());
-    else if (a == "--beacon-window") o.ctx.beacon_window = std::atoi(next().c_str());
-    else if (a == "--kv-policy") {
-      const std::string p = next();
-      if (p == "dense") o.ctx.kv_policy = TERN_KV_DENSE;
-      else if (p == "window") o.ctx.kv_policy = TERN_KV_WINDOW;
-      else if (p == "sinks") o.ctx.kv_policy = TERN_KV_SINKS_WINDOW;
-      else if (p == "beacon") o.ctx.kv_policy = TERN_KV_BEACON;
-      else if (p == "beacon-sliding") o.ctx.kv_policy = TERN_KV_BEACON_SLIDING;
-      else { std::fprintf(stderr, "tern-chat: unknown KV policy '%s'\n", p.c_str()); return false; }
+    else if (a == "--kv" || a == "--kv-budget") {
+      try {
+        if (a == "--kv") o.kv = tern::tools::parse_kv_spec(next());
+        else o.ctx.kv_budget_bytes = tern::tools::parse_byte_size(next());
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "tern-chat: %s: %s\n", a.c_str(), e.what());
+        return false;
+      }
+    } else if (a == "--kv-policy" || a == "--kv-window" || a == "--kv-sinks" || a == "--beacon-ratio" ||
+               a == "--beacon-window") {
+      std::fprintf(stderr, "tern-chat: %s was replaced by --kv SPEC (%s)\n", a.c_str(),
+                   tern::tools::kv_spec_grammar().c_str());
+      return false;
     } else if (a == "--kv-type") {
       const std::string t = next();
       if (t == "f16") o.ctx.kv_type = TERN_KV_TYPE_F16;
@@ -138,6 +127,7 @@ bool parse_args(int argc, char** argv, Options& o) {
     else if (a == "--verbose") o.verbose = true;
     else { std::fprintf(stderr, "tern-chat: unknown option '%s' (see --help)\n", a.c_str()); return false; }
   }
+  tern::tools::apply_kv_spec(o.kv, o.ctx);
   return true;
 }
 

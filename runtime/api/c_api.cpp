@@ -13,6 +13,7 @@
 #include <new>
 #include <unordered_set>
 
+#include "api/c_params.h"
 #include "api/context.h"
 #include "chat/chat_template.h"
 #include "common/error.h"
@@ -339,22 +340,7 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   return guarded([&] {
     tern::ContextParams cp;
     cp.n_batch = uint32_t(p.n_batch);
-    static const tern::KvPolicyKind k_policies[] = {tern::KvPolicyKind::Dense, tern::KvPolicyKind::SinksWindow,
-                                                    tern::KvPolicyKind::SinksWindow, tern::KvPolicyKind::Beacon,
-                                                    tern::KvPolicyKind::BeaconSliding};
-    cp.kv.kind = k_policies[kv_policy];
-    cp.kv.n_ctx = uint32_t(p.n_ctx);
-    cp.kv.budget_bytes = p.kv_budget_bytes;
-    cp.kv.window = uint32_t(p.kv_window);
-    // WINDOW is sinks + window with no sinks; -1: 4, or a beacon model file's own sink count.
-    const tern::BeaconSettings& file_beacon = m->model->beacon_settings();
-    const bool beacon_kind = kv_policy == TERN_KV_BEACON || kv_policy == TERN_KV_BEACON_SLIDING;
-    cp.kv.sinks = kv_policy == TERN_KV_WINDOW ? 0
-                  : p.kv_sinks >= 0          ? uint32_t(p.kv_sinks)
-                  : beacon_kind && file_beacon.present ? file_beacon.sink_size
-                                                       : 4u;
-    cp.kv.beacon_ratio = uint32_t(p.beacon_ratio);
-    cp.kv.beacon_window = uint32_t(p.beacon_window);
+    cp.kv = tern::kv_request_from(p, m->model->beacon_settings());  // kv_policy checked above
     cp.seed = p.seed;
     cp.profile = p.profile != 0;
     cp.rope_freq_base = p.rope_freq_base;

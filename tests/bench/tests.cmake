@@ -22,15 +22,21 @@ add_test(NAME tern_bench_quick_test_tiny
                  ${TERN_TEST_MODELS}/test-tiny-q4_k.gguf ${PROJECT_BINARY_DIR}/bench-test-tiny.json)
 set_tests_properties(tern_bench_quick_test_tiny PROPERTIES FIXTURES_REQUIRED bench_test_tiny TIMEOUT 300 LABELS bench)
 
-# Sinks + window decodes at a depth past its 64-slot cache; unknown policies are refused.
+# Sinks + window decodes at a depth past its 64-slot cache; a beacon policy under a byte budget
+# runs too; unknown policies are refused (the --kv grammar is tools/common/kv_spec).
 add_test(NAME tern_bench_kv_sinks
-         COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv-policy sinks --kv-window 64
+         COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv sinks:4:64
                  -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)
 set_tests_properties(tern_bench_kv_sinks PROPERTIES FIXTURES_REQUIRED stories260K PASS_REGULAR_EXPRESSION
                      "tg4 @ d200 \\| [0-9]" LABELS bench TIMEOUT 300)
+add_test(NAME tern_bench_kv_beacon
+         COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv beacon:4:16 --kv-budget 40K
+                 -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)
+set_tests_properties(tern_bench_kv_beacon PROPERTIES FIXTURES_REQUIRED stories260K PASS_REGULAR_EXPRESSION
+                     "KV beacon ratio 4, window 16.*tg4 @ d200 \\| [0-9]" LABELS bench TIMEOUT 300)
 add_test(NAME tern_bench_kv_policy_unknown
-         COMMAND $<TARGET_FILE:tern-bench> --kv-policy nope -m ${TERN_TEST_MODELS}/stories260K-f32.gguf)
-set_tests_properties(tern_bench_kv_policy_unknown PROPERTIES PASS_REGULAR_EXPRESSION "use dense, window or sinks"
+         COMMAND $<TARGET_FILE:tern-bench> --kv nope -m ${TERN_TEST_MODELS}/stories260K-f32.gguf)
+set_tests_properties(tern_bench_kv_policy_unknown PROPERTIES PASS_REGULAR_EXPRESSION "unknown kind 'nope'"
                      LABELS bench)
 
 # The fusion A/B (fused and unfused decode steps alternating in one context) under validation.

@@ -12,7 +12,7 @@ pkt="$scratch/perplexity-passkey-trials.csv" pksvg="$scratch/perplexity-passkey.
 rm -f "$csv" "$svg" "$pk" "$pkt" "$pksvg"
 fail() { echo "FAILED: $1"; exit 1; }
 
-out=$("$tool" -m "$model" -f "$text" --max-tokens 300 --segment 100 --policy dense,window \
+out=$("$tool" -m "$model" -f "$text" --max-tokens 300 --segment 100 --kv dense,window \
       --csv "$csv" --svg "$svg" 2>&1) || { echo "$out"; fail "tern-perplexity exited non-zero"; }
 echo "$out"
 [ -s "$csv" ] || fail "no CSV written"

@@ -13,14 +13,16 @@ const char* usage_text() {
          "\n"
          "  -m, --model FILE      GGUF model\n"
          "  -f, --file FILE       text to score token by token (BOS first)\n"
-         "  --policy SPEC         KV policy, repeatable or comma-separated:\n"
+         "  --kv SPEC             KV policy, repeatable or comma-separated (--policy too), in the\n"
+         "                        grammar tern-chat and tern-bench share:\n"
          "                          dense[:N]               every token, N slots (default: --kv-slots)\n"
-         "                          window                  the last --kv-slots tokens\n"
-         "                          sinks:S                 S first tokens + the last (slots - S)\n"
-         "                          beacon:R[:W]            Activation Beacon, ratio R, W raw tokens per chunk\n"
-         "                          beacon-sinks:R[:W][:S]  the same after S sinks (default 4)\n"
-         "                          sliding:R[:W][:S]       sliding beacon mode: W raw tokens kept raw, a\n"
-         "                                                  beacon per R for what leaves, S sinks (default 0)\n"
+         "                          window[:N]              the last N tokens (default: --kv-slots)\n"
+         "                          sinks:S[:N]             S first tokens + the last (N - S)\n"
+         "                          beacon[:R[:W[:S]]]      Activation Beacon, ratio R, W raw tokens per\n"
+         "                                                  chunk (both derived when left out), S sinks (0)\n"
+         "                          beacon-sinks:R[:W[:S]]  the same with S defaulting to 4\n"
+         "                          sliding:R[:W[:S]]       sliding beacon mode: W raw tokens kept raw, a\n"
+         "                                                  beacon per R for what leaves, S sinks (0)\n"
          "                        default: dense,window,sinks:4,beacon:2,beacon:4,beacon:8,\n"
          "                                 beacon-sinks:2,beacon-sinks:4,beacon-sinks:8\n"
          "  --dense-ctx N         add a dense run with N slots (e.g. the model's training length)\n"
@@ -79,7 +81,7 @@ Options parse_args(const std::vector<std::string>& args) {
     else if (a == "-m" || a == "--model") o.model = value();
     else if (a == "-f" || a == "--file") o.text_file = value();
     else if (a == "--device") o.device = value();
-    else if (a == "--policy") {
+    else if (a == "--kv" || a == "--policy") {
       for (const auto& spec : split_commas(value())) o.policies.push_back(parse_policy_spec(spec));
     } else if (a == "--dense-ctx") {
       o.policies.push_back(parse_policy_spec("dense:" + std::to_string(positive<int32_t>(a, value()))));

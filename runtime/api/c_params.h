@@ -1,0 +1,14 @@
+// The C API's parameter structs as the C++ runtime takes them: one mapping, shared by the C API
+// and the tools that drive a C++ Context with settings parsed for the C API (tern-bench's --kv).
+#pragma once
+#include "kv/kv_budget.h"
+#include "tern.h"
+
+namespace tern {
+
+// The KV request of checked context parameters: the policy (WINDOW is SINKS_WINDOW with no
+// sinks), n_ctx, the budget and the window, sink and beacon settings; kv_sinks -1 takes the
+// model file's beacon sink count (beacon policies) or 4.
+KvRequest kv_request_from(const tern_context_params& p, const BeaconSettings& file_beacon);
+
+}  // namespace tern
