@@ -55,14 +55,14 @@ TEST_P(BeaconGolden, PerTokenLogLikelihoodsMatchPyTorch) {
     const KvPolicyKind kind = kind_of(run.at("kind"));
     const uint32_t slots = run.at("slots");
     ContextParams p;
-    p.kv_policy = kind;
+    p.kv.kind = kind;
     p.kv_type = GgmlType::F32;
-    p.kv_sinks = run.at("sinks");
-    p.beacon_window = run.at("window");
-    p.beacon_ratio = run.at("ratio");
-    if (kind == KvPolicyKind::Dense) p.n_ctx = slots;
-    else if (kind == KvPolicyKind::SinksWindow) p.kv_window = slots;
-    else p.kv_budget_bytes = uint64_t(slots) * KvCache::slot_bytes(c.n_layer, c.kv_dim(), GgmlType::F32);
+    p.kv.sinks = run.at("sinks");
+    p.kv.beacon_window = run.at("window");
+    p.kv.beacon_ratio = run.at("ratio");
+    if (kind == KvPolicyKind::Dense) p.kv.n_ctx = slots;
+    else if (kind == KvPolicyKind::SinksWindow) p.kv.window = slots;
+    else p.kv.budget_bytes = uint64_t(slots) * KvCache::slot_bytes(c.n_layer, c.kv_dim(), GgmlType::F32);
     // Steps of many tokens are exact for dense and the chunked beacon mode: prefill 37 tokens
     // (across a chunk boundary for chunks under 37), then decode one token at a time.
     const size_t prefill = kind == KvPolicyKind::Dense || kind == KvPolicyKind::Beacon ? 37 : 1;

@@ -285,8 +285,8 @@ TEST_F(KvStreamingTest, SlidingBeaconStateContinuesExactly) {
   b.load_state(state);
   EXPECT_EQ(run(b, more, {}), want);
   ContextParams q = p;
-  q.kv_policy = KvPolicyKind::Beacon;
-  q.beacon_window = 8;
+  q.kv.kind = KvPolicyKind::Beacon;
+  q.kv.beacon_window = 8;
   Context other(model, q);
   EXPECT_THROW(other.load_state(state), Error);
 }

@@ -189,9 +189,9 @@ TEST_P(BeaconImport, ConvertsLoadsWithItsSettingsAndRuns) {
   ASSERT_TRUE(model->has_beacon_projections());
   EXPECT_EQ(model->beacon_settings().describe().rfind("full-coverage, interleave, window 16", 0), 0u);
   ContextParams p;
-  p.kv_policy = KvPolicyKind::Beacon;
+  p.kv.kind = KvPolicyKind::Beacon;
   p.kv_type = GgmlType::F32;
-  p.kv_budget_bytes = 96 * KvCache::slot_bytes(L, HKV * HD, GgmlType::F32);
+  p.kv.budget_bytes = 96 * KvCache::slot_bytes(L, HKV * HD, GgmlType::F32);
   p.n_batch = 11;
   Context ctx(model, p);
   EXPECT_EQ(ctx.kv_config().beacon_window, 16u) << "the file's chunk";
@@ -206,18 +206,18 @@ TEST_P(BeaconImport, ConvertsLoadsWithItsSettingsAndRuns) {
   const std::vector<float> last(all.end() - V, all.end());
   EXPECT_LT(rel_l2(last, std::vector<float>(ctx.logits().begin(), ctx.logits().end())), 1e-4);
   // The adapt rule over the file's ratios: 60 expected tokens fit 96 slots at r = 2.
-  p.n_ctx = 60;
+  p.kv.n_ctx = 60;
   EXPECT_EQ(Context(model, p).kv_config().beacon_ratio, 2u);
-  p.n_ctx = 0;
+  p.kv.n_ctx = 0;
   // Another trained ratio may be chosen, an untrained one not; a smaller window, not a larger.
-  p.beacon_ratio = 4;
+  p.kv.beacon_ratio = 4;
   EXPECT_EQ(Context(model, p).kv_config().beacon_ratio, 4u);
-  p.beacon_ratio = 16;
+  p.kv.beacon_ratio = 16;
   EXPECT_EQ(status_of([&] { Context(model, p); }), Status::InvalidArgument);
-  p.beacon_ratio = 0;
-  p.beacon_window = 8;
+  p.kv.beacon_ratio = 0;
+  p.kv.beacon_window = 8;
   EXPECT_EQ(Context(model, p).kv_config().beacon_window, 8u);
-  p.beacon_window = 32;
+  p.kv.beacon_window = 32;
   EXPECT_EQ(status_of([&] { Context(model, p); }), Status::InvalidArgument);
 }
 
@@ -235,8 +235,8 @@ TEST_F(BeaconImportModes, UnsupportedModesAreRefusedByName) {
     auto model = load_test_model(path);
     for (KvPolicyKind kind : {KvPolicyKind::Beacon, KvPolicyKind::BeaconSliding}) {
       ContextParams p;
-      p.kv_policy = kind;
-      p.kv_budget_bytes = 96 * KvCache::slot_bytes(L, HKV * HD, GgmlType::F16);
+      p.kv.kind = kind;
+      p.kv.budget_bytes = 96 * KvCache::slot_bytes(L, HKV * HD, GgmlType::F16);
       try {
         Context c(model, p);
         ADD_FAILURE() << word << ": no error";
@@ -246,7 +246,7 @@ TEST_F(BeaconImportModes, UnsupportedModesAreRefusedByName) {
       }
     }
     ContextParams dense;  // the base model still runs
-    dense.n_ctx = 64;
+    dense.kv.n_ctx = 64;
     Context c(model, dense);
     c.eval(std::vector<int32_t>{1, 5, 9});
   }
