@@ -203,7 +203,8 @@ void main() {
   for (uint i = 0u; i < MAX_OWNED; ++i) acc[i] = vec2(0.0);
 
   const uint key_end = visible_key_end(q0 + nq - 1u);  // the block's last query sees the most
-  for (uint kb = 0u; kb < key_end; kb += BK) {
+  // and its first the earliest: key blocks wholly before its window hold nothing for the block
+  for (uint kb = visible_key_begin(q0) / BK * BK; kb < key_end; kb += BK) {
     barrier();  // previous block fully consumed
     for (uint e = tid; e < BK * NP; e += WG) {
       const uint key = kb + e / NP;

@@ -17,7 +17,7 @@ constexpr uint32_t k_split_max_queries = 8;
 struct Push {
   uint32_t n_q, n_kv, n_head, n_head_kv;
   float scale;
-  uint32_t q_pos0, has_mask, n_chunks, has_pos, v_row_bytes;
+  uint32_t q_pos0, has_mask, n_chunks, has_pos, v_row_bytes, window;
 };
 
 struct Tiles {
@@ -67,6 +67,8 @@ void validate(const AttentionParams& p, bool has_positions) {
             ") unsupported; use (f16, f16), (f32, f32) or (f16, q8_0)");
   check(!p.ggml_numerics || (p.kv_type == GgmlType::F16 && vt == GgmlType::F16), Status::Unsupported,
         "attention: llama.cpp numerics need an f16 K and V cache");
+  check(!p.ggml_numerics || p.window == 0, Status::Unsupported,
+        "attention: llama.cpp numerics take no sliding window");
   check(vt != GgmlType::Q8_0 || (p.n_head_kv * p.head_dim) % 32 == 0, Status::InvalidArgument,
         "attention: a q8_0 V cache needs n_head_kv * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
             std::to_string(p.n_head_kv) + " * " + std::to_string(p.head_dim));
@@ -88,6 +90,7 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
                BufferRef out, std::optional<BufferRef> mask, BufferRef scratch, const AttentionPositions* positions) {
   validate(p, positions != nullptr);
   check(!(positions && mask), Status::InvalidArgument, "attention: positions cannot be combined with a mask");
+  check(!(mask && p.window), Status::InvalidArgument, "attention: a sliding window cannot be combined with a mask");
   check(!p.ggml_numerics || (!positions && !mask), Status::Unsupported,
         "attention: llama.cpp numerics take the causal rule only (no mask, no positions)");
   const uint32_t hd = p.head_dim;
@@ -128,6 +131,7 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   push.has_mask = mask ? 1 : 0;
   push.has_pos = positions ? 1 : 0;
   push.v_row_bytes = uint32_t(v_row_bytes);
+  push.window = p.window;
 
   const auto& info = rec.device().info();
   if (p.ggml_numerics && attention_kernel(p) == AttentionKernel::Split) {

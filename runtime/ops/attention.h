@@ -7,7 +7,8 @@
 //
 // Grouped-query: query head h reads kv head h / (n_head / n_head_kv). Causal rule: query i sits
 // at key index q_pos0 + i and sees keys j <= q_pos0 + i; AttentionPositions replace it for
-// caches whose slots are not in text order. A query that sees no key outputs zeros.
+// caches whose slots are not in text order; a window (AttentionParams::window) hides keys too
+// far back. A query that sees no key outputs zeros.
 //
 // Two kernels: "split" (flash-decoding: key chunks across workgroups, partial (max, sum, acc)
 // to scratch, then a reduce dispatch) for few queries, and "tiled" (a block of queries per
@@ -45,6 +46,11 @@ struct AttentionParams {
   // one workgroup per query row and no scratch; attention_tiled_ggml, three passes over the keys).
   // Needs an f16 K and V cache and the causal rule (no mask, no positions).
   bool ggml_numerics = false;
+  // Sliding-window attention (Gemma's local layers): 0 = none; W > 0 hides every key whose
+  // position is W or more below the query's, so a query at position p sees keys p - W + 1 .. p
+  // (per row of a batch), on top of the causal rule or AttentionPositions. Not with a mask or
+  // ggml_numerics.
+  uint32_t window = 0;
 };
 
 // Largest head_dim the kernels take.

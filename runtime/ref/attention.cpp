@@ -28,8 +28,10 @@ void attention_impl(const AttentionShape& s, const float* q, const TK* k, const 
       const size_t kv_off = size_t(h / group) * s.head_dim;
       double best = -std::numeric_limits<double>::infinity();
       for (uint32_t j = 0; j < s.n_kv; ++j) {
-        const bool hidden = key_pos ? key_pos[j] < 0 || key_pos[j] > query_pos[i]
-                                    : !mask && uint64_t(j) > uint64_t(s.q_pos0) + i;
+        // Query and key positions (-1: an empty slot), for the causal rule and the window.
+        const int64_t qp = key_pos ? query_pos[i] : int64_t(s.q_pos0) + i, kp = key_pos ? key_pos[j] : int64_t(j);
+        const bool outside_window = s.window && qp - kp >= int64_t(s.window);
+        const bool hidden = key_pos ? kp < 0 || kp > qp || outside_window : !mask && (kp > qp || outside_window);
         if (hidden) {  // never read: the slot may hold garbage
           score[j] = -std::numeric_limits<double>::infinity();
           continue;

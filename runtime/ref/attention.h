@@ -7,14 +7,16 @@ struct AttentionShape {
   uint32_t n_q, n_kv, n_head, n_head_kv, head_dim;
   float scale;
   uint32_t q_pos0;  // key index of query 0 (ignored when a mask or positions are given)
+  uint32_t window = 0;  // ops::AttentionParams::window: W > 0 hides keys at positions <= query position - W
 };
 
 // CPU reference for ops::attention: plain loops in double. q/out f32 [n_q][n_head][head_dim];
 // k/v [slot][n_head_kv][head_dim] as f16 bits (an f16 cache) or floats (an f32 cache);
 // mask f32 [n_q][n_kv] or null (causal rule). key_pos int32 [n_kv] / query_pos int32 [n_q], or
 // both null: with them query i sees key j iff key_pos[j] >= 0 && key_pos[j] <= query_pos[i]
-// (replacing the causal rule; not combined with a mask). A hidden key's K/V is never read. A
-// query that sees no key gets zeros.
+// (replacing the causal rule; not combined with a mask). With s.window = W > 0 a key is also
+// hidden when its position (key_pos[j], or j) is W or more below the query's. A hidden key's K/V
+// is never read. A query that sees no key gets zeros.
 void attention(const AttentionShape& s, const float* q, const uint16_t* k, const uint16_t* v, const float* mask,
                float* out, const int32_t* key_pos = nullptr, const int32_t* query_pos = nullptr);
 void attention(const AttentionShape& s, const float* q, const float* k, const float* v, const float* mask, float* out,

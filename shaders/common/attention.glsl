@@ -8,6 +8,7 @@ layout(push_constant) uniform Push {
   uint n_chunks;  // split kernel: key chunks per query row
   uint has_pos;   // 1: bindings 5/6 hold int32 key_pos[n_kv] / query_pos[n_q] replacing the causal rule
   uint v_row_bytes;  // V_Q8: bytes per slot of the q8_0 V cache
+  uint window;    // 0, or a sliding window W: a query at position p sees keys at p - W + 1 .. p only
 } p;
 
 // Per-slot and per-query positions (placeholders when has_pos is 0): query i sees key j iff
@@ -23,14 +24,24 @@ uint visible_key_end(uint qi) {
   return p.has_mask != 0u || p.has_pos != 0u ? p.n_kv : min(p.n_kv, p.q_pos0 + qi + 1u);
 }
 
+// Keys below visible_key_begin(qi) are hidden from query qi by the causal rule's window (0
+// without one, or with a mask or positions).
+uint visible_key_begin(uint qi) {
+  const uint qp = p.q_pos0 + qi;
+  return p.window == 0u || p.has_mask != 0u || p.has_pos != 0u || qp < p.window ? 0u : qp + 1u - p.window;
+}
+
 // Whether query qi sees key `key` (< visible_key_end(qi)). A masked key is "visible" here: the
-// mask's -inf does the hiding. An invisible key is never read: its slot may hold garbage.
+// mask's -inf does the hiding. An invisible key is never read: its slot may hold garbage. With a
+// window W (AttentionParams::window) a key is visible only while query position - key position < W.
 bool key_visible(uint qi, uint key) {
   if (p.has_pos != 0u) {
-    const int kp = key_pos[key];
-    return kp >= 0 && kp <= query_pos[qi];
+    const int kp = key_pos[key], qp = query_pos[qi];
+    return kp >= 0 && kp <= qp && (p.window == 0u || uint(qp - kp) < p.window);
   }
-  return p.has_mask != 0u || key <= p.q_pos0 + qi;
+  if (p.has_mask != 0u) return true;
+  const uint qp = p.q_pos0 + qi;
+  return key <= qp && (p.window == 0u || qp - key < p.window);
 }
 
 // The cache is read one pair of elements at a time: a uint of two f16 halves, or (KV_F32) a

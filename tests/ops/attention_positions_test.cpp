@@ -10,11 +10,10 @@
 #include <string>
 
 #include "common/error.h"
-#include "common/fp16.h"
 #include "ops/attention.h"
 #include "ops/kv_store.h"
 #include "ref/attention.h"
-#include "ref/kv_store.h"
+#include "support/attention_cache.h"
 #include "support/gpu_fixture.h"
 
 namespace tern::test {
@@ -68,50 +67,18 @@ class AttentionPositionsTest : public GpuTest {
  protected:
   CacheTypes types_{GgmlType::F16, GgmlType::F16};
 
-  // One cache (K or V) of `type` with n_kv + 3 slots, as the host copy the reference reads;
-  // slots whose key_pos is -1 and the 3 past n_kv hold NaN (q8_0: all bytes 0xff, so d is NaN).
-  struct HostCache {
-    std::vector<uint16_t> h;
-    std::vector<float> f;
-    std::vector<uint8_t> q8;
-    uint64_t row_bytes = 0;
-  };
+  // One cache (K or V) of `type` with n_kv + 3 slots on the device, and its host copy c
+  // (support/attention_cache.h: hidden slots hold NaN).
   gpu::Buffer cache(GgmlType type, const std::vector<float>& rows, const std::vector<int32_t>& key_pos, size_t row,
-                    HostCache& c) {
-    const size_t slots = key_pos.size() + 3;
-    c.row_bytes = ops::kv_row_bytes(type, uint32_t(row));
-    if (type == GgmlType::Q8_0) {
-      c.q8.assign(slots * c.row_bytes, 0xff);
-      for (size_t j = 0; j < key_pos.size(); ++j)
-        if (key_pos[j] >= 0) ref::kv_store_q8_0(rows.data() + j * row, c.q8.data(), c.row_bytes, j, 1, row);
-      return upload(c.q8);
-    }
-    const bool f32 = type == GgmlType::F32;
-    c.h.assign(f32 ? 0 : slots * row, 0x7e00);
-    c.f.assign(f32 ? slots * row : 0, NAN);
-    for (size_t j = 0; j < key_pos.size(); ++j) {
-      if (key_pos[j] < 0) continue;
-      for (size_t e = 0; e < row; ++e) {
-        if (f32)
-          c.f[j * row + e] = rows[j * row + e];
-        else
-          c.h[j * row + e] = fp32_to_fp16(rows[j * row + e]);
-      }
-    }
-    return f32 ? upload(c.f) : upload(c.h);
+                    HostKvCache& c) {
+    c = host_kv_cache(type, rows, key_pos, row);
+    return upload(c.data(), c.bytes());
   }
 
   // The reference on the host caches.
-  void reference(const ref::AttentionShape& shape, const std::vector<float>& q, const HostCache& k, const HostCache& v,
-                 const Positions* pos, std::vector<float>& out) const {
-    const int32_t* kp = pos ? pos->key.data() : nullptr;
-    const int32_t* qp = pos ? pos->query.data() : nullptr;
-    if (types_.v == GgmlType::Q8_0)
-      ref::attention(shape, q.data(), k.h.data(), ref::Q8Rows{v.q8.data(), v.row_bytes}, nullptr, out.data(), kp, qp);
-    else if (types_.k == GgmlType::F32)
-      ref::attention(shape, q.data(), k.f.data(), v.f.data(), nullptr, out.data(), kp, qp);
-    else
-      ref::attention(shape, q.data(), k.h.data(), v.h.data(), nullptr, out.data(), kp, qp);
+  void reference(const ref::AttentionShape& shape, const std::vector<float>& q, const HostKvCache& k,
+                 const HostKvCache& v, const Positions* pos, std::vector<float>& out) const {
+    out = reference_attention(shape, q, k, v, pos ? pos->key.data() : nullptr, pos ? pos->query.data() : nullptr);
   }
 
   // Runs attention on the GPU; with positions when pos is given, else causally from q_pos0.
@@ -148,7 +115,7 @@ class AttentionPositionsTest : public GpuTest {
     const Positions pos = random_positions(n_q, n_kv, seed);
     const auto q = random_floats(size_t(n_q) * h.n_head * h.head_dim, seed + 1, -4.f, 4.f);
     const auto kf = random_floats(n_kv * row, seed + 2), vf = random_floats(n_kv * row, seed + 3);
-    HostCache hk, hv;
+    HostKvCache hk, hv;
     auto gk = cache(types_.k, kf, pos.key, row, hk);
     auto gv = cache(types_.v, vf, pos.key, row, hv);
     const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(float(h.head_dim)), 0};
@@ -196,7 +163,7 @@ TEST_P(AttentionPositions, SlotOrderPositionsEqualCausalPath) {
     Positions pos{std::vector<int32_t>(n_kv), std::vector<int32_t>(n_q)};
     std::iota(pos.key.begin(), pos.key.end(), 0);
     std::iota(pos.query.begin(), pos.query.end(), int32_t(n_kv - n_q));
-    HostCache hk, hv;
+    HostKvCache hk, hv;
     auto gk = cache(types_.k, random_floats(n_kv * row, n_kv), pos.key, row, hk);
     auto gv = cache(types_.v, random_floats(n_kv * row, n_kv + 1), pos.key, row, hv);
     const auto p = params(n_q, n_kv, c.heads, c.kernel);
@@ -245,7 +212,7 @@ TEST_P(AttentionQ8KvStore, Q8ValuesWrittenByKvStore) {
       const auto q = random_floats(size_t(n_q) * h.n_head * h.head_dim, n_q, -4.f, 4.f);
       const auto kf = random_floats(size_t(n_kv) * row, n_kv + 1), vf = random_floats(size_t(n_kv) * row, n_kv + 2);
       const std::vector<int32_t> all_filled(n_kv, 0);
-      HostCache hk, hv;
+      HostKvCache hk, hv;
       cache(GgmlType::F16, kf, all_filled, row, hk);
       cache(GgmlType::Q8_0, vf, all_filled, row, hv);
       const ref::AttentionShape shape{n_q, n_kv, h.n_head, h.n_head_kv, h.head_dim, 1.f / std::sqrt(float(h.head_dim)),
