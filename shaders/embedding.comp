@@ -1,5 +1,8 @@
 #version 450
-// y[i][:] = dequantised row ids[i] of a GGML weight table, bit-exact with dequantize_row.
+// y[i][:] = dequantised row ids[i] of a GGML weight table, bit-exact with dequantize_row, times
+// SCALE (one fp32 multiply: Gemma's sqrt(n_embd); 1 is exact and folds away). The product is
+// precise: otherwise the compiler may merge SCALE into the dequantisation's own multiply by the
+// block scale ((s * d) * q instead of s * (d * q)), which rounds differently.
 // The table may be bound in row ranges (several dispatches): this dispatch writes only the ids
 // that fall in [row0, row0 + chunk_rows). Ids are clamped to the table (no out-of-bounds reads).
 // @variant embedding_f32 WTYPE_F32=1
@@ -22,6 +25,7 @@ layout(push_constant) uniform Push {
   uint total_rows;  // rows in the whole table (for clamping)
 } p;
 #include "common/dequant.glsl"
+layout(constant_id = 1) const float SCALE = 1.0;
 
 void main() {
   const uint groups = (p.cols + 7u) / 8u;  // 8 elements per invocation
@@ -35,10 +39,16 @@ void main() {
   if (e + 8u <= p.cols) {
     float v[8];
     dequant8(row, e, v);
-    for (uint k = 0u; k < 8u; ++k) y[out_base + k] = v[k];
+    for (uint k = 0u; k < 8u; ++k) {
+      precise float scaled = SCALE * v[k];
+      y[out_base + k] = scaled;
+    }
   } else {
 #if defined(WTYPE_F32) || defined(WTYPE_F16)
-    for (uint k = 0u; e + k < p.cols; ++k) y[out_base + k] = dequant1(row, e + k);
+    for (uint k = 0u; e + k < p.cols; ++k) {
+      precise float scaled = SCALE * dequant1(row, e + k);
+      y[out_base + k] = scaled;
+    }
 #endif
   }
 }

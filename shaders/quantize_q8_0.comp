@@ -2,8 +2,8 @@
 // Activations to q8_0 for the integer products of llama.cpp's numerics mode (ops::quantize_q8_0):
 // one invocation per 32-value block of x (rows x cols, cols a multiple of 32). Writes the int8
 // values four to a word, q[block * 8 + w], and each block's f16 scale as a float, d[block].
-// With SWIGLU (specialization constant 1) x is a SwiGLU gate and binding 3 its up: the values
-// quantised are silu(x) * up (ops::quantize_q8_0_swiglu), the bits ops::silu_mul writes.
+// With GLU (specialization constant 1) x is a gate and binding 3 its up: the values quantised
+// are silu(x) * up (ops::quantize_q8_0_swiglu), the bits ops::silu_mul writes (GLU 2: GeGLU's).
 #include "common/index.glsl"
 #include "common/fp16.glsl"
 #include "common/exact_math.glsl"

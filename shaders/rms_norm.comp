@@ -4,6 +4,10 @@
 // @variant rms_norm
 // @variant rms_norm_subgroup SUBGROUP=1
 // @variant rms_norm_ggml GGML=1
+// @variant rms_norm_add ADD=1
+// @variant rms_norm_add_subgroup SUBGROUP=1 ADD=1
+// ADD (ops::rms_norm_add, the post-norms of Gemma's blocks): y[r][i] += the normalised value,
+// rounded as rms_norm rounds it, then added: the bits of rms_norm into a temporary and ops::add.
 // GGML: llama.cpp's CPU RMSNorm bit for bit (ref::rms_norm_ggml): squares rounded to fp32 and
 // summed in double there, here in double-float pairs (exact enough to round the same way);
 // mean = fp32(sum / n), scale = 1 / sqrtf(mean + eps) and y = (x * scale) * w, each rounded once
@@ -13,7 +17,11 @@
 #include "common/exact_math.glsl"
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer W { float w[]; };
+#if ADD
+layout(std430, binding = 2) buffer Y { float y[]; };
+#else
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+#endif
 layout(push_constant) uniform Push { uint rows; uint n; float eps; } p;
 
 #if GGML
@@ -69,6 +77,14 @@ void main() {
   for (uint i = t; i < p.n; i += WG) ss += x[base + i] * x[base + i];
   ss = reduce_sum(ss);
   const float scale = 1.0 / sqrt(ss / float(p.n) + p.eps);
+#if ADD
+  for (uint i = t; i < p.n; i += WG) {
+    precise float v = x[base + i] * scale * w[i];  // precise: no fma may merge the norm into the add
+    precise float sum = y[base + i] + v;
+    y[base + i] = sum;
+  }
+#else
   for (uint i = t; i < p.n; i += WG) y[base + i] = x[base + i] * scale * w[i];
+#endif
 #endif
 }

@@ -1,12 +1,13 @@
 #include "ops/embedding.h"
 
+#include <bit>
 #include <string>
 
 #include "common/error.h"
 
 namespace tern::ops {
 
-void embedding(Recorder& rec, const WeightView& table, BufferRef ids, BufferRef y, uint32_t n_ids,
+void embedding(Recorder& rec, const WeightView& table, BufferRef ids, BufferRef y, uint32_t n_ids, float scale,
                uint64_t max_binding) {
   if (n_ids == 0) return;
   check(ids.bytes() >= uint64_t(n_ids) * 4, Status::InvalidArgument, "embedding: ids buffer too small");
@@ -14,7 +15,7 @@ void embedding(Recorder& rec, const WeightView& table, BufferRef ids, BufferRef 
   const auto chunks = split_weight_rows(rec.device(), table, max_binding);
   constexpr uint32_t wg = 64;
   const std::string shader = std::string("embedding_") + weight_shader_suffix(table.type);
-  const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {wg});
+  const auto& pipe = pipeline(rec, shader.c_str(), 3, 7 * 4, {wg, std::bit_cast<uint32_t>(scale)});
   const uint32_t row_bytes = weight_row_bytes(table);
   const uint64_t threads = uint64_t(n_ids) * div_up(table.cols, 8);
   const Grid g = fold_grid(div_up(threads, wg), rec.device().info().max_workgroup_count[0]);

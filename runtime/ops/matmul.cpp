@@ -20,7 +20,7 @@ bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 // fourth and fifth bindings (the up of a SwiGLU, the norm's weight; x again where there is none)
 // and a label suffix, so a profile tells fused products apart.
 struct Fusion {
-  uint32_t accumulate = 0, swiglu = 0;
+  uint32_t accumulate = 0, swiglu = 0;  // swiglu: 0, or the gated activation (GatedActivation's value)
   BufferRef up;
   uint32_t rms = 0, rms_eps = 0, rms_wg = 256, rms_subgroup = 0;  // off: fixed, one pipeline
   BufferRef norm;
@@ -30,7 +30,8 @@ struct Fusion {
     return s;
   }
   std::string label(const std::string& shader) const {
-    return shader + (rms ? "+rmsnorm" : "") + (swiglu ? "+swiglu" : "") + (accumulate ? "+add" : "");
+    const char* glu = swiglu == uint32_t(GatedActivation::GeluTanh) ? "+geglu" : swiglu ? "+swiglu" : "";
+    return shader + (rms ? "+rmsnorm" : "") + glu + (accumulate ? "+add" : "");
   }
 };
 
@@ -170,7 +171,7 @@ void matmul_q8act(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   const BufferRef xq(*opt.q8_scratch.buffer, opt.q8_scratch.offset, l.q_bytes);
   const BufferRef xd(*opt.q8_scratch.buffer, opt.q8_scratch.offset + l.d_offset, l.d_bytes);
   if (f.swiglu)  // the SwiGLU goes into the quantiser's load: the kernel reads quantised x only
-    quantize_q8_0_swiglu(rec, x, f.up, xq, xd, batch, w.cols);
+    quantize_q8_0_swiglu(rec, x, f.up, xq, xd, batch, w.cols, GatedActivation(f.swiglu));
   else if (!opt.q8_scratch_ready)
     quantize_q8_0(rec, x, xq, xd, batch, w.cols);
   constexpr uint32_t nr = 8;
@@ -198,7 +199,7 @@ void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32
   check(x.bytes() >= uint64_t(batch) * w.cols * 4, Status::InvalidArgument, "matmul: x is smaller than batch x cols");
   check(y.bytes() >= uint64_t(batch) * w.rows * 4, Status::InvalidArgument, "matmul: y is smaller than batch x rows");
   const uint64_t x_bytes = uint64_t(batch) * w.cols * 4, y_bytes = uint64_t(batch) * w.rows * 4;
-  Fusion f{opt.accumulate, opt.swiglu_up.buffer != nullptr, x};
+  Fusion f{opt.accumulate, opt.swiglu_up.buffer ? uint32_t(opt.glu) : 0u, x};
   f.norm = x;
   if (f.swiglu) {
     require_bytes(opt.swiglu_up, x_bytes, "matmul", "swiglu_up");

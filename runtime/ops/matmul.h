@@ -1,4 +1,5 @@
 #pragma once
+#include "ops/gated_activation.h"
 #include "ops/reduction.h"
 #include "ops/weight_view.h"
 
@@ -34,9 +35,10 @@ struct MatmulOptions {
   // round trip of activations through memory), for every kernel:
   // accumulate: y += W x (a residual add: y[b][r] + (W x)[b][r], the float ops::add gives); each
   //   output element is read and written once. y must not overlap x or swiglu_up.
-  // swiglu_up: x is a SwiGLU's gate and swiglu_up its up (batch x cols f32): the product's input
-  //   is silu(x) * up, computed where the kernel loads x, with the arithmetic of ops::silu_mul
-  //   (the same bits); with q8_activations, by the quantiser (ops::quantize_q8_0_swiglu).
+  // swiglu_up: x is a gated activation's gate and swiglu_up its up (batch x cols f32): the
+  //   product's input is act(x) * up with act = glu (SiLU: SwiGLU, or the tanh GELU: GeGLU),
+  //   computed where the kernel loads x, with the arithmetic of ops::silu_mul / gelu_mul (the
+  //   same bits); with q8_activations, by the quantiser (ops::quantize_q8_0_swiglu).
   // rms_norm_weight (one-row products, batch 1): x is a row of the residual stream and the
   //   product's input its RMSNorm, x / sqrt(mean(x^2) + rms_norm_eps) * rms_norm_weight (cols
   //   f32), computed where the kernel loads x; every workgroup sums x's squares itself, in the
@@ -45,6 +47,7 @@ struct MatmulOptions {
   //   (fuses_rms_norm() says where it applies).
   bool accumulate = false;
   BufferRef swiglu_up;
+  GatedActivation glu = GatedActivation::Silu;
   BufferRef rms_norm_weight;
   float rms_norm_eps = 0.f;
 };
@@ -75,7 +78,7 @@ bool fuses_rms_norm(GgmlType t, uint32_t batch, const MatmulOptions& opt);
 bool uses_q8_activations(GgmlType t, const MatmulOptions& opt);
 
 // y[b][r] = sum_k W[r][k] * x[b][k]; x is batch x cols f32, y is batch x rows f32 (with the
-// fusions in MatmulOptions: y += ..., x = silu(x) * swiglu_up, and x = rms_norm(x) * weight).
+// fusions in MatmulOptions: y += ..., x = act(x) * swiglu_up, and x = rms_norm(x) * weight).
 // The kernel family is tuning.kernel (see MatmulKernel); within Gpu, batch 1 runs the
 // matrix-vector kernels and larger batches the tiled matrix-matrix kernels.
 void matmul(Recorder& rec, const WeightView& w, BufferRef x, BufferRef y, uint32_t batch,

@@ -18,8 +18,10 @@ Q8ActLayout q8_act_layout(const gpu::Device& dev, uint32_t rows, uint32_t cols) 
 
 namespace {
 
-// up bound: x is a SwiGLU gate (the shader's SWIGLU specialization); unbound, binding 3 is x again.
-void quantize(Recorder& rec, BufferRef x, BufferRef up, BufferRef q, BufferRef d, uint32_t rows, uint32_t cols) {
+// up bound: x is a gate of the activation act (the shader's GLU specialization); unbound,
+// binding 3 is x again.
+void quantize(Recorder& rec, BufferRef x, BufferRef up, BufferRef q, BufferRef d, uint32_t rows, uint32_t cols,
+              GatedActivation act) {
   check(cols % 32 == 0, Status::InvalidArgument,
         "quantize_q8_0: cols (" + std::to_string(cols) + ") must be a multiple of 32, the q8_0 block size");
   if (rows == 0 || cols == 0) return;
@@ -38,20 +40,22 @@ void quantize(Recorder& rec, BufferRef x, BufferRef up, BufferRef q, BufferRef d
     uint32_t blocks;
   } push{uint32_t(blocks)};
   const Grid g = fold_grid(div_up(blocks, wg));
-  rec.dispatch(pipeline(rec, "quantize_q8_0", 4, sizeof(push), {wg, swiglu}), {xb, qb, db, ub}, push, g.x, g.y, 1,
-               swiglu ? "quantize_q8_0_swiglu" : "quantize_q8_0");
+  const uint32_t glu = swiglu ? uint32_t(act) : 0u;
+  const char* label = !swiglu ? "quantize_q8_0" : act == GatedActivation::GeluTanh ? "quantize_q8_0_geglu"
+                                                                                   : "quantize_q8_0_swiglu";
+  rec.dispatch(pipeline(rec, "quantize_q8_0", 4, sizeof(push), {wg, glu}), {xb, qb, db, ub}, push, g.x, g.y, 1, label);
 }
 
 }  // namespace
 
 void quantize_q8_0(Recorder& rec, BufferRef x, BufferRef q, BufferRef d, uint32_t rows, uint32_t cols) {
-  quantize(rec, x, {}, q, d, rows, cols);
+  quantize(rec, x, {}, q, d, rows, cols, GatedActivation::Silu);
 }
 
 void quantize_q8_0_swiglu(Recorder& rec, BufferRef gate, BufferRef up, BufferRef q, BufferRef d, uint32_t rows,
-                          uint32_t cols) {
+                          uint32_t cols, GatedActivation act) {
   check(up.buffer != nullptr, Status::InvalidArgument, "quantize_q8_0_swiglu: up is not bound");
-  quantize(rec, gate, up, q, d, rows, cols);
+  quantize(rec, gate, up, q, d, rows, cols, act);
 }
 
 }  // namespace tern::ops

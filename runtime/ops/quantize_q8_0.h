@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "ops/dispatch_util.h"
+#include "ops/gated_activation.h"
 
 namespace tern::ops {
 
@@ -23,9 +24,10 @@ Q8ActLayout q8_act_layout(const gpu::Device& dev, uint32_t rows, uint32_t cols);
 // d = 0 and q = 0.
 void quantize_q8_0(Recorder& rec, BufferRef x, BufferRef q, BufferRef d, uint32_t rows, uint32_t cols);
 
-// The same for x = silu(gate) * up (a SwiGLU, gate and up f32 [rows][cols]), computed as the
-// quantiser loads it: the bits of ops::silu_mul then quantize_q8_0, one dispatch instead of two.
+// The same for x = act(gate) * up (a SwiGLU, or a GeGLU with act = GeluTanh; gate and up f32
+// [rows][cols]), computed as the quantiser loads it: the bits of ops::silu_mul (gelu_mul) then
+// quantize_q8_0, one dispatch instead of two.
 void quantize_q8_0_swiglu(Recorder& rec, BufferRef gate, BufferRef up, BufferRef q, BufferRef d, uint32_t rows,
-                          uint32_t cols);
+                          uint32_t cols, GatedActivation act = GatedActivation::Silu);
 
 }  // namespace tern::ops

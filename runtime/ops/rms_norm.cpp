@@ -30,6 +30,12 @@ void rms_norm(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t row
   dispatch_rms_norm(rec, reduction_shader(rec.device(), "rms_norm", reduction), "rms_norm", x, w, y, rows, n, eps);
 }
 
+void rms_norm_add(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t rows, uint32_t n, float eps,
+                  Reduction reduction) {
+  dispatch_rms_norm(rec, reduction_shader(rec.device(), "rms_norm_add", reduction), "rms_norm_add", x, w, y, rows, n,
+                    eps);
+}
+
 void rms_norm_ggml(Recorder& rec, BufferRef x, BufferRef w, BufferRef y, uint32_t rows, uint32_t n, float eps) {
   dispatch_rms_norm(rec, "rms_norm_ggml", "rms_norm_ggml", x, w, y, rows, n, eps);
 }

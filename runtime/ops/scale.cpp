@@ -1,20 +1,34 @@
 #include "ops/scale.h"
 
+#include <cmath>
+
+#include "common/error.h"
 #include "ops/op_checks.h"
 
 namespace tern::ops {
+namespace {
 
-void scale(Recorder& rec, BufferRef x, BufferRef y, uint32_t n, float s) {
+// shaders/scale.comp's variant `shader` over n floats with its one float parameter.
+void elementwise(Recorder& rec, const char* shader, BufferRef x, BufferRef y, uint32_t n, float param) {
   if (n == 0) return;
-  require_bytes(x, uint64_t(n) * 4, "scale", "x");
-  require_bytes(y, uint64_t(n) * 4, "scale", "y");
+  require_bytes(x, uint64_t(n) * 4, shader, "x");
+  require_bytes(y, uint64_t(n) * 4, shader, "y");
   constexpr uint32_t wg = 256;
   struct {
     uint32_t n;
     float s;
-  } push{n, s};
+  } push{n, param};
   const Grid g = fold_grid(div_up(n, wg));
-  rec.dispatch(pipeline(rec, "scale", 2, sizeof(push), {wg}), {x, y}, push, g.x, g.y, 1, "scale");
+  rec.dispatch(pipeline(rec, shader, 2, sizeof(push), {wg}), {x, y}, push, g.x, g.y, 1, shader);
+}
+
+}  // namespace
+
+void scale(Recorder& rec, BufferRef x, BufferRef y, uint32_t n, float s) { elementwise(rec, "scale", x, y, n, s); }
+
+void softcap(Recorder& rec, BufferRef x, BufferRef y, uint32_t n, float cap) {
+  check(std::isfinite(cap) && cap > 0.f, Status::InvalidArgument, "softcap: the cap must be a finite number > 0");
+  elementwise(rec, "softcap", x, y, n, cap);
 }
 
 }  // namespace tern::ops

@@ -4,17 +4,26 @@
 
 namespace tern::ops {
 
-void silu_mul(Recorder& rec, BufferRef gate, BufferRef up, BufferRef y, uint32_t n) {
+void gated_activation(Recorder& rec, GatedActivation act, BufferRef gate, BufferRef up, BufferRef y, uint32_t n) {
   if (n == 0) return;
-  require_bytes(gate, uint64_t(n) * 4, "silu_mul", "gate");
-  require_bytes(up, uint64_t(n) * 4, "silu_mul", "up");
-  require_bytes(y, uint64_t(n) * 4, "silu_mul", "y");
+  const char* name = act == GatedActivation::GeluTanh ? "gelu_mul" : "silu_mul";
+  require_bytes(gate, uint64_t(n) * 4, name, "gate");
+  require_bytes(up, uint64_t(n) * 4, name, "up");
+  require_bytes(y, uint64_t(n) * 4, name, "y");
   constexpr uint32_t wg = 256;
   struct {
     uint32_t n;
   } push{n};
   const Grid g = fold_grid(div_up(n, wg));
-  rec.dispatch(pipeline(rec, "silu_mul", 3, sizeof(push), {wg}), {gate, up, y}, push, g.x, g.y, 1, "silu_mul");
+  rec.dispatch(pipeline(rec, name, 3, sizeof(push), {wg}), {gate, up, y}, push, g.x, g.y, 1, name);
+}
+
+void silu_mul(Recorder& rec, BufferRef gate, BufferRef up, BufferRef y, uint32_t n) {
+  gated_activation(rec, GatedActivation::Silu, gate, up, y, n);
+}
+
+void gelu_mul(Recorder& rec, BufferRef gate, BufferRef up, BufferRef y, uint32_t n) {
+  gated_activation(rec, GatedActivation::GeluTanh, gate, up, y, n);
 }
 
 }  // namespace tern::ops

@@ -20,10 +20,6 @@
 namespace tern::test {
 namespace {
 
-double rel_l2(std::span<const float> ref, std::span<const float> got) {
-  return test::rel_l2(std::vector<float>(ref.begin(), ref.end()), std::vector<float>(got.begin(), got.end()));
-}
-
 int32_t argmax(std::span<const float> v) {
   return int32_t(std::max_element(v.begin(), v.end()) - v.begin());
 }

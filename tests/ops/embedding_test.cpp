@@ -5,6 +5,7 @@
 #include "ops/embedding.h"
 #include "quantize.h"
 #include "ref/embedding.h"
+#include "ref/scale.h"
 #include "support/gpu_fixture.h"
 
 namespace tern::test {
@@ -15,12 +16,14 @@ struct Case {
   uint32_t rows, cols, n_ids;
   bool split = false;         // bind the table in many small row ranges
   bool out_of_range = false;  // include ids outside the table (clamped)
+  float scale = 1.f;          // Gemma's embedding scale: the bits of ref::scale after the lookup
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const Case& c = info.param;
   return std::string(ggml_type_name(c.type)) + "_" + std::to_string(c.rows) + "x" + std::to_string(c.cols) + "_n" +
-         std::to_string(c.n_ids) + (c.split ? "_split" : "") + (c.out_of_range ? "_clamped" : "");
+         std::to_string(c.n_ids) + (c.split ? "_split" : "") + (c.out_of_range ? "_clamped" : "") +
+         (c.scale != 1.f ? "_scaled" : "");
 }
 
 class EmbeddingTest : public GpuTest, public ::testing::WithParamInterface<Case> {};
@@ -40,10 +43,11 @@ TEST_P(EmbeddingTest, BitExact) {
 
   std::vector<float> want(size_t(c.n_ids) * c.cols);
   ref::embedding(c.type, table.data(), c.rows, c.cols, ids.data(), c.n_ids, want.data());
+  if (c.scale != 1.f) ref::scale(want.data(), want.data(), want.size(), c.scale);
   auto gt = upload(table), gi = upload(ids);
   auto gy = poisoned(want.size() * 4);
   rec().begin();
-  ops::embedding(rec(), {gt, c.type, c.rows, c.cols}, gi, gy, c.n_ids, c.split ? 8192 : 0);
+  ops::embedding(rec(), {gt, c.type, c.rows, c.cols}, gi, gy, c.n_ids, c.scale, c.split ? 8192 : 0);
   rec().submit_and_wait();
   const auto got = download<float>(gy, want.size());
   size_t mismatches = 0;
@@ -60,6 +64,7 @@ std::vector<Case> all_cases() {
     v.push_back({t, 300, 256, 129});
     v.push_back({t, 127, 512, 64, true});
     v.push_back({t, 13, 256, 9, false, true});
+    v.push_back({t, 29, 1280, 17, false, false, 33.941125f});  // Gemma-3-1B's sqrt(1152)
     if (t == GgmlType::F32 || t == GgmlType::F16) {  // widths not a multiple of 8, odd for F16
       v.push_back({t, 13, 37, 5});
       v.push_back({t, 29, 37, 11, true});

@@ -1,5 +1,7 @@
 #include "ops/rms_norm.h"
 
+#include "ops/add.h"
+
 #include <string>
 #include <tuple>
 
@@ -68,6 +70,53 @@ INSTANTIATE_TEST_SUITE_P(Shapes, RmsNormTest,
                                   std::to_string(std::get<1>(pi.param)) + "_n" +
                                   std::to_string(std::get<2>(pi.param));
                          });
+
+// Per-head norms (qwen3 and gemma3 normalise each head of Q and K with one [head_dim] weight): a
+// step's rows x heads rows of head_dim, in place as the forward pass runs it.
+TEST_P(RmsNormTest, PerHeadRows) {
+  const auto [red, tokens, unused] = GetParam();
+  (void)unused;
+  skip_if_unsupported(red);
+  for (uint32_t head_dim : {64u, 128u, 256u}) {
+    const uint32_t rows = tokens * 8;  // 8 heads per token
+    auto x = random_floats(size_t(rows) * head_dim, 31 + head_dim, -4.f, 4.f);
+    auto w = random_floats(head_dim, 32 + rows, 0.5f, 1.5f);
+    std::vector<float> want(x.size());
+    ref::rms_norm(x.data(), w.data(), want.data(), rows, head_dim, 1e-6f);
+    auto gx = upload(x), gw = upload(w);
+    rec().begin();
+    ops::rms_norm(rec(), gx, gw, gx, rows, head_dim, 1e-6f, red);
+    rec().submit_and_wait();
+    const double err = rel_l2(want, download<float>(gx, x.size()));
+    record_error(std::string("rms_norm/per_head/") + variant_name(red), err);
+    EXPECT_LT(err, 1e-5) << "head_dim " << head_dim;
+  }
+}
+
+// y += rms_norm(x) * w (the post-norms): the bits of rms_norm into a temporary plus ops::add, and
+// within 1e-5 of the reference.
+TEST_P(RmsNormTest, AddMatchesNormThenAdd) {
+  const auto [red, rows, n] = GetParam();
+  skip_if_unsupported(red);
+  const float eps = 1e-6f;
+  auto x = random_floats(size_t(rows) * n, 71 + n, -2.f, 2.f), y = random_floats(x.size(), 72 + n, -3.f, 3.f);
+  auto w = random_floats(n, 73 + rows, 0.5f, 1.5f);
+  std::vector<float> want(x.size());
+  ref::rms_norm(x.data(), w.data(), want.data(), rows, n, eps);
+  for (size_t i = 0; i < want.size(); ++i) want[i] += y[i];
+  auto gx = upload(x), gw = upload(w), fused = upload(y), unfused = upload(y);
+  auto tmp = poisoned(x.size() * 4);
+  rec().begin();
+  ops::rms_norm_add(rec(), gx, gw, fused, rows, n, eps, red);
+  ops::rms_norm(rec(), gx, gw, tmp, rows, n, eps, red);
+  ops::add(rec(), unfused, tmp, unfused, rows * n);
+  rec().submit_and_wait();
+  const auto got = download<float>(fused, x.size());
+  EXPECT_EQ(max_abs_diff(download<float>(unfused, x.size()), got), 0.0) << "expected the bits of rms_norm + add";
+  const double err = rel_l2(want, got);
+  record_error(std::string("rms_norm_add/") + variant_name(red), err);
+  EXPECT_LT(err, 1e-5);
+}
 
 // llama.cpp's CPU RMSNorm (the llama.cpp numerics mode) against ref::rms_norm_ggml: the same
 // bits for every element (near-ties in the mean could differ; these inputs have none).

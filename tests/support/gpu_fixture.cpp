@@ -62,7 +62,7 @@ std::vector<uint8_t> random_weight(GgmlType t, uint32_t rows, uint32_t cols, uin
   return w;
 }
 
-double rel_l2(const std::vector<float>& ref, const std::vector<float>& got) {
+double rel_l2(std::span<const float> ref, std::span<const float> got) {
   if (ref.size() != got.size()) return INFINITY;
   double num = 0, den = 0;
   for (size_t i = 0; i < ref.size(); ++i) {
@@ -75,7 +75,7 @@ double rel_l2(const std::vector<float>& ref, const std::vector<float>& got) {
   return std::sqrt(num / den);
 }
 
-double max_abs_diff(const std::vector<float>& ref, const std::vector<float>& got) {
+double max_abs_diff(std::span<const float> ref, std::span<const float> got) {
   if (ref.size() != got.size()) return INFINITY;
   double m = 0;
   for (size_t i = 0; i < ref.size(); ++i) {

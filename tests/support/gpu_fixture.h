@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <span>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -49,8 +50,8 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float
 std::vector<uint8_t> random_weight(GgmlType t, uint32_t rows, uint32_t cols, uint32_t seed);
 
 // ||got - ref||_2 / ||ref||_2; +inf when got has a NaN or Inf, or sizes differ.
-double rel_l2(const std::vector<float>& ref, const std::vector<float>& got);
-double max_abs_diff(const std::vector<float>& ref, const std::vector<float>& got);
+double rel_l2(std::span<const float> ref, std::span<const float> got);
+double max_abs_diff(std::span<const float> ref, std::span<const float> got);
 
 // Records max errors per op for the closing report: written to <build>/op-errors.txt.
 void record_error(const std::string& op, double rel_err);
