@@ -167,6 +167,11 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     L.wqkv = m->upload_stacked(*file, {p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"},
                                {{E, Q}, {E, KV}, {E, KV}}, {&L.wq, &L.wk, &L.wv});
     L.wo = m->upload(*file, p + "attn_output.weight", {Q, E}, true);
+    if (c.qk_norm) {
+      L.attn_q_norm = m->upload(*file, p + "attn_q_norm.weight", {c.head_dim}, false);
+      L.attn_k_norm = m->upload(*file, p + "attn_k_norm.weight", {c.head_dim}, false);
+    }
+    if (c.post_norms) L.post_attn_norm = m->upload(*file, p + "post_attention_norm.weight", {E}, false);
     if (c.qkv_bias) {
       L.bq = m->upload(*file, p + "attn_q.bias", {Q}, false);
       L.bk = m->upload(*file, p + "attn_k.bias", {KV}, false);
@@ -176,6 +181,7 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     L.w_gate_up = m->upload_stacked(*file, {p + "ffn_gate.weight", p + "ffn_up.weight"}, {{E, F}, {E, F}},
                                     {&L.w_gate, &L.w_up});
     L.w_down = m->upload(*file, p + "ffn_down.weight", {F, E}, true);
+    if (c.post_norms) L.post_ffn_norm = m->upload(*file, p + "post_ffw_norm.weight", {E}, false);
     const ops::WeightView wq_beacon = m->upload(*file, p + "attn_q_beacon.weight", {E, Q}, true, /*optional=*/true);
     if (wq_beacon.rows) {  // a beacon model: q, k, v (and biases) come together; o is optional
       BeaconProjections& b = L.beacon.emplace();
@@ -201,6 +207,11 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
   }
   m->rope_freqs_ = ops::rope_freqs(int(c.n_rot), c.rope_base, c.rope_scaling, &m->rope_attn_factor_);
   for (size_t i = 0; i < m->rope_freq_factors_.size(); ++i) m->rope_freqs_[i] /= m->rope_freq_factors_[i];
+  if (c.has_sliding_layers()) m->rope_freqs_swa_ = ops::rope_freqs(int(c.n_rot), c.rope_base_swa, {});
+  // Until the GPU forward pass runs them (issue 17, phase 2), a qwen3 or gemma3 file is read and
+  // checked in full, then refused: the llama forward would run it without its norms.
+  check(c.arch == Arch::Llama || c.arch == Arch::Qwen2, Status::Unsupported,
+        "architecture '" + c.arch_name + "' is read but the GPU forward pass does not run it yet");
   if (m->progress_) m->progress_(1.f);
   return m;  // the mapped file is released here: weights live on the device only
 }

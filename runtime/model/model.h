@@ -31,6 +31,8 @@ struct LayerWeights {
   ops::WeightView attn_norm, wq, wk, wv, wo;
   ops::WeightView bq, bk, bv;  // qwen2 only (rows == 0 when absent)
   ops::WeightView ffn_norm, w_gate, w_up, w_down;
+  ops::WeightView attn_q_norm, attn_k_norm;  // ModelConfig::qk_norm: per-head RMSNorm weights [head_dim]
+  ops::WeightView post_attn_norm, post_ffn_norm;  // ModelConfig::post_norms: [n_embd]
   // Matrices that multiply the same input, stored one after another in one buffer when they share
   // a weight type (wq, wk, wv and w_gate, w_up are then views into these): one product makes all
   // their rows (Forward's stacked products). rows == 0 when the types differ.
@@ -74,8 +76,12 @@ class Model {
   // The file's beacon.* settings (present == false when it has none): a context's defaults for
   // the beacon policies (api/context.cpp).
   const BeaconSettings& beacon_settings() const { return beacon_settings_; }
-  // theta_i table (n_rot/2) for the model's own RoPE settings and its attention factor.
+  // theta_i table (n_rot/2) for the model's own RoPE settings and its attention factor: what
+  // global layers rotate with.
   const std::vector<float>& rope_freqs() const { return rope_freqs_; }
+  // The table of sliding-window layers (ModelConfig::rope_base_swa, no scaling, attention factor
+  // 1); empty when the model has none.
+  const std::vector<float>& rope_freqs_swa() const { return rope_freqs_swa_; }
   // Llama 3 per-pair frequency divisors (rope_freqs.weight), empty when absent.
   const std::vector<float>& rope_freq_factors() const { return rope_freq_factors_; }
   // cos/sin multiplier of the scaled RoPE (YaRN's attention factor; 1 otherwise).
@@ -115,7 +121,7 @@ class Model {
   std::vector<gpu::Buffer> buffers_;
   ops::WeightView token_embd_, output_norm_, output_, beacon_embd_;
   std::vector<LayerWeights> layers_;
-  std::vector<float> rope_freqs_, rope_freq_factors_;
+  std::vector<float> rope_freqs_, rope_freqs_swa_, rope_freq_factors_;
   float rope_attn_factor_ = 1.f;
   std::string chat_template_;
   BeaconSettings beacon_settings_;

@@ -13,11 +13,14 @@
 #include "ref/attention.h"
 #include "ref/bias_add.h"
 #include "ref/embedding.h"
+#include "ref/gelu_mul.h"
 #include "ref/kv_store.h"
 #include "ref/matmul.h"
 #include "ref/rms_norm.h"
 #include "ref/rope.h"
+#include "ref/scale.h"
 #include "ref/silu_mul.h"
+#include "ref/softcap.h"
 
 namespace tern::ref {
 
@@ -63,24 +66,31 @@ void LlamaForward::matmul(const Weight& w, const float* x, float* y, uint32_t n)
     ref::matmul(w.type, w.data, w.rows, w.cols, x, y, n);
 }
 
-void LlamaForward::rms_norm(const float* x, const Weight& w, float* y, uint32_t n) const {
+void LlamaForward::rms_norm(const float* x, const Weight& w, float* y, uint32_t rows) const {
   const auto wv = vec(w);
   if (numerics_.rms_norm)
-    ref::rms_norm_ggml(x, wv.data(), y, n, config_.n_embd, config_.rms_eps);
+    ref::rms_norm_ggml(x, wv.data(), y, rows, w.cols, config_.rms_eps);
   else
-    ref::rms_norm(x, wv.data(), y, n, config_.n_embd, config_.rms_eps);
+    ref::rms_norm(x, wv.data(), y, rows, w.cols, config_.rms_eps);
 }
 
-void LlamaForward::rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads) const {
+void LlamaForward::rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads, uint32_t layer) const {
   const ModelConfig& c = config_;
   const RopeMode mode = c.rope_neox ? RopeMode::Neox : RopeMode::Interleaved;
   if (numerics_.rope) {
-    check(mode == RopeMode::Interleaved && c.rope_scaling.type == ops::RopeScaling::None, Status::Unsupported,
-          "reference forward: llama.cpp RoPE numerics only for unscaled normal-mode RoPE");
+    check(mode == RopeMode::Interleaved && c.rope_scaling.type == ops::RopeScaling::None && !c.sliding(layer),
+          Status::Unsupported, "reference forward: llama.cpp RoPE numerics only for unscaled normal-mode RoPE");
     ref::rope_ggml(x, pos, c.rope_base, x, n, heads, c.head_dim, c.n_rot);
+  } else if (c.sliding(layer)) {
+    ref::rope(x, pos, freqs_swa_.data(), x, n, heads, c.head_dim, c.n_rot, mode, 1.f);
   } else {
     ref::rope(x, pos, freqs_.data(), x, n, heads, c.head_dim, c.n_rot, mode, mscale_);
   }
+}
+
+void LlamaForward::add_residual(std::vector<float>& x, std::vector<float>& o, const Weight& post_norm, uint32_t n) const {
+  if (post_norm.data) rms_norm(o.data(), post_norm, o.data(), n);
+  ref::add(x.data(), o.data(), x.data(), x.size());
 }
 
 LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type, const LlamaCppNumerics& numerics)
@@ -107,6 +117,10 @@ LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type, 
     L.bq = weight(f, p + "attn_q.bias", true);
     L.bk = weight(f, p + "attn_k.bias", true);
     L.bv = weight(f, p + "attn_v.bias", true);
+    L.q_norm = weight(f, p + "attn_q_norm.weight", !config_.qk_norm);
+    L.k_norm = weight(f, p + "attn_k_norm.weight", !config_.qk_norm);
+    L.post_attn_norm = weight(f, p + "post_attention_norm.weight", !config_.post_norms);
+    L.post_ffn_norm = weight(f, p + "post_ffw_norm.weight", !config_.post_norms);
     L.ffn_norm = weight(f, p + "ffn_norm.weight");
     L.w_gate = weight(f, p + "ffn_gate.weight");
     L.w_up = weight(f, p + "ffn_up.weight");
@@ -121,6 +135,7 @@ LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type, 
     layers_.push_back(L);
   }
   freqs_ = ops::rope_freqs(int(config_.n_rot), config_.rope_base, config_.rope_scaling, &mscale_);
+  if (config_.has_sliding_layers()) freqs_swa_ = ops::rope_freqs(int(config_.n_rot), config_.rope_base_swa, {});
 }
 
 void LlamaForward::project(const Weight& w, const Weight& bias, const Weight& wb, const Weight& bias_b,
@@ -137,10 +152,16 @@ void LlamaForward::project(const Weight& w, const Weight& bias, const Weight& wb
 
 std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, std::span<const int32_t> cached_pos,
                                       std::span<const int32_t> tokens, std::span<const int32_t> positions,
-                                      std::vector<KvEntry>& new_entries) const {
+                                      std::vector<KvEntry>& new_entries, const SlidingView* sliding) const {
   const ModelConfig& c = config_;
-  const uint32_t n = uint32_t(tokens.size()), m = uint32_t(cached.size()), nk = m + n;
-  check(cached_pos.size() == m && positions.size() == n, Status::Internal, "reference step: one position per row");
+  const uint32_t n = uint32_t(tokens.size());
+  check(cached_pos.size() == cached.size() && positions.size() == n, Status::Internal,
+        "reference step: one position per row");
+  // Sliding-window layers see `sliding`, or the same rows with positions as text positions.
+  const SlidingView dense_view{cached, cached_pos, positions};
+  const SlidingView& sv = sliding ? *sliding : dense_view;
+  check(sv.cached_text_pos.size() == sv.cached.size() && sv.text_positions.size() == n, Status::Internal,
+        "reference step: one text position per sliding-window row");
   const uint32_t E = c.n_embd, Q = c.q_dim(), KV = c.kv_dim(), F = c.n_ff;
   std::vector<int32_t> ids(tokens.begin(), tokens.end());
   for (int32_t& t : ids)
@@ -148,25 +169,50 @@ std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, st
   std::vector<float> x(size_t(n) * E), h(x.size()), o(x.size()), q(size_t(n) * Q), att(q.size()),
       k(size_t(n) * KV), v(k.size()), gate(size_t(n) * F), up(gate.size());
   ref::embedding(token_embd_.type, token_embd_.data, token_embd_.rows, token_embd_.cols, ids.data(), n, x.data());
+  if (c.embd_scale != 1.f) ref::scale(x.data(), x.data(), x.size(), c.embd_scale);
   if (beacon_embd_.data)
     for (uint32_t i = 0; i < n; ++i)
       if (tokens[i] == k_ref_beacon_token) std::memcpy(&x[size_t(i) * E], beacon_embd_.data, size_t(E) * 4);
-  // Every key's position, and the mask that lets row i see keys at positions <= its own.
-  std::vector<int32_t> key_pos(cached_pos.begin(), cached_pos.end());
-  key_pos.insert(key_pos.end(), positions.begin(), positions.end());
-  std::vector<float> mask(size_t(n) * nk);
-  for (uint32_t i = 0; i < n; ++i)
-    for (uint32_t j = 0; j < nk; ++j) mask[size_t(i) * nk + j] = key_pos[j] <= positions[i] ? 0.f : -INFINITY;
+  // What one kind of layer attends over: its cached rows and the step's, every key's position,
+  // and the mask that lets row i see keys at positions <= its own (and, with a window W, above
+  // its own - W).
+  struct Keys {
+    std::span<const KvEntry* const> cached;
+    std::vector<int32_t> pos;
+    std::span<const int32_t> row_pos;
+    std::vector<float> mask;
+  };
+  auto keys_of = [&](std::span<const KvEntry* const> entries, std::span<const int32_t> entry_pos,
+                     std::span<const int32_t> row_pos, uint32_t window) {
+    Keys kk{entries, std::vector<int32_t>(entry_pos.begin(), entry_pos.end()), row_pos, {}};
+    kk.pos.insert(kk.pos.end(), row_pos.begin(), row_pos.end());
+    const size_t nk = kk.pos.size();
+    kk.mask.resize(size_t(n) * nk);
+    for (uint32_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < nk; ++j) {
+        const bool visible = kk.pos[j] <= row_pos[i] && (!window || int64_t(row_pos[i]) - kk.pos[j] < int64_t(window));
+        kk.mask[size_t(i) * nk + j] = visible ? 0.f : -INFINITY;
+      }
+    return kk;
+  };
+  const Keys global = keys_of(cached, cached_pos, positions, 0);
+  const Keys local = c.has_sliding_layers() ? keys_of(sv.cached, sv.cached_text_pos, sv.text_positions, c.swa_window)
+                                            : Keys{};
   new_entries.assign(n, KvEntry{std::vector<std::vector<float>>(c.n_layer), std::vector<std::vector<float>>(c.n_layer)});
-  std::vector<float> keys(size_t(nk) * KV), values(keys.size());
   for (uint32_t l = 0; l < c.n_layer; ++l) {
     const Layer& L = layers_[l];
+    const Keys& kk = c.sliding(l) ? local : global;
+    const uint32_t m = uint32_t(kk.cached.size()), nk = m + n;
     rms_norm(x.data(), L.attn_norm, h.data(), n);
     project(L.wq, L.bq, L.wq_b, L.bq_b, h.data(), q.data(), n, tokens);
     project(L.wk, L.bk, L.wk_b, L.bk_b, h.data(), k.data(), n, tokens);
     project(L.wv, L.bv, L.wv_b, L.bv_b, h.data(), v.data(), n, tokens);
-    rope(q.data(), positions.data(), n, c.n_head);
-    if (keys_rotated_when_stored()) rope(k.data(), positions.data(), n, c.n_head_kv);
+    if (c.qk_norm) {  // per head, before RoPE
+      rms_norm(q.data(), L.q_norm, q.data(), n * c.n_head);
+      rms_norm(k.data(), L.k_norm, k.data(), n * c.n_head_kv);
+    }
+    rope(q.data(), kk.row_pos.data(), n, c.n_head, l);
+    if (keys_rotated_when_stored()) rope(k.data(), kk.row_pos.data(), n, c.n_head_kv, l);
     for (uint32_t i = 0; i < n; ++i) {
       auto& e = new_entries[i];
       e.k[l].assign(k.begin() + std::ptrdiff_t(size_t(i) * KV), k.begin() + std::ptrdiff_t(size_t(i + 1) * KV));
@@ -174,42 +220,48 @@ std::vector<float> LlamaForward::step(std::span<const KvEntry* const> cached, st
       store_row(e.k[l]);
       store_row(e.v[l]);
     }
+    std::vector<float> keys(size_t(nk) * KV), values(keys.size());
     for (uint32_t j = 0; j < nk; ++j) {
-      const KvEntry& e = j < m ? *cached[j] : new_entries[j - m];
+      const KvEntry& e = j < m ? *kk.cached[j] : new_entries[j - m];
       std::copy(e.k[l].begin(), e.k[l].end(), keys.begin() + std::ptrdiff_t(size_t(j) * KV));
       std::copy(e.v[l].begin(), e.v[l].end(), values.begin() + std::ptrdiff_t(size_t(j) * KV));
     }
     if (!keys_rotated_when_stored()) {
       // Keys rotated with their positions now, then stored as the cache's element type.
-      rope(keys.data(), key_pos.data(), nk, c.n_head_kv);
+      rope(keys.data(), kk.pos.data(), nk, c.n_head_kv, l);
       for (float& kv : keys) kv = stored(kv);
     }
     if (numerics_.attention) {
+      check(!c.sliding(l), Status::Unsupported, "reference: llama.cpp attention numerics take no sliding window");
       for (uint32_t j = 0; j < nk; ++j)
-        check(key_pos[j] == int32_t(j), Status::Unsupported, "reference: llama.cpp attention numerics need a dense cache");
+        check(kk.pos[j] == int32_t(j), Status::Unsupported, "reference: llama.cpp attention numerics need a dense cache");
       std::vector<uint16_t> kb(keys.size()), vb(values.size());
       for (size_t i = 0; i < keys.size(); ++i) {
         kb[i] = fp32_to_fp16(keys[i]);
         vb[i] = fp32_to_fp16(values[i]);
       }
-      ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, 1.f / std::sqrt(float(c.head_dim)), m};
+      ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, c.attention_scale(), m};
       ref::attention_ggml(s, q.data(), kb.data(), vb.data(), att.data());
     } else {
-      ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, 1.f / std::sqrt(float(c.head_dim)), 0};
-      ref::attention(s, q.data(), keys.data(), values.data(), mask.data(), att.data());
+      ref::AttentionShape s{n, nk, c.n_head, c.n_head_kv, c.head_dim, c.attention_scale(), 0};
+      ref::attention(s, q.data(), keys.data(), values.data(), kk.mask.data(), att.data());
     }
     project(L.wo, {}, L.wo_b, {}, att.data(), o.data(), n, tokens);
-    ref::add(x.data(), o.data(), x.data(), x.size());
+    add_residual(x, o, L.post_attn_norm, n);
     rms_norm(x.data(), L.ffn_norm, h.data(), n);
     matmul(L.w_gate, h.data(), gate.data(), n);
     matmul(L.w_up, h.data(), up.data(), n);
-    ref::silu_mul(gate.data(), up.data(), gate.data(), gate.size());
+    if (c.ffn_act == FfnActivation::GeluTanh)
+      ref::gelu_mul(gate.data(), up.data(), gate.data(), gate.size());
+    else
+      ref::silu_mul(gate.data(), up.data(), gate.data(), gate.size());
     matmul(L.w_down, gate.data(), o.data(), n);
-    ref::add(x.data(), o.data(), x.data(), x.size());
+    add_residual(x, o, L.post_ffn_norm, n);
   }
   rms_norm(x.data(), output_norm_, h.data(), n);
   std::vector<float> logits(size_t(n) * output_.rows);
   matmul(output_, h.data(), logits.data(), n);
+  if (c.final_logit_softcap > 0.f) ref::softcap(logits.data(), logits.data(), logits.size(), c.final_logit_softcap);
   return logits;
 }
 

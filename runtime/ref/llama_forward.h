@@ -1,5 +1,5 @@
-// CPU reference of the whole forward pass (llama and qwen2), built from the ops' CPU
-// references in runtime/ref/. Tests compare the GPU forward with it on random and real models.
+// CPU reference of the whole forward pass (llama, qwen2, qwen3 and gemma3), built from the ops'
+// CPU references in runtime/ref/. Tests compare the GPU forward with it on random and real models.
 // Like the GPU, it keeps keys before RoPE, rounded as the cache stores them (f16 or f32), and
 // rotates them with their positions when attending, so it checks every KV policy's numbers.
 #pragma once
@@ -34,6 +34,14 @@ class LlamaForward {
   struct KvEntry {
     std::vector<std::vector<float>> k, v;  // [layer][kv_dim]
   };
+  // What a model's sliding-window layers see in a step (ModelConfig::layer_attention): their
+  // own cache of rows at text positions, whatever the global layers keep. Each row of the step
+  // sees the keys at text positions p - W + 1 .. p of its own text position p.
+  struct SlidingView {
+    std::span<const KvEntry* const> cached;  // rows the sliding-window layers still hold
+    std::span<const int32_t> cached_text_pos;
+    std::span<const int32_t> text_positions;  // of the step's rows
+  };
 
   // Keeps pointers into file's tensor data: the file must outlive this object. n_ctx bounds
   // the dense eval() below; kv_type is F16 or F32.
@@ -47,10 +55,12 @@ class LlamaForward {
 
   // One step of rows (token ids or k_ref_beacon_token) at `positions`, attending to the cached
   // entries (at cached_pos) and to each other: row i sees every key whose position is <= its
-  // own. Returns logits [n][n_vocab]; new_entries receives the rows' K/V.
+  // own. Sliding-window layers attend over `sliding` instead, or, when it is null, over the same
+  // entries with positions as text positions (a dense cache). Returns logits [n][n_vocab];
+  // new_entries receives the rows' K/V.
   std::vector<float> step(std::span<const KvEntry* const> cached, std::span<const int32_t> cached_pos,
                           std::span<const int32_t> tokens, std::span<const int32_t> positions,
-                          std::vector<KvEntry>& new_entries) const;
+                          std::vector<KvEntry>& new_entries, const SlidingView* sliding = nullptr) const;
 
  private:
   struct Weight {
@@ -60,6 +70,7 @@ class LlamaForward {
   };
   struct Layer {
     Weight attn_norm, wq, wk, wv, wo, bq, bk, bv, ffn_norm, w_gate, w_up, w_down;
+    Weight q_norm, k_norm, post_attn_norm, post_ffn_norm;  // qwen3 / gemma3
     Weight wq_b, wk_b, wv_b, wo_b, bq_b, bk_b, bv_b;  // beacon projections (optional)
   };
   Weight weight(const GgufFile& f, const std::string& name, bool optional = false) const;
@@ -67,8 +78,12 @@ class LlamaForward {
   float stored(float x) const;  // x as the cache stores it (f16 or f32; a q8_0 cache's rotated keys are f16)
   void store_row(std::vector<float>& row) const;  // a K or V row as the cache stores it (q8_0: per 32-block)
   void matmul(const Weight& w, const float* x, float* y, uint32_t n) const;
-  void rms_norm(const float* x, const Weight& w, float* y, uint32_t n) const;
-  void rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads) const;
+  // rows rows of w.cols floats (n_embd, or head_dim for the per-head norms).
+  void rms_norm(const float* x, const Weight& w, float* y, uint32_t rows) const;
+  // Layer `layer`'s RoPE (sliding-window layers have their own base and no scaling).
+  void rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads, uint32_t layer) const;
+  // x += rms_norm(o) * w when w is present (post-norms), else x += o.
+  void add_residual(std::vector<float>& x, std::vector<float>& o, const Weight& post_norm, uint32_t n) const;
   bool keys_rotated_when_stored() const { return numerics_.rotates_keys_before_store(); }
   // y = W x for rows; beacon rows use wb (when present) instead of w, plus biases.
   void project(const Weight& w, const Weight& bias, const Weight& wb, const Weight& bias_b, const float* x,
@@ -80,7 +95,7 @@ class LlamaForward {
   GgmlType kv_type_;
   Weight token_embd_, output_norm_, output_, beacon_embd_;
   std::vector<Layer> layers_;
-  std::vector<float> freqs_;
+  std::vector<float> freqs_, freqs_swa_;
   float mscale_ = 1.f;
   int32_t eos_ = 0;
   std::vector<KvEntry> entries_;  // eval()'s dense cache

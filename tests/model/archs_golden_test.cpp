@@ -1,0 +1,80 @@
+// qwen3 and gemma3 against ../shared/golden/llamacpp-archs (random-weight models written by
+// llama.cpp's GGUF writer; see its README): llama.cpp's logits in one batch and token by token,
+// and an exact float64 computation of the same logits. The sequences are longer than gemma3's
+// sliding window, so a window that is ignored or off by one fails. With an f32 KV cache every
+// row must be within 1e-4 (relative L2) of the exact logits and of llama.cpp's (2e-3 for gemma3:
+// llama.cpp's GELU is a lookup table, 6e-4 from exact), every argmax equal to both.
+#include <algorithm>
+#include <cstdio>
+
+#include <gtest/gtest.h>
+
+#include "gguf_reader.h"
+#include "ref/llama_forward.h"
+#include "support/arch_golden.h"
+#include "support/gpu_fixture.h"
+
+namespace tern::test {
+namespace {
+
+int32_t argmax(std::span<const float> v) { return int32_t(std::max_element(v.begin(), v.end()) - v.begin()); }
+
+// Compares one run's logits (all rows) with the golden sets; `llamacpp` is the llama.cpp set of
+// the same kind (prefill or decode).
+void expect_matches(const ArchGolden& g, const std::vector<float>& got, const std::vector<float>& llamacpp,
+                    const std::string& what) {
+  const double llamacpp_tol = g.arch == "gemma3" ? 2e-3 : 1e-4;
+  double worst_exact = 0, worst_llamacpp = 0;
+  for (uint32_t r = 0; r < g.tokens.size(); ++r) {
+    const std::span<const float> row(got.data() + size_t(r) * g.n_vocab, g.n_vocab);
+    const double e = rel_l2(g.row(g.exact, r), row), l = rel_l2(g.row(llamacpp, r), row);
+    worst_exact = std::max(worst_exact, e);
+    worst_llamacpp = std::max(worst_llamacpp, l);
+    EXPECT_LT(e, 1e-4) << g.name << " " << what << " row " << r << " vs exact";
+    EXPECT_LT(l, llamacpp_tol) << g.name << " " << what << " row " << r << " vs llama.cpp";
+    EXPECT_EQ(argmax(row), argmax(g.row(g.exact, r))) << g.name << " " << what << " row " << r;
+    EXPECT_EQ(argmax(row), argmax(g.row(llamacpp, r))) << g.name << " " << what << " row " << r;
+  }
+  std::printf("%-20s %-12s worst rel L2: exact %.3g, llama.cpp %.3g (%zu rows)\n", g.name.c_str(), what.c_str(),
+              worst_exact, worst_llamacpp, g.tokens.size());
+}
+
+}  // namespace
+
+// The goldens themselves: llama.cpp's distance from exact is what the README says, and the
+// sequences run past the window.
+TEST(ArchGoldens, PresentAndLongerThanTheWindow) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  EXPECT_EQ(cases.size(), 4u);
+  for (const auto& g : cases) {
+    if (g.arch == "gemma3") {
+      EXPECT_GT(g.tokens.size(), 2 * g.window) << g.name;
+    }
+    double worst = 0;
+    for (uint32_t r = 0; r < g.tokens.size(); ++r) worst = std::max(worst, rel_l2(g.row(g.exact, r), g.row(g.prefill, r)));
+    EXPECT_LT(worst, g.arch == "gemma3" ? 2e-3 : 1e-5) << g.name;
+  }
+}
+
+// The CPU reference forward pass (the GPU path's oracle), f32 cache: one batch and token by token.
+TEST(ArchGoldens, ReferenceForwardMatches) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  for (const auto& g : cases) {
+    const auto file = GgufFile::open(g.gguf.string());
+    const uint32_t n = uint32_t(g.tokens.size());
+    ref::LlamaForward batch(*file, n, GgmlType::F32);
+    EXPECT_EQ(batch.config().swa_window, g.window) << g.name;
+    expect_matches(g, batch.eval(g.tokens), g.prefill, "ref prefill");
+    ref::LlamaForward one(*file, n, GgmlType::F32);
+    std::vector<float> rows;
+    for (int32_t t : g.tokens) {
+      const auto l = one.eval(std::span<const int32_t>(&t, 1));
+      rows.insert(rows.end(), l.begin(), l.end());
+    }
+    expect_matches(g, rows, g.decode, "ref decode");
+  }
+}
+
+}  // namespace tern::test
