@@ -1,9 +1,11 @@
 // Device-resident KV cache: per layer, K and V as rows of n_head_kv * head_dim elements (f16 by
 // default, f32 for bit-faithful comparisons with fp32 references, or q8_0 blocks), one row per
-// slot. Which slot a token goes to and which position its key carries is decided by the context's KV
+// slot. Layers may hold different slot counts (a sliding-window layer's ring is shorter than the
+// global layers' cache: kv/kv_layout.h). Which slot a token goes to and which position its key carries is decided by the context's KV
 // policy (runtime/kv/kv_policy.h); this class only owns the memory.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "ggml_types.h"
@@ -18,8 +20,13 @@ class KvCache {
   // else throws InvalidArgument.
   KvCache(gpu::Device& device, uint32_t n_layer, uint32_t slots, uint32_t row_elems,
           GgmlType dtype = GgmlType::F16);
+  // One slot count per layer (each > 0).
+  KvCache(gpu::Device& device, std::vector<uint32_t> layer_slots, uint32_t row_elems, GgmlType dtype = GgmlType::F16);
 
+  // The most slots any layer holds (every layer's, for a uniform cache).
   uint32_t slots() const { return slots_; }
+  uint32_t slots(uint32_t layer) const { return layer_slots_[layer]; }
+  uint32_t n_layer() const { return uint32_t(layer_slots_.size()); }
   uint32_t row_elems() const { return row_elems_; }
   GgmlType dtype() const { return dtype_; }
   uint64_t row_bytes() const { return row_bytes(row_elems_, dtype_); }
@@ -40,7 +47,8 @@ class KvCache {
   }
 
  private:
-  uint32_t slots_, row_elems_;
+  uint32_t slots_ = 0, row_elems_;
+  std::vector<uint32_t> layer_slots_;
   GgmlType dtype_;
   uint64_t bytes_ = 0;
   std::vector<gpu::Buffer> k_, v_;
