@@ -69,6 +69,23 @@ bool looks_special(const std::string& t) {
          t == "<pad>" || t == "<mask>" || t == "<2mass>" || t == "[@BOS@]";
 }
 
+// Whether a Llama-style tokenizer puts sentencepiece's dummy prefix "▁" before the text: a
+// Prepend step in its normalizer (Llama 2), or a Metaspace pre-tokenizer that prepends (older
+// files). Gemma's normalizer only replaces spaces.
+bool prepends_space(const json& j) {
+  const json& norm = j.value("normalizer", json());
+  std::vector<json> norms;
+  if (norm.is_object())
+    norms = norm.value("type", "") == "Sequence" ? norm.value("normalizers", std::vector<json>{}) : std::vector<json>{norm};
+  for (const json& s : norms)
+    if (s.value("type", "") == "Prepend") return true;
+  for (const json& s : steps_of(j.value("pre_tokenizer", json())))
+    if (s.value("type", "") == "Metaspace")
+      return s.value("add_prefix_space", false) || s.value("prepend_scheme", "") == "always" ||
+             s.value("prepend_scheme", "") == "first";
+  return false;
+}
+
 // A merge as its two parts: "a b" (one space) or ["a", "b"] (newer files).
 std::pair<std::string, std::string> merge_parts(const json& m, size_t rank, const std::filesystem::path& file) {
   const auto bad = [&] {  // built only on failure: this runs for every merge
@@ -146,9 +163,11 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
       else if (!unk.empty() && tokens[i] == unk) t = TokenType::Unknown;
       else if (special[i]) t = TokenType::Control;
       else if (std::regex_match(tokens[i], byte_re)) t = TokenType::Byte;
+      else if (is_added[i]) t = TokenType::UserDefined;  // matched whole in the text first, as Hugging Face does
       v.add(present[i] ? tokens[i] : "[PAD" + std::to_string(i) + "]", scores[i], t);
     }
     if (!unk.empty() && id_of.count(unk)) v.unk_id = int32_t(id_of[unk]);
+    v.add_space_prefix = prepends_space(j);
   } else {
     check(!merges.empty(), Status::BadModel, path.string() + ": byte-level BPE without merges");
     v.model = "gpt2";

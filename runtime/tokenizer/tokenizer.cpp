@@ -15,9 +15,10 @@
 namespace tern {
 namespace {
 
-// End-of-generation tokens of common chat vocabularies, besides EOS.
+// End-of-generation tokens of common chat vocabularies, besides EOS (Gemma's <eos> when its
+// tokenizer_config names <end_of_turn> the EOS, as Gemma 3's does).
 constexpr std::string_view kEogTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|endoftext|>",
-                                          "<|end_of_text|>", "<end_of_turn>", "<|eom_id|>"};
+                                          "<|end_of_text|>", "<end_of_turn>", "<|eom_id|>", "<eos>"};
 
 bool type_is(const Vocab& v, int32_t id, TokenType t) {
   return id >= 0 && size_t(id) < v.types.size() && v.types[size_t(id)] == int32_t(t);

