@@ -318,7 +318,8 @@ typedef struct tern_chat_message {
 } tern_chat_message;
 
 /* Renders messages with a template: name is one of "llama2", "llama3", "chatml", "mistral",
- * "zephyr", "gemma", "tinyllama", or NULL to recognise the model's tokenizer.chat_template
+ * "zephyr", "gemma", "tinyllama", "qwen3" (chatml; earlier assistant turns drop their
+ * <think>...</think> reasoning), or NULL to recognise the model's tokenizer.chat_template
  * (falls back to chatml). add_assistant: end with the assistant turn's opening. */
 TERN_API tern_status tern_chat_apply_template(const tern_model *model, const char *name,
                                               const tern_chat_message *messages, size_t n_messages,

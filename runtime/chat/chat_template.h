@@ -14,7 +14,11 @@ struct ChatMessage {
   std::string content;
 };
 
-enum class ChatTemplate { ChatML, Llama2, Llama3, Mistral, Zephyr, Gemma, TinyLlama };
+// Qwen3: ChatML whose earlier assistant turns drop their reasoning (the text up to the last
+// "</think>"), as Qwen3's own template does; the model's thinking tags are otherwise plain text.
+// Gemma: <start_of_turn>user / model turns, the system prompt folded into the first user turn,
+// every message's content trimmed (Gemma 3's template).
+enum class ChatTemplate { ChatML, Llama2, Llama3, Mistral, Zephyr, Gemma, TinyLlama, Qwen3 };
 
 std::string_view chat_template_name(ChatTemplate t);
 std::optional<ChatTemplate> chat_template_from_name(std::string_view name);
