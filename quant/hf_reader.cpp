@@ -1,7 +1,12 @@
-// Hugging Face model directories (LlamaForCausalLM / Qwen2ForCausalLM): config.json, one or
+// Hugging Face model directories (LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM,
+// Gemma3ForCausalLM and the text model of Gemma3ForConditionalGeneration): config.json, one or
 // more .safetensors files, and tokenizer.model (sentencepiece) or tokenizer.json (Llama-style
-// BPE with byte fallback, or GPT-2-style byte-level BPE: hf_tokenizer.cpp). Tensors are renamed to GGUF names; Llama q/k projections are
-// un-permuted back to the interleaved-pair RoPE layout, as llama.cpp's converter does.
+// BPE with byte fallback, or GPT-2-style byte-level BPE: hf_tokenizer.cpp). Tensors are renamed
+// to GGUF names as llama.cpp's converter names them; Llama q/k projections are un-permuted back
+// to the interleaved-pair RoPE layout, and Gemma's RMSNorm weights w become 1 + w (Gemma
+// computes x * (1 + w); llama.cpp's files store the sum), as that converter does.
+#include <algorithm>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -57,8 +62,20 @@ class HfSource : public ModelSource {
     if (cfg.contains("bos_token_id") && cfg["bos_token_id"].is_number_integer()) vocab.bos_id = cfg["bos_token_id"];
     if (cfg.contains("eos_token_id") && cfg["eos_token_id"].is_number_integer()) vocab.eos_id = cfg["eos_token_id"];
     // Byte-level vocabularies have their BOS default from the pre-tokenizer (read_hf_tokenizer).
-    if (vocab.model != "gpt2") vocab.add_bos = tok_cfg.value("add_bos_token", hparams.arch == "llama");
+    if (vocab.model != "gpt2")
+      vocab.add_bos = tok_cfg.value("add_bos_token", hparams.arch == "llama" || hparams.arch == "gemma3");
+    if (hparams.arch == "gemma3") vocab.add_space_prefix = false;  // as llama.cpp's converter writes it
     vocab.add_eos = tok_cfg.value("add_eos_token", false);
+    // Added tokens past the embedding rows cannot be embedded (Gemma 3 1B's tokenizer.json ends
+    // with <image_soft_token>, 262144, for the multimodal models' 262208 rows): left out.
+    while (vocab.tokens.size() > hparams.n_vocab && vocab.types.back() != int32_t(TokenType::Normal) &&
+           vocab.types.back() != int32_t(TokenType::Byte)) {
+      std::cerr << "warning: token " << vocab.tokens.size() - 1 << " ('" << vocab.tokens.back()
+                << "') is past the model's " << hparams.n_vocab << " embedding rows; left out\n";
+      vocab.tokens.pop_back();
+      vocab.scores.pop_back();
+      vocab.types.pop_back();
+    }
     // Pad the vocabulary to the embedding rows (some checkpoints round vocab_size up).
     while (vocab.tokens.size() < hparams.n_vocab)
       vocab.add("[PAD" + std::to_string(vocab.tokens.size()) + "]", 0.f, TokenType::Unused);
@@ -78,6 +95,8 @@ class HfSource : public ModelSource {
     check(e.shape == want, Status::BadModel, s.hf_name + ": shape does not match config.json");
     std::vector<float> w = file.read_f32(s.hf_name);
     if (s.unpermute_heads != 0) w = unpermute_rows(w, t.dims[1], t.dims[0], s.unpermute_heads);
+    if (s.norm_shift)
+      for (float& x : w) x += 1.f;
     return w;
   }
 
@@ -87,27 +106,35 @@ class HfSource : public ModelSource {
     std::string hf_name;
     uint32_t unpermute_heads = 0;  // 0: copy as is
     bool flatten = false;          // beacon_embed_tokens [1, n_embd] -> beacon_embd [n_embd]
+    bool norm_shift = false;       // Gemma: stored as 1 + w
   };
 
-  void read_config(const json& cfg, const std::filesystem::path& dir) {
+  void read_config(const json& root, const std::filesystem::path& dir) {
     auto& hp = hparams;
     try {
-      const std::string mt = cfg.value("model_type", "");
+      const std::string mt = root.value("model_type", "");
       if (mt == "llama" || mt == "mistral") hp.arch = "llama";
-      else if (mt == "qwen2") hp.arch = "qwen2";
-      else throw Error(Status::Unsupported, dir.string() + ": model_type '" + mt + "' (need llama or qwen2)");
+      else if (mt == "qwen2" || mt == "qwen3") hp.arch = mt;
+      else if (mt == "gemma3_text" || mt == "gemma3") hp.arch = "gemma3";
+      else throw Error(Status::Unsupported, dir.string() + ": model_type '" + mt + "' (need llama, qwen2, qwen3 or gemma3)");
+      // Gemma3ForConditionalGeneration (4B and up) nests the text model's settings, leaving out
+      // the ones at Gemma3TextConfig's defaults.
+      const bool nested = mt == "gemma3" && root.contains("text_config") && root["text_config"].is_object();
+      const json& cfg = nested ? root["text_config"] : root;
+      const bool gemma = hp.arch == "gemma3";
       hp.name = dir.filename().string();
-      hp.n_embd = cfg.at("hidden_size");
-      hp.n_layer = cfg.at("num_hidden_layers");
-      hp.n_head = cfg.at("num_attention_heads");
-      hp.n_head_kv = cfg.value("num_key_value_heads", hp.n_head);
-      hp.n_ff = cfg.at("intermediate_size");
-      hp.n_vocab = cfg.at("vocab_size");
-      hp.n_ctx = cfg.value("max_position_embeddings", 2048u);
+      hp.n_embd = gemma ? cfg.value("hidden_size", 2304u) : cfg.at("hidden_size").get<uint32_t>();
+      hp.n_layer = gemma ? cfg.value("num_hidden_layers", 26u) : cfg.at("num_hidden_layers").get<uint32_t>();
+      hp.n_head = gemma ? cfg.value("num_attention_heads", 8u) : cfg.at("num_attention_heads").get<uint32_t>();
+      hp.n_head_kv = cfg.value("num_key_value_heads", gemma ? 4u : hp.n_head);
+      hp.n_ff = gemma ? cfg.value("intermediate_size", 9216u) : cfg.at("intermediate_size").get<uint32_t>();
+      hp.n_vocab = gemma ? cfg.value("vocab_size", 262208u) : cfg.at("vocab_size").get<uint32_t>();
+      hp.n_ctx = cfg.value("max_position_embeddings", gemma ? 131072u : 2048u);
       if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer()) hp.head_dim = cfg["head_dim"];
-      hp.rope_freq_base = cfg.value("rope_theta", 10000.f);
+      else if (gemma) hp.head_dim = 256;
+      hp.rope_freq_base = cfg.value("rope_theta", gemma ? 1000000.f : 10000.f);
       hp.rms_eps = cfg.value("rms_norm_eps", 1e-6f);
-      hp.tied_output = cfg.value("tie_word_embeddings", false);
+      hp.tied_output = root.value("tie_word_embeddings", cfg.value("tie_word_embeddings", gemma));
       hp.beacon = beacon_settings_from_hf_config(cfg);
       if (cfg.contains("rope_scaling") && cfg["rope_scaling"].is_object()) {
         const json& rs = cfg["rope_scaling"];
@@ -115,12 +142,50 @@ class HfSource : public ModelSource {
         hp.rope_scaling_factor = rs.value("factor", 0.f);
         hp.rope_scaling_orig_ctx = rs.value("original_max_position_embeddings", 0u);
       }
+      if (gemma) read_gemma3(cfg, dir);
     } catch (const json::exception& e) {
       throw Error(Status::BadModel, (dir / "config.json").string() + ": " + e.what());
     }
     check(hp.n_embd > 0 && hp.n_layer > 0 && hp.n_head > 0 && hp.n_head_kv > 0 && hp.n_head % hp.n_head_kv == 0 &&
               (hp.head_dim != 0 || hp.n_embd % hp.n_head == 0) && hp.n_vocab > 0,
           Status::BadModel, dir.string() + ": inconsistent config.json dimensions");
+  }
+
+  // Gemma 3's settings beyond the common ones (Gemma3TextConfig's defaults where absent).
+  void read_gemma3(const json& cfg, const std::filesystem::path& dir) {
+    auto& hp = hparams;
+    const std::string act = cfg.value("hidden_activation", cfg.value("hidden_act", "gelu_pytorch_tanh"));
+    check(act == "gelu_pytorch_tanh", Status::Unsupported,
+          dir.string() + ": Gemma 3 with hidden_activation '" + act + "' (Tern runs gelu_pytorch_tanh)");
+    check(!cfg.contains("attn_logit_softcapping") || cfg["attn_logit_softcapping"].is_null(), Status::Unsupported,
+          dir.string() + ": attention logit soft-capping (Gemma 2) is not supported");
+    if (cfg.contains("final_logit_softcapping") && cfg["final_logit_softcapping"].is_number())
+      hp.final_logit_softcap = cfg["final_logit_softcapping"];
+    // llama.cpp (and Tern) derive the attention scale from the layer count: 1/sqrt(head_dim), or
+    // 1/sqrt(n_embd / n_head) for the 62-layer 27B; a checkpoint that says otherwise cannot be
+    // written so that they read it right.
+    const uint32_t implied = hp.n_layer == 62 ? hp.n_embd / hp.n_head : hp.head_dim;
+    const uint32_t scalar = cfg.value("query_pre_attn_scalar", implied);
+    check(scalar == implied, Status::Unsupported,
+          dir.string() + ": query_pre_attn_scalar " + std::to_string(scalar) + " differs from the " +
+              std::to_string(implied) + " llama.cpp's gemma3 files imply");
+    hp.sliding_window = cfg.value("sliding_window", 4096u);
+    hp.rope_freq_base_swa = cfg.value("rope_local_base_freq", 10000.f);
+    hp.sliding_layers.assign(hp.n_layer, false);
+    if (cfg.contains("layer_types") && cfg["layer_types"].is_array()) {
+      const json& types = cfg["layer_types"];
+      check(types.size() == hp.n_layer, Status::BadModel,
+            dir.string() + ": layer_types has " + std::to_string(types.size()) + " entries for " +
+                std::to_string(hp.n_layer) + " layers");
+      for (uint32_t l = 0; l < hp.n_layer; ++l) hp.sliding_layers[l] = types[l].get<std::string>() == "sliding_attention";
+    } else {  // Hugging Face's rule: layer i slides unless (i + 1) is a multiple of the pattern
+      const uint32_t pattern = cfg.value("sliding_window_pattern", 6u);
+      for (uint32_t l = 0; l < hp.n_layer; ++l) hp.sliding_layers[l] = pattern == 0 || (l + 1) % pattern != 0;
+    }
+    if (std::find(hp.sliding_layers.begin(), hp.sliding_layers.end(), true) == hp.sliding_layers.end()) {
+      hp.sliding_window = 0;  // no sliding layer: llama.cpp's converter writes no window
+      hp.sliding_layers.clear();
+    }
   }
 
   void open_shards(const std::filesystem::path& dir) {
@@ -142,16 +207,16 @@ class HfSource : public ModelSource {
     for (const auto& f : files) shards_.push_back(std::make_unique<SafetensorsFile>(f));
   }
 
-  // GGUF name -> HF name, for the names llama_tensor_specs produces.
-  static std::string hf_name_of(const std::string& gguf) {
-    static const std::map<std::string, std::string> top = {{"token_embd.weight", "model.embed_tokens.weight"},
-                                                           {"output_norm.weight", "model.norm.weight"},
-                                                           {"output.weight", "lm_head.weight"}};
+  // GGUF name -> HF name (without the "model." prefix), for the names llama_tensor_specs produces.
+  std::string hf_name_of(const std::string& gguf) const {
+    static const std::map<std::string, std::string> top = {{"token_embd.weight", "embed_tokens.weight"},
+                                                           {"output_norm.weight", "norm.weight"}};
     static const std::map<std::string, std::string> layer = {
         {"attn_norm.weight", "input_layernorm.weight"},  {"attn_q.weight", "self_attn.q_proj.weight"},
         {"attn_k.weight", "self_attn.k_proj.weight"},    {"attn_v.weight", "self_attn.v_proj.weight"},
         {"attn_q.bias", "self_attn.q_proj.bias"},        {"attn_k.bias", "self_attn.k_proj.bias"},
         {"attn_v.bias", "self_attn.v_proj.bias"},        {"attn_output.weight", "self_attn.o_proj.weight"},
+        {"attn_q_norm.weight", "self_attn.q_norm.weight"}, {"attn_k_norm.weight", "self_attn.k_norm.weight"},
         {"ffn_norm.weight", "post_attention_layernorm.weight"}, {"ffn_gate.weight", "mlp.gate_proj.weight"},
         {"ffn_up.weight", "mlp.up_proj.weight"},         {"ffn_down.weight", "mlp.down_proj.weight"},
         // Activation Beacon (the released checkpoints' names)
@@ -162,16 +227,26 @@ class HfSource : public ModelSource {
         {"attn_k_beacon.bias", "self_attn.beacon_k_proj.bias"},
         {"attn_v_beacon.bias", "self_attn.beacon_v_proj.bias"},
         {"attn_output_beacon.weight", "self_attn.beacon_o_proj.weight"}};
-    if (gguf == "beacon_embd.weight") return "model.beacon_embed_tokens.weight";
+    if (gguf == "beacon_embd.weight") return "beacon_embed_tokens.weight";
+    // Gemma's blocks norm both sides of each sub-block: its "post_attention_layernorm" is the
+    // norm after attention, the FFN's input norm is "pre_feedforward_layernorm".
+    static const std::map<std::string, std::string> gemma_layer = {
+        {"post_attention_norm.weight", "post_attention_layernorm.weight"},
+        {"ffn_norm.weight", "pre_feedforward_layernorm.weight"},
+        {"post_ffw_norm.weight", "post_feedforward_layernorm.weight"}};
     if (auto it = top.find(gguf); it != top.end()) return it->second;
     const size_t dot = gguf.find('.', 4);
-    return "model.layers." + gguf.substr(4, dot - 4) + "." + layer.at(gguf.substr(dot + 1));
+    const std::string part = gguf.substr(dot + 1);
+    const auto g = gemma_layer.find(part);
+    const std::string hf = hparams.arch == "gemma3" && g != gemma_layer.end() ? g->second : layer.at(part);
+    return "layers." + gguf.substr(4, dot - 4) + "." + hf;
   }
 
   void map_tensors() {
     // A tied model may still ship lm_head.weight; an untied one must.
     bool has_lm_head = false;
-    for (const auto& s : shards_) has_lm_head |= s->entries().count("lm_head.weight") > 0;
+    for (const auto& s : shards_)
+      has_lm_head |= s->entries().count("lm_head.weight") + s->entries().count("language_model.lm_head.weight") > 0;
     if (!hparams.tied_output && !has_lm_head) hparams.tied_output = true;
     auto has = [&](const std::string& name) {
       for (const auto& s : shards_)
@@ -184,17 +259,28 @@ class HfSource : public ModelSource {
     check(!hparams.beacon_o || hparams.beacon_qkv, Status::BadModel, "beacon_o_proj without beacon_q/k/v_proj");
     tensors = llama_tensor_specs(hparams);
     for (const auto& t : tensors) {
-      Source src{SIZE_MAX, hf_name_of(t.name)};
-      auto find = [&] {
-        for (size_t i = 0; i < shards_.size(); ++i)
-          if (shards_[i]->entries().count(src.hf_name)) src.shard = i;
+      Source src{SIZE_MAX, ""};
+      // The text model's tensors sit under "model." (Gemma3ForConditionalGeneration: under
+      // "language_model.model." or, in newer files, "model.language_model."); the head is
+      // "lm_head.weight" (or "language_model.lm_head.weight").
+      auto find = [&](const std::vector<std::string>& names) {
+        for (const std::string& n : names)
+          for (size_t i = 0; i < shards_.size() && src.shard == SIZE_MAX; ++i)
+            if (shards_[i]->entries().count(n)) {
+              src.shard = i;
+              src.hf_name = n;
+            }
       };
-      find();
-      // Tied checkpoints saved with shared-tensor dedup keep only lm_head.weight.
-      if (src.shard == SIZE_MAX && t.name == "token_embd.weight" && hparams.tied_output) {
-        src.hf_name = "lm_head.weight";
-        find();
+      if (t.name == "output.weight") {
+        find({"lm_head.weight", "language_model.lm_head.weight"});
+      } else {
+        const std::string n = hf_name_of(t.name);
+        find({"model." + n, "language_model.model." + n, "model.language_model." + n});
       }
+      // Tied checkpoints saved with shared-tensor dedup keep only lm_head.weight.
+      if (src.shard == SIZE_MAX && t.name == "token_embd.weight" && hparams.tied_output)
+        find({"lm_head.weight", "language_model.lm_head.weight"});
+      if (src.hf_name.empty()) src.hf_name = t.name == "output.weight" ? "lm_head.weight" : "model." + hf_name_of(t.name);
       check(src.shard != SIZE_MAX, Status::BadModel, "tensor " + src.hf_name + " not found in the safetensors files");
       if (hparams.arch == "llama") {  // beacon Q/K rotate like the base ones
         if (t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_q_beacon.weight"))
@@ -203,6 +289,7 @@ class HfSource : public ModelSource {
           src.unpermute_heads = hparams.n_head_kv;
       }
       src.flatten = t.name == "beacon_embd.weight";
+      src.norm_shift = hparams.arch == "gemma3" && t.name.ends_with("norm.weight");
       sources_.push_back(src);
     }
   }

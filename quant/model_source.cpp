@@ -11,11 +11,11 @@ std::vector<TensorSpec> llama_tensor_specs(const HyperParams& hp) {
   const uint64_t e = hp.n_embd, ff = hp.n_ff, v = hp.n_vocab;
   const uint64_t hd = hp.rope_dim();
   const uint64_t q = hd * hp.n_head, kv = hd * hp.n_head_kv;
+  const bool bias = hp.arch == "qwen2", gemma = hp.arch == "gemma3", qk_norm = gemma || hp.arch == "qwen3";
   std::vector<TensorSpec> t;
   t.push_back({"token_embd.weight", {e, v}});
   t.push_back({"output_norm.weight", {e}});
   if (!hp.tied_output) t.push_back({"output.weight", {e, v}});
-  const bool bias = hp.arch == "qwen2";
   for (uint32_t l = 0; l < hp.n_layer; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
     t.push_back({b + "attn_norm.weight", {e}});
@@ -27,11 +27,17 @@ std::vector<TensorSpec> llama_tensor_specs(const HyperParams& hp) {
       t.push_back({b + "attn_k.bias", {kv}});
       t.push_back({b + "attn_v.bias", {kv}});
     }
+    if (qk_norm) {
+      t.push_back({b + "attn_q_norm.weight", {hd}});
+      t.push_back({b + "attn_k_norm.weight", {hd}});
+    }
     t.push_back({b + "attn_output.weight", {q, e}});
+    if (gemma) t.push_back({b + "post_attention_norm.weight", {e}});
     t.push_back({b + "ffn_norm.weight", {e}});
     t.push_back({b + "ffn_gate.weight", {e, ff}});
     t.push_back({b + "ffn_up.weight", {e, ff}});
     t.push_back({b + "ffn_down.weight", {ff, e}});
+    if (gemma) t.push_back({b + "post_ffw_norm.weight", {e}});
     if (hp.beacon_qkv) {
       t.push_back({b + "attn_q_beacon.weight", {e, q}});
       t.push_back({b + "attn_k_beacon.weight", {e, kv}});
@@ -75,6 +81,17 @@ void ModelSource::write_metadata(GgufWriter& g) const {
     g.set_f32(a + ".rope.scaling.factor", hp.rope_scaling_factor);
     if (hp.rope_scaling_orig_ctx) g.set_u32(a + ".rope.scaling.original_context_length", hp.rope_scaling_orig_ctx);
   }
+  if (hp.sliding_window) g.set_u32(a + ".attention.sliding_window", hp.sliding_window);
+  if (!hp.sliding_layers.empty()) {
+    bool default_pattern = hp.sliding_layers.size() == hp.n_layer;  // llama.cpp's: layer l slides iff l % 6 < 5
+    for (uint32_t l = 0; l < hp.sliding_layers.size() && default_pattern; ++l)
+      default_pattern = hp.sliding_layers[l] == (l % 6 < 5);
+    if (!default_pattern)
+      g.set_array_raw(a + ".attention.sliding_window_pattern", GgufType::Bool, hp.sliding_layers.size(),
+                      std::vector<uint8_t>(hp.sliding_layers.begin(), hp.sliding_layers.end()));
+  }
+  if (hp.rope_freq_base_swa > 0.f) g.set_f32(a + ".rope.freq_base_swa", hp.rope_freq_base_swa);
+  if (hp.final_logit_softcap > 0.f) g.set_f32(a + ".final_logit_softcapping", hp.final_logit_softcap);
   write_vocab_metadata(g, v);
   write_beacon_settings(g, hp.beacon);
 }
@@ -93,6 +110,7 @@ void write_vocab_metadata(GgufWriter& g, const Vocabulary& v) {
   if (v.pad_id >= 0) g.set_u32("tokenizer.ggml.padding_token_id", uint32_t(v.pad_id));
   g.set_bool("tokenizer.ggml.add_bos_token", v.add_bos);
   g.set_bool("tokenizer.ggml.add_eos_token", v.add_eos);
+  if (!bpe && !v.add_space_prefix) g.set_bool("tokenizer.ggml.add_space_prefix", false);
 }
 
 Vocabulary read_sentencepiece_vocab(const std::filesystem::path& model_file) {

@@ -18,7 +18,7 @@ class GgufWriter;
 namespace tern::quant {
 
 struct HyperParams {
-  std::string arch = "llama";  // "llama" or "qwen2"
+  std::string arch = "llama";  // "llama", "qwen2", "qwen3" or "gemma3"
   std::string name;            // general.name
   uint32_t n_embd = 0;
   uint32_t n_layer = 0;
@@ -38,6 +38,11 @@ struct HyperParams {
   // beacon tensors the model has (blk.N.attn_{q,k,v}_beacon.*, attn_output_beacon, beacon_embd).
   BeaconSettings beacon;
   bool beacon_qkv = false, beacon_o = false, beacon_embd = false;
+  // gemma3 (written as llama.cpp's converter writes them; 0 / empty: not written):
+  uint32_t sliding_window = 0;       // {arch}.attention.sliding_window
+  std::vector<bool> sliding_layers;  // per layer; written as a bool array only when it is not llama.cpp's default (5 of 6)
+  float rope_freq_base_swa = 0.f;    // {arch}.rope.freq_base_swa
+  float final_logit_softcap = 0.f;   // {arch}.final_logit_softcapping
 
   uint32_t rope_dim() const { return head_dim != 0 ? head_dim : n_embd / n_head; }
 };
@@ -58,6 +63,9 @@ struct Vocabulary {
   int32_t pad_id = -1;  // -1: not written
   bool add_bos = true;
   bool add_eos = false;
+  // "llama": sentencepiece's dummy prefix (a space before the text); Gemma's vocabulary has none.
+  // Written as tokenizer.ggml.add_space_prefix only when false (llama.cpp's default is true).
+  bool add_space_prefix = true;
 
   void add(std::string piece, float score, TokenType type) {
     tokens.push_back(std::move(piece));
@@ -125,7 +133,8 @@ Vocabulary read_hf_tokenizer(const std::filesystem::path& tokenizer_json, const 
 // vocabulary-only GGUF is this alone).
 void write_vocab_metadata(GgufWriter& out, const Vocabulary& vocab);
 
-// The standard tensor list of a Llama/Qwen2 model with these hyper-parameters.
+// The standard tensor list of a model with these hyper-parameters (llama, qwen2 with Q/K/V biases,
+// qwen3 with per-head Q/K norms, gemma3 with those and the post-attention / post-FFN norms).
 std::vector<TensorSpec> llama_tensor_specs(const HyperParams& hp);
 
 }  // namespace tern::quant

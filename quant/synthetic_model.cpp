@@ -32,15 +32,48 @@ HyperParams make_hp(const char* arch, uint32_t embd, uint32_t layers, uint32_t h
   return h;
 }
 
+// qwen3 and gemma3 shapes give their head size (it is not n_embd / n_head).
+HyperParams with_head_dim(HyperParams h, uint32_t head_dim) {
+  h.head_dim = head_dim;
+  return h;
+}
+
+// Gemma 3: sliding-window layers (5 of every 6, window W) with RoPE base 10000, and global
+// layers with the model's base and, from 4B up, linear scaling by 8.
+HyperParams gemma3(HyperParams h, uint32_t window, float linear_scaling) {
+  h.head_dim = 256;
+  h.sliding_window = window;
+  h.sliding_layers.assign(h.n_layer, false);
+  for (uint32_t l = 0; l < h.n_layer; ++l) h.sliding_layers[l] = l % 6 < 5;
+  h.rope_freq_base_swa = 10000.f;
+  if (linear_scaling > 0.f) {
+    h.rope_scaling_type = "linear";
+    h.rope_scaling_factor = linear_scaling;
+  }
+  return h;
+}
+
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> p = {
       {"tinyllama-1.1b", make_hp("llama", 2048, 22, 32, 4, 5632, 32000, 2048, 10000.f, 1e-5f, false)},
       {"llama-2-7b", make_hp("llama", 4096, 32, 32, 32, 11008, 32000, 4096, 10000.f, 1e-5f, false)},
       {"qwen2.5-0.5b", make_hp("qwen2", 896, 24, 14, 2, 4864, 151936, 32768, 1000000.f, 1e-6f, true)},
       {"smollm-135m", make_hp("llama", 576, 30, 9, 3, 1536, 49152, 2048, 10000.f, 1e-5f, true)},
+      {"qwen3-0.6b", with_head_dim(make_hp("qwen3", 1024, 28, 16, 8, 3072, 151936, 40960, 1000000.f, 1e-6f, true), 128)},
+      {"qwen3-1.7b", with_head_dim(make_hp("qwen3", 2048, 28, 16, 8, 6144, 151936, 40960, 1000000.f, 1e-6f, true), 128)},
+      {"gemma3-1b", gemma3(make_hp("gemma3", 1152, 26, 4, 1, 6912, 262144, 32768, 1000000.f, 1e-6f, true), 512, 0.f)},
+      {"gemma3-4b", gemma3(make_hp("gemma3", 2560, 34, 8, 4, 10240, 262208, 131072, 1000000.f, 1e-6f, true), 1024, 8.f)},
       // Small enough for unit tests.
       {"test-tiny", make_hp("llama", 256, 2, 4, 2, 512, 300, 128, 10000.f, 1e-5f, false)},
       {"test-tiny-qwen2", make_hp("qwen2", 256, 2, 4, 2, 512, 300, 128, 1000000.f, 1e-6f, true)},
+      // qwen3 and gemma3 with head sizes that are not n_embd / n_head; gemma3's 7 layers and
+      // window 16 give sliding-window layers on both sides of a global one.
+      {"test-tiny-qwen3", with_head_dim(make_hp("qwen3", 256, 2, 4, 2, 512, 300, 128, 1000000.f, 1e-6f, true), 96)},
+      {"test-tiny-gemma3", [] {
+         HyperParams h = gemma3(make_hp("gemma3", 256, 7, 4, 2, 512, 300, 256, 1000000.f, 1e-6f, true), 16, 8.f);
+         h.head_dim = 64;
+         return h;
+       }()},
       // Qwen2's vocabulary size on a tiny body: the GPU sampling ops at a real row length.
       {"test-wide-vocab", make_hp("qwen2", 64, 1, 4, 2, 128, 152064, 128, 1000000.f, 1e-6f, true)},
   };
@@ -142,7 +175,8 @@ std::unique_ptr<ModelSource> make_synthetic(const std::string& name, const std::
   } else {
     v = read_sentencepiece_vocab(tokenizer);
   }
-  if (p.hp.arch == "qwen2" && v.model != "gpt2") v.add_bos = false;
+  if (p.hp.arch.starts_with("qwen") && v.model != "gpt2") v.add_bos = false;
+  if (p.hp.arch == "gemma3" && v.model != "gpt2") v.add_space_prefix = false;
   return make(p, std::move(v), seed);
 }
 
