@@ -1,5 +1,5 @@
 // The cache of a model's sliding-window layers (Gemma 3's local layers; ModelConfig::
-// layer_attention): whatever the context's KV policy does with the global layers, such a layer
+// layer_kinds): whatever the context's KV policy does with the global layers, such a layer
 // needs only the last W text positions, so it keeps them in a ring of slots at their text
 // positions (the positions the model was trained with): text position t lives in slot t % slots.
 //

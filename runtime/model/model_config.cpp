@@ -80,7 +80,7 @@ void read_gemma3(const GgufFile& f, const std::string& a, ModelConfig& c) {
   const std::string pattern_key = a + "attention.sliding_window_pattern";
   const GgufValue* pattern = f.find(pattern_key);
   if (!pattern) {
-    c.layer_attention = sliding_window_pattern(c.n_layer, 6);  // llama.cpp's default for gemma3
+    c.layer_kinds = sliding_window_pattern(c.n_layer, 6);  // llama.cpp's default for gemma3
   } else if (pattern->is_array()) {  // one flag per layer, true = sliding window
     check(pattern->array_size() == c.n_layer, Status::BadModel,
           "'" + pattern_key + "' has " + std::to_string(pattern->array_size()) + " entries for " +
@@ -88,28 +88,28 @@ void read_gemma3(const GgufFile& f, const std::string& a, ModelConfig& c) {
     for (uint32_t l = 0; l < c.n_layer; ++l) {
       const auto flag = pattern->at(l).as_bool();
       check(flag.has_value(), Status::BadModel, "'" + pattern_key + "' entry " + std::to_string(l) + " is not a bool");
-      c.layer_attention[l] = *flag ? LayerAttention::SlidingWindow : LayerAttention::Global;
+      c.layer_kinds[l] = *flag ? LayerKind::SlidingWindow : LayerKind::Global;
     }
   } else {
     const auto period = f.get_u32(pattern_key);
     check(period.has_value(), Status::BadModel, "'" + pattern_key + "' is neither a u32 period nor a bool array");
-    c.layer_attention = sliding_window_pattern(c.n_layer, *period);
+    c.layer_kinds = sliding_window_pattern(c.n_layer, *period);
   }
   if (!c.has_sliding_layers()) c.swa_window = 0;
 }
 
 }  // namespace
 
-std::vector<LayerAttention> sliding_window_pattern(uint32_t n_layer, uint32_t period) {
-  std::vector<LayerAttention> out(n_layer, LayerAttention::Global);
+std::vector<LayerKind> sliding_window_pattern(uint32_t n_layer, uint32_t period) {
+  std::vector<LayerKind> out(n_layer, LayerKind::Global);
   for (uint32_t l = 0; l < n_layer; ++l)
-    if (period == 0 || l % period < period - 1) out[l] = LayerAttention::SlidingWindow;
+    if (period == 0 || l % period < period - 1) out[l] = LayerKind::SlidingWindow;
   return out;
 }
 
 uint32_t ModelConfig::n_sliding_layers() const {
   uint32_t n = 0;
-  for (LayerAttention a : layer_attention) n += a == LayerAttention::SlidingWindow;
+  for (LayerKind a : layer_kinds) n += a == LayerKind::SlidingWindow;
   return n;
 }
 
@@ -149,7 +149,7 @@ ModelConfig read_model_config(const GgufFile& f) {
   c.n_rot = f.get_u32(a + "rope.dimension_count").value_or(c.head_dim);
   check(c.n_rot > 0 && c.n_rot <= c.head_dim && c.n_rot % 2 == 0, Status::BadModel, "rope.dimension_count out of range");
   read_rope_scaling(f, a, c);
-  c.layer_attention.assign(c.n_layer, LayerAttention::Global);
+  c.layer_kinds.assign(c.n_layer, LayerKind::Global);
   if (c.arch == Arch::Gemma3) read_gemma3(f, a, c);
   if (auto vocab = f.get_string_array("tokenizer.ggml.tokens")) c.n_vocab = uint32_t(vocab->size());
   return c;

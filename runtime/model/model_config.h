@@ -19,8 +19,8 @@ enum class FfnActivation {
   GeluTanh,  // GELU, tanh approximation (gemma3: "gelu_pytorch_tanh")
 };
 
-// How one layer attends: over the whole cache (global) or over the last `window` positions.
-enum class LayerAttention { Global, SlidingWindow };
+// How one layer attends: over the whole cache (global) or over the last `swa_window` positions.
+enum class LayerKind { Global, SlidingWindow };
 
 struct ModelConfig {
   std::string arch_name;  // as in general.architecture
@@ -49,16 +49,16 @@ struct ModelConfig {
   float embd_scale = 1.f;   // token embeddings are multiplied by this (gemma3: sqrt(n_embd))
   float attn_scale = 0.f;   // attention score scale; 0 = 1/sqrt(head_dim)
   float final_logit_softcap = 0.f;  // > 0: logits = c * tanh(logits / c) ({arch}.final_logit_softcapping)
-  // Sliding-window layers (gemma3): layer_attention[l] says how layer l attends; a sliding-window
+  // Sliding-window layers (gemma3): layer_kinds[l] says how layer l attends; a sliding-window
   // layer sees the last swa_window positions (a query at p sees keys p - W + 1 .. p) and rotates
   // with rope_base_swa and no scaling; global layers use rope_base and rope_scaling.
-  std::vector<LayerAttention> layer_attention;  // n_layer entries
+  std::vector<LayerKind> layer_kinds;  // n_layer entries
   uint32_t swa_window = 0;                      // 0 when no layer is a sliding-window one
   float rope_base_swa = 10000.f;
 
   uint32_t q_dim() const { return n_head * head_dim; }
   uint32_t kv_dim() const { return n_head_kv * head_dim; }
-  bool sliding(uint32_t layer) const { return layer_attention[layer] == LayerAttention::SlidingWindow; }
+  bool sliding(uint32_t layer) const { return layer_kinds[layer] == LayerKind::SlidingWindow; }
   uint32_t n_sliding_layers() const;
   bool has_sliding_layers() const { return n_sliding_layers() != 0; }
   float attention_scale() const;
@@ -71,6 +71,6 @@ ModelConfig read_model_config(const GgufFile& file);
 // Which layers of an n_layer model are sliding-window ones for a pattern period as llama.cpp
 // reads {arch}.attention.sliding_window_pattern: layer l slides iff l % period < period - 1 (5
 // local then 1 global for period 6); period 0 makes every layer slide, 1 none.
-std::vector<LayerAttention> sliding_window_pattern(uint32_t n_layer, uint32_t period);
+std::vector<LayerKind> sliding_window_pattern(uint32_t n_layer, uint32_t period);
 
 }  // namespace tern

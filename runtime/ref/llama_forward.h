@@ -34,7 +34,7 @@ class LlamaForward {
   struct KvEntry {
     std::vector<std::vector<float>> k, v;  // [layer][kv_dim]
   };
-  // What a model's sliding-window layers see in a step (ModelConfig::layer_attention): their
+  // What a model's sliding-window layers see in a step (ModelConfig::layer_kinds): their
   // own cache of rows at text positions, whatever the global layers keep. Each row of the step
   // sees the keys at text positions p - W + 1 .. p of its own text position p.
   struct SlidingView {
