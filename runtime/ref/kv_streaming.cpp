@@ -6,7 +6,11 @@
 
 namespace tern::ref {
 
-KvStreaming::KvStreaming(const LlamaForward& model, const KvPolicyConfig& config) : model_(model), config_(config) {}
+KvStreaming::KvStreaming(const LlamaForward& model, const KvPolicyConfig& config) : model_(model), config_(config) {
+  const bool beacon = config.kind == KvPolicyKind::Beacon || config.kind == KvPolicyKind::BeaconSliding;
+  check(!(model.config().has_sliding_layers() && beacon), Status::Unsupported,
+        "reference: no beacon policy on a model with sliding-window layers");
+}
 
 uint32_t KvStreaming::beacons() const {
   uint32_t n = uint32_t(memory_.size());
@@ -29,9 +33,22 @@ std::vector<float> KvStreaming::run(int32_t token) {
   std::vector<int32_t> cached_pos(cached.size());
   for (size_t i = 0; i < cached.size(); ++i) cached_pos[i] = int32_t(i);
   const int32_t pos = int32_t(cached.size());
+  // Sliding-window layers: the last W rows, at text positions.
+  std::vector<const LlamaForward::KvEntry*> recent;
+  std::vector<int32_t> recent_pos;
+  for (size_t i = 0; i < recent_.size(); ++i) {
+    recent.push_back(&recent_[i]);
+    recent_pos.push_back(text_pos_ - int32_t(recent_.size() - i));
+  }
+  const LlamaForward::SlidingView view{recent, recent_pos, std::span<const int32_t>(&text_pos_, 1)};
   std::vector<LlamaForward::KvEntry> fresh;
   std::vector<float> logits = model_.step(cached, cached_pos, std::span<const int32_t>(&token, 1),
-                                          std::span<const int32_t>(&pos, 1), fresh);
+                                          std::span<const int32_t>(&pos, 1), fresh, &view);
+  if (const uint32_t w = model_.config().swa_window) {
+    recent_.push_back(fresh[0]);
+    if (recent_.size() > w) recent_.pop_front();
+  }
+  ++text_pos_;
   current_.push_back(Row{std::move(fresh[0]), token == k_ref_beacon_token});
   return logits;
 }

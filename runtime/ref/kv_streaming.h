@@ -1,9 +1,11 @@
 // Plain reference of the KV policies, written from ../shared/docs/long-context.md and kept
 // independent of runtime/kv/kv_policy.cpp: lists of cached rows, one token at a time, positions
-// by list order, K/V computed once per row and never recomputed. Tests compare the GPU context
-// (any batch split) with it.
+// by list order, K/V computed once per row and never recomputed. A model's sliding-window
+// layers see, whatever the policy, the stream's last W rows at their text positions (a list of
+// its own). Tests compare the GPU context (any batch split) with it.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <vector>
 
@@ -38,6 +40,8 @@ class KvStreaming {
   KvPolicyConfig config_;
   std::vector<Row> sinks_, memory_, current_;
   uint32_t chunk_raw_ = 0, since_beacon_ = 0, evicted_ = 0;
+  std::deque<LlamaForward::KvEntry> recent_;  // the sliding-window layers' last W rows
+  int32_t text_pos_ = 0;                      // the next row's text position
 };
 
 }  // namespace tern::ref

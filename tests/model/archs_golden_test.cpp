@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "gguf_reader.h"
+#include "ref/kv_streaming.h"
 #include "ref/llama_forward.h"
 #include "support/arch_golden.h"
 #include "support/gpu_fixture.h"
@@ -74,6 +75,20 @@ TEST(ArchGoldens, ReferenceForwardMatches) {
       rows.insert(rows.end(), l.begin(), l.end());
     }
     expect_matches(g, rows, g.decode, "ref decode");
+  }
+}
+
+// The policies' list-based reference (the oracle of the GPU contexts' streaming tests) keeps its
+// own list of the last W rows for the sliding-window layers: under the dense policy it gives the
+// golden logits too.
+TEST(ArchGoldens, StreamingReferenceMatches) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  for (const auto& g : cases) {
+    const auto file = GgufFile::open(g.gguf.string());
+    ref::LlamaForward model(*file, 0, GgmlType::F32);
+    ref::KvStreaming stream(model, {KvPolicyKind::Dense, uint32_t(g.tokens.size())});
+    expect_matches(g, stream.feed(g.tokens), g.decode, "ref streaming");
   }
 }
 
