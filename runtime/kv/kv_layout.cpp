@@ -12,7 +12,7 @@ KvPlan plan_kv(const KvRequest& req, uint32_t n_ctx_train, const KvLayerShape& s
   check(max_rows >= 1, Status::Internal, "KV plan for steps of no rows");
   if (shape.n_sliding == 0) return {derive_kv_config(req, n_ctx_train, shape.global_slot_bytes()), 0};
   check(shape.window >= 1, Status::Internal, "sliding-window layers without a window");
-  check(req.kind != KvPolicyKind::Beacon, Status::Unsupported,
+  check(req.kind != KvPolicyKind::Beacon && req.kind != KvPolicyKind::BeaconSliding, Status::Unsupported,
         "the beacon KV policy does not run on a model with sliding-window layers: a beacon row's position is its "
         "place in the compressed stream, which a window over text positions cannot mask; use dense, window or sinks");
   const bool dense = req.kind == KvPolicyKind::Dense;

@@ -132,14 +132,17 @@ TEST(KvLayout, BudgetCoversBothKinds) {
 }
 
 TEST(KvLayout, BeaconRefusedWithSlidingLayers) {
-  KvRequest b{KvPolicyKind::Beacon, 4096};
-  try {
-    plan_kv(b, 32768, gemma3_1b(), 8);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.status(), Status::Unsupported);
-    EXPECT_NE(std::string(e.what()).find("sliding-window"), std::string::npos);
+  for (KvPolicyKind kind : {KvPolicyKind::Beacon, KvPolicyKind::BeaconSliding}) {
+    KvRequest b{kind, 4096};
+    try {
+      plan_kv(b, 32768, gemma3_1b(), 8);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), Status::Unsupported);
+      EXPECT_NE(std::string(e.what()).find("sliding-window"), std::string::npos);
+    }
   }
+  KvRequest b{KvPolicyKind::Beacon, 4096};
   // Without sliding layers the plan is derive_kv_config's.
   const KvLayerShape llama{22, 0, 0, 256 * 2};
   EXPECT_EQ(plan_kv(b, 2048, llama, 8).global.kind, KvPolicyKind::Beacon);
