@@ -68,6 +68,10 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   const bool dense = params.kv.kind == KvPolicyKind::Dense;
   check(!params.numerics.any() || dense, Status::Unsupported,
         "llama.cpp numerics need the dense KV policy (keys are stored rotated)");
+  // The sliding-window layers read the global layers' cache, masked by text position, which
+  // only the dense policy keeps.
+  check(!c.has_sliding_layers() || dense, Status::Unsupported,
+        "a model with sliding-window layers (" + c.arch_name + ") needs the dense KV policy for now");
   KvRequest req = params.kv;
   req.file_beacon = &model_->beacon_settings();
   const KvPolicyConfig kc =

@@ -68,7 +68,13 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   last_ = make(uint64_t(max_logit_rows_) * c_.n_embd * 4, "logit rows");
   logits_ = make(uint64_t(max_logit_rows_) * c_.n_vocab * 4, "logits");
   keys_ = make_key_path(o.keys, model_->device(), kv, c_, numerics_, max_batch);
-  layers_.assign(c_.n_layer, LayerAttention{rope_.get()});  // every layer: the model's RoPE
+  layers_.assign(c_.n_layer, LayerAttention{rope_.get()});  // global layers: the model's RoPE (or the override)
+  if (c_.has_sliding_layers()) {  // sliding-window layers: their own base, no scaling, and the window
+    rope_swa_ = std::make_unique<Rotary>(model_->device(), c_, Rotary::Table{model_->rope_freqs_swa(), 1.f},
+                                         numerics_.rope, max_batch);
+    for (uint32_t l = 0; l < c_.n_layer; ++l)
+      if (c_.sliding(l)) layers_[l] = LayerAttention{rope_swa_.get(), c_.swa_window};
+  }
   if (numerics_.q8_activations) {
     uint64_t q8 = 16;
     for (uint32_t cols : {c_.n_embd, c_.q_dim(), c_.n_ff})
@@ -84,7 +90,9 @@ gpu::Buffer Forward::make(uint64_t bytes, const char* what) {
   return model_->device().allocator().create(bytes, gpu::MemoryUse::Device, what);
 }
 
-uint64_t Forward::device_bytes() const { return device_bytes_ + rope_->device_bytes() + keys_->device_bytes(); }
+uint64_t Forward::device_bytes() const {
+  return device_bytes_ + rope_->device_bytes() + (rope_swa_ ? rope_swa_->device_bytes() : 0) + keys_->device_bytes();
+}
 
 Forward::Parts Forward::parts(uint32_t n) const {
   Parts p;
@@ -132,6 +140,10 @@ StepPlan Forward::plan(const KvStep& step, std::span<const int32_t> tokens, Logi
   r.norm_fusion = fuse_norm_;
   parts_ = parts(uint32_t(step.rows.size()));
   StepPlan p = plan_step(step, tokens, logits, select_k, r, parts_.qkv_back_to_back, parts_.gate_up_back_to_back);
+  // Sliding-window layers read the global layers' cache here, masked by text position: only a
+  // cache in text order (the dense policy) holds what they need.
+  check(!c_.has_sliding_layers() || p.kv.in_order, Status::Unsupported,
+        "a model with sliding-window layers needs the dense KV policy");
   p.head_piece = head_piece_rows(select_k);  // throws before recording when no row fits
   p.kv.row_pos = gpu::BufferRef(pos_, 0, uint64_t(p.n) * 4);
   p.kv.key_pos = gpu::BufferRef(slot_pos_, 0, uint64_t(p.kv.n_kv) * 4);
@@ -140,13 +152,14 @@ StepPlan Forward::plan(const KvStep& step, std::span<const int32_t> tokens, Logi
   alloc.write(pos_, 0, p.positions.data(), uint64_t(p.n) * 4);
   alloc.write(slot_pos_, 0, p.kv.slot_pos.data(), uint64_t(p.kv.n_kv) * 4);
   rope_->upload(p.positions);
+  if (rope_swa_) rope_swa_->upload(p.positions);
   return p;
 }
 
-// x = token_embd[id] for every row; beacon rows take the model's beacon embedding when it has one
-// (else they embed as EOS: StepPlan::ids).
+// x = token_embd[id] * embd_scale for every row (gemma3: sqrt(n_embd), else 1); beacon rows take
+// the model's beacon embedding when it has one (else they embed as EOS: StepPlan::ids).
 void Forward::embed(const StepPlan& p) {
-  ops::embedding(rec_, model_->token_embd(), ids_, x_, p.n);
+  ops::embedding(rec_, model_->token_embd(), ids_, x_, p.n, c_.embd_scale);
   const ops::WeightView& be = model_->beacon_embd();
   if (!be.rows || p.beacon_rows.empty()) return;
   std::vector<VkBufferCopy> regions;
@@ -157,21 +170,26 @@ void Forward::embed(const StepPlan& p) {
 
 // x += Wo softmax(q K^T / sqrt(head_dim)) V, where q = rope(Wq h + bq), the cache holds
 // k = rope(Wk h + bk) and v = Wv h + bv of every visible row, and h = rmsnorm(x) * attn_norm.
+// qwen3 and gemma3 normalise q and k per head before RoPE; gemma3 normalises the block's output
+// before adding it (post_attention_norm); a sliding-window layer sees only its last W positions,
+// with its own RoPE (LayerAttention).
 void Forward::attention_block(uint32_t l, const StepPlan& p) {
   const LayerWeights& L = model_->layer(l);
   const LayerAttention& a = layers_[l];
   project_qkv(L, p);                                                       // q, k, v = Wq h + bq, Wk h + bk, Wv h + bv
+  if (c_.qk_norm) norm_heads(L, p);                                        // q, k = rmsnorm(q) * q_norm, rmsnorm(k) * k_norm
   a.rope->rotate(rec_, parts_.q, p.kv.row_pos, parts_.q, p.n, c_.n_head);  // q = rope(q, position)
   keys_->store(rec_, l, a, parts_.k, parts_.v, p);  // cache[slot] = k, v (k rotated where the key path stores it so)
   keys_->attend(rec_, l, a, parts_.q, att_, p);     // att = softmax(q K^T / sqrt(head_dim)) V
   project_out(L, p);                                // x += Wo att
 }
 
-// x += W_down (silu(W_gate h) * W_up h), where h = rmsnorm(x) * ffn_norm (SwiGLU).
+// x += W_down (act(W_gate h) * W_up h), where h = rmsnorm(x) * ffn_norm and act is SiLU (SwiGLU)
+// or the tanh GELU (GeGLU, gemma3, which also normalises the output: post_ffw_norm).
 void Forward::ffn_block(uint32_t l, const StepPlan& p) {
   const LayerWeights& L = model_->layer(l);
   project_gate_up(L, p);  // gate, up = W_gate h, W_up h
-  project_down(L, p);     // x += W_down (silu(gate) * up)
+  project_down(L, p);     // x += W_down (act(gate) * up)
 }
 
 }  // namespace tern

@@ -25,6 +25,7 @@ namespace tern {
 
 struct ForwardOptions {
   // RoPE table to use instead of the model's (a context's RoPE overrides); nullopt: the model's.
+  // It applies to the global layers: sliding-window layers keep theirs (Model::rope_freqs_swa).
   std::optional<Rotary::Table> rope;
   // llama.cpp's arithmetic, piece by piece. Any of it needs an f16 cache, the model's own
   // unscaled interleaved (llama) RoPE and no override (Unsupported otherwise); its RoPE or its
@@ -102,7 +103,7 @@ class Forward {
     bool same_input = false;  // x is the previous product's input, unchanged since (Q/K/V, gate/up):
                               // its q8_0 quantisation is reused
     bool accumulate = false;  // y += W x
-    gpu::BufferRef swiglu_up;  // when bound, x is a SwiGLU gate and this its up
+    gpu::BufferRef swiglu_up;  // when bound, x is a gate and this its up (the model's GLU: SwiGLU or GeGLU)
     const ops::WeightView* norm = nullptr;  // when set, the input is rms_norm(x) with this weight
   };
   // y = W x for n rows with the numerics' matmul options and the fusions in a.
@@ -112,6 +113,11 @@ class Forward {
   }
   // y = rms_norm(x) * w, with llama.cpp's arithmetic or the reduction fused norms replay.
   void rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu::Buffer& y, uint32_t n);
+  // x += o, or with post-norms (gemma3) x += rms_norm(o) * post_norm: a block's output into the
+  // residual stream (o holds n rows).
+  void add_block_output(const ops::WeightView& post_norm, uint32_t n);
+  // q and k normalised per head (qwen3, gemma3: attn_q_norm, attn_k_norm), before RoPE.
+  void norm_heads(const LayerWeights& L, const StepPlan& p);
   // The input of products that read rms_norm(x) * w: x with the norm taken into the products
   // (the returned weight) where the plan says so, else h_ = rms_norm(x) * w and no weight.
   std::pair<const gpu::Buffer*, const ops::WeightView*> normed_input(const ops::WeightView& w, const StepPlan& p);
@@ -138,6 +144,7 @@ class Forward {
   uint64_t device_bytes_ = 0;
   LlamaCppNumerics numerics_;
   std::unique_ptr<Rotary> rope_;
+  std::unique_ptr<Rotary> rope_swa_;  // the sliding-window layers' (models that have them)
   std::unique_ptr<KeyPath> keys_;
   std::vector<LayerAttention> layers_;
   bool fuse_ = true;

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "model/forward.h"
 #include "ops/argmax.h"
+#include "ops/scale.h"
 #include "ops/top_k.h"
 
 namespace tern {
@@ -40,6 +41,7 @@ void Forward::output_head(const StepPlan& p) {
     const gpu::BufferRef logits = sub(logits_, r0 * V4, m * V4);
     matmul(model_->output(), sub(last_, r0 * E4, m * E4), logits, m,
            {.norm = p.norm_in_head ? &model_->output_norm() : nullptr});
+    if (c_.final_logit_softcap > 0.f) ops::softcap(rec_, logits, logits, m * c_.n_vocab, c_.final_logit_softcap);
     if (p.select_k == 1)
       ops::argmax(rec_, logits, sub(select_out_, r0 * S, m * S), select_scratch_, m, c_.n_vocab);
     else if (p.select_k > 1)

@@ -1,6 +1,7 @@
 // The products of Forward's blocks: each takes the fusions and the numerics the step plan and
-// the Forward fixed (stacked products, RMSNorm and SwiGLU inside the product, accumulation into
-// the residual stream, q8_0 activations), and beacon rows' own projections.
+// the Forward fixed (stacked products, RMSNorm and the gated activation inside the product,
+// accumulation into the residual stream, q8_0 activations), beacon rows' own projections, and
+// the newer architectures' norms around them (per-head Q/K norms, post-norms).
 #include "common/error.h"
 #include "model/forward.h"
 #include "ops/add.h"
@@ -10,6 +11,10 @@
 
 namespace tern {
 namespace {
+
+ops::GatedActivation glu(FfnActivation a) {
+  return a == FfnActivation::GeluTanh ? ops::GatedActivation::GeluTanh : ops::GatedActivation::Silu;
+}
 
 // The first `floats` floats from r on: one row's parts of a stacked product, back to back.
 gpu::BufferRef row_parts(const gpu::BufferRef& r, uint32_t floats) {
@@ -26,6 +31,7 @@ void Forward::matmul(const ops::WeightView& w, gpu::BufferRef x, gpu::BufferRef 
   }
   opt.accumulate = a.accumulate;
   opt.swiglu_up = a.swiglu_up;
+  opt.glu = glu(c_.ffn_act);
   if (a.norm) {
     opt.rms_norm_weight = a.norm->buf;
     opt.rms_norm_eps = c_.rms_eps;
@@ -42,6 +48,20 @@ void Forward::rms_norm(const gpu::Buffer& x, const ops::WeightView& w, const gpu
     ops::rms_norm_ggml(rec_, x, w.buf, y, n, c_.n_embd, c_.rms_eps);
   else  // the reduction fused norms replay, so they give these bits
     ops::rms_norm(rec_, x, w.buf, y, n, c_.n_embd, c_.rms_eps, ops::rms_norm_input_reduction(rec_.device()));
+}
+
+void Forward::add_block_output(const ops::WeightView& post_norm, uint32_t n) {
+  if (post_norm.rows)  // the reduction fused norms replay, as rms_norm() takes it
+    ops::rms_norm_add(rec_, o_, post_norm.buf, x_, n, c_.n_embd, c_.rms_eps,
+                      ops::rms_norm_input_reduction(rec_.device()));
+  else
+    ops::add(rec_, x_, o_, x_, n * c_.n_embd);
+}
+
+void Forward::norm_heads(const LayerWeights& L, const StepPlan& p) {
+  const ops::Reduction red = ops::rms_norm_input_reduction(rec_.device());
+  ops::rms_norm(rec_, parts_.q, L.attn_q_norm.buf, parts_.q, p.n * c_.n_head, c_.head_dim, c_.rms_eps, red);
+  ops::rms_norm(rec_, parts_.k, L.attn_k_norm.buf, parts_.k, p.n * c_.n_head_kv, c_.head_dim, c_.rms_eps, red);
 }
 
 std::pair<const gpu::Buffer*, const ops::WeightView*> Forward::normed_input(const ops::WeightView& w,
@@ -75,14 +95,15 @@ void Forward::project_qkv(const LayerWeights& L, const StepPlan& p) {
 void Forward::project_out(const LayerWeights& L, const StepPlan& p) {
   // Straight into the residual stream, unless beacon rows replace some rows of the product
   // with their own O projection: then it is made on its own first.
+  // Post-norms (gemma3) normalise the product before the add.
   const bool beacon_o = L.beacon && L.beacon->wo.rows && !p.beacon_rows.empty();
-  if (fuse_ && !beacon_o) {
+  if (fuse_ && !beacon_o && !c_.post_norms) {
     matmul(L.wo, att_, x_, p.n, {.accumulate = true});
     return;
   }
   matmul(L.wo, att_, o_, p.n);
   if (beacon_o) beacon_rows(L.beacon->wo, {}, att_, o_, c_.n_embd, p);
-  ops::add(rec_, x_, o_, x_, p.n * c_.n_embd);
+  add_block_output(L.post_attn_norm, p.n);
 }
 
 void Forward::project_gate_up(const LayerWeights& L, const StepPlan& p) {
@@ -96,13 +117,15 @@ void Forward::project_gate_up(const LayerWeights& L, const StepPlan& p) {
 }
 
 void Forward::project_down(const LayerWeights& L, const StepPlan& p) {
-  if (fuse_) {  // silu(gate) * up computed as the down product loads it, the sum into x
-    matmul(L.w_down, parts_.gate, x_, p.n, {.accumulate = true, .swiglu_up = parts_.up});
+  if (fuse_) {  // act(gate) * up computed as the down product loads it, the sum into x (post-norms: into o)
+    const bool into_x = !c_.post_norms;
+    matmul(L.w_down, parts_.gate, into_x ? x_ : o_, p.n, {.accumulate = into_x, .swiglu_up = parts_.up});
+    if (!into_x) add_block_output(L.post_ffn_norm, p.n);
     return;
   }
-  ops::silu_mul(rec_, parts_.gate, parts_.up, parts_.gate, p.n * c_.n_ff);
+  ops::gated_activation(rec_, glu(c_.ffn_act), parts_.gate, parts_.up, parts_.gate, p.n * c_.n_ff);
   matmul(L.w_down, parts_.gate, o_, p.n);
-  ops::add(rec_, x_, o_, x_, p.n * c_.n_embd);
+  add_block_output(L.post_ffn_norm, p.n);
 }
 
 void Forward::beacon_rows(const ops::WeightView& w, const ops::WeightView& bias, const gpu::Buffer& x,

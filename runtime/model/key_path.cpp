@@ -1,7 +1,6 @@
 #include "model/key_path.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "common/error.h"
 #include "gpu/device.h"
@@ -64,7 +63,7 @@ class PreRopeKeys final : public KeyPath {
       a.rope->rotate(rec, cache, p.kv.key_pos, keys_, p.kv.n_kv, config_.n_head_kv);
     else  // f16 or q8_0 cache rows in, f16 rotated keys out
       a.rope->rotate_f16(rec, cache, p.kv.key_pos, keys_, p.kv.n_kv, config_.n_head_kv, kv_.dtype());
-    attention(rec, l, q, keys_, att, p);
+    attention(rec, l, a, q, keys_, att, p);
   }
   KeyStorage storage() const override { return KeyStorage::PreRope; }
 };
@@ -98,9 +97,9 @@ class RotatedKeys final : public KeyPath {
       ops::kv_store(rec, rows(v, r.row, r.len), kv_.v(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
     }
   }
-  void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention&, gpu::BufferRef q, gpu::BufferRef att,
+  void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef att,
               const StepPlan& p) override {
-    attention(rec, l, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(p.kv.n_kv) * kv_.row_bytes()), att, p);
+    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(p.kv.n_kv) * kv_.row_bytes()), att, p);
   }
   KeyStorage storage() const override { return KeyStorage::Rotated; }
 };
@@ -120,9 +119,9 @@ class RotatedBeforeStoreKeys final : public KeyPath {
       ops::kv_store(rec, rows(v, r.row, r.len), kv_.v(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
     }
   }
-  void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention&, gpu::BufferRef q, gpu::BufferRef att,
+  void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef att,
               const StepPlan& p) override {
-    attention(rec, l, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(p.kv.n_kv) * kv_.row_bytes()), att, p);
+    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(p.kv.n_kv) * kv_.row_bytes()), att, p);
   }
   KeyStorage storage() const override { return KeyStorage::Rotated; }
 };
@@ -148,10 +147,11 @@ gpu::BufferRef KeyPath::rows(gpu::BufferRef x, uint32_t row, uint32_t len) const
   return gpu::BufferRef(*x.buffer, x.offset + row * row_bytes, len * row_bytes);
 }
 
-void KeyPath::attention(gpu::Recorder& rec, uint32_t l, gpu::BufferRef q, gpu::BufferRef keys, gpu::BufferRef att,
-                        const StepPlan& p) {
+void KeyPath::attention(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q,
+                        gpu::BufferRef keys, gpu::BufferRef att, const StepPlan& p) {
   ops::AttentionParams ap = attention_params(config_, kv_, numerics_, p.n, p.kv.n_kv);
-  ap.scale = 1.f / std::sqrt(float(config_.head_dim));
+  ap.scale = config_.attention_scale();
+  ap.window = a.window;
   ap.q_pos0 = p.kv.first_slot;
   const ops::AttentionPositions positions{p.kv.key_pos, p.kv.row_pos};
   ops::attention(rec, ap, q, keys, kv_.v(l), att, std::nullopt, scratch_, p.kv.in_order ? nullptr : &positions);

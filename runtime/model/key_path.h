@@ -25,6 +25,7 @@ namespace tern {
 // What may differ between the layers' attention, fixed when the Forward is made (one per layer).
 struct LayerAttention {
   const Rotary* rope = nullptr;  // the rotation of this layer's queries and keys
+  uint32_t window = 0;           // a sliding-window layer's W (ops::AttentionParams::window), 0: global
 };
 
 // How the cache may hold keys (the caller's choice: key_storage_for).
@@ -44,8 +45,9 @@ class KeyPath {
   // holds them) and values v, both n rows of n_head_kv * head_dim f32. k may be overwritten.
   virtual void store(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef k, gpu::BufferRef v,
                      const StepPlan& p) = 0;
-  // att = softmax(q K^T / sqrt(head_dim)) V over slots 0..n_kv-1, each row seeing the slots at
-  // positions up to its own (q rotated).
+  // att = softmax(q K^T * scale) V over slots 0..n_kv-1, each row seeing the slots at positions
+  // up to its own and, in a sliding-window layer, above its own minus the window (q rotated);
+  // scale = ModelConfig::attention_scale().
   virtual void attend(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef q,
                       gpu::BufferRef att, const StepPlan& p) = 0;
   virtual KeyStorage storage() const = 0;
@@ -55,8 +57,8 @@ class KeyPath {
   KeyPath(gpu::Device& device, KvCache& kv, const ModelConfig& config, const LlamaCppNumerics& numerics,
           uint32_t max_rows, uint64_t key_scratch_bytes);
   // Attention over keys (the cache's or rotated ones, f32 when the cache is f32, else f16).
-  void attention(gpu::Recorder& rec, uint32_t layer, gpu::BufferRef q, gpu::BufferRef keys, gpu::BufferRef att,
-                 const StepPlan& p);
+  void attention(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef keys,
+                 gpu::BufferRef att, const StepPlan& p);
   // Rows row..row+len-1 of f32 K/V rows.
   gpu::BufferRef rows(gpu::BufferRef x, uint32_t row, uint32_t len) const;
 

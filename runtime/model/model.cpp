@@ -208,10 +208,6 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
   m->rope_freqs_ = ops::rope_freqs(int(c.n_rot), c.rope_base, c.rope_scaling, &m->rope_attn_factor_);
   for (size_t i = 0; i < m->rope_freq_factors_.size(); ++i) m->rope_freqs_[i] /= m->rope_freq_factors_[i];
   if (c.has_sliding_layers()) m->rope_freqs_swa_ = ops::rope_freqs(int(c.n_rot), c.rope_base_swa, {});
-  // Until the GPU forward pass runs them (issue 17, phase 2), a qwen3 or gemma3 file is read and
-  // checked in full, then refused: the llama forward would run it without its norms.
-  check(c.arch == Arch::Llama || c.arch == Arch::Qwen2, Status::Unsupported,
-        "architecture '" + c.arch_name + "' is read but the GPU forward pass does not run it yet");
   if (m->progress_) m->progress_(1.f);
   return m;  // the mapped file is released here: weights live on the device only
 }

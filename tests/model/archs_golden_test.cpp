@@ -6,14 +6,19 @@
 // llama.cpp's GELU is a lookup table, 6e-4 from exact), every argmax equal to both.
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
+#include "api/context.h"
+#include "common/error.h"
 #include "gguf_reader.h"
+#include "model/forward.h"
 #include "ref/kv_streaming.h"
 #include "ref/llama_forward.h"
 #include "support/arch_golden.h"
 #include "support/gpu_fixture.h"
+#include "support/model_files.h"
 
 namespace tern::test {
 namespace {
@@ -89,6 +94,77 @@ TEST(ArchGoldens, StreamingReferenceMatches) {
     ref::LlamaForward model(*file, 0, GgmlType::F32);
     ref::KvStreaming stream(model, {KvPolicyKind::Dense, uint32_t(g.tokens.size())});
     expect_matches(g, stream.feed(g.tokens), g.decode, "ref streaming");
+  }
+}
+
+// The GPU forward pass, f32 cache: the whole sequence as one batch (tiled attention, sliding
+// layers masked by the window over the batch's own rows) and token by token through a Context
+// (split attention), with the fusions on and off.
+class ArchGoldensGpu : public GpuTest {};
+
+std::vector<float> gpu_prefill(const std::shared_ptr<Model>& m, const ArchGolden& g, bool fusion) {
+  const uint32_t n = uint32_t(g.tokens.size());
+  KvCache kv(m->device(), m->config().n_layer, n, m->config().kv_dim(), GgmlType::F32);
+  Forward fwd(m, kv, n, {.fusion = fusion});
+  std::vector<float> logits;
+  fwd.run(dense_step(0, n), g.tokens, LogitRows::All, logits);
+  return logits;
+}
+
+// Token by token (batch = 0), or in batches of `batch` tokens (the rows of each batch but the
+// last are not compared: a Context returns its last row's logits).
+std::vector<float> gpu_decode(const std::shared_ptr<Model>& m, const ArchGolden& g, bool fusion) {
+  ContextParams cp;
+  cp.kv.n_ctx = uint32_t(g.tokens.size());
+  cp.kv_type = GgmlType::F32;
+  cp.fusion = fusion;
+  Context ctx(m, cp);
+  std::vector<float> rows;
+  for (int32_t t : g.tokens) {
+    ctx.eval(std::span<const int32_t>(&t, 1));
+    const auto l = ctx.logits();
+    rows.insert(rows.end(), l.begin(), l.end());
+  }
+  return rows;
+}
+
+TEST_F(ArchGoldensGpu, PrefillAndDecodeMatch) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  for (const auto& g : cases) {
+    const auto m = load_test_model(g.gguf);
+    const auto prefill = gpu_prefill(m, g, true);
+    expect_matches(g, prefill, g.prefill, "gpu prefill");
+    const auto decode = gpu_decode(m, g, true);
+    expect_matches(g, decode, g.decode, "gpu decode");
+    // The fusions (accumulating products, the gated activation inside the down product) give
+    // the same bits as the plain pass.
+    const auto plain = gpu_prefill(m, g, false);
+    EXPECT_TRUE(plain.size() == prefill.size() && std::memcmp(plain.data(), prefill.data(), plain.size() * 4) == 0)
+        << g.name << ": fused and unfused prefill differ";
+  }
+}
+
+// A sliding-window model needs its layers' windows over text positions: a policy that renumbers
+// the global cache is refused clearly (until the sliding layers keep a ring of their own).
+TEST_F(ArchGoldensGpu, SlidingModelsRefuseOtherPolicies) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  for (const auto& g : cases) {
+    if (!g.window) continue;
+    const auto m = load_test_model(g.gguf);
+    ContextParams cp;
+    cp.kv.kind = KvPolicyKind::SinksWindow;
+    cp.kv.window = 8;
+    cp.kv_type = GgmlType::F32;
+    try {
+      Context ctx(m, cp);
+      for (int32_t t : g.tokens) ctx.eval(std::span<const int32_t>(&t, 1));
+      ADD_FAILURE() << g.name << ": a window policy ran on a model with sliding-window layers";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), Status::Unsupported) << e.what();
+      EXPECT_NE(std::string(e.what()).find("sliding-window"), std::string::npos) << e.what();
+    }
   }
 }
 
