@@ -1,4 +1,5 @@
-"""Sub-commands: sample (training text from the model), train (beacons, or the base weights),
+"""Sub-commands: sample (training text from the model), init (a new model of a chosen shape),
+train (beacons, or the base weights),
 eval (per-token log-likelihoods under a KV policy), golden (files for Tern's CI comparison)."""
 import argparse
 import sys
@@ -51,7 +52,8 @@ def main(argv=None):
     s.add_argument("--top-p", type=float, default=0.9)
     s.set_defaults(fn=cmd_sample)
 
-    from . import train, evaluate
+    from . import train, evaluate, init
+    init.add_args(sub.add_parser("init", help="a new model of a chosen shape (random weights) to train"))
     train.add_args(sub.add_parser("train", help="train beacon parameters (or the base weights)"))
     evaluate.add_args(sub.add_parser("eval", help="per-token log-likelihoods under a KV policy"))
     evaluate.add_golden_args(sub.add_parser("golden", help="golden log-likelihoods for Tern's CI"))

@@ -8,6 +8,14 @@ the batch: the mode with a ratio from --ratios, a window from --windows and a sl
 next-token cross-entropy of the raw rows, under Tern's exact token-by-token semantics of that
 policy (policy.simulate -> Model.forward_layout). Beacon rows produce no loss.
 
+With --packed the data files hold whole --seq-len sequences instead (each beginning with BOS, as
+tools/longrange writes them), drawn whole; a FILE.mask beside a file (uint8, one per token, 1 = an
+answer token) weights the loss of those targets by --answer-weight. In dense mode the forward is
+the plain causal one (Model.forward_causal: the same logits as forward_layout of a dense policy,
+without gathering every row's keys). --teacher adds the KL divergence from a teacher model's
+next-token distribution at every target that is not an answer (distillation: a new model learns
+the teacher's language from full distributions rather than from one sampled token each).
+
 Checkpoints (--checkpoint, every --save-every steps and at the end) hold the trained parameters,
 the optimiser, the step and the generators: the same command resumes where it stopped and ends
 with the same weights as an uninterrupted run.
@@ -47,6 +55,12 @@ def add_args(p):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--default-ratio", type=int, default=0, help="beacon.ratios[0] the file suggests (0: the first)")
     p.add_argument("--default-window", type=int, default=0, help="beacon.window (default: the largest of --windows)")
+    p.add_argument("--packed", action="store_true",
+                   help="data files hold whole --seq-len sequences (BOS first), drawn whole; FILE.mask weights answers")
+    p.add_argument("--answer-weight", type=float, default=1.0,
+                   help="loss weight of the targets FILE.mask marks (with --packed)")
+    p.add_argument("--teacher", default="", help="GGUF of a teacher (same vocabulary): distil it (dense mode)")
+    p.add_argument("--teacher-weight", type=float, default=1.0, help="weight of the KL term")
     p.set_defaults(fn=run)
 
 
@@ -66,7 +80,45 @@ class Batches:
         starts = rng.integers(0, len(self.stream) - T, size=self.batch)
         x = np.stack([self.stream[s:s + T] for s in starts])
         x[:, 0] = self.bos
-        return torch.from_numpy(x)
+        return torch.from_numpy(x), None
+
+
+class PackedBatches:
+    """Whole sequences (rows of seq_len tokens) and their answer masks (zeros without FILE.mask)."""
+
+    def __init__(self, files, seq_len, batch):
+        rows, masks = [], []
+        for f in files:
+            s = np.fromfile(f, dtype="<i4")
+            if len(s) == 0 or len(s) % seq_len:
+                raise ValueError("%s: %d tokens are not whole sequences of %d" % (f, len(s), seq_len))
+            rows.append(s.reshape(-1, seq_len))
+            m = f + ".mask"
+            masks.append(np.fromfile(m, dtype=np.uint8).reshape(-1, seq_len) if os.path.exists(m)
+                         else np.zeros((len(s) // seq_len, seq_len), dtype=np.uint8))
+        self.rows, self.mask, self.batch = np.concatenate(rows).astype(np.int64), np.concatenate(masks), batch
+
+    def draw(self, rng):
+        i = rng.integers(0, len(self.rows), size=self.batch)
+        return torch.from_numpy(self.rows[i]), torch.from_numpy(self.mask[i])
+
+
+def distill_loss(logits, teacher_logits, mask):
+    """Mean KL(teacher || student) over the next-token targets the mask does not mark."""
+    t = teacher_logits[:, :-1].log_softmax(-1)
+    kl = (t.exp() * (t - logits[:, :-1].log_softmax(-1))).sum(-1)
+    keep = torch.ones_like(kl) if mask is None else (mask[:, 1:] == 0).to(kl.dtype)
+    return (kl * keep).sum() / keep.sum().clamp(min=1.0)
+
+
+def weighted_loss(logits, x, mask, answer_weight):
+    """Next-token cross-entropy over the raw rows; targets the mask marks count answer_weight times."""
+    ce = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
+                                           reduction="none")
+    if mask is None or answer_weight == 1.0:
+        return ce.mean()
+    w = 1.0 + (answer_weight - 1.0) * mask[:, 1:].reshape(-1).to(ce.dtype)
+    return (ce * w).sum() / w.sum()
 
 
 def policy_for(a, rng, ratios, windows, slots):
@@ -104,6 +156,13 @@ def run(a):
     if a.mode != "dense" and not model.has_beacon:
         model.add_beacon(with_o=a.with_o)
     ratios, windows, slots = ints(a.ratios), ints(a.windows), ints(a.slots)
+    teacher = None
+    if a.teacher:
+        if a.mode != "dense":
+            raise SystemExit("--teacher distils in dense mode only")
+        teacher = io.load_gguf(a.teacher)[0].eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
     if a.mode != "dense" and not windows:
         raise SystemExit("--windows is required for beacon and sliding training")
     params = list(model.parameters()) if (a.train_base or a.mode == "dense") else model.beacon_params()
@@ -112,7 +171,7 @@ def run(a):
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
-    data = Batches(a.data, a.seq_len, a.batch, model.cfg.bos)
+    data = PackedBatches(a.data, a.seq_len, a.batch) if a.packed else Batches(a.data, a.seq_len, a.batch, model.cfg.bos)
     rng = np.random.default_rng(a.seed)
     ckpt = a.checkpoint or a.out + ".ckpt"
     step = 0
@@ -141,15 +200,18 @@ def run(a):
 
     while step < a.steps:
         pol = policy_for(a, rng, ratios, windows, slots)
-        x = data.draw(rng)
+        x, mask = data.draw(rng)
         key = pol.label() + (str(pol.ratios) if pol.ratios else "")
-        if key not in layouts:
+        if pol.kind != "dense" and key not in layouts:
             layouts[key] = simulate(pol, a.seq_len)
-        lay = layouts[key]
         for g in opt.param_groups:
             g["lr"] = lr_at(a, step)
-        logits = model.forward_layout(x, lay)
-        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
+        logits = model.forward_causal(x) if pol.kind == "dense" else model.forward_layout(x, layouts[key])
+        loss = weighted_loss(logits, x, mask, a.answer_weight)
+        if teacher is not None:
+            with torch.no_grad():
+                t_logits = teacher.forward_causal(x)
+            loss = loss + a.teacher_weight * distill_loss(logits, t_logits, mask)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
