@@ -1,0 +1,4 @@
+"""Command line: tools/longrange/longrange COMMAND ... (see README.md)."""
+from .cli import main
+
+main()
