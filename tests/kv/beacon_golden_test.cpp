@@ -1,7 +1,7 @@
 // Tern against its second, independent reference: the PyTorch model and KV policy simulation of
 // tools/beacon-train (see its README), on the trained beacon models committed under
-// models/beacons/. The golden files (tests/kv/golden/*.json, written by `beacon-train golden`)
-// hold a token stream and, per policy, the log-likelihood of every next token computed token by
+// models/beacons/ and on the long-range model (models/longrange/). The golden files
+// (tests/kv/golden/*.json, written by `beacon-train golden`) hold a token stream and, per policy, the log-likelihood of every next token computed token by
 // token with an f32 cache. Tern must match each within 1e-3, in decode steps, in prefill steps
 // (dense and the chunked beacon mode, whose steps are exact) and across beacon chunks and window
 // slides. CI needs no PyTorch: only these files.
@@ -89,7 +89,8 @@ TEST_P(BeaconGolden, PerTokenLogLikelihoodsMatchPyTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, BeaconGolden, ::testing::Values("stories260k-sliding.json", "stories260k-beacon.json"),
+INSTANTIATE_TEST_SUITE_P(Models, BeaconGolden, ::testing::Values("stories260k-sliding.json", "stories260k-beacon.json",
+                                                                   "longrange.json"),
                          [](const auto& param_info) {
                            std::string s = param_info.param;
                            s = s.substr(0, s.find('.'));

@@ -21,3 +21,11 @@ add_test(NAME tern_perplexity_smoke
                  ${PROJECT_BINARY_DIR})
 set_tests_properties(tern_perplexity_smoke PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77
                      TIMEOUT 120 LABELS perplexity)
+
+# The long-range model (models/longrange, tools/longrange/build-model.sh): a short streaming run
+# past the window and short passkey / secret-word runs; checks the files, not accuracies.
+add_test(NAME tern_perplexity_longrange_smoke
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/perplexity/longrange_smoke.sh $<TARGET_FILE:tern-perplexity>
+                 ${PROJECT_SOURCE_DIR}/models/longrange/longrange-2.7M-f16.gguf
+                 ${PROJECT_SOURCE_DIR}/docs/long-context/longrange-heldout.txt ${PROJECT_BINARY_DIR})
+set_tests_properties(tern_perplexity_longrange_smoke PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 240 LABELS perplexity)
