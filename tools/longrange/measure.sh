@@ -16,3 +16,5 @@ $P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv window,sinks:4 --dens
 # (the 54 prompts took 10 minutes of lavapipe on the loaded 2-core machine).
 $P --passkey --kv-slots 128 --kv window,sinks:4 --lengths 256,512,1024 --depths 0,0.5,1 --trials 3 \
   --n-batch 64 --passkey-csv $O-passkey.csv --passkey-svg $O-passkey.svg
+# The training-free beacon (ratio 4, chunk derived) on the same stream and budget.
+$P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv beacon:4 --segment 256 --csv $O-ppl-beacon.csv -q
