@@ -9,6 +9,7 @@
 #include "common/options.h"
 #include "common/error.h"
 #include "kv/kv_budget.h"
+#include "kv/kv_layout.h"
 #include "ops/top_k.h"
 
 namespace tern {
@@ -20,7 +21,9 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 constexpr char k_state_magic[8] = {'T', 'E', 'R', 'N', 'S', 'T', 'A', 'T'};
 // Version 4: any KV policy (its bookkeeping follows the logits); keys as the context's Forward
 // stores them: rotated for a dense f16/f32 cache (KeyStorage::Rotated), else before RoPE. States
-// of other versions cannot be loaded (3 held a dense cache's keys before RoPE).
+// of other versions cannot be loaded (3 held a dense cache's keys before RoPE). A model with
+// sliding-window layers adds its ring's words after the policy's (SlidingWindowCache::save) and
+// saves every ring slot of those layers (n_kv rows of the global layers).
 constexpr uint32_t k_state_version = 4;
 
 struct StateHeader {
@@ -68,16 +71,25 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   const bool dense = params.kv.kind == KvPolicyKind::Dense;
   check(!params.numerics.any() || dense, Status::Unsupported,
         "llama.cpp numerics need the dense KV policy (keys are stored rotated)");
-  // The sliding-window layers read the global layers' cache, masked by text position, which
-  // only the dense policy keeps.
-  check(!c.has_sliding_layers() || dense, Status::Unsupported,
-        "a model with sliding-window layers (" + c.arch_name + ") needs the dense KV policy for now");
   KvRequest req = params.kv;
   req.file_beacon = &model_->beacon_settings();
-  const KvPolicyConfig kc =
-      derive_kv_config(req, c.n_ctx_train, KvCache::slot_bytes(c.n_layer, c.kv_dim(), params.kv_type));
+  // Global layers follow the policy; sliding-window layers keep a ring of their last W text
+  // positions (W + n_batch - 1 slots, fewer for a shorter dense context), whatever the policy.
+  KvLayerShape shape;
+  shape.n_sliding = c.n_sliding_layers();
+  shape.n_global = c.n_layer - shape.n_sliding;
+  shape.window = c.swa_window;
+  shape.row_bytes = KvCache::row_bytes(c.kv_dim(), params.kv_type);
+  const KvPlan plan = plan_kv(req, c.n_ctx_train, shape, std::max(2u, params.n_batch));
+  const KvPolicyConfig& kc = plan.global;
   policy_ = std::make_unique<KvPolicy>(kc);
-  kv_ = std::make_unique<KvCache>(model_->device(), c.n_layer, kc.slots, c.kv_dim(), params.kv_type);
+  std::vector<uint32_t> layer_slots(c.n_layer, kc.slots);
+  if (plan.sliding_slots) {
+    ring_ = std::make_unique<SlidingWindowCache>(std::min(c.swa_window, plan.sliding_slots), plan.sliding_slots);
+    for (uint32_t l = 0; l < c.n_layer; ++l)
+      if (c.sliding(l)) layer_slots[l] = plan.sliding_slots;
+  }
+  kv_ = std::make_unique<KvCache>(model_->device(), layer_slots, c.kv_dim(), params.kv_type);
   const EnvOptions env = read_env_options();
   ForwardOptions fo;
   fo.fusion = params.fusion.value_or(env.fusion.value_or(true));
@@ -85,6 +97,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   fo.numerics = params.numerics;
   fo.keys = key_storage_for(dense, params.kv_type);
   fo.max_logit_rows = 1;  // each step asks logits for its last row only (Context::eval)
+  fo.sliding = ring_.get();
   if (params.rope_scaling || params.rope_freq_base > 0.f) {
     // The model's table with the context's overrides (Llama-3 per-pair factors still apply).
     const ops::RopeScaling scaling = params.rope_scaling.value_or(c.rope_scaling);
@@ -136,6 +149,7 @@ int32_t Context::sample(const SamplerParams& p) {
 
 void Context::reset() {
   policy_->reset();
+  if (ring_) ring_->reset();
   history_.clear();
   has_logits_ = false;
   logits_on_host_ = true;
@@ -162,7 +176,9 @@ void Context::eval(std::span<const int32_t> tokens) {
   size_t done = 0;
   while (done < tokens.size()) {
     check_cancel();
-    const uint32_t avail = uint32_t(std::min<size_t>(params_.n_batch, tokens.size() - done));
+    uint32_t avail = uint32_t(std::min<size_t>(params_.n_batch, tokens.size() - done));
+    // A step ends where the sliding-window ring wraps: its rows then go to consecutive slots.
+    if (ring_) avail = std::min(avail, ring_->slots() - uint32_t(ring_->consumed() % ring_->slots()));
     const KvStep step = policy_->plan(avail, forward_->max_batch());
     const size_t next = done + step.n_raw;
     // Only the last step's logits are sampled from.
@@ -170,6 +186,7 @@ void Context::eval(std::span<const int32_t> tokens) {
     forward_->run(step, tokens.subspan(done, step.n_raw), LogitRows::Last, select);
     logits_on_device(select);
     policy_->commit(step);
+    if (ring_) ring_->commit(uint32_t(step.rows.size()));
     history_.insert(history_.end(), tokens.begin() + std::ptrdiff_t(done), tokens.begin() + std::ptrdiff_t(next));
     done = next;
   }
@@ -241,12 +258,22 @@ ContextStats Context::stats() const {
   return s;
 }
 
+uint32_t Context::state_rows(uint32_t layer, uint32_t n_kv) const {
+  return ring_ && model_->config().sliding(layer) ? ring_->slots() : n_kv;
+}
+
+uint64_t Context::state_kv_bytes(uint32_t n_kv) const {
+  uint64_t rows = 0;
+  for (uint32_t l = 0; l < model_->config().n_layer; ++l) rows += state_rows(l, n_kv);
+  return rows * kv_->row_bytes();  // K or V
+}
+
 std::vector<uint8_t> Context::save_state() const {
   check(!params_.numerics.any(), Status::Unsupported,
         "saved states are not supported with llama.cpp numerics (its cache holds keys rotated by ggml's arithmetic)");
   const ModelConfig& c = model_->config();
   const KvPolicyConfig& kc = policy_->config();
-  const std::vector<uint32_t> words = policy_->save();
+  std::vector<uint32_t> words = policy_->save();
   const std::span<const float> last_logits = logits();
   StateHeader h{};
   std::memcpy(h.magic, k_state_magic, 8);
@@ -264,9 +291,12 @@ std::vector<uint8_t> Context::save_state() const {
   h.n_history = history_.size();
   h.n_logits = last_logits.size();
   h.n_policy_words = words.size();
-  const uint64_t kv_bytes = uint64_t(h.n_kv) * kv_->row_bytes();
-  std::vector<uint8_t> out(sizeof(h) + h.n_history * 4 + h.n_logits * 4 + h.n_policy_words * 4 +
-                           2 * c.n_layer * kv_bytes);
+  if (ring_) {
+    const auto ring = ring_->save();
+    words.insert(words.end(), ring.begin(), ring.end());
+  }
+  const uint64_t kv_bytes = state_kv_bytes(h.n_kv);
+  std::vector<uint8_t> out(sizeof(h) + h.n_history * 4 + h.n_logits * 4 + words.size() * 4 + 2 * kv_bytes);
   uint8_t* p = out.data();
   auto put = [&](const void* src, size_t bytes) {
     if (bytes) std::memcpy(p, src, bytes);
@@ -275,13 +305,15 @@ std::vector<uint8_t> Context::save_state() const {
   put(&h, sizeof(h));
   put(history_.data(), h.n_history * 4);
   put(last_logits.data(), h.n_logits * 4);
-  put(words.data(), h.n_policy_words * 4);
+  put(words.data(), words.size() * 4);
   auto& alloc = model_->device().allocator();
-  for (uint32_t l = 0; l < c.n_layer && kv_bytes; ++l) {
-    alloc.read(kv_->k(l), 0, p, kv_bytes);
-    p += kv_bytes;
-    alloc.read(kv_->v(l), 0, p, kv_bytes);
-    p += kv_bytes;
+  for (uint32_t l = 0; l < c.n_layer; ++l) {
+    const uint64_t bytes = uint64_t(state_rows(l, h.n_kv)) * kv_->row_bytes();
+    if (!bytes) continue;
+    alloc.read(kv_->k(l), 0, p, bytes);
+    p += bytes;
+    alloc.read(kv_->v(l), 0, p, bytes);
+    p += bytes;
   }
   return out;
 }
@@ -312,8 +344,10 @@ void Context::load_state(std::span<const uint8_t> data) {
   check(h.n_logits == 0 || h.n_logits == c.n_vocab, Status::StateMismatch, "state logits have the wrong size");
   check(h.n_history <= (1ull << 32) && h.n_policy_words <= 4ull * kc.slots + 16, Status::StateMismatch,
         "state lengths are absurd");
-  const uint64_t kv_bytes = uint64_t(h.n_kv) * kv_->row_bytes();
-  const uint64_t need = sizeof(h) + h.n_history * 4 + h.n_logits * 4 + h.n_policy_words * 4 + 2 * c.n_layer * kv_bytes;
+  const uint64_t ring_words = ring_ ? ring_->save().size() : 0;
+  const uint64_t kv_bytes = state_kv_bytes(h.n_kv);
+  const uint64_t need =
+      sizeof(h) + h.n_history * 4 + h.n_logits * 4 + (h.n_policy_words + ring_words) * 4 + 2 * kv_bytes;
   check(data.size() == need, Status::StateMismatch, "state size does not match its header");
   const uint8_t* p = data.data() + sizeof(h);
   std::vector<uint32_t> words(h.n_policy_words);
@@ -326,20 +360,30 @@ void Context::load_state(std::span<const uint8_t> data) {
   get(history.data(), h.n_history * 4);
   get(logits.data(), h.n_logits * 4);
   get(words.data(), h.n_policy_words * 4);
+  std::vector<uint32_t> ring_state(ring_words);
+  get(ring_state.data(), ring_words * 4);
   KvPolicy restored(kc);
   restored.restore(words);  // validates before anything of this context changes
   check(restored.n_kv() <= h.n_kv, Status::StateMismatch, "state's policy uses cache rows it did not save");
+  std::optional<SlidingWindowCache> ring;
+  if (ring_) {
+    ring.emplace(*ring_);
+    ring->restore(ring_state);
+  }
   reset();
   *policy_ = restored;
+  if (ring) *ring_ = *ring;
   history_ = std::move(history);
   last_logits_ = std::move(logits);
   has_logits_ = !last_logits_.empty();
   auto& alloc = model_->device().allocator();
-  for (uint32_t l = 0; l < c.n_layer && kv_bytes; ++l) {
-    alloc.write(kv_->k(l), 0, p, kv_bytes);
-    p += kv_bytes;
-    alloc.write(kv_->v(l), 0, p, kv_bytes);
-    p += kv_bytes;
+  for (uint32_t l = 0; l < c.n_layer; ++l) {
+    const uint64_t bytes = uint64_t(state_rows(l, h.n_kv)) * kv_->row_bytes();
+    if (!bytes) continue;
+    alloc.write(kv_->k(l), 0, p, bytes);
+    p += bytes;
+    alloc.write(kv_->v(l), 0, p, bytes);
+    p += bytes;
   }
   for (int32_t t : history_) sampler_.accept(t);
   stats_.tokens_consumed = h.n_history;

@@ -122,6 +122,10 @@ class Context {
 
  private:
   void check_cancel();
+  // Cache rows a saved state holds of a layer (the policy's n_kv, or a sliding-window layer's
+  // ring), and their bytes over all layers, K or V.
+  uint32_t state_rows(uint32_t layer, uint32_t n_kv) const;
+  uint64_t state_kv_bytes(uint32_t n_kv) const;
   // A step's logits are now on the device, with its selection of selected_k entries.
   void logits_on_device(uint32_t selected_k);
 
@@ -129,6 +133,9 @@ class Context {
   ContextParams params_;
   std::unique_ptr<KvPolicy> policy_;
   std::unique_ptr<KvCache> kv_;
+  // The sliding-window layers' ring (models with such layers): its own slots in those layers of
+  // kv_, text positions whatever the policy does with the global layers'.
+  std::unique_ptr<SlidingWindowCache> ring_;
   std::unique_ptr<Forward> forward_;
   Sampler sampler_;
   std::vector<int32_t> history_;

@@ -44,6 +44,7 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
       numerics_(o.numerics),
       fuse_(o.fusion),
       fuse_norm_(o.norm_fusion.value_or(model_->device().tuning().norm_fusion)) {
+  sliding_ = o.sliding;
   const uint64_t B = max_batch;
   if (numerics_.any()) {
     // What ref::LlamaForward imitates: ggml's f16 cache, normal-mode unscaled RoPE.
@@ -74,6 +75,14 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
                                          numerics_.rope, max_batch);
     for (uint32_t l = 0; l < c_.n_layer; ++l)
       if (c_.sliding(l)) layers_[l] = LayerAttention{rope_swa_.get(), c_.swa_window};
+  }
+  if (sliding_) {
+    check(c_.has_sliding_layers(), Status::Internal, "a sliding-window ring for a model without such layers");
+    for (uint32_t l = 0; l < c_.n_layer; ++l)
+      check(!c_.sliding(l) || kv.slots(l) >= sliding_->slots(), Status::Internal,
+            "the KV cache's sliding-window layers are shorter than their ring");
+    swa_pos_ = make(B * 4, "sliding-window positions");
+    swa_slot_pos_ = make(uint64_t(sliding_->slots()) * 4, "sliding-window slot positions");
   }
   if (numerics_.q8_activations) {
     uint64_t q8 = 16;
@@ -140,10 +149,11 @@ StepPlan Forward::plan(const KvStep& step, std::span<const int32_t> tokens, Logi
   r.norm_fusion = fuse_norm_;
   parts_ = parts(uint32_t(step.rows.size()));
   StepPlan p = plan_step(step, tokens, logits, select_k, r, parts_.qkv_back_to_back, parts_.gate_up_back_to_back);
-  // Sliding-window layers read the global layers' cache here, masked by text position: only a
-  // cache in text order (the dense policy) holds what they need.
-  check(!c_.has_sliding_layers() || p.kv.in_order, Status::Unsupported,
-        "a model with sliding-window layers needs the dense KV policy");
+  // Sliding-window layers without a ring read the global layers' cache, masked by text
+  // position: only a cache in text order (the dense policy) holds what they need.
+  check(!c_.has_sliding_layers() || sliding_ || p.kv.in_order, Status::Unsupported,
+        "a model with sliding-window layers needs the dense KV policy or a ring for those layers");
+  if (sliding_) plan_ring(p);
   p.head_piece = head_piece_rows(select_k);  // throws before recording when no row fits
   p.kv.row_pos = gpu::BufferRef(pos_, 0, uint64_t(p.n) * 4);
   p.kv.key_pos = gpu::BufferRef(slot_pos_, 0, uint64_t(p.kv.n_kv) * 4);
@@ -154,6 +164,25 @@ StepPlan Forward::plan(const KvStep& step, std::span<const int32_t> tokens, Logi
   rope_->upload(p.positions);
   if (rope_swa_) rope_swa_->upload(p.positions);
   return p;
+}
+
+// The sliding-window layers' view of the step: its rows at their text positions in the ring.
+void Forward::plan_ring(StepPlan& p) {
+  check(p.beacon_rows.empty(), Status::Unsupported, "beacon rows on a model with sliding-window layers");
+  swa_step_ = sliding_->plan(p.n);  // throws for a step the ring cannot hold whole
+  StepPlan::Kv& v = p.swa.emplace();
+  v.n_kv = sliding_->slots();
+  v.slot_pos = swa_step_.slot_pos;
+  v.in_order = false;
+  v.runs = slot_runs(swa_step_.slots);
+  // One run: the key paths bind the run's row positions at its first row, which must be the
+  // step's first (storage-buffer offsets are aligned); Context ends its steps where the ring wraps.
+  check(v.runs.size() == 1, Status::Internal, "a step that wraps the sliding-window ring");
+  v.row_pos = gpu::BufferRef(swa_pos_, 0, uint64_t(p.n) * 4);
+  v.key_pos = gpu::BufferRef(swa_slot_pos_, 0, uint64_t(v.n_kv) * 4);
+  auto& alloc = model_->device().allocator();
+  alloc.write(swa_pos_, 0, swa_step_.positions.data(), uint64_t(p.n) * 4);
+  alloc.write(swa_slot_pos_, 0, swa_step_.slot_pos.data(), uint64_t(v.n_kv) * 4);
 }
 
 // x = token_embd[id] * embd_scale for every row (gemma3: sqrt(n_embd), else 1); beacon rows take
@@ -178,9 +207,10 @@ void Forward::attention_block(uint32_t l, const StepPlan& p) {
   const LayerAttention& a = layers_[l];
   project_qkv(L, p);                                                       // q, k, v = Wq h + bq, Wk h + bk, Wv h + bv
   if (c_.qk_norm) norm_heads(L, p);                                        // q, k = rmsnorm(q) * q_norm, rmsnorm(k) * k_norm
-  a.rope->rotate(rec_, parts_.q, p.kv.row_pos, parts_.q, p.n, c_.n_head);  // q = rope(q, position)
-  keys_->store(rec_, l, a, parts_.k, parts_.v, p);  // cache[slot] = k, v (k rotated where the key path stores it so)
-  keys_->attend(rec_, l, a, parts_.q, att_, p);     // att = softmax(q K^T / sqrt(head_dim)) V
+  const StepPlan::Kv& kv = a.window && p.swa ? *p.swa : p.kv;            // the ring, or the cache
+  a.rope->rotate(rec_, parts_.q, kv.row_pos, parts_.q, p.n, c_.n_head);    // q = rope(q, position)
+  keys_->store(rec_, l, a, parts_.k, parts_.v, p.n, kv);  // cache[slot] = k, v (k rotated where the key path stores it so)
+  keys_->attend(rec_, l, a, parts_.q, att_, p.n, kv);     // att = softmax(q K^T / sqrt(head_dim)) V
   project_out(L, p);                                // x += Wo att
 }
 

@@ -13,6 +13,7 @@
 #include "gpu/recorder.h"
 #include "kv/kv_cache.h"
 #include "kv/kv_policy.h"
+#include "kv/sliding_window.h"
 #include "model/key_path.h"
 #include "model/model.h"
 #include "model/numerics.h"
@@ -40,6 +41,11 @@ struct ForwardOptions {
   // device's default (gpu::DeviceTuning::norm_fusion).
   bool fusion = true;
   std::optional<bool> norm_fusion;
+  // The sliding-window layers' ring (the caller's: it commits each step after run() and resets
+  // it with the cache), whose slots are those layers' rows of the KvCache; nullptr: those layers
+  // read the global layers' cache, which must then be in text order (the dense policy).
+  // A step must not wrap the ring (its rows in consecutive slots).
+  SlidingWindowCache* sliding = nullptr;
 };
 
 class Forward {
@@ -92,6 +98,7 @@ class Forward {
  private:
   // The blocks of one layer, and the steps around them.
   StepPlan plan(const KvStep& step, std::span<const int32_t> tokens, LogitRows logits, uint32_t select_k);
+  void plan_ring(StepPlan& p);
   void embed(const StepPlan& p);
   void attention_block(uint32_t layer, const StepPlan& p);
   void ffn_block(uint32_t layer, const StepPlan& p);
@@ -145,6 +152,9 @@ class Forward {
   LlamaCppNumerics numerics_;
   std::unique_ptr<Rotary> rope_;
   std::unique_ptr<Rotary> rope_swa_;  // the sliding-window layers' (models that have them)
+  SlidingWindowCache* sliding_ = nullptr;   // ForwardOptions::sliding
+  SlidingStep swa_step_;                    // this step's view of it (StepPlan::swa's slot positions)
+  gpu::Buffer swa_pos_, swa_slot_pos_;      // its row and slot positions on the device
   std::unique_ptr<KeyPath> keys_;
   std::vector<LayerAttention> layers_;
   bool fuse_ = true;

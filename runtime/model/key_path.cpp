@@ -50,20 +50,20 @@ class PreRopeKeys final : public KeyPath {
                 uint64_t(kv.slots()) * c.kv_dim() * (kv.dtype() == GgmlType::F32 ? 4 : 2)) {}
 
   void store(gpu::Recorder& rec, uint32_t l, const LayerAttention&, gpu::BufferRef k, gpu::BufferRef v,
-             const StepPlan& p) override {
-    for (const SlotRun& r : p.kv.runs) {
+             uint32_t /*n*/, const StepPlan::Kv& view) override {
+    for (const SlotRun& r : view.runs) {
       ops::kv_store(rec, rows(k, r.row, r.len), kv_.k(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
       ops::kv_store(rec, rows(v, r.row, r.len), kv_.v(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
     }
   }
   void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef att,
-              const StepPlan& p) override {
-    const gpu::BufferRef cache(kv_.k(l), 0, uint64_t(p.kv.n_kv) * kv_.row_bytes());
+              uint32_t n, const StepPlan::Kv& view) override {
+    const gpu::BufferRef cache(kv_.k(l), 0, uint64_t(view.n_kv) * kv_.row_bytes());
     if (kv_.dtype() == GgmlType::F32)
-      a.rope->rotate(rec, cache, p.kv.key_pos, keys_, p.kv.n_kv, config_.n_head_kv);
+      a.rope->rotate(rec, cache, view.key_pos, keys_, view.n_kv, config_.n_head_kv);
     else  // f16 or q8_0 cache rows in, f16 rotated keys out
-      a.rope->rotate_f16(rec, cache, p.kv.key_pos, keys_, p.kv.n_kv, config_.n_head_kv, kv_.dtype());
-    attention(rec, l, a, q, keys_, att, p);
+      a.rope->rotate_f16(rec, cache, view.key_pos, keys_, view.n_kv, config_.n_head_kv, kv_.dtype());
+    attention(rec, l, a, q, keys_, att, n, view);
   }
   KeyStorage storage() const override { return KeyStorage::PreRope; }
 };
@@ -82,11 +82,11 @@ class RotatedKeys final : public KeyPath {
   }
 
   void store(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef k, gpu::BufferRef v,
-             const StepPlan& p) override {
+             uint32_t /*n*/, const StepPlan::Kv& view) override {
     const uint64_t row_bytes = kv_.row_bytes();
-    for (const SlotRun& r : p.kv.runs) {
+    for (const SlotRun& r : view.runs) {
       const gpu::BufferRef slots(kv_.k(l), uint64_t(r.slot) * row_bytes, uint64_t(r.len) * row_bytes);
-      const gpu::BufferRef pos(*p.kv.row_pos.buffer, p.kv.row_pos.offset + uint64_t(r.row) * 4, uint64_t(r.len) * 4);
+      const gpu::BufferRef pos(*view.row_pos.buffer, view.row_pos.offset + uint64_t(r.row) * 4, uint64_t(r.len) * 4);
       if (kv_.dtype() == GgmlType::F32) {
         a.rope->rotate(rec, rows(k, r.row, r.len), pos, slots, r.len, config_.n_head_kv);
       } else {
@@ -98,8 +98,8 @@ class RotatedKeys final : public KeyPath {
     }
   }
   void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef att,
-              const StepPlan& p) override {
-    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(p.kv.n_kv) * kv_.row_bytes()), att, p);
+              uint32_t n, const StepPlan::Kv& view) override {
+    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(view.n_kv) * kv_.row_bytes()), att, n, view);
   }
   KeyStorage storage() const override { return KeyStorage::Rotated; }
 };
@@ -112,16 +112,16 @@ class RotatedBeforeStoreKeys final : public KeyPath {
       : KeyPath(d, kv, c, n, max_rows, 16) {}
 
   void store(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef k, gpu::BufferRef v,
-             const StepPlan& p) override {
-    a.rope->rotate(rec, k, p.kv.row_pos, k, p.n, config_.n_head_kv);
-    for (const SlotRun& r : p.kv.runs) {
+             uint32_t n, const StepPlan::Kv& view) override {
+    a.rope->rotate(rec, k, view.row_pos, k, n, config_.n_head_kv);
+    for (const SlotRun& r : view.runs) {
       ops::kv_store(rec, rows(k, r.row, r.len), kv_.k(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
       ops::kv_store(rec, rows(v, r.row, r.len), kv_.v(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
     }
   }
   void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef att,
-              const StepPlan& p) override {
-    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(p.kv.n_kv) * kv_.row_bytes()), att, p);
+              uint32_t n, const StepPlan::Kv& view) override {
+    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(view.n_kv) * kv_.row_bytes()), att, n, view);
   }
   KeyStorage storage() const override { return KeyStorage::Rotated; }
 };
@@ -148,13 +148,13 @@ gpu::BufferRef KeyPath::rows(gpu::BufferRef x, uint32_t row, uint32_t len) const
 }
 
 void KeyPath::attention(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q,
-                        gpu::BufferRef keys, gpu::BufferRef att, const StepPlan& p) {
-  ops::AttentionParams ap = attention_params(config_, kv_, numerics_, p.n, p.kv.n_kv);
+                        gpu::BufferRef keys, gpu::BufferRef att, uint32_t n, const StepPlan::Kv& view) {
+  ops::AttentionParams ap = attention_params(config_, kv_, numerics_, n, view.n_kv);
   ap.scale = config_.attention_scale();
   ap.window = a.window;
-  ap.q_pos0 = p.kv.first_slot;
-  const ops::AttentionPositions positions{p.kv.key_pos, p.kv.row_pos};
-  ops::attention(rec, ap, q, keys, kv_.v(l), att, std::nullopt, scratch_, p.kv.in_order ? nullptr : &positions);
+  ap.q_pos0 = view.first_slot;
+  const ops::AttentionPositions positions{view.key_pos, view.row_pos};
+  ops::attention(rec, ap, q, keys, kv_.v(l), att, std::nullopt, scratch_, view.in_order ? nullptr : &positions);
 }
 
 std::unique_ptr<KeyPath> make_key_path(KeyStorage storage, gpu::Device& device, KvCache& kv, const ModelConfig& config,

@@ -43,13 +43,14 @@ class KeyPath {
   virtual ~KeyPath() = default;
   // The cache rows of the step's slots in this layer: its keys k (rotated or not, as the path
   // holds them) and values v, both n rows of n_head_kv * head_dim f32. k may be overwritten.
+  // view: the cache as this layer sees it (StepPlan::kv, or a sliding-window layer's ring).
   virtual void store(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef k, gpu::BufferRef v,
-                     const StepPlan& p) = 0;
+                     uint32_t n, const StepPlan::Kv& view) = 0;
   // att = softmax(q K^T * scale) V over slots 0..n_kv-1, each row seeing the slots at positions
   // up to its own and, in a sliding-window layer, above its own minus the window (q rotated);
   // scale = ModelConfig::attention_scale().
   virtual void attend(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef q,
-                      gpu::BufferRef att, const StepPlan& p) = 0;
+                      gpu::BufferRef att, uint32_t n, const StepPlan::Kv& view) = 0;
   virtual KeyStorage storage() const = 0;
   uint64_t device_bytes() const { return scratch_.size() + keys_.size(); }
 
@@ -58,7 +59,7 @@ class KeyPath {
           uint32_t max_rows, uint64_t key_scratch_bytes);
   // Attention over keys (the cache's or rotated ones, f32 when the cache is f32, else f16).
   void attention(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef keys,
-                 gpu::BufferRef att, const StepPlan& p);
+                 gpu::BufferRef att, uint32_t n, const StepPlan::Kv& view);
   // Rows row..row+len-1 of f32 K/V rows.
   gpu::BufferRef rows(gpu::BufferRef x, uint32_t row, uint32_t len) const;
 

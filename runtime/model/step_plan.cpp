@@ -7,6 +7,17 @@
 
 namespace tern {
 
+std::vector<SlotRun> slot_runs(std::span<const uint32_t> slots) {
+  std::vector<SlotRun> runs;
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    if (!runs.empty() && runs.back().slot + runs.back().len == slots[i])
+      ++runs.back().len;
+    else
+      runs.push_back({i, slots[i], 1});
+  }
+  return runs;
+}
+
 StepPlan plan_step(const KvStep& step, std::span<const int32_t> tokens, LogitRows logits, uint32_t select_k,
                    const StepRules& r, bool qkv_back_to_back, bool gate_up_back_to_back) {
   const ModelConfig& c = *r.config;
@@ -45,14 +56,9 @@ StepPlan plan_step(const KvStep& step, std::span<const int32_t> tokens, LogitRow
   p.kv.slot_pos = step.slot_pos;
   p.kv.in_order = step.in_order;
   p.kv.first_slot = step.rows[0].slot;
-  for (uint32_t i = 0; i < p.n; ++i) {
-    const uint32_t slot = step.rows[i].slot;
-    std::vector<SlotRun>& runs = p.kv.runs;
-    if (!runs.empty() && runs.back().row + runs.back().len == i && runs.back().slot + runs.back().len == slot)
-      ++runs.back().len;
-    else
-      runs.push_back({i, slot, 1});
-  }
+  std::vector<uint32_t> slots;
+  for (const KvRow& row : step.rows) slots.push_back(row.slot);
+  p.kv.runs = slot_runs(slots);
   check(!r.keys_rotated || r.numerics.rotates_keys_before_store() || p.kv.in_order, Status::Internal,
         "keys stored rotated need steps in text order");
   // Keys are rotated before they are stored, so a slot's position can never change.

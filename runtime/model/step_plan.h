@@ -4,6 +4,7 @@
 // (plan_step); every layer then only reads it.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct StepPlan {
     std::vector<SlotRun> runs;          // where the rows' K and V are stored
     gpu::BufferRef row_pos, key_pos;    // positions of the rows and of the slots, on the device
   } kv;
+  // The sliding-window layers' ring (kv/sliding_window.h) when the Forward has one: the rows at
+  // their text positions, the slots at theirs (never in_order: attention takes the positions).
+  // Without one, those layers read kv.
+  std::optional<Kv> swa;
 
   // Products. One row: Q, K, V (and gate, up) as one stacked product where the model stores
   // them stacked and their output parts lie back to back; each RMSNorm computed inside the
@@ -54,6 +59,9 @@ struct StepPlan {
   uint32_t select_k = 0;    // entries each logit row selects on the device (0: none)
   uint32_t head_piece = 0;  // logit rows per piece of the output product
 };
+
+// Row i goes to slots[i]: the runs of rows that go to consecutive slots.
+std::vector<SlotRun> slot_runs(std::span<const uint32_t> slots);
 
 // What a Forward fixes for every step it plans.
 struct StepRules {

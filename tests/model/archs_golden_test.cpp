@@ -97,9 +97,10 @@ TEST(ArchGoldens, StreamingReferenceMatches) {
   }
 }
 
-// The GPU forward pass, f32 cache: the whole sequence as one batch (tiled attention, sliding
-// layers masked by the window over the batch's own rows) and token by token through a Context
-// (split attention), with the fusions on and off.
+// The GPU forward pass, f32 cache: the whole sequence as one batch through Forward (tiled
+// attention; no ring: the sliding-window layers read the dense cache masked to their window),
+// and through a Context in steps of `chunk` tokens with n_batch 4, so the sliding-window layers'
+// ring (W + 3 slots) wraps several times (split attention for one-token steps).
 class ArchGoldensGpu : public GpuTest {};
 
 std::vector<float> gpu_prefill(const std::shared_ptr<Model>& m, const ArchGolden& g, bool fusion) {
@@ -111,21 +112,25 @@ std::vector<float> gpu_prefill(const std::shared_ptr<Model>& m, const ArchGolden
   return logits;
 }
 
-// Token by token (batch = 0), or in batches of `batch` tokens (the rows of each batch but the
-// last are not compared: a Context returns its last row's logits).
-std::vector<float> gpu_decode(const std::shared_ptr<Model>& m, const ArchGolden& g, bool fusion) {
+ContextParams f32_context(const ArchGolden& g) {
   ContextParams cp;
   cp.kv.n_ctx = uint32_t(g.tokens.size());
   cp.kv_type = GgmlType::F32;
-  cp.fusion = fusion;
-  Context ctx(m, cp);
-  std::vector<float> rows;
-  for (int32_t t : g.tokens) {
-    ctx.eval(std::span<const int32_t>(&t, 1));
+  cp.n_batch = 4;
+  return cp;
+}
+
+// The logits after each step of `chunk` tokens (the last row of each), and the rows they are.
+std::vector<float> gpu_steps(Context& ctx, const ArchGolden& g, uint32_t chunk, std::vector<uint32_t>& rows) {
+  std::vector<float> out;
+  for (uint32_t i = 0; i < g.tokens.size(); i += chunk) {
+    const uint32_t n = std::min<uint32_t>(chunk, uint32_t(g.tokens.size()) - i);
+    ctx.eval(std::span<const int32_t>(g.tokens.data() + i, n));
     const auto l = ctx.logits();
-    rows.insert(rows.end(), l.begin(), l.end());
+    out.insert(out.end(), l.begin(), l.end());
+    rows.push_back(i + n - 1);
   }
-  return rows;
+  return out;
 }
 
 TEST_F(ArchGoldensGpu, PrefillAndDecodeMatch) {
@@ -135,8 +140,9 @@ TEST_F(ArchGoldensGpu, PrefillAndDecodeMatch) {
     const auto m = load_test_model(g.gguf);
     const auto prefill = gpu_prefill(m, g, true);
     expect_matches(g, prefill, g.prefill, "gpu prefill");
-    const auto decode = gpu_decode(m, g, true);
-    expect_matches(g, decode, g.decode, "gpu decode");
+    Context ctx(m, f32_context(g));
+    std::vector<uint32_t> rows;
+    expect_matches(g, gpu_steps(ctx, g, 1, rows), g.decode, "gpu decode");
     // The fusions (accumulating products, the gated activation inside the down product) give
     // the same bits as the plain pass.
     const auto plain = gpu_prefill(m, g, false);
@@ -145,22 +151,89 @@ TEST_F(ArchGoldensGpu, PrefillAndDecodeMatch) {
   }
 }
 
-// A sliding-window model needs its layers' windows over text positions: a policy that renumbers
-// the global cache is refused clearly (until the sliding layers keep a ring of their own).
-TEST_F(ArchGoldensGpu, SlidingModelsRefuseOtherPolicies) {
+// Steps of 3 tokens through the ring (a step's first row still finds its whole window), and a
+// state saved halfway and loaded into a fresh context continues exactly.
+TEST_F(ArchGoldensGpu, BatchedStepsAndSavedStates) {
   const auto cases = load_arch_goldens();
   if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
   for (const auto& g : cases) {
     if (!g.window) continue;
     const auto m = load_test_model(g.gguf);
-    ContextParams cp;
+    Context ctx(m, f32_context(g));
+    // KV memory: the global layers hold every token, the sliding-window layers W + 3 slots.
+    const ModelConfig& c = m->config();
+    const uint64_t slot_bytes = uint64_t(c.kv_dim()) * 4 * 2;  // f32 K and V
+    const uint64_t n_sliding = c.n_sliding_layers(), n_global = c.n_layer - n_sliding;
+    EXPECT_EQ(ctx.stats().kv_bytes, slot_bytes * (n_global * g.tokens.size() + n_sliding * (g.window + 3))) << g.name;
+    std::vector<uint32_t> rows;
+    const auto got = gpu_steps(ctx, g, 3, rows);
+    double worst = 0;
+    for (size_t j = 0; j < rows.size(); ++j) {
+      const std::span<const float> row(got.data() + j * g.n_vocab, g.n_vocab);
+      worst = std::max(worst, rel_l2(g.row(g.exact, rows[j]), row));
+      EXPECT_EQ(argmax(row), argmax(g.row(g.exact, rows[j]))) << g.name << " row " << rows[j];
+    }
+    EXPECT_LT(worst, 1e-4) << g.name << " in steps of 3";
+
+    const uint32_t half = uint32_t(g.tokens.size()) / 2;
+    Context a(m, f32_context(g));
+    a.eval(std::span<const int32_t>(g.tokens.data(), half));
+    const auto state = a.save_state();
+    Context b(m, f32_context(g));
+    b.load_state(state);
+    for (uint32_t i = half; i < g.tokens.size(); ++i) {
+      a.eval(std::span<const int32_t>(&g.tokens[i], 1));
+      b.eval(std::span<const int32_t>(&g.tokens[i], 1));
+      const auto la = a.logits(), lb = b.logits();
+      ASSERT_TRUE(std::equal(la.begin(), la.end(), lb.begin(), lb.end())) << g.name << " row " << i;
+      EXPECT_LT(rel_l2(g.row(g.exact, i), lb), 1e-4) << g.name << " row " << i;
+    }
+  }
+}
+
+// Other policies apply to the global layers; the sliding-window layers keep their ring at text
+// positions: the same logits as the list-based reference (ref::KvStreaming) under the policy.
+TEST_F(ArchGoldensGpu, SinksPolicyMatchesStreamingReference) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  for (const auto& g : cases) {
+    if (!g.window) continue;
+    const auto m = load_test_model(g.gguf);
+    ContextParams cp = f32_context(g);
     cp.kv.kind = KvPolicyKind::SinksWindow;
-    cp.kv.window = 8;
-    cp.kv_type = GgmlType::F32;
+    cp.kv.window = 20;
+    cp.kv.sinks = 4;
+    Context ctx(m, cp);
+    const auto file = GgufFile::open(g.gguf.string());
+    ref::LlamaForward model(*file, 0, GgmlType::F32);
+    ref::KvStreaming stream(model, ctx.kv_config());
+    const auto want = stream.feed(g.tokens);
+    std::vector<uint32_t> rows;
+    const auto got = gpu_steps(ctx, g, 1, rows);
+    double worst = 0;
+    for (uint32_t r = 0; r < g.tokens.size(); ++r) {
+      const std::span<const float> w(want.data() + size_t(r) * g.n_vocab, g.n_vocab),
+          o(got.data() + size_t(r) * g.n_vocab, g.n_vocab);
+      worst = std::max(worst, rel_l2(w, o));
+      EXPECT_EQ(argmax(o), argmax(w)) << g.name << " row " << r;
+    }
+    EXPECT_LT(worst, 1e-4) << g.name;
+    std::printf("%-20s sinks:4:20     worst rel L2 vs ref::KvStreaming %.3g\n", g.name.c_str(), worst);
+  }
+}
+
+// The beacon policies are refused on such models, naming the reason.
+TEST_F(ArchGoldensGpu, BeaconRefusedOnSlidingModels) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  for (const auto& g : cases) {
+    if (!g.window) continue;
+    const auto m = load_test_model(g.gguf);
+    ContextParams cp = f32_context(g);
+    cp.kv.kind = KvPolicyKind::Beacon;
     try {
       Context ctx(m, cp);
-      for (int32_t t : g.tokens) ctx.eval(std::span<const int32_t>(&t, 1));
-      ADD_FAILURE() << g.name << ": a window policy ran on a model with sliding-window layers";
+      ADD_FAILURE() << g.name << ": a beacon policy ran on a model with sliding-window layers";
     } catch (const Error& e) {
       EXPECT_EQ(e.status(), Status::Unsupported) << e.what();
       EXPECT_NE(std::string(e.what()).find("sliding-window"), std::string::npos) << e.what();
