@@ -133,6 +133,15 @@ std::vector<float> gpu_steps(Context& ctx, const ArchGolden& g, uint32_t chunk, 
   return out;
 }
 
+// Runs body on every golden case with sliding-window layers, its model loaded.
+template <class Body>
+void for_sliding_cases(Body body) {
+  const auto cases = load_arch_goldens();
+  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
+  for (const auto& g : cases)
+    if (g.window) body(g, load_test_model(g.gguf));
+}
+
 TEST_F(ArchGoldensGpu, PrefillAndDecodeMatch) {
   const auto cases = load_arch_goldens();
   if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
@@ -154,11 +163,7 @@ TEST_F(ArchGoldensGpu, PrefillAndDecodeMatch) {
 // Steps of 3 tokens through the ring (a step's first row still finds its whole window), and a
 // state saved halfway and loaded into a fresh context continues exactly.
 TEST_F(ArchGoldensGpu, BatchedStepsAndSavedStates) {
-  const auto cases = load_arch_goldens();
-  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
-  for (const auto& g : cases) {
-    if (!g.window) continue;
-    const auto m = load_test_model(g.gguf);
+  for_sliding_cases([](const ArchGolden& g, const std::shared_ptr<Model>& m) {
     Context ctx(m, f32_context(g));
     // KV memory: the global layers hold every token, the sliding-window layers W + 3 slots.
     const ModelConfig& c = m->config();
@@ -188,17 +193,13 @@ TEST_F(ArchGoldensGpu, BatchedStepsAndSavedStates) {
       ASSERT_TRUE(std::equal(la.begin(), la.end(), lb.begin(), lb.end())) << g.name << " row " << i;
       EXPECT_LT(rel_l2(g.row(g.exact, i), lb), 1e-4) << g.name << " row " << i;
     }
-  }
+  });
 }
 
 // Other policies apply to the global layers; the sliding-window layers keep their ring at text
 // positions: the same logits as the list-based reference (ref::KvStreaming) under the policy.
 TEST_F(ArchGoldensGpu, SinksPolicyMatchesStreamingReference) {
-  const auto cases = load_arch_goldens();
-  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
-  for (const auto& g : cases) {
-    if (!g.window) continue;
-    const auto m = load_test_model(g.gguf);
+  for_sliding_cases([](const ArchGolden& g, const std::shared_ptr<Model>& m) {
     ContextParams cp = f32_context(g);
     cp.kv.kind = KvPolicyKind::SinksWindow;
     cp.kv.window = 20;
@@ -219,16 +220,12 @@ TEST_F(ArchGoldensGpu, SinksPolicyMatchesStreamingReference) {
     }
     EXPECT_LT(worst, 1e-4) << g.name;
     std::printf("%-20s sinks:4:20     worst rel L2 vs ref::KvStreaming %.3g\n", g.name.c_str(), worst);
-  }
+  });
 }
 
 // The beacon policies are refused on such models, naming the reason.
 TEST_F(ArchGoldensGpu, BeaconRefusedOnSlidingModels) {
-  const auto cases = load_arch_goldens();
-  if (cases.empty()) GTEST_SKIP() << "../shared/golden/llamacpp-archs is absent";
-  for (const auto& g : cases) {
-    if (!g.window) continue;
-    const auto m = load_test_model(g.gguf);
+  for_sliding_cases([](const ArchGolden& g, const std::shared_ptr<Model>& m) {
     ContextParams cp = f32_context(g);
     cp.kv.kind = KvPolicyKind::Beacon;
     try {
@@ -238,7 +235,7 @@ TEST_F(ArchGoldensGpu, BeaconRefusedOnSlidingModels) {
       EXPECT_EQ(e.status(), Status::Unsupported) << e.what();
       EXPECT_NE(std::string(e.what()).find("sliding-window"), std::string::npos) << e.what();
     }
-  }
+  });
 }
 
 }  // namespace tern::test
