@@ -1,10 +1,10 @@
-#include "beacon_settings.h"
+#include "quant/beacon_settings.h"
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "gguf_writer.h"
+#include "quant/gguf_reader.h"
+#include "quant/gguf_writer.h"
 
 namespace tern {
 namespace {

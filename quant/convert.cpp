@@ -1,12 +1,12 @@
-#include "convert.h"
+#include "quant/convert.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 
 #include "common/error.h"
-#include "gguf_writer.h"
-#include "quantize.h"
+#include "quant/gguf_writer.h"
+#include "quant/quantize.h"
 
 namespace tern::quant {
 namespace {

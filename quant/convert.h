@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "ggml_types.h"
-#include "model_source.h"
+#include "quant/ggml_types.h"
+#include "quant/model_source.h"
 
 namespace tern::quant {
 

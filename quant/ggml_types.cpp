@@ -1,4 +1,4 @@
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

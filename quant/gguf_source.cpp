@@ -3,10 +3,10 @@
 // keys, vocabulary, chat template, RoPE settings, anything else) is copied unchanged, except
 // general.file_type and general.quantization_version, which the converter sets.
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "gguf_writer.h"
-#include "model_source.h"
-#include "quantize.h"
+#include "quant/gguf_reader.h"
+#include "quant/gguf_writer.h"
+#include "quant/model_source.h"
+#include "quant/quantize.h"
 
 namespace tern::quant {
 namespace {

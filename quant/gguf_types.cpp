@@ -1,4 +1,4 @@
-#include "gguf_types.h"
+#include "quant/gguf_types.h"
 
 #include <limits>
 

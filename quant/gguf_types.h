@@ -5,7 +5,7 @@
 #include <span>
 #include <string_view>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 
 namespace tern {
 

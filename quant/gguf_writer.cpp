@@ -1,4 +1,4 @@
-#include "gguf_writer.h"
+#include "quant/gguf_writer.h"
 
 #include <bit>
 #include <cerrno>

@@ -19,8 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ggml_types.h"
-#include "gguf_types.h"
+#include "quant/ggml_types.h"
+#include "quant/gguf_types.h"
 
 namespace tern {
 

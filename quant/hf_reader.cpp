@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "json_file.h"
-#include "model_source.h"
-#include "safetensors.h"
+#include "quant/json_file.h"
+#include "quant/model_source.h"
+#include "quant/safetensors.h"
 
 namespace tern::quant {
 namespace {

@@ -10,8 +10,8 @@
 #include <regex>
 
 #include "common/error.h"
-#include "json_file.h"
-#include "model_source.h"
+#include "quant/json_file.h"
+#include "quant/model_source.h"
 
 namespace tern::quant {
 namespace {

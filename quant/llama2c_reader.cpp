@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "common/error.h"
-#include "model_source.h"
+#include "quant/model_source.h"
 
 namespace tern::quant {
 namespace {

@@ -1,9 +1,9 @@
-#include "model_source.h"
+#include "quant/model_source.h"
 
 #include <sentencepiece_processor.h>
 
 #include "common/error.h"
-#include "gguf_writer.h"
+#include "quant/gguf_writer.h"
 
 namespace tern::quant {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "beacon_settings.h"
+#include "quant/beacon_settings.h"
 
 namespace tern {
 class GgufWriter;

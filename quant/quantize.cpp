@@ -1,11 +1,11 @@
-#include "quantize.h"
+#include "quant/quantize.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
 
-#include "blocks.h"
+#include "quant/blocks.h"
 #include "common/error.h"
 #include "common/fp16.h"
 

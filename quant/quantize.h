@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 
 namespace tern::quant {
 

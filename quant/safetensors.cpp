@@ -1,11 +1,11 @@
-#include "safetensors.h"
+#include "quant/safetensors.h"
 
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 
 namespace tern::quant {
 

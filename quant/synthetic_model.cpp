@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "common/error.h"
-#include "model_source.h"
+#include "quant/model_source.h"
 
 namespace tern::quant {
 namespace {

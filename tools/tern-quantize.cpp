@@ -8,9 +8,9 @@
 #include <string>
 
 #include "common/error.h"
-#include "convert.h"
-#include "gguf_types.h"
-#include "model_source.h"
+#include "quant/convert.h"
+#include "quant/gguf_types.h"
+#include "quant/model_source.h"
 
 namespace {
 

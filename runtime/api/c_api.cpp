@@ -346,10 +346,10 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     cp.rope_freq_base = p.rope_freq_base;
     if (rope_scaling != TERN_ROPE_SCALING_FROM_MODEL) {
       // Start from the model's settings so unset fields keep the file's values.
-      tern::ops::RopeScaling s = m->model->config().rope_scaling;
-      static const tern::ops::RopeScaling::Type k_types[] = {
-          tern::ops::RopeScaling::None, tern::ops::RopeScaling::Linear, tern::ops::RopeScaling::Ntk,
-          tern::ops::RopeScaling::Yarn, tern::ops::RopeScaling::Llama3};
+      tern::RopeScaling s = m->model->config().rope_scaling;
+      static const tern::RopeScaling::Type k_types[] = {
+          tern::RopeScaling::None, tern::RopeScaling::Linear, tern::RopeScaling::Ntk,
+          tern::RopeScaling::Yarn, tern::RopeScaling::Llama3};
       s.type = k_types[rope_scaling];
       if (p.rope_scale_factor > 0.f) s.factor = p.rope_scale_factor;
       if (p.rope_original_ctx > 0) s.original_ctx = float(p.rope_original_ctx);

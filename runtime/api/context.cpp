@@ -100,10 +100,10 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   fo.sliding = ring_.get();
   if (params.rope_scaling || params.rope_freq_base > 0.f) {
     // The model's table with the context's overrides (Llama-3 per-pair factors still apply).
-    const ops::RopeScaling scaling = params.rope_scaling.value_or(c.rope_scaling);
+    const tern::RopeScaling scaling = params.rope_scaling.value_or(c.rope_scaling);
     const float base = params.rope_freq_base > 0.f ? params.rope_freq_base : c.rope_base;
     Rotary::Table& t = fo.rope.emplace();
-    t.freqs = ops::rope_freqs(int(c.n_rot), base, scaling, &t.attn_factor);
+    t.freqs = tern::rope_freqs(int(c.n_rot), base, scaling, &t.attn_factor);
     for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) t.freqs[i] /= model_->rope_freq_factors()[i];
   }
   // A beacon step may be a token and its beacon, so every forward takes at least two rows.

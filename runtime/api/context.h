@@ -14,7 +14,7 @@
 #include "kv/kv_policy.h"
 #include "model/forward.h"
 #include "model/model.h"
-#include "ops/rope_freqs.h"
+#include "model/rope_freqs.h"
 #include "sampling/sampler.h"
 #include "tokenizer/utf8_stream.h"
 
@@ -30,7 +30,7 @@ struct ContextParams {
   bool profile = false;
   // RoPE overrides: a scaling to use instead of the model's (nullopt: the model's own), and
   // the base frequency (0: the model's).
-  std::optional<ops::RopeScaling> rope_scaling;
+  std::optional<tern::RopeScaling> rope_scaling;
   float rope_freq_base = 0.f;
   GgmlType kv_type = GgmlType::F16;  // KV cache elements: F16, or F32 (twice the memory, fp32-exact)
   // llama.cpp's CPU arithmetic (model/numerics.h); any of it needs the dense policy, an f16

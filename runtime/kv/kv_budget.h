@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "beacon_settings.h"
+#include "quant/beacon_settings.h"
 #include "kv/kv_policy.h"
 
 namespace tern {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "gpu/buffer.h"
 #include "gpu/device.h"
 

@@ -49,7 +49,7 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   if (numerics_.any()) {
     // What ref::LlamaForward imitates: ggml's f16 cache, normal-mode unscaled RoPE.
     check(kv.dtype() == GgmlType::F16, Status::Unsupported, "llama.cpp numerics need an f16 KV cache");
-    check(!o.rope && !c_.rope_neox && c_.rope_scaling.type == ops::RopeScaling::None &&
+    check(!o.rope && !c_.rope_neox && c_.rope_scaling.type == tern::RopeScaling::None &&
               model_->rope_freq_factors().empty() && model_->rope_attn_factor() == 1.f,
           Status::Unsupported, "llama.cpp numerics need the model's own unscaled interleaved (llama) RoPE");
   }

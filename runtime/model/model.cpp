@@ -6,9 +6,9 @@
 #include "common/fnv1a.h"
 #include "common/options.h"
 #include "gpu/pipeline.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 
 namespace tern {
 namespace {
@@ -205,9 +205,9 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
     const auto* p = reinterpret_cast<const float*>(file->tensor_data(*rf));
     m->rope_freq_factors_.assign(p, p + rf->n_elements);
   }
-  m->rope_freqs_ = ops::rope_freqs(int(c.n_rot), c.rope_base, c.rope_scaling, &m->rope_attn_factor_);
+  m->rope_freqs_ = tern::rope_freqs(int(c.n_rot), c.rope_base, c.rope_scaling, &m->rope_attn_factor_);
   for (size_t i = 0; i < m->rope_freq_factors_.size(); ++i) m->rope_freqs_[i] /= m->rope_freq_factors_[i];
-  if (c.has_sliding_layers()) m->rope_freqs_swa_ = ops::rope_freqs(int(c.n_rot), c.rope_base_swa, {});
+  if (c.has_sliding_layers()) m->rope_freqs_swa_ = tern::rope_freqs(int(c.n_rot), c.rope_base_swa, {});
   if (m->progress_) m->progress_(1.f);
   return m;  // the mapped file is released here: weights live on the device only
 }

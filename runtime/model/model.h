@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "beacon_settings.h"
+#include "quant/beacon_settings.h"
 #include "gpu/buffer.h"
 #include "gpu/device.h"
 #include "model/model_config.h"

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 
 namespace tern {
 namespace {
@@ -43,9 +43,9 @@ void read_rope_scaling(const GgufFile& f, const std::string& a, ModelConfig& c) 
   if (!type) return;
   const std::string t(*type);
   auto& s = c.rope_scaling;
-  if (t == "linear") s.type = ops::RopeScaling::Linear;
-  else if (t == "yarn") s.type = ops::RopeScaling::Yarn;
-  else if (t == "none") s.type = ops::RopeScaling::None;
+  if (t == "linear") s.type = tern::RopeScaling::Linear;
+  else if (t == "yarn") s.type = tern::RopeScaling::Yarn;
+  else if (t == "none") s.type = tern::RopeScaling::None;
   else throw Error(Status::Unsupported, "unsupported rope.scaling.type '" + t + "'");
   s.factor = f.get_f32(a + "rope.scaling.factor").value_or(1.f);
   s.original_ctx = float(f.get_u32(a + "rope.scaling.original_context_length").value_or(c.n_ctx_train));

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/rope_freqs.h"
+#include "model/rope_freqs.h"
 
 namespace tern {
 
@@ -39,7 +39,7 @@ struct ModelConfig {
   float rms_eps = 1e-5f;
   bool rope_neox = false;  // half-split pairs (qwen2, qwen3, gemma3) instead of interleaved (llama)
   bool qkv_bias = false;   // qwen2
-  ops::RopeScaling rope_scaling;
+  tern::RopeScaling rope_scaling;
 
   // Newer architectures (all off / neutral for llama and qwen2):
   bool qk_norm = false;     // per-head RMSNorm of Q and K before RoPE (blk.N.attn_q_norm, attn_k_norm: [head_dim])

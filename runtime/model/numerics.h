@@ -16,7 +16,7 @@ struct LlamaCppNumerics {
   // RMSNorm with fp32 scale and products (ops::rms_norm_ggml; ref::rms_norm_ggml).
   bool rms_norm = false;
   // RoPE by ggml's fp32 theta recurrence, cosf/sinf and fused multiply-adds (ops::rope_ggml with
-  // ops::rope_ggml_cos_sin; ref::rope_ggml).
+  // tern::rope_ggml_cos_sin; ref::rope_ggml).
   bool rope = false;
 
   // Every imitation: the mode tern_context_params.numerics = TERN_NUMERICS_LLAMACPP selects.

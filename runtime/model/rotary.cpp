@@ -3,7 +3,7 @@
 #include "common/error.h"
 #include "gpu/device.h"
 #include "ops/rope.h"
-#include "ops/rope_ggml_table.h"
+#include "model/rope_ggml_table.h"
 
 namespace tern {
 
@@ -22,7 +22,7 @@ Rotary::Rotary(gpu::Device& device, const ModelConfig& config, const Table& tabl
 
 void Rotary::upload(std::span<const int32_t> positions) {
   if (!ggml_) return;
-  const auto table = ops::rope_ggml_cos_sin(positions, config_.rope_base, config_.n_rot);
+  const auto table = tern::rope_ggml_cos_sin(positions, config_.rope_base, config_.n_rot);
   device_.allocator().write(cos_sin_, 0, table.data(), table.size() * 4);
 }
 

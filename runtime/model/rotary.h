@@ -1,13 +1,13 @@
 // RoPE as one forward pass applies it, fixed when the Forward is made: a theta table (the
 // model's, or a context's override) that ops::rope and ops::rope_f16 apply at any positions, or
 // llama.cpp's recurrence, whose cos/sin table depends on the step's positions
-// (ops::rope_ggml_cos_sin, uploaded with each step) and which ops::rope_ggml applies.
+// (tern::rope_ggml_cos_sin, uploaded with each step) and which ops::rope_ggml applies.
 #pragma once
 #include <cstdint>
 #include <span>
 #include <vector>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "gpu/buffer.h"
 #include "gpu/recorder.h"
 #include "model/model_config.h"

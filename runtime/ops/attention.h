@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <optional>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "ops/dispatch_util.h"
 
 namespace tern::ops {

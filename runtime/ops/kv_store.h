@@ -1,5 +1,5 @@
 #pragma once
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "ops/dispatch_util.h"
 
 namespace tern::ops {

@@ -1,12 +1,12 @@
 #pragma once
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "ops/dispatch_util.h"
 #include "ops/rope_mode.h"
 
 namespace tern::ops {
 // Rotary position embedding. x, y: [n_rows (tokens)][n_heads][head_dim] f32; positions: int32
 // [n_rows], any values (KV policies number rows by cache slot); freqs: f32 [n_rot/2] holding
-// theta_i, already scaled by the host (ops::rope_freqs). Pair i rotates by the fp32 angle
+// theta_i, already scaled by the host (tern::rope_freqs). Pair i rotates by the fp32 angle
 // float(position) * freqs[i]; cos/sin are multiplied by attn_factor (YaRN mscale; pass 1 for a
 // pure rotation such as a cache shift). Dims >= n_rot pass through. head_dim and n_rot even,
 // n_rot <= head_dim. y may alias x. See shaders/common/rope_angle.glsl for the angle precision.
@@ -23,7 +23,7 @@ void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, 
               GgmlType x_type = GgmlType::F16);
 
 // llama.cpp's CPU RoPE, interleaved mode without scaling (ref::rope_ggml), for the llama.cpp
-// numerics mode: cos_sin is ops::rope_ggml_cos_sin of the rows' positions, f32
+// numerics mode: cos_sin is tern::rope_ggml_cos_sin of the rows' positions, f32
 // [n_rows][n_rot / 2][2]; pairs (2i, 2i+1) rotate with one rounding per fused multiply-add.
 // Dims >= n_rot pass through. y may alias x.
 void rope_ggml(Recorder& rec, BufferRef x, BufferRef cos_sin, BufferRef y, uint32_t n_rows, uint32_t n_heads,

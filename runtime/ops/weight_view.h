@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "ops/dispatch_util.h"
 
 namespace tern::ops {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "quantize.h"
+#include "quant/quantize.h"
 
 namespace tern::ref {
 void embedding(GgmlType t, const void* table, uint32_t rows, uint32_t cols, const int32_t* ids, uint32_t n_ids,

@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 
 namespace tern::ref {
 // CPU reference for ops::embedding: y[i][:] = quant::dequantize_row of table row ids[i]

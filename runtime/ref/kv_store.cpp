@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "common/fp16.h"
-#include "ggml_types.h"
-#include "quantize.h"
+#include "quant/ggml_types.h"
+#include "quant/quantize.h"
 
 namespace tern::ref {
 void kv_store(const float* src, uint16_t* cache, size_t first_slot, size_t n_tok, size_t row_elems) {

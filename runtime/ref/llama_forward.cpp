@@ -6,9 +6,9 @@
 #include "common/fp16.h"
 
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "quantize.h"
-#include "ops/rope_freqs.h"
+#include "quant/gguf_reader.h"
+#include "quant/quantize.h"
+#include "model/rope_freqs.h"
 #include "ref/add.h"
 #include "ref/attention.h"
 #include "ref/bias_add.h"
@@ -78,7 +78,7 @@ void LlamaForward::rope(float* x, const int32_t* pos, uint32_t n, uint32_t heads
   const ModelConfig& c = config_;
   const RopeMode mode = c.rope_neox ? RopeMode::Neox : RopeMode::Interleaved;
   if (numerics_.rope) {
-    check(mode == RopeMode::Interleaved && c.rope_scaling.type == ops::RopeScaling::None && !c.sliding(layer),
+    check(mode == RopeMode::Interleaved && c.rope_scaling.type == tern::RopeScaling::None && !c.sliding(layer),
           Status::Unsupported, "reference forward: llama.cpp RoPE numerics only for unscaled normal-mode RoPE");
     ref::rope_ggml(x, pos, c.rope_base, x, n, heads, c.head_dim, c.n_rot);
   } else if (c.sliding(layer)) {
@@ -134,8 +134,8 @@ LlamaForward::LlamaForward(const GgufFile& f, uint32_t n_ctx, GgmlType kv_type, 
     L.bv_b = weight(f, p + "attn_v_beacon.bias", true);
     layers_.push_back(L);
   }
-  freqs_ = ops::rope_freqs(int(config_.n_rot), config_.rope_base, config_.rope_scaling, &mscale_);
-  if (config_.has_sliding_layers()) freqs_swa_ = ops::rope_freqs(int(config_.n_rot), config_.rope_base_swa, {});
+  freqs_ = tern::rope_freqs(int(config_.n_rot), config_.rope_base, config_.rope_scaling, &mscale_);
+  if (config_.has_sliding_layers()) freqs_swa_ = tern::rope_freqs(int(config_.n_rot), config_.rope_base_swa, {});
 }
 
 void LlamaForward::project(const Weight& w, const Weight& bias, const Weight& wb, const Weight& bias_b,

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "model/model_config.h"
 #include "model/numerics.h"
 

@@ -3,10 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include "blocks.h"
+#include "quant/blocks.h"
 #include "common/error.h"
 #include "common/fp16.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "ref/quantize_q8_0.h"
 
 namespace tern::ref {

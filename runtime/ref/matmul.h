@@ -1,7 +1,7 @@
 #pragma once
 #include <cstdint>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 
 namespace tern::ref {
 // CPU reference for ops::matmul: each row of the GGML weight `w` (rows x cols, type t) is

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "common/fp16.h"
-#include "ggml_types.h"
-#include "quantize.h"
+#include "quant/ggml_types.h"
+#include "quant/quantize.h"
 
 namespace tern::ref {
 

@@ -1,6 +1,6 @@
 // The tokenizer.ggml.* metadata of a GGUF file as a Vocab (for Tokenizer::from_vocab).
 #pragma once
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "tokenizer/vocab.h"
 
 namespace tern {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "convert.h"
-#include "model_source.h"
+#include "quant/convert.h"
+#include "quant/model_source.h"
 #include "support/test_env.h"
 #include "tern.h"
 #include "tokenizer/byte_level.h"

@@ -27,3 +27,5 @@ set_tests_properties(tern_chat_scripted PROPERTIES FIXTURES_REQUIRED stories260K
 
 # The shared library exports the C API and nothing else.
 add_test(NAME exported_symbols COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/exported_symbols_test.sh $<TARGET_FILE:tern>)
+# The layers of docs/architecture.md: no #include reaches up the stack.
+add_test(NAME layering_check COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/support/layering_check.sh ${PROJECT_SOURCE_DIR})

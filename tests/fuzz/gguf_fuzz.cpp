@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "common/error.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "gguf_writer.h"
+#include "quant/gguf_writer.h"
 
 namespace {
 

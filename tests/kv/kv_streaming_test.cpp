@@ -10,8 +10,8 @@
 
 #include "api/context.h"
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "gguf_writer.h"
+#include "quant/gguf_reader.h"
+#include "quant/gguf_writer.h"
 #include "model/model.h"
 #include "ref/kv_streaming.h"
 #include "support/gpu_fixture.h"

@@ -12,7 +12,7 @@
 
 #include "api/context.h"
 #include "common/error.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "model/forward.h"
 #include "ref/kv_streaming.h"
 #include "ref/llama_forward.h"

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "gguf_writer.h"
+#include "quant/gguf_reader.h"
+#include "quant/gguf_writer.h"
 #include "model/model.h"
 #include "model/model_config.h"
 #include "support/arch_golden.h"
@@ -74,7 +74,7 @@ TEST(ArchConfig, ReadsQwen3AndGemma3AsLlamaCppDoes) {
   EXPECT_EQ(gc.ffn_act, FfnActivation::GeluTanh);
   EXPECT_EQ(gc.final_logit_softcap, 0.f);
   const ModelConfig sc = read_model_config(*GgufFile::open(s->gguf.string()));
-  EXPECT_EQ(sc.rope_scaling.type, ops::RopeScaling::Linear);
+  EXPECT_EQ(sc.rope_scaling.type, tern::RopeScaling::Linear);
   EXPECT_FLOAT_EQ(sc.rope_scaling.factor, 8.f);
 }
 

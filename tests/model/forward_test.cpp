@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "model/forward.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "model/model.h"
 #include "ref/llama_forward.h"
 #include "support/gpu_fixture.h"

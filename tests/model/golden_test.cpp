@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 #include "api/context.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "model/forward.h"
 #include "model/model.h"
 #include "support/golden_cases.h"

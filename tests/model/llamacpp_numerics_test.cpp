@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "ref/llama_forward.h"
 #include "support/golden_cases.h"
 #include "support/gpu_fixture.h"

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "ops/embedding.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "ref/embedding.h"
 #include "ref/scale.h"
 #include "support/gpu_fixture.h"

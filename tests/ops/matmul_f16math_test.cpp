@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "ref/matmul.h"
 #include "support/gpu_fixture.h"
 

@@ -12,7 +12,7 @@
 #include "ops/matmul.h"
 #include "ops/quantize_q8_0.h"
 #include "ops/silu_mul.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "ref/matmul.h"
 #include "ref/gelu_mul.h"
 #include "ref/silu_mul.h"

@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "ops/matmul.h"
 #include "ops/quantize_q8_0.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "ref/matmul.h"
 #include "support/gpu_fixture.h"
 

@@ -12,7 +12,7 @@
 #include "ops/matmul.h"
 #include "ops/quantize_q8_0.h"
 #include "ops/rms_norm.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "ref/matmul.h"
 #include "ref/rms_norm.h"
 #include "support/gpu_fixture.h"

@@ -9,7 +9,7 @@
 #include "ops/add.h"
 #include "ops/matmul.h"
 #include "ops/silu_mul.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 #include "ref/matmul.h"
 #include "support/gpu_fixture.h"
 

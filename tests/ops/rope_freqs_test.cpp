@@ -1,6 +1,6 @@
 // Frequency tables against values computed by hand (python, double precision) from the
 // formulas in shared/docs/long-context.md section 5.
-#include "ops/rope_freqs.h"
+#include "model/rope_freqs.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 namespace tern::test {
 namespace {
 
-using ops::RopeScaling;
+using tern::RopeScaling;
 
 void expect_rel(double want, double got, double tol = 1e-6) {
   EXPECT_NEAR(got, want, std::fabs(want) * tol) << "want " << want << " got " << got;
@@ -19,7 +19,7 @@ void expect_rel(double want, double got, double tol = 1e-6) {
 
 TEST(RopeFreqs, NoneIsBasePower) {
   float ms = 0;
-  const auto f = ops::rope_freqs(128, 10000.f, {}, &ms);
+  const auto f = tern::rope_freqs(128, 10000.f, {}, &ms);
   ASSERT_EQ(f.size(), 64u);
   expect_rel(1.0, f[0]);
   expect_rel(0.2371373706, f[10]);        // 10000^(-20/128)
@@ -31,7 +31,7 @@ TEST(RopeFreqs, LinearDividesByFactor) {
   RopeScaling sc;
   sc.type = RopeScaling::Linear;
   sc.factor = 4;
-  const auto f = ops::rope_freqs(128, 10000.f, sc);
+  const auto f = tern::rope_freqs(128, 10000.f, sc);
   expect_rel(0.25, f[0]);
   expect_rel(0.1217418813, f[5]);  // 10000^(-10/128) / 4
 }
@@ -41,7 +41,7 @@ TEST(RopeFreqs, NtkScalesBase) {
   sc.type = RopeScaling::Ntk;
   sc.factor = 4;
   float ms = 0;
-  const auto f = ops::rope_freqs(128, 10000.f, sc, &ms);
+  const auto f = tern::rope_freqs(128, 10000.f, sc, &ms);
   expect_rel(1.0, f[0]);
   // base' = 10000 * 4^(128/126) = 40889.94; theta_5 = base'^(-10/128)
   expect_rel(0.4362319405, f[5]);
@@ -55,7 +55,7 @@ TEST(RopeFreqs, YarnRampAndMscale) {
   sc.factor = 4;
   sc.original_ctx = 4096;
   float ms = 0;
-  const auto f = ops::rope_freqs(128, 10000.f, sc, &ms);
+  const auto f = tern::rope_freqs(128, 10000.f, sc, &ms);
   expect_rel(1.0, f[0]);                 // gamma 1: pure extrapolation
   expect_rel(5.623413252e-2, f[20]);     // i = lo: still gamma 1
   expect_rel(4.729203850e-2, f[21]);     // gamma = 1 - 1/26
@@ -74,7 +74,7 @@ TEST(RopeFreqs, YarnAttnFactorAndExt) {
   sc.attn_factor = 0.5f;
   sc.ext_factor = 0;  // no extrapolation: every pair interpolated
   float ms = 0;
-  const auto f = ops::rope_freqs(128, 10000.f, sc, &ms);
+  const auto f = tern::rope_freqs(128, 10000.f, sc, &ms);
   expect_rel(0.25, f[0]);
   expect_rel(0.5 * 1.138629436, ms);
 }
@@ -89,7 +89,7 @@ TEST(RopeFreqs, Llama3Wavelengths) {
   sc.low_freq_factor = 1;
   sc.high_freq_factor = 4;
   float ms = 0;
-  const auto f = ops::rope_freqs(128, 500000.f, sc, &ms);
+  const auto f = tern::rope_freqs(128, 500000.f, sc, &ms);
   expect_rel(1.0, f[0]);                 // wavelen 6.28: high frequency, kept
   expect_rel(8.146172339e-1, f[1]);      // kept
   expect_rel(1.371893568e-3, f[30]);     // wavelen 2948.3, smooth 0.592849
@@ -99,12 +99,12 @@ TEST(RopeFreqs, Llama3Wavelengths) {
 }
 
 TEST(RopeFreqs, RejectsBadArguments) {
-  EXPECT_THROW(ops::rope_freqs(7, 10000.f, {}), Error);
-  EXPECT_THROW(ops::rope_freqs(0, 10000.f, {}), Error);
+  EXPECT_THROW(tern::rope_freqs(7, 10000.f, {}), Error);
+  EXPECT_THROW(tern::rope_freqs(0, 10000.f, {}), Error);
   RopeScaling sc;
   sc.type = RopeScaling::Yarn;
   sc.factor = 4;  // original_ctx missing
-  EXPECT_THROW(ops::rope_freqs(128, 10000.f, sc), Error);
+  EXPECT_THROW(tern::rope_freqs(128, 10000.f, sc), Error);
 }
 
 }  // namespace

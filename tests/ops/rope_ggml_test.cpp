@@ -1,11 +1,11 @@
-// ops::rope_ggml with ops::rope_ggml_cos_sin's table (llama.cpp's CPU RoPE, the llama.cpp
+// ops::rope_ggml with tern::rope_ggml_cos_sin's table (llama.cpp's CPU RoPE, the llama.cpp
 // numerics mode) against ref::rope_ggml: identical bits for every element.
 #include <random>
 #include <string>
 
 #include "common/error.h"
 #include "ops/rope.h"
-#include "ops/rope_ggml_table.h"
+#include "model/rope_ggml_table.h"
 #include "ref/rope.h"
 #include "support/gpu_fixture.h"
 
@@ -37,7 +37,7 @@ class RopeGgmlTest : public GpuTest, public ::testing::WithParamInterface<Shape>
     const float base = 10000.f;
     std::vector<float> want(n);
     ref::rope_ggml(x.data(), pos.data(), base, want.data(), s.tokens, s.heads, s.head_dim, s.n_rot);
-    const auto table = ops::rope_ggml_cos_sin(pos, base, s.n_rot);
+    const auto table = tern::rope_ggml_cos_sin(pos, base, s.n_rot);
     auto gx = upload(x), gt = upload(table);
     auto gy = poisoned(n * 4);
     rec().begin();
@@ -77,7 +77,7 @@ TEST_F(RopeGgmlArgs, ShortTableIsInvalidArgument) {
   EXPECT_THROW(ops::rope_ggml(rec(), x, t, x, 3, 1, 16, 16), Error);
   EXPECT_NO_THROW(ops::rope_ggml(rec(), x, t, x, 2, 1, 16, 16));
   rec().submit_and_wait();
-  EXPECT_THROW(ops::rope_ggml_cos_sin(std::vector<int32_t>{1}, 10000.f, 3), Error);
+  EXPECT_THROW(tern::rope_ggml_cos_sin(std::vector<int32_t>{1}, 10000.f, 3), Error);
 }
 
 }  // namespace

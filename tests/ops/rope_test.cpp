@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "common/fp16.h"
 #include "ops/kv_store.h"
-#include "ops/rope_freqs.h"
+#include "model/rope_freqs.h"
 #include "ref/kv_store.h"
 #include "ref/rope.h"
 #include "support/gpu_fixture.h"
@@ -33,7 +33,7 @@ std::vector<int32_t> random_positions(uint32_t n, uint32_t seed) {
 }
 
 // Unscaled llama table with base 10000: theta_0 = 1, so angles reach 1e5 rad.
-std::vector<float> freqs_for(uint32_t n_rot) { return ops::rope_freqs(int(n_rot), 10000.f, {}); }
+std::vector<float> freqs_for(uint32_t n_rot) { return tern::rope_freqs(int(n_rot), 10000.f, {}); }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   const auto& [mode, s, af] = info.param;
@@ -184,12 +184,12 @@ TEST_F(RopeConvention, KnownRotation) {
 
 // A YaRN table (what the model passes for long contexts) with its mscale, positions to 1e5.
 TEST_F(RopeConvention, YarnTableMatchesReference) {
-  ops::RopeScaling sc;
-  sc.type = ops::RopeScaling::Yarn;
+  tern::RopeScaling sc;
+  sc.type = tern::RopeScaling::Yarn;
   sc.factor = 4;
   sc.original_ctx = 4096;
   float mscale = 1;
-  const auto freqs = ops::rope_freqs(128, 10000.f, sc, &mscale);
+  const auto freqs = tern::rope_freqs(128, 10000.f, sc, &mscale);
   const uint32_t tokens = 37, heads = 2, dim = 128;
   const size_t n = size_t(tokens) * heads * dim;
   auto x = random_floats(n, 131);

@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "convert.h"
-#include "gguf_reader.h"
-#include "model_source.h"
-#include "quantize.h"
+#include "quant/convert.h"
+#include "quant/gguf_reader.h"
+#include "quant/model_source.h"
+#include "quant/quantize.h"
 #include "support/test_env.h"
 
 namespace tern::quant {

@@ -1,6 +1,6 @@
 // GGUF reader: the real llama.cpp-written model, a writer -> reader round trip of every value
 // type, and one test per class of broken or hostile file (each must throw BadModel, never crash).
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 
 #include <cmath>
 #include <filesystem>
@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "gguf_test_util.h"
-#include "gguf_writer.h"
+#include "quant/gguf_writer.h"
 #include "support/test_env.h"
 
 namespace tern {

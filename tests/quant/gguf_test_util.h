@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 
 namespace tern::test {
 

@@ -1,6 +1,6 @@
 // GGUF writer: the streaming path writes the same bytes as the in-memory path, the layout
 // follows llama.cpp (aligned offsets, every tensor padded), and misuse is refused.
-#include "gguf_writer.h"
+#include "quant/gguf_writer.h"
 
 #include <fstream>
 #include <iterator>
@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "support/test_env.h"
 
 namespace tern {

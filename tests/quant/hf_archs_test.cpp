@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "convert.h"
-#include "gguf_reader.h"
+#include "quant/convert.h"
+#include "quant/gguf_reader.h"
 #include "model/model_config.h"
-#include "model_source.h"
+#include "quant/model_source.h"
 #include "ref/llama_forward.h"
 #include "support/arch_golden.h"
 #include "support/gpu_fixture.h"
@@ -208,7 +208,7 @@ TEST(SyntheticArchs, TinyPresetsRun) {
     if (name == "test-tiny-gemma3") {
       EXPECT_EQ(c.swa_window, 16u);
       EXPECT_EQ(c.n_sliding_layers(), 6u);  // 7 layers, layer 5 global
-      EXPECT_EQ(c.rope_scaling.type, ops::RopeScaling::Linear);
+      EXPECT_EQ(c.rope_scaling.type, tern::RopeScaling::Linear);
     }
     std::vector<int32_t> tokens(40);
     for (int32_t i = 0; i < 40; ++i) tokens[i] = (i * 37 + 5) % 300;

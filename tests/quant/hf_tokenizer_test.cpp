@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "convert.h"
-#include "gguf_reader.h"
-#include "model_source.h"
+#include "quant/convert.h"
+#include "quant/gguf_reader.h"
+#include "quant/model_source.h"
 #include "support/test_env.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/gguf_vocab.h"

@@ -7,11 +7,11 @@
 
 #include <gtest/gtest.h>
 
-#include "blocks.h"
+#include "quant/blocks.h"
 #include "common/error.h"
 #include "common/fp16.h"
-#include "ggml_types.h"
-#include "quantize.h"
+#include "quant/ggml_types.h"
+#include "quant/quantize.h"
 
 namespace tern::quant {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "ref/attention.h"
 
 namespace tern::test {

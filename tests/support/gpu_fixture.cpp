@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "common/error.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 
 namespace tern::test {
 

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 #include "gpu/buffer.h"
 #include "gpu/device.h"
 #include "gpu/recorder.h"

@@ -4,8 +4,8 @@
 
 #include <sstream>
 
-#include "convert.h"
-#include "model_source.h"
+#include "quant/convert.h"
+#include "quant/model_source.h"
 #include "model/model.h"
 #include "support/gpu_fixture.h"
 #include "support/test_env.h"

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "ggml_types.h"
+#include "quant/ggml_types.h"
 
 namespace tern {
 class Model;

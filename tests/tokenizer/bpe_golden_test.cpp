@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "gguf_writer.h"
-#include "model_source.h"
+#include "quant/gguf_reader.h"
+#include "quant/gguf_writer.h"
+#include "quant/model_source.h"
 #include "support/test_env.h"
 #include "tokenizer/gguf_vocab.h"
 #include "tokenizer/tokenizer.h"

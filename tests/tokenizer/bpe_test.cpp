@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "gguf_writer.h"
+#include "quant/gguf_reader.h"
+#include "quant/gguf_writer.h"
 #include "tokenizer/bpe_test_vocab.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/gguf_vocab.h"

@@ -14,7 +14,7 @@
 
 #include "common/error.h"
 #include "support/test_env.h"
-#include "gguf_reader.h"
+#include "quant/gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
 #include "tokenizer/llama2c_vocab.h"
 #include "tokenizer/piece_text.h"

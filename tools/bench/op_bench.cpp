@@ -15,7 +15,7 @@
 #include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/top_k.h"
-#include "quantize.h"
+#include "quant/quantize.h"
 
 namespace tern::bench {
 namespace {

@@ -52,7 +52,7 @@ class Config:
 
 
 def rope_table(cfg, freq_factors=None):
-    """theta_i per rotated pair (float32, computed in double as Tern's ops::rope_freqs) and the
+    """theta_i per rotated pair (float32, computed in double as Tern's tern::rope_freqs) and the
     cos/sin multiplier."""
     pairs = cfg.n_rot // 2
     theta = [cfg.rope_base ** (-2.0 * i / cfg.n_rot) for i in range(pairs)]

@@ -9,9 +9,9 @@
 #include <span>
 #include <vector>
 
-namespace tern::ops {
+namespace tern {
 
 // [positions.size()][n_rot / 2] pairs (cos, sin) of ggml's angles; n_rot even and > 0.
 std::vector<float> rope_ggml_cos_sin(std::span<const int32_t> positions, float base, uint32_t n_rot);
 
-}  // namespace tern::ops
+}  // namespace tern

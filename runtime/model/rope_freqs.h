@@ -4,7 +4,7 @@
 #pragma once
 #include <vector>
 
-namespace tern::ops {
+namespace tern {
 
 struct RopeScaling {
   enum Type { None, Linear, Ntk, Yarn, Llama3 } type = None;
@@ -20,4 +20,4 @@ struct RopeScaling {
 // odd or zero n_rot, base <= 1 (YaRN/NTK), factor <= 0, or a missing original_ctx.
 std::vector<float> rope_freqs(int n_rot, float base, const RopeScaling& scaling, float* mscale_out = nullptr);
 
-}  // namespace tern::ops
+}  // namespace tern

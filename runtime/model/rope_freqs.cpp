@@ -1,4 +1,4 @@
-#include "ops/rope_freqs.h"
+#include "model/rope_freqs.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 
-namespace tern::ops {
+namespace tern {
 namespace {
 
 // Computed in double and rounded once to float, so the table does not depend on the order of
@@ -108,4 +108,4 @@ std::vector<float> rope_freqs(int n_rot, float base, const RopeScaling& sc, floa
   return out;
 }
 
-}  // namespace tern::ops
+}  // namespace tern

@@ -1,10 +1,10 @@
-#include "ops/rope_ggml_table.h"
+#include "model/rope_ggml_table.h"
 
 #include <cmath>
 
 #include "common/error.h"
 
-namespace tern::ops {
+namespace tern {
 
 std::vector<float> rope_ggml_cos_sin(std::span<const int32_t> positions, float base, uint32_t n_rot) {
   check(n_rot > 0 && n_rot % 2 == 0, Status::InvalidArgument, "rope_ggml_cos_sin: n_rot must be even and > 0");
@@ -22,4 +22,4 @@ std::vector<float> rope_ggml_cos_sin(std::span<const int32_t> positions, float b
   return cs;
 }
 
-}  // namespace tern::ops
+}  // namespace tern
