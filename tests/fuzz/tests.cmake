@@ -11,16 +11,16 @@ endif()
 set(TERN_GGUF_READER_SOURCES
     ${PROJECT_SOURCE_DIR}/quant/gguf_reader.cpp
     ${PROJECT_SOURCE_DIR}/quant/gguf_types.cpp
-    ${PROJECT_SOURCE_DIR}/runtime/common/error.cpp
+    ${PROJECT_SOURCE_DIR}/common/error.cpp
     ${PROJECT_SOURCE_DIR}/quant/ggml_types.cpp)
 
 add_executable(gguf_fuzz ${CMAKE_CURRENT_LIST_DIR}/gguf_fuzz.cpp ${TERN_GGUF_READER_SOURCES})
-target_include_directories(gguf_fuzz PRIVATE ${PROJECT_SOURCE_DIR}/runtime ${PROJECT_SOURCE_DIR}/quant)
+target_include_directories(gguf_fuzz PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_options(gguf_fuzz PRIVATE ${TERN_WARNINGS} -fsanitize=fuzzer,address,undefined
                        -fno-sanitize-recover=all -fno-omit-frame-pointer)
 target_link_options(gguf_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
 
 add_executable(gguf_fuzz_corpus ${CMAKE_CURRENT_LIST_DIR}/make_gguf_corpus.cpp
                ${PROJECT_SOURCE_DIR}/quant/gguf_writer.cpp ${TERN_GGUF_READER_SOURCES})
-target_include_directories(gguf_fuzz_corpus PRIVATE ${PROJECT_SOURCE_DIR}/runtime ${PROJECT_SOURCE_DIR}/quant)
+target_include_directories(gguf_fuzz_corpus PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_options(gguf_fuzz_corpus PRIVATE ${TERN_WARNINGS})
