@@ -18,7 +18,6 @@ KvRequest kv_request_from(const tern_context_params& p, const BeaconSettings& fi
                                                  : 4u;
   r.beacon_ratio = uint32_t(p.beacon_ratio);
   r.beacon_window = uint32_t(p.beacon_window);
-  r.file_beacon = &file_beacon;
   return r;
 }
 

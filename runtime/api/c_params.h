@@ -9,6 +9,7 @@ namespace tern {
 // The KV request of checked context parameters: the policy (WINDOW is SINKS_WINDOW with no
 // sinks), n_ctx, the budget and the window, sink and beacon settings; kv_sinks -1 takes the
 // model file's beacon sink count (beacon policies) or 4.
+// file_beacon is read for that default only: the Context attaches its model's settings itself.
 KvRequest kv_request_from(const tern_context_params& p, const BeaconSettings& file_beacon);
 
 }  // namespace tern
