@@ -141,20 +141,43 @@ class Model(nn.Module):
     def rms_norm(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.cfg.rms_eps) * w
 
-    def rotate(self, x, pos):
-        """RoPE of x [..., heads, head_dim] at integer positions pos (shape x.shape[:-2])."""
+    def rope_tables(self, pos):
+        """cos and sin multipliers of RoPE at integer positions pos, laid out over head_dim (the
+        rotated pairs as Tern's shader pairs them, 1 and 0 past n_rot): [*pos.shape, 1, head_dim]."""
         cfg = self.cfg
         ang = pos.to(torch.float32).unsqueeze(-1) * self.theta            # [..., pairs]
-        cos = (torch.cos(ang) * self.mscale).unsqueeze(-2)                 # [..., 1, pairs]
-        sin = (torch.sin(ang) * self.mscale).unsqueeze(-2)
-        r, rest = x[..., :cfg.n_rot], x[..., cfg.n_rot:]
+        cos, sin = torch.cos(ang) * self.mscale, torch.sin(ang) * self.mscale
         if cfg.rope_neox:
-            a, b = r[..., :cfg.n_rot // 2], r[..., cfg.n_rot // 2:]
-            out = torch.cat([a * cos - b * sin, a * sin + b * cos], -1)
+            cos, sin = torch.cat([cos, cos], -1), torch.cat([sin, sin], -1)
         else:
-            a, b = r[..., 0::2], r[..., 1::2]
-            out = torch.stack([a * cos - b * sin, a * sin + b * cos], -1).flatten(-2)
-        return torch.cat([out, rest], -1) if rest.shape[-1] else out
+            cos, sin = cos.repeat_interleave(2, -1), sin.repeat_interleave(2, -1)
+        rest = cfg.head_dim - cfg.n_rot
+        if rest:
+            cos = torch.cat([cos, cos.new_ones(*cos.shape[:-1], rest)], -1)
+            sin = torch.cat([sin, sin.new_zeros(*sin.shape[:-1], rest)], -1)
+        return cos.unsqueeze(-2), sin.unsqueeze(-2)
+
+    def _partner(self, x):
+        """The signed rotation partner of every element: (a, b) -> (-b, a) per pair, 0 past n_rot,
+        so rotate = x * cos + partner(x) * sin (the same products and sums as a*cos - b*sin)."""
+        key = (x.shape[-1], self.cfg.n_rot, self.cfg.rope_neox)
+        if getattr(self, "_partner_key", None) != key:
+            d, n, h = self.cfg.head_dim, self.cfg.n_rot, self.cfg.n_rot // 2
+            src, sign = list(range(d)), [0.0] * d
+            for i in range(n // 2):
+                a, b = (i, i + h) if self.cfg.rope_neox else (2 * i, 2 * i + 1)
+                src[a], sign[a], src[b], sign[b] = b, -1.0, a, 1.0
+            self._partner_idx, self._partner_sign = torch.tensor(src), torch.tensor(sign)
+            self._partner_key = key
+        return x.index_select(-1, self._partner_idx) * self._partner_sign
+
+    def rotate_by(self, x, cos, sin):
+        """RoPE of x [..., heads, head_dim] with tables from rope_tables (broadcast over heads)."""
+        return x * cos + self._partner(x) * sin
+
+    def rotate(self, x, pos):
+        """RoPE of x [..., heads, head_dim] at integer positions pos (shape x.shape[:-2])."""
+        return self.rotate_by(x, *self.rope_tables(pos))
 
     def embed(self, tokens):
         """tokens [B, R] with -1 for beacon rows."""
@@ -217,28 +240,64 @@ class Model(nn.Module):
 
     def forward_layout(self, tokens, lay, raw_logits_only=True):
         """Forward under a KV policy layout (policy.Layout). tokens: [B, T] raw tokens. Returns
-        logits [B, T, vocab] of the raw rows (or [B, R, vocab] of all rows)."""
+        logits [B, T, vocab] of the raw rows (or [B, R, vocab] of all rows).
+
+        Attention runs per block of rows as policy.attention_plan splits it: one product of the
+        block's queries with the band of keys they see at consistent positions (raw windows,
+        chunks), plus the few keys each row sees at positions of its own (sinks, beacon memory),
+        gathered; one softmax over both. The plan and its RoPE tables are built once per layout
+        (Layout.tables). Beacon rows use the beacon projections, computed for those rows only."""
         cfg = self.cfg
         B = tokens.shape[0]
-        rows = lay.row_tokens(tokens)                                           # [B, R], -1 = beacon
-        x, beacon = self.embed(rows)
-        R, S = lay.idx.shape
-        g = cfg.n_head // cfg.n_head_kv
-        idx, kpos, qpos = lay.idx, lay.kpos, lay.qpos
-        neg = torch.zeros(R, S).masked_fill(~lay.valid, float("-inf"))          # [R, S]
+        t = lay.tables(self)
+        R = lay.n_rows
+        H, Hkv, d = cfg.n_head, cfg.n_head_kv, cfg.head_dim
+        g = H // Hkv
+        brows = t["beacon_rows"] if self.beacon_embd is not None and len(t["beacon_rows"]) else None
+        ids = tokens[:, t["row_token"]]                                        # [B, R]
+        if len(t["beacon_rows"]):
+            ids = ids.index_fill(1, t["beacon_rows"], cfg.eos)   # training-free: the EOS embedding
+        x = F.embedding(ids, self.tok_embd)                                    # [B, R, E]
+        if brows is not None:
+            x = x.index_copy(1, brows, self.beacon_embd.expand(B, len(brows), -1))
+        scale = 1.0 / math.sqrt(d)
         for L in self.layers:
-            q, k, v, bz = self.qkv(L, x, beacon)
-            q = self.rotate(q, qpos.view(1, R).expand(B, R))                    # [B, R, H, d]
-            kv = k[:, idx]                                                      # [B, R, S, Hkv, d]
-            kv = self.rotate(kv, kpos.view(1, R, S).expand(B, R, S))
-            vv = v[:, idx]
-            qg = q.view(B, R, cfg.n_head_kv, g, cfg.head_dim)
-            s = torch.einsum("brkgd,brskd->brkgs", qg, kv) / math.sqrt(cfg.head_dim)
-            s = s + neg.view(1, R, 1, 1, S)
-            p = s.softmax(-1)
-            att = torch.einsum("brkgs,brskd->brkgd", p, vv).reshape(B, R, -1)
-            x = x + self.out_proj(L, att, bz)
+            h = self.rms_norm(x, L.attn_norm)
+            hb = h.index_select(1, brows) if brows is not None and L.wq_b is not None else None
+
+            def proj(w, b, wb, bb):
+                y = F.linear(h, w, b)
+                return y if hb is None or wb is None else y.index_copy(1, brows, F.linear(hb, wb, bb))
+            q = proj(L.wq, L.bq, L.wq_b, L.bq_b).view(B, R, H, d)
+            k = proj(L.wk, L.bk, L.wk_b, L.bk_b).view(B, R, Hkv, d)
+            v = proj(L.wv, L.bv, L.wv_b, L.bv_b).view(B, R, Hkv, d)
+            outs = []
+            for blk in t["blocks"]:
+                a, b, c = blk["a"], blk["b"], blk["c"]
+                nb, nk = b - a, b - c
+                qb = self.rotate_by(q[:, a:b], blk["qcos"], blk["qsin"]).view(B, nb, Hkv, g, d)
+                kd = self.rotate_by(k[:, c:b], blk["kcos"], blk["ksin"]).permute(0, 2, 3, 1)   # [B, Hkv, d, nk]
+                vd = v[:, c:b].permute(0, 2, 1, 3)                                            # [B, Hkv, nk, d]
+                qm = qb.permute(0, 2, 3, 1, 4).reshape(B, Hkv, g * nb, d)
+                sc = (qm @ kd).view(B, Hkv, g, nb, nk) * scale + blk["neg_d"]
+                if "gidx" in blk:
+                    S2 = blk["gidx"].shape[0] // nb
+                    kg = k.index_select(1, blk["gidx"]).view(B, nb, S2, Hkv, d)
+                    kg = self.rotate_by(kg, blk["gcos"], blk["gsin"]).permute(0, 3, 1, 2, 4)   # [B, Hkv, nb, S2, d]
+                    sg = (qb.permute(0, 2, 3, 1, 4).unsqueeze(-2) * kg.unsqueeze(2)).sum(-1)   # [B, Hkv, g, nb, S2]
+                    sc = torch.cat([sc, sg * scale + blk["neg_g"]], -1)
+                p = sc.softmax(-1)
+                o = (p[..., :nk].reshape(B, Hkv, g * nb, nk) @ vd).view(B, Hkv, g, nb, d)
+                if "gidx" in blk:
+                    vg = v.index_select(1, blk["gidx"]).view(B, nb, S2, Hkv, d).permute(0, 3, 1, 2, 4)
+                    o = o + (p[..., nk:].unsqueeze(-1) * vg.unsqueeze(2)).sum(-2)
+                outs.append(o.permute(0, 3, 1, 2, 4).reshape(B, nb, H * d))
+            att = torch.cat(outs, 1)
+            o = F.linear(att, L.wo)
+            if L.wo_b is not None and hb is not None:
+                o = o.index_copy(1, brows, F.linear(att.index_select(1, brows), L.wo_b))
+            x = x + o
             x = self.ffn(L, x)
         if raw_logits_only:
-            x = x[:, lay.raw_rows]
+            x = x.index_select(1, t["raw_rows"])
         return self.head(x)

@@ -96,6 +96,29 @@ class Layout:
         self.qpos = torch.from_numpy(qpos)
         self.raw_rows = torch.nonzero(~self.is_beacon).flatten()
 
+    def tables(self, model, block=64):
+        """What Model.forward_layout needs besides the tokens, built once per (layout, model) and
+        cached: row_token [R], raw_rows, beacon_rows and the attention plan of every block of
+        `block` rows (attention_plan) with its RoPE tables for this model."""
+        key = (id(model), model.theta.numpy().tobytes(), model.mscale, block)
+        cache = self.__dict__.setdefault("_tables", {})
+        if key not in cache:
+            blocks = []
+            for pl in attention_plan(self, block):
+                rt = lambda pos: model.rope_tables(torch.from_numpy(pos))
+                blk = {"a": pl["a"], "b": pl["b"], "c": pl["c"], "neg_d": torch.from_numpy(pl["neg_d"])}
+                blk["qcos"], blk["qsin"] = rt(pl["qpos"])                        # [nb, 1, d]
+                blk["kcos"], blk["ksin"] = rt(pl["kpos"])                        # [nk, 1, d]
+                if pl["gidx"].shape[1]:
+                    blk["gidx"] = torch.from_numpy(pl["gidx"].reshape(-1))
+                    blk["gcos"], blk["gsin"] = rt(pl["gpos"])                    # [nb, S2, 1, d]
+                    blk["neg_g"] = torch.from_numpy(pl["neg_g"])
+                blocks.append(blk)
+            cache.clear()
+            cache[key] = {"row_token": self.token_of_row.clamp(min=0), "raw_rows": self.raw_rows,
+                          "beacon_rows": torch.nonzero(self.is_beacon).flatten(), "blocks": blocks}
+        return cache[key]
+
     @property
     def n_rows(self):
         return len(self.is_beacon)
@@ -183,3 +206,49 @@ def simulate(p, n_tokens):
                 hidden.add(b)
                 since = 0
     return Layout(rows, views)
+
+
+def attention_plan(lay, block=64):
+    """Splits every row's attention into a banded part that is one product per block of rows and
+    a small gathered part, exactly.
+
+    RoPE makes a score depend on the distance qpos[r] - kpos[r, s] only. Give every row a
+    global position P (P[r] = P[its newest key] + 1, the distance to that key being 1 in every
+    view): wherever P[r] - P[j] equals the distance in r's view, the pair (r, j) can use keys
+    rotated once by P (the band: raw tokens in the window, a chunk's rows, the row itself). The
+    other pairs (sinks, beacon memory: renumbered as the cache evicts) are gathered per row with
+    their own positions. Returns, per block of rows [a, b): the key range [c, b) of its band, the
+    band mask, positions relative to the block's smallest one (small angles), and the gathered
+    pairs (gidx [nb, S2] rows, gpos their key positions, neg_g their mask)."""
+    idx, kpos, valid, qpos = lay.idx.numpy(), lay.kpos.numpy(), lay.valid.numpy(), lay.qpos.numpy()
+    R, S = idx.shape
+    n = valid.sum(1)
+    P = np.zeros(R, dtype=np.int64)
+    for r in range(R):
+        if n[r] > 1:
+            P[r] = P[idx[r, n[r] - 2]] + 1
+    dist = qpos[:, None] - kpos
+    band = valid & (P[:, None] - P[idx] == dist)
+    out = []
+    for a in range(0, R, block):
+        b = min(R, a + block)
+        bd, ix = band[a:b], idx[a:b]
+        c = int(ix[bd].min())
+        nb, nk = b - a, b - c
+        neg_d = np.full((nb, nk), -np.inf, dtype=np.float32)
+        rr, ss = np.nonzero(bd)
+        neg_d[rr, ix[rr, ss] - c] = 0.0
+        gather = valid[a:b] & ~bd
+        S2 = int(gather.sum(1).max())
+        gidx = np.zeros((nb, S2), dtype=np.int64)
+        gpos = np.zeros((nb, S2), dtype=np.int64)
+        neg_g = np.full((nb, S2), -np.inf, dtype=np.float32)
+        for i in range(nb):
+            cols = np.nonzero(gather[i])[0]
+            gidx[i, :len(cols)] = ix[i, cols]
+            gpos[i, :len(cols)] = P[a + i] - dist[a + i, cols]
+            neg_g[i, :len(cols)] = 0.0
+        off = min(int(P[a:b].min()), int(P[c:b].min()), int(gpos.min()) if S2 else 1 << 62)
+        out.append({"a": a, "b": b, "c": c, "neg_d": neg_d, "qpos": P[a:b] - off, "kpos": P[c:b] - off,
+                    "gidx": gidx, "gpos": gpos - off, "neg_g": neg_g})
+    return out
