@@ -268,6 +268,18 @@ typedef struct tern_context_stats {
   int32_t kv_beacon_slots;
   int32_t beacon_ratio;
   int32_t beacon_window;
+  /* Added with per-layer attention (check struct_size). A model with sliding-window layers
+   * (Gemma 3's local layers) keeps, in each of them, a ring of its last W text positions whatever
+   * the KV policy; the policy, and every kv_*_slots field above, applies to the other (global)
+   * layers. kv_global_bytes + kv_sliding_bytes == kv_bytes. reserved0 fills what used to be the
+   * struct's tail padding. */
+  int32_t reserved0;
+  int32_t kv_global_layers;
+  int32_t kv_sliding_layers;           /* 0 for models without sliding-window layers */
+  int32_t kv_sliding_slots_used;       /* per sliding-window layer: positions its ring holds */
+  int32_t kv_sliding_slots_capacity;   /* per sliding-window layer: W + n_batch - 1 (or n_ctx) */
+  uint64_t kv_global_bytes;            /* device bytes of the global layers' K and V */
+  uint64_t kv_sliding_bytes;           /* device bytes of the sliding-window layers' rings */
 } tern_context_stats;
 
 TERN_API tern_status tern_context_get_stats(const tern_context *ctx, tern_context_stats *stats);

@@ -157,6 +157,12 @@ void print_stats(tern_context* ctx) {
                s.decode_ms > 0 ? s.decode_tokens * 1000 / s.decode_ms : 0.0, (unsigned long long)s.tokens_consumed,
                s.kv_slots_used, s.kv_slots_capacity, s.kv_sink_slots, s.kv_raw_slots, s.kv_beacon_slots,
                double(s.kv_bytes) / 1048576.0, double(s.device_bytes) / 1048576.0);
+  // Models with sliding-window layers: the policy's slots above are the global layers'; each
+  // sliding-window layer keeps its own ring of the last W positions.
+  if (s.kv_sliding_layers > 0)
+    std::fprintf(stderr, "[KV per layer kind: %d global layers %.1f MiB | %d sliding-window layers %d/%d slots each %.1f MiB]\n",
+                 s.kv_global_layers, double(s.kv_global_bytes) / 1048576.0, s.kv_sliding_layers,
+                 s.kv_sliding_slots_used, s.kv_sliding_slots_capacity, double(s.kv_sliding_bytes) / 1048576.0);
 }
 
 int check(tern_status s, const char* what) {

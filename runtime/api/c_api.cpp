@@ -431,6 +431,12 @@ tern_status tern_context_get_stats(const tern_context* c, tern_context_stats* ou
   const tern::KvPolicyConfig& kc = c->ctx->kv_config();
   r.beacon_ratio = int32_t(kc.beacon_ratio);
   r.beacon_window = int32_t(kc.beacon_window);
+  r.kv_global_layers = int32_t(s.kv_global.layers);
+  r.kv_sliding_layers = int32_t(s.kv_sliding.layers);
+  r.kv_sliding_slots_used = int32_t(s.kv_sliding.slots_used);
+  r.kv_sliding_slots_capacity = int32_t(s.kv_sliding.slots_capacity);
+  r.kv_global_bytes = s.kv_global.bytes;
+  r.kv_sliding_bytes = s.kv_sliding.bytes;
   const size_t n = std::min(out->struct_size, sizeof(r));
   std::memcpy(out, &r, n);
   out->struct_size = n;

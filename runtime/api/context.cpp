@@ -255,6 +255,17 @@ ContextStats Context::stats() const {
   s.kv_slots_capacity = s.kv_usage.capacity;
   s.kv_bytes = kv_->bytes();
   s.device_bytes = kv_->bytes() + forward_->device_bytes();
+  s.kv_global.slots_used = s.kv_slots_used;
+  s.kv_global.slots_capacity = s.kv_slots_capacity;
+  if (ring_) {
+    s.kv_sliding.slots_used = ring_->used();
+    s.kv_sliding.slots_capacity = ring_->slots();
+  }
+  for (uint32_t l = 0; l < kv_->n_layer(); ++l) {
+    KvLayerKindStats& k = ring_ && model_->config().sliding(l) ? s.kv_sliding : s.kv_global;
+    k.layers += 1;
+    k.bytes += uint64_t(kv_->slots(l)) * kv_->row_bytes() * 2;  // K and V
+  }
   return s;
 }
 

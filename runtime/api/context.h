@@ -53,11 +53,21 @@ struct GenerateParams {
   bool parse_special = true;
 };
 
+// The KV cache of one kind of layer: how many layers, the slots each holds (used and capacity)
+// and their K and V bytes over those layers.
+struct KvLayerKindStats {
+  uint32_t layers = 0, slots_used = 0, slots_capacity = 0;
+  uint64_t bytes = 0;
+};
+
 struct ContextStats {
   uint64_t tokens_consumed = 0;
-  uint32_t kv_slots_used = 0, kv_slots_capacity = 0;
+  uint32_t kv_slots_used = 0, kv_slots_capacity = 0;  // the global layers (the policy's slots)
   KvUsage kv_usage;
   uint64_t kv_bytes = 0, device_bytes = 0;
+  // Global layers follow the KV policy; sliding-window layers (Gemma 3's local ones) keep their
+  // ring of the last W positions. kv_global.bytes + kv_sliding.bytes == kv_bytes.
+  KvLayerKindStats kv_global, kv_sliding;
   double prompt_ms = 0, prompt_tokens = 0, decode_ms = 0, decode_tokens = 0;
 };
 

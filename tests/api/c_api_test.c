@@ -263,6 +263,19 @@ static void test_kv_policies(tern_model *m) {
   EXPECT(st.tokens_consumed == 300 && st.kv_slots_used == 64 && st.kv_slots_capacity == 64);
   EXPECT(st.kv_sink_slots == 4 && st.kv_raw_slots == 60 && st.kv_beacon_slots == 0);
   EXPECT(st.kv_bytes == full.kv_bytes && st.device_bytes == full.device_bytes);
+  /* stories260K has no sliding-window layers: its 5 layers are global and hold all the KV bytes. */
+  EXPECT(st.struct_size == sizeof st && st.kv_global_layers == 5 && st.kv_sliding_layers == 0);
+  EXPECT(st.kv_global_bytes == st.kv_bytes && st.kv_sliding_bytes == 0 && st.kv_sliding_slots_capacity == 0);
+  {
+    /* a caller built before the per-layer-kind fields: nothing is written past its struct_size */
+    tern_context_stats old;
+    memset(&old, 0, sizeof old);
+    old.struct_size = offsetof(tern_context_stats, reserved0);
+    old.kv_global_layers = -7;
+    EXPECT_STATUS(tern_context_get_stats(c, &old), TERN_OK);
+    EXPECT(old.struct_size == offsetof(tern_context_stats, reserved0) && old.kv_global_layers == -7);
+    EXPECT(old.tokens_consumed == 300 && old.beacon_window == st.beacon_window);
+  }
   tern_context_free(c);
 
   p.kv_policy = TERN_KV_WINDOW;

@@ -170,8 +170,22 @@ TEST_F(ArchGoldensGpu, BatchedStepsAndSavedStates) {
     const uint64_t slot_bytes = uint64_t(c.kv_dim()) * 4 * 2;  // f32 K and V
     const uint64_t n_sliding = c.n_sliding_layers(), n_global = c.n_layer - n_sliding;
     EXPECT_EQ(ctx.stats().kv_bytes, slot_bytes * (n_global * g.tokens.size() + n_sliding * (g.window + 3))) << g.name;
+    // ... accounted per layer kind (tern_context_get_stats, tern-chat /stats, tern-bench).
+    const auto expect_kinds = [&](const ContextStats& s, uint32_t consumed, const char* when) {
+      EXPECT_EQ(s.kv_global.layers, n_global) << g.name << when;
+      EXPECT_EQ(s.kv_sliding.layers, n_sliding) << g.name << when;
+      EXPECT_EQ(s.kv_global.bytes, slot_bytes * n_global * g.tokens.size()) << g.name << when;
+      EXPECT_EQ(s.kv_sliding.bytes, slot_bytes * n_sliding * (g.window + 3)) << g.name << when;
+      EXPECT_EQ(s.kv_global.bytes + s.kv_sliding.bytes, s.kv_bytes) << g.name << when;
+      EXPECT_EQ(s.kv_global.slots_used, consumed) << g.name << when;
+      EXPECT_EQ(s.kv_global.slots_capacity, g.tokens.size()) << g.name << when;
+      EXPECT_EQ(s.kv_sliding.slots_used, std::min(consumed, g.window + 3)) << g.name << when;
+      EXPECT_EQ(s.kv_sliding.slots_capacity, g.window + 3) << g.name << when;
+    };
+    expect_kinds(ctx.stats(), 0, " (empty)");
     std::vector<uint32_t> rows;
     const auto got = gpu_steps(ctx, g, 3, rows);
+    expect_kinds(ctx.stats(), uint32_t(g.tokens.size()), " (all fed)");
     double worst = 0;
     for (size_t j = 0; j < rows.size(); ++j) {
       const std::span<const float> row(got.data() + j * g.n_vocab, g.n_vocab);
@@ -186,6 +200,7 @@ TEST_F(ArchGoldensGpu, BatchedStepsAndSavedStates) {
     const auto state = a.save_state();
     Context b(m, f32_context(g));
     b.load_state(state);
+    expect_kinds(b.stats(), half, " (state loaded)");  // the saved state carries the ring
     for (uint32_t i = half; i < g.tokens.size(); ++i) {
       a.eval(std::span<const int32_t>(&g.tokens[i], 1));
       b.eval(std::span<const int32_t>(&g.tokens[i], 1));

@@ -32,6 +32,10 @@ uint64_t weight_bytes_per_token(const Model& m) {
   return b;
 }
 
+nlohmann::json kind_json(const KvLayerKindStats& k) {
+  return {{"layers", k.layers}, {"bytes", k.bytes}, {"slots_used", k.slots_used}, {"slots_capacity", k.slots_capacity}};
+}
+
 std::vector<int32_t> random_tokens(std::mt19937_64& rng, uint32_t n, uint32_t n_vocab) {
   std::uniform_int_distribution<int32_t> d(0, int32_t(n_vocab) - 1);
   std::vector<int32_t> t(n);
@@ -243,7 +247,11 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   // Decode at depths: fill by prefill once, save the state, and restore it before each repeat
   // so every repeat times the same n_gen steps from the same depth.
   const uint64_t w_bytes = weight_bytes_per_token(*model);
-  const uint64_t kv_bytes_per_key = KvCache::slot_bytes(c.n_layer, c.kv_dim());
+  // K and V bytes one key costs in the global layers and in the sliding-window layers (which
+  // read at most their window W of keys, however deep the context).
+  const uint32_t n_sliding = c.n_sliding_layers();
+  const uint64_t global_key_bytes = KvCache::slot_bytes(c.n_layer - n_sliding, c.kv_dim());
+  const uint64_t sliding_key_bytes = KvCache::slot_bytes(n_sliding, c.kv_dim());
   nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
   std::vector<std::pair<uint32_t, std::vector<std::vector<gpu::DispatchTiming>>>> profiled;
   nlohmann::json ab_profiles = nlohmann::json::array();
@@ -308,7 +316,9 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     const Spread tps = spread_of(ms, [&](double t) { return o.n_gen / (t * 1e-3); });
     // Keys read per step average over the timed steps: d+1 .. d+n_gen, at most the cache.
     const double avg_keys = std::min<double>(d + (o.n_gen + 1) / 2.0, n_ctx);
-    const double bytes_per_token = double(w_bytes) + avg_keys * double(kv_bytes_per_key);
+    const double kv_bytes_read = avg_keys * double(global_key_bytes) +
+                                 std::min<double>(avg_keys, n_sliding ? c.swa_window : 0) * double(sliding_key_bytes);
+    const double bytes_per_token = double(w_bytes) + kv_bytes_read;
     const double eff = bw.bytes_per_s.median > 0 ? tps.median * bytes_per_token / bw.bytes_per_s.median : 0;
     const Spread cpu = spread(cpu_per_token);
     std::printf("| tg%u @ d%u | %s | %s | %.1f MB/token, %.1f%% of copy bandwidth; CPU time %s ms/token |\n", o.n_gen,
@@ -321,7 +331,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
                    {"cpu_ms_per_token", to_json(cpu)},
                    {"bytes_per_token", bytes_per_token},
                    {"weight_bytes_per_token", w_bytes},
-                   {"kv_bytes_per_token", avg_keys * double(kv_bytes_per_key)},
+                   {"kv_bytes_per_token", kv_bytes_read},
                    {"efficiency", eff}});
   }
   out["decode"] = dec;
@@ -341,6 +351,8 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   out["memory"] = {{"weights_bytes", model->weight_bytes()},
                    {"context_bytes", s.device_bytes},
                    {"kv_bytes", s.kv_bytes},
+                   {"kv_global", kind_json(s.kv_global)},
+                   {"kv_sliding", kind_json(s.kv_sliding)},
                    {"device_total_bytes", model->weight_bytes() + s.device_bytes},
                    {"host_peak_rss_bytes", peak_rss_bytes()},
                    {"host_decode_rss_bytes", decode_rss}};
@@ -352,6 +364,11 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
               mib(s.device_bytes).c_str(), mib(s.kv_bytes).c_str(), decode_rss ? mib(decode_rss).c_str() : "-",
               mib(peak_rss_bytes()).c_str(),
               dev.info().unified_memory ? " (unified memory: device buffers count in the RSS too)" : "");
+  if (s.kv_sliding.layers)
+    std::printf("KV per layer kind: %u global layers %s (%u/%u slots each) | %u sliding-window layers %s (%u/%u slots each)\n",
+                s.kv_global.layers, mib(s.kv_global.bytes).c_str(), s.kv_global.slots_used, s.kv_global.slots_capacity,
+                s.kv_sliding.layers, mib(s.kv_sliding.bytes).c_str(), s.kv_sliding.slots_used,
+                s.kv_sliding.slots_capacity);
   return out;
 }
 

@@ -101,6 +101,13 @@ class tern_context_stats(Structure):
         ("kv_beacon_slots", c_int32),
         ("beacon_ratio", c_int32),
         ("beacon_window", c_int32),
+        ("reserved0", c_int32),
+        ("kv_global_layers", c_int32),
+        ("kv_sliding_layers", c_int32),
+        ("kv_sliding_slots_used", c_int32),
+        ("kv_sliding_slots_capacity", c_int32),
+        ("kv_global_bytes", c_uint64),
+        ("kv_sliding_bytes", c_uint64),
     ]
 
 

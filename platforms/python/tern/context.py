@@ -36,6 +36,14 @@ class ContextStats:
     kv_beacon_slots: int
     beacon_ratio: int
     beacon_window: int
+    # Per layer kind (models with sliding-window layers, e.g. Gemma 3): the kv_*_slots fields
+    # above are the global layers'; each sliding-window layer keeps a ring of its last W positions.
+    kv_global_layers: int
+    kv_sliding_layers: int
+    kv_sliding_slots_used: int
+    kv_sliding_slots_capacity: int
+    kv_global_bytes: int
+    kv_sliding_bytes: int
 
     @property
     def decode_tokens_per_second(self):

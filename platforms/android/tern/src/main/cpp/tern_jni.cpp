@@ -415,7 +415,9 @@ JNI_FN(jdoubleArray, stats)(JNIEnv* env, jclass, jlong c) {
   const jdouble v[] = {double(s.tokens_consumed), double(s.kv_slots_used), double(s.kv_slots_capacity),
                        double(s.kv_bytes), double(s.device_bytes), s.prompt_ms, s.prompt_tokens, s.decode_ms,
                        s.decode_tokens, double(s.kv_sink_slots), double(s.kv_raw_slots), double(s.kv_beacon_slots),
-                       double(s.beacon_ratio), double(s.beacon_window)};
+                       double(s.beacon_ratio), double(s.beacon_window), double(s.kv_global_layers),
+                       double(s.kv_sliding_layers), double(s.kv_sliding_slots_used),
+                       double(s.kv_sliding_slots_capacity), double(s.kv_global_bytes), double(s.kv_sliding_bytes)};
   jdoubleArray a = env->NewDoubleArray(jsize(std::size(v)));
   if (a) env->SetDoubleArrayRegion(a, 0, jsize(std::size(v)), v);
   return a;

@@ -5,6 +5,10 @@ public final class ContextStats {
   public final long tokensConsumed, kvBytes, deviceBytes;
   public final int kvSlotsUsed, kvSlotsCapacity, kvSinkSlots, kvRawSlots, kvBeaconSlots, beaconRatio, beaconWindow;
   public final double promptMs, promptTokens, decodeMs, decodeTokens;
+  /** Per layer kind (models with sliding-window layers, e.g. Gemma 3): the slot counts above are the
+   *  global layers'; each sliding-window layer keeps a ring of its last W positions. */
+  public final int kvGlobalLayers, kvSlidingLayers, kvSlidingSlotsUsed, kvSlidingSlotsCapacity;
+  public final long kvGlobalBytes, kvSlidingBytes;
 
   ContextStats(double[] v) {
     tokensConsumed = (long) v[0];
@@ -21,6 +25,12 @@ public final class ContextStats {
     kvBeaconSlots = (int) v[11];
     beaconRatio = (int) v[12];
     beaconWindow = (int) v[13];
+    kvGlobalLayers = (int) v[14];
+    kvSlidingLayers = (int) v[15];
+    kvSlidingSlotsUsed = (int) v[16];
+    kvSlidingSlotsCapacity = (int) v[17];
+    kvGlobalBytes = (long) v[18];
+    kvSlidingBytes = (long) v[19];
   }
 
   /** Decode speed in tokens per second (0 before any decode step). */

@@ -54,7 +54,9 @@ final class Native {
   static native int generate(long ctx, byte[] prompt, GenerateParams p, byte[][] stop, PieceSink sink);
   static native void cancel(long ctx);
   /** tokens_consumed, kv_slots_used, kv_slots_capacity, kv_bytes, device_bytes, prompt_ms, prompt_tokens,
-   *  decode_ms, decode_tokens, kv_sink_slots, kv_raw_slots, kv_beacon_slots, beacon_ratio, beacon_window */
+   *  decode_ms, decode_tokens, kv_sink_slots, kv_raw_slots, kv_beacon_slots, beacon_ratio, beacon_window,
+   *  kv_global_layers, kv_sliding_layers, kv_sliding_slots_used, kv_sliding_slots_capacity, kv_global_bytes,
+   *  kv_sliding_bytes */
   static native double[] stats(long ctx);
   static native byte[] stateSave(long ctx);
   static native void stateLoad(long ctx, byte[] data);
