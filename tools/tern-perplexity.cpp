@@ -117,7 +117,7 @@ int run(const Options& o) {
     if (!o.csv.empty()) write_stream_csv(o.csv, results), std::printf("wrote %s\n", o.csv.c_str());
     if (!o.svg.empty()) {
       std::ostringstream title;
-      title << "Streaming perplexity, " << info.name << ", " << o.kv_slots << " KV slots";
+      title << "Streaming perplexity, " << info.name << ", " << kv_slots_caption(o.policies, o.kv_slots);
       write_stream_svg(o.svg, results, title.str());
       std::printf("wrote %s\n", o.svg.c_str());
     }
@@ -152,7 +152,7 @@ int run(const Options& o) {
       std::ostringstream title;
       const std::string& src = cfg.filler.source;
       title << "Passkey retrieval (" << o.needle << " needle, " << src.substr(src.find_last_of('/') + 1) << " filler), " << info.name
-            << ", " << o.kv_slots << " KV slots";
+            << ", " << kv_slots_caption(o.policies, o.kv_slots);
       write_passkey_svg(o.passkey_svg, results, title.str());
       std::printf("wrote %s\n", o.passkey_svg.c_str());
     }

@@ -105,6 +105,24 @@ TEST(PerplexityArgs, PasskeyLists) {
   EXPECT_EQ(w.passkey_svg, "h.svg");
 }
 
+// Plot titles name the KV size every plotted policy holds, or each policy's own when they differ
+// (a dense:512 heat map once said "256 KV slots", the shared default it did not use).
+TEST(PolicySpec, TitlesNameTheSlotsEachPolicyHolds) {
+  const auto specs = [](std::vector<std::string> v) {
+    std::vector<PolicySpec> out;
+    for (const auto& s : v) out.push_back(parse_policy_spec(s));
+    return out;
+  };
+  EXPECT_EQ(slots_of(parse_policy_spec("dense:512"), 128), 512);
+  EXPECT_EQ(slots_of(parse_policy_spec("sinks:4:64"), 128), 64);
+  EXPECT_EQ(slots_of(parse_policy_spec("window"), 128), 128);
+  EXPECT_EQ(slots_of(parse_policy_spec("beacon:4:128"), 96), 96);  // 128 is the chunk, not the slots
+  EXPECT_EQ(kv_slots_caption(specs({"dense:512"}), 256), "512 KV slots");
+  EXPECT_EQ(kv_slots_caption(specs({"window", "sinks:4", "beacon:4"}), 128), "128 KV slots");
+  EXPECT_EQ(kv_slots_caption(specs({"dense:512", "window"}), 128), "KV slots 512 (dense:512), 128 (window)");
+  EXPECT_EQ(kv_slots_caption({}, 64), "64 KV slots");
+}
+
 TEST(PerplexityArgs, RejectsBadCommandLines) {
   const std::vector<std::vector<std::string>> bad = {
       {"-f", "t"},                                           // no model

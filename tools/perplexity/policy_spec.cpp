@@ -32,6 +32,21 @@ KvSettings kv_settings_for(const PolicySpec& spec, int32_t slots, uint64_t bytes
   return k;
 }
 
+int32_t slots_of(const PolicySpec& spec, int32_t slots) {
+  const bool own = spec.policy == TERN_KV_DENSE || spec.policy == TERN_KV_WINDOW || spec.policy == TERN_KV_SINKS_WINDOW;
+  return own && spec.slots > 0 ? spec.slots : slots;
+}
+
+std::string kv_slots_caption(const std::vector<PolicySpec>& specs, int32_t slots) {
+  bool same = true;
+  for (const auto& s : specs) same = same && slots_of(s, slots) == slots_of(specs.front(), slots);
+  if (specs.empty() || same) return std::to_string(specs.empty() ? slots : slots_of(specs.front(), slots)) + " KV slots";
+  std::string out = "KV slots";
+  for (size_t i = 0; i < specs.size(); ++i)
+    out += (i ? ", " : " ") + std::to_string(slots_of(specs[i], slots)) + " (" + specs[i].label + ")";
+  return out;
+}
+
 const char* default_policy_list() {
   return "dense,window,sinks:4,beacon:2,beacon:4,beacon:8,beacon-sinks:2,beacon-sinks:4,beacon-sinks:8";
 }

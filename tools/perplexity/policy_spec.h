@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cli/kv_spec.h"
 #include "tern.h"
@@ -30,6 +31,15 @@ struct KvSettings {
 };
 // Throws std::invalid_argument when the spec cannot fit the slots (e.g. sinks >= slots).
 KvSettings kv_settings_for(const PolicySpec& spec, int32_t slots, uint64_t bytes_per_slot);
+
+// The KV slots a policy holds at the shared --kv-slots: its own N for dense/window/sinks when
+// the spec names one ("dense:512"), otherwise `slots` (beacons: a budget of `slots` slots' bytes).
+int32_t slots_of(const PolicySpec& spec, int32_t slots);
+
+// The KV size for a plot title: "128 KV slots" when every policy holds the same, otherwise each
+// policy's own ("KV slots 512 (dense:512), 128 (window)"), so a title never names a size some
+// plotted policy does not have.
+std::string kv_slots_caption(const std::vector<PolicySpec>& specs, int32_t slots);
 
 // The policies the issue compares at equal KV bytes: dense, window, sinks:4, beacon:2/4/8 with
 // and without sinks.
