@@ -22,7 +22,7 @@ from beacon_train.evaluate import loglik  # noqa: E402
 from beacon_train.policy import Policy  # noqa: E402
 
 SLOTS = (32, 64, 128)
-RATIOS = (2, 4, 8)
+RATIOS = {"beacon": (2, 4, 8), "sliding": (2, 4, 8, 16)}  # r = 16: one hidden beacon at 32 slots
 
 
 def ppl(model, toks, pol):
@@ -94,7 +94,7 @@ def main():
         add(slots, "window", "-", "", Policy("window", slots), base)
         add(slots, "sinks:4", "-", "", Policy("window", slots, sinks=4), base)
         for kind in ("beacon", "sliding"):
-            for rr in RATIOS:
+            for rr in RATIOS[kind]:
                 w = best_window(trained[kind], sel, kind, slots, rr, log)
                 if not a.training_free_only:
                     add(slots, "%s:%d" % (kind, rr), "trained", w, Policy(kind, slots, window=w, ratio=rr), trained[kind])
