@@ -66,9 +66,9 @@ int run(const Options& o) {
   const uint64_t bytes_per_slot = probe_bytes_per_slot(model, o.kv_slots, o.kv_type, &probe_error);
   std::printf("model: %s (%s, %d layers, trained on %d tokens) on %s\n", info.name, info.architecture, info.n_layer,
               info.n_ctx_train, info.device_name);
-  std::printf("KV: %d slots per policy, %llu bytes per slot (%s), %.1f KiB at equal KV bytes\n", o.kv_slots,
+  std::printf("KV: %s, %llu bytes per slot (%s), %.1f KiB at %d slots\n", kv_slots_caption(o.policies, o.kv_slots).c_str(),
               (unsigned long long)bytes_per_slot, o.kv_type == TERN_KV_TYPE_F32 ? "f32" : o.kv_type == TERN_KV_TYPE_Q8_0 ? "q8_0" : "f16",
-              double(bytes_per_slot) * o.kv_slots / 1024.0);
+              double(bytes_per_slot) * o.kv_slots / 1024.0, o.kv_slots);
   if (!bytes_per_slot) std::fprintf(stderr, "tern-perplexity: dense probe failed: %s\n", probe_error.c_str());
 
   auto params_for = [&](const PolicySpec& spec, std::string* error) -> std::optional<tern_context_params> {

@@ -1,20 +1,20 @@
 #!/bin/sh
-# Measures the long-range model (models/longrange/longrange-2.7M-f16.gguf, trained on 256-token
-# sequences, evaluated up to its 512-token context) with tern-perplexity and writes
-# docs/long-context/longrange-*: the KV policies at equal KV bytes, 128 slots (a quarter of the
-# context). Run from the repository root after a build; run times: README, long-context section.
+# Measures the long-range model (models/longrange/longrange-2.7M-f16.gguf, trained on 512-token
+# sequences, its context) with tern-perplexity and writes docs/long-context/longrange-*: the KV
+# policies at equal KV bytes, 128 slots (a quarter of the trained length). Run from the
+# repository root after a build; run times and trial counts: README, long-context section.
 set -eu
-P="nice -n 5 build/tools/tern-perplexity -m models/longrange/longrange-2.7M-f16.gguf"
+P="nice -n 10 build/tools/tern-perplexity -m models/longrange/longrange-2.7M-f16.gguf"
 O=docs/long-context/longrange
 # Dense within the trained length: 5-digit keys, 5 depths, 10 trials per cell.
-$P --passkey --kv dense:512 --lengths 128,256,504 --depths 0,0.25,0.5,0.75,1 --trials 10 \
+$P --passkey --kv dense:512 --lengths 128,256,384,504 --depths 0,0.25,0.5,0.75,1 --trials 10 \
   --passkey-csv $O-dense-key.csv --passkey-svg $O-dense-key.svg
-# Streaming perplexity over the first 4,096 tokens (16 x the trained length) of the held-out stream.
+# Streaming perplexity over the first 4,096 tokens (8 x the trained length) of the held-out
+# stream: window and sinks + window at 128 slots, dense at 512 as far as it goes.
 $P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv window,sinks:4 --dense-ctx 512 --segment 256 \
   --csv $O-ppl.csv --svg $O-ppl.svg -q > $O-ppl.txt
-# Passkey past the window: 1x, 2x and 4x the trained length (256) at 128 slots; 3 trials per cell
-# (the 54 prompts took 10 minutes of lavapipe on the loaded 2-core machine).
-$P --passkey --kv-slots 128 --kv window,sinks:4 --lengths 256,512,1024 --depths 0,0.5,1 --trials 3 \
+# Passkey past the window: 1x, 2x and 4x the trained length at 128 slots, 3 trials per cell.
+$P --passkey --kv-slots 128 --kv window,sinks:4 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
   --n-batch 64 --passkey-csv $O-passkey.csv --passkey-svg $O-passkey.svg
 # The training-free beacon (ratio 4, chunk derived) on the same stream and budget.
 $P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv beacon:4 --segment 256 --csv $O-ppl-beacon.csv -q
