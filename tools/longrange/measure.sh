@@ -16,5 +16,7 @@ $P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv window,sinks:4 --dens
 # Passkey past the window: 1x, 2x and 4x the trained length at 128 slots, 3 trials per cell.
 $P --passkey --kv-slots 128 --kv window,sinks:4 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
   --n-batch 64 --passkey-csv $O-passkey.csv --passkey-svg $O-passkey.svg
-# The training-free beacon (ratio 4, chunk derived) on the same stream and budget.
+# The training-free beacon (ratio 4, chunk derived): passkey past the window and the stream, same budget.
+$P --passkey --kv-slots 128 --kv beacon:4 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
+  --n-batch 64 --passkey-csv $O-passkey-beacon.csv --passkey-svg $O-passkey-beacon.svg
 $P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv beacon:4 --segment 256 --csv $O-ppl-beacon.csv -q
