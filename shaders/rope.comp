@@ -57,7 +57,8 @@ void main() {
   const uint i1 = p.mode == 0 ? i0 + 1 : i0 + half_rot;
   const vec2 cs = rope_cos_sin(positions[row / p.n_heads], freqs[k]) * p.attn_factor;
   const float x0 = x[i0], x1 = x[i1];
-  y[i0] = x0 * cs.x - x1 * cs.y;
-  y[i1] = x0 * cs.y + x1 * cs.x;
+  const vec2 r = rope_rotate(x0, x1, cs);
+  y[i0] = r.x;
+  y[i1] = r.y;
 #endif
 }

@@ -52,7 +52,8 @@ float rotated(uint base, uint d, int position) {
   }
   const vec2 cs = rope_cos_sin(position, freqs[i]) * p.attn_factor;
   const float x0 = load_half(base + e0), x1 = load_half(base + e1);
-  return d == e0 ? x0 * cs.x - x1 * cs.y : x0 * cs.y + x1 * cs.x;
+  const vec2 y = rope_rotate(x0, x1, cs);
+  return d == e0 ? y.x : y.y;
 }
 
 void main() {

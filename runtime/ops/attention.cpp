@@ -1,5 +1,6 @@
 #include "ops/attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -9,15 +10,25 @@
 namespace tern::ops {
 namespace {
 
-constexpr uint32_t k_wg = 128;         // attention_split / attention_tiled (power of two, >= 256 / 2)
+constexpr uint32_t k_wg = 128;         // attention_split_ggml / attention_tiled (power of two, >= 256 / 2)
 constexpr uint32_t k_reduce_wg = 64;
 constexpr uint32_t k_max_owned = 16;   // attention_tiled's MAX_OWNED
 constexpr uint32_t k_split_max_queries = 8;
+constexpr uint32_t k_lanes = 8;        // attention_lanes: one subgroup of 8 lanes per workgroup
+constexpr uint32_t k_lanes_max_rows = 8;
 
+// Matches Push in shaders/common/attention.glsl.
 struct Push {
   uint32_t n_q, n_kv, n_head, n_head_kv;
   float scale;
-  uint32_t q_pos0, has_mask, n_chunks, has_pos, v_row_bytes, window;
+  uint32_t q_pos0, has_mask, n_chunks, has_pos, v_row_bytes, k_row_bytes, window;
+  float attn_factor;
+};
+
+// What a dispatch binds, in the kernels' binding order: q, k, v, mask, output (or partials),
+// key_pos, query_pos, freqs. Absent optional buffers are bound to q (never read).
+struct Bindings {
+  BufferRef q, k, v, mask, out, key_pos, query_pos, freqs;
 };
 
 struct Tiles {
@@ -50,7 +61,9 @@ Tiles tiled_tiles(uint32_t hd, uint32_t kv_bytes, uint32_t row_floats, uint32_t 
 
 uint32_t split_chunks(const AttentionParams& p) { return div_up(p.n_kv, k_attention_split_chunk); }
 
-void validate(const AttentionParams& p, bool has_positions) {
+GgmlType v_type_of(const AttentionParams& p) { return p.v_type.value_or(p.kv_type); }
+
+void validate(const AttentionParams& p, bool has_positions, bool has_mask, const AttentionRope* rope) {
   check(p.n_q > 0 && p.n_kv > 0, Status::InvalidArgument, "attention: n_q and n_kv must be > 0");
   check(p.n_head_kv > 0 && p.n_head % p.n_head_kv == 0, Status::InvalidArgument,
         "attention: n_head (" + std::to_string(p.n_head) + ") must be a multiple of n_head_kv (" +
@@ -59,19 +72,117 @@ void validate(const AttentionParams& p, bool has_positions) {
         "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256");
   check(has_positions || p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
         "attention: n_kv < n_q needs an explicit q_pos0 (queries would see no key)");
-  const GgmlType vt = p.v_type.value_or(p.kv_type);
-  const bool supported = (p.kv_type == GgmlType::F16 && (vt == GgmlType::F16 || vt == GgmlType::Q8_0)) ||
-                         (p.kv_type == GgmlType::F32 && vt == GgmlType::F32);
+  check(!(has_positions && has_mask), Status::InvalidArgument, "attention: positions cannot be combined with a mask");
+  check(!(p.window && has_mask), Status::InvalidArgument, "attention: a sliding window cannot be combined with a mask");
+  const GgmlType kt = p.kv_type, vt = v_type_of(p);
+  const bool supported = (kt == GgmlType::F16 && (vt == GgmlType::F16 || vt == GgmlType::Q8_0)) ||
+                         (kt == GgmlType::F32 && vt == GgmlType::F32) ||
+                         (kt == GgmlType::Q8_0 && vt == GgmlType::Q8_0);
   check(supported, Status::Unsupported,
-        "attention: K/V cache types (" + std::string(ggml_type_name(p.kv_type)) + ", " + std::string(ggml_type_name(vt)) +
-            ") unsupported; use (f16, f16), (f32, f32) or (f16, q8_0)");
-  check(!p.ggml_numerics || (p.kv_type == GgmlType::F16 && vt == GgmlType::F16), Status::Unsupported,
-        "attention: llama.cpp numerics need an f16 K and V cache");
-  check(!p.ggml_numerics || p.window == 0, Status::Unsupported,
-        "attention: llama.cpp numerics take no sliding window");
+        "attention: K/V cache types (" + std::string(ggml_type_name(kt)) + ", " + std::string(ggml_type_name(vt)) +
+            ") unsupported; use (f16, f16), (f32, f32), (q8_0, q8_0) or (f16, q8_0)");
   check(vt != GgmlType::Q8_0 || (p.n_head_kv * p.head_dim) % 32 == 0, Status::InvalidArgument,
-        "attention: a q8_0 V cache needs n_head_kv * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
+        "attention: a q8_0 cache needs n_head_kv * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
             std::to_string(p.n_head_kv) + " * " + std::to_string(p.head_dim));
+  if (rope) {
+    check(rope->n_rot >= 2 && rope->n_rot % 2 == 0 && rope->n_rot <= p.head_dim, Status::InvalidArgument,
+          "attention: n_rot " + std::to_string(rope->n_rot) + " must be even and in [2, head_dim]");
+    check(rope->mode == RopeMode::Interleaved || rope->mode == RopeMode::Neox, Status::InvalidArgument,
+          "attention: unknown RoPE mode");
+    require_bytes(rope->freqs, uint64_t(rope->n_rot / 2) * 4, "attention", "rope freqs");
+  }
+  check(!p.ggml_numerics || (kt == GgmlType::F16 && vt == GgmlType::F16), Status::Unsupported,
+        "attention: llama.cpp numerics need an f16 K and V cache");
+  check(!p.ggml_numerics || (!has_positions && !has_mask && !p.window && !rope), Status::Unsupported,
+        "attention: llama.cpp numerics take the causal rule only (no mask, positions, window or RoPE)");
+}
+
+// The lanes kernel needs 8-lane subgroups with shuffles and arithmetic (subgroupMax/Add).
+bool lanes_fit(const gpu::DeviceInfo& info) {
+  return info.subgroup_size == k_lanes && info.subgroup_shuffle && info.subgroup_arithmetic;
+}
+
+bool use_lanes(const gpu::DeviceInfo& info, AttentionSplitImpl impl) {
+  if (impl == AttentionSplitImpl::Lanes) {
+    check(lanes_fit(info), Status::Unsupported, "attention: the lanes kernel needs 8-lane subgroups with shuffles");
+    return true;
+  }
+  return impl == AttentionSplitImpl::Auto && info.type == gpu::DeviceType::Cpu && lanes_fit(info);
+}
+
+// Spec constants 4 and 5 of the lanes and tiled kernels: the RoPE mode of keys cached before
+// RoPE (0: rotated already) and n_rot.
+uint32_t rope_spec(const AttentionRope* r) {
+  return r ? (r->mode == RopeMode::Interleaved ? 1u : 2u) : 0u;
+}
+
+const char* variant(const char* kernel, GgmlType kt, GgmlType vt) {
+  static const std::string names[] = {"attention_lanes",     "attention_lanes_f32", "attention_lanes_q8",
+                                      "attention_lanes_q8v", "attention_tiled",     "attention_tiled_f32",
+                                      "attention_tiled_q8",  "attention_tiled_q8v"};
+  const uint32_t base = std::string(kernel) == "attention_lanes" ? 0 : 4;
+  const uint32_t v = kt == GgmlType::F32 ? 1 : kt == GgmlType::Q8_0 ? 2 : vt == GgmlType::Q8_0 ? 3 : 0;
+  return names[base + v].c_str();
+}
+
+void reduce(Recorder& rec, const AttentionParams& p, BufferRef part, BufferRef out, uint32_t chunks) {
+  const uint32_t rows = p.n_q * p.n_head;
+  struct {
+    uint32_t n_rows, n_chunks;
+  } rpush{rows, chunks};
+  const Grid g = fold_grid(rows);
+  rec.dispatch(pipeline(rec, "attention_reduce", 2, sizeof(rpush), {k_reduce_wg, p.head_dim}), {part, out}, rpush, g.x,
+               g.y, 1, "attention_reduce");
+}
+
+// Split kernel, lanes implementation: workgroup (chunk, kv head, row block of up to 8 rows).
+void split_lanes(Recorder& rec, const AttentionParams& p, const Bindings& b, Push push, BufferRef scratch,
+                 const AttentionRope* rope) {
+  const auto& info = rec.device().info();
+  const uint32_t chunks = split_chunks(p);
+  const uint32_t rows = p.n_q * (p.n_head / p.n_head_kv);
+  const uint32_t blocks = div_up(rows, k_lanes_max_rows), rb = div_up(rows, blocks);  // balanced blocks
+  check(chunks <= info.max_workgroup_count[0] && p.n_head_kv <= info.max_workgroup_count[1] &&
+            blocks <= info.max_workgroup_count[2],
+        Status::Unsupported, "attention: too many keys or query rows for one split dispatch");
+  push.n_chunks = chunks;
+  const BufferRef part = chunks == 1 ? b.out : BufferRef(*scratch.buffer, scratch.offset, attention_scratch_bytes(p));
+  const char* name = variant("attention_lanes", p.kv_type, v_type_of(p));
+  rec.dispatch(pipeline(rec, name, 8, sizeof(push),
+                        {k_lanes, p.head_dim, k_attention_split_chunk, rb, rope_spec(rope), rope ? rope->n_rot : 2u}),
+               {b.q, b.k, b.v, b.mask, part, b.key_pos, b.query_pos, b.freqs}, push, chunks, p.n_head_kv, blocks, name);
+  if (chunks > 1) reduce(rec, p, part, b.out, chunks);
+}
+
+// Tiled kernel: workgroup (block of BQ query rows, kv head, key chunk). With chunks > 1 (the
+// split kernel's shared-memory implementation) each writes its chunk's partials.
+void tiled(Recorder& rec, const AttentionParams& p, const Bindings& b, Push push, BufferRef scratch, uint32_t chunks,
+           const AttentionRope* rope) {
+  const auto& info = rec.device().info();
+  const GgmlType kt = p.kv_type, vt = v_type_of(p);
+  // Shared memory holds keys as packed f16 pairs (f16 cache) or floats (f32, q8_0), values
+  // likewise (q8_0 values as floats).
+  const uint32_t k_elem = kt == GgmlType::F16 ? 2 : 4, v_elem = vt == GgmlType::F16 ? 2 : 4;
+  const Tiles t = tiled_tiles(p.head_dim, k_elem + v_elem, p.ggml_numerics ? 4 : 3,
+                              std::min<uint32_t>(info.max_shared_memory, 32768));
+  const uint32_t rows = p.ggml_numerics ? p.n_q : p.n_q * (p.n_head / p.n_head_kv);
+  const uint32_t blocks = div_up(rows, t.bq), heads = p.ggml_numerics ? p.n_head : p.n_head_kv;
+  check(blocks <= info.max_workgroup_count[0] && heads <= info.max_workgroup_count[1] &&
+            chunks <= info.max_workgroup_count[2],
+        Status::Unsupported, "attention: too many queries or heads for one tiled dispatch");
+  push.n_chunks = chunks;
+  const BufferRef part = chunks == 1 ? b.out : BufferRef(*scratch.buffer, scratch.offset, attention_scratch_bytes(p));
+  const char* name = p.ggml_numerics ? "attention_tiled_ggml" : variant("attention_tiled", kt, vt);
+  if (p.ggml_numerics) {
+    rec.dispatch(pipeline(rec, name, 7, sizeof(push), {k_wg, p.head_dim, t.bq, t.bk}),
+                 {b.q, b.k, b.v, b.mask, b.out, b.key_pos, b.query_pos}, push, blocks, heads, 1, name);
+    return;
+  }
+  rec.dispatch(pipeline(rec, name, 8, sizeof(push),
+                        {k_wg, p.head_dim, t.bq, t.bk, rope_spec(rope), rope ? rope->n_rot : 2u,
+                         k_attention_split_chunk}),
+               {b.q, b.k, b.v, b.mask, part, b.key_pos, b.query_pos, b.freqs}, push, blocks, heads, chunks, name);
+  if (chunks > 1) reduce(rec, p, part, b.out, chunks);
 }
 
 }  // namespace
@@ -87,39 +198,39 @@ size_t attention_scratch_bytes(const AttentionParams& p) {
 }
 
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
-               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch, const AttentionPositions* positions) {
-  validate(p, positions != nullptr);
-  check(!(positions && mask), Status::InvalidArgument, "attention: positions cannot be combined with a mask");
-  check(!(mask && p.window), Status::InvalidArgument, "attention: a sliding window cannot be combined with a mask");
-  check(!p.ggml_numerics || (!positions && !mask), Status::Unsupported,
-        "attention: llama.cpp numerics take the causal rule only (no mask, no positions)");
+               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch, const AttentionPositions* positions,
+               const AttentionRope* rope) {
+  validate(p, positions != nullptr, mask.has_value(), rope);
   const uint32_t hd = p.head_dim;
   const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
-  const GgmlType vt = p.v_type.value_or(p.kv_type);
-  const bool f32 = p.kv_type == GgmlType::F32, q8v = vt == GgmlType::Q8_0;
-  const uint64_t v_row_bytes = kv_row_bytes(vt, p.n_head_kv * hd);
-  const uint64_t k_bytes = uint64_t(p.n_kv) * kv_row_bytes(p.kv_type, p.n_head_kv * hd);
-  const uint64_t v_bytes = uint64_t(p.n_kv) * v_row_bytes;
+  const GgmlType kt = p.kv_type, vt = v_type_of(p);
+  const uint64_t k_row_bytes = kv_row_bytes(kt, p.n_head_kv * hd), v_row_bytes = kv_row_bytes(vt, p.n_head_kv * hd);
+  const uint64_t k_bytes = uint64_t(p.n_kv) * k_row_bytes, v_bytes = uint64_t(p.n_kv) * v_row_bytes;
   check(q.bytes() >= qo_bytes && out.bytes() >= qo_bytes, Status::InvalidArgument,
         "attention: q or out buffer smaller than n_q * n_head * head_dim floats");
   check(k_cache.bytes() >= k_bytes && v_cache.bytes() >= v_bytes, Status::InvalidArgument,
         "attention: K/V cache holds fewer than n_kv slots");
-  check(v_bytes <= 0xffffffffull, Status::InvalidArgument, "attention: V cache too large for 32-bit offsets");
+  check(k_bytes <= 0xffffffffull && v_bytes <= 0xffffffffull, Status::InvalidArgument,
+        "attention: K/V cache too large for 32-bit offsets");
   const uint64_t mask_bytes = uint64_t(p.n_q) * p.n_kv * 4;
   check(!mask || mask->bytes() >= mask_bytes, Status::InvalidArgument, "attention: mask smaller than n_q * n_kv floats");
-
-  // Bind only what is read: keys 0..n_kv-1 of the cache (it may be larger than the device's
-  // maxStorageBufferRange), and exact ranges elsewhere.
-  const BufferRef qb(*q.buffer, q.offset, qo_bytes), ob(*out.buffer, out.offset, qo_bytes);
-  const BufferRef kb(*k_cache.buffer, k_cache.offset, k_bytes), vb(*v_cache.buffer, v_cache.offset, v_bytes);
-  const BufferRef mb = mask ? BufferRef(*mask->buffer, mask->offset, mask_bytes) : qb;  // placeholder when absent
   if (positions) {
     require_bytes(positions->key_pos, uint64_t(p.n_kv) * 4, "attention", "key_pos");
     require_bytes(positions->query_pos, uint64_t(p.n_q) * 4, "attention", "query_pos");
   }
-  const BufferRef kpb = positions ? BufferRef(*positions->key_pos.buffer, positions->key_pos.offset, uint64_t(p.n_kv) * 4) : qb;
-  const BufferRef qpb =
-      positions ? BufferRef(*positions->query_pos.buffer, positions->query_pos.offset, uint64_t(p.n_q) * 4) : qb;
+
+  // Bind only what is read: keys 0..n_kv-1 of the cache (it may be larger than the device's
+  // maxStorageBufferRange), and exact ranges elsewhere.
+  Bindings b;
+  b.q = BufferRef(*q.buffer, q.offset, qo_bytes);
+  b.out = BufferRef(*out.buffer, out.offset, qo_bytes);
+  b.k = BufferRef(*k_cache.buffer, k_cache.offset, k_bytes);
+  b.v = BufferRef(*v_cache.buffer, v_cache.offset, v_bytes);
+  b.mask = mask ? BufferRef(*mask->buffer, mask->offset, mask_bytes) : b.q;  // placeholder when absent
+  b.key_pos = positions ? BufferRef(*positions->key_pos.buffer, positions->key_pos.offset, uint64_t(p.n_kv) * 4) : b.q;
+  b.query_pos =
+      positions ? BufferRef(*positions->query_pos.buffer, positions->query_pos.offset, uint64_t(p.n_q) * 4) : b.q;
+  b.freqs = rope ? BufferRef(*rope->freqs.buffer, rope->freqs.offset, uint64_t(rope->n_rot / 2) * 4) : b.q;
 
   Push push{};
   push.n_q = p.n_q;
@@ -131,60 +242,32 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   push.has_mask = mask ? 1 : 0;
   push.has_pos = positions ? 1 : 0;
   push.v_row_bytes = uint32_t(v_row_bytes);
+  push.k_row_bytes = uint32_t(k_row_bytes);
   push.window = p.window;
+  push.attn_factor = rope ? rope->attn_factor : 1.f;
+  push.n_chunks = 1;
 
   const auto& info = rec.device().info();
-  if (p.ggml_numerics && attention_kernel(p) == AttentionKernel::Split) {
+  const AttentionKernel kernel = attention_kernel(p);
+  if (p.ggml_numerics && kernel == AttentionKernel::Split) {
     // One workgroup per query row over all its keys, writing the output directly.
     const uint32_t rows = p.n_q * p.n_head;
     check(rows <= info.max_workgroup_count[1], Status::Unsupported, "attention: too many query rows for one dispatch");
-    push.n_chunks = 1;
     rec.dispatch(pipeline(rec, "attention_split_ggml", 7, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
-                 {qb, kb, vb, mb, ob, kpb, qpb}, push, 1, rows, 1, "attention_split_ggml");
+                 {b.q, b.k, b.v, b.mask, b.out, b.key_pos, b.query_pos}, push, 1, rows, 1, "attention_split_ggml");
     return;
   }
-  if (attention_kernel(p) == AttentionKernel::Split) {
-    const uint32_t chunks = split_chunks(p);
-    const uint32_t rows = p.n_q * p.n_head;
+  if (kernel == AttentionKernel::Split) {
     const uint64_t part_bytes = attention_scratch_bytes(p);
-    check(scratch.buffer && scratch.bytes() >= part_bytes, Status::InvalidArgument,
+    check(split_chunks(p) == 1 || (scratch.buffer && scratch.bytes() >= part_bytes), Status::InvalidArgument,
           "attention: scratch smaller than attention_scratch_bytes() = " + std::to_string(part_bytes));
-    check(chunks <= info.max_workgroup_count[0] && rows <= info.max_workgroup_count[1], Status::Unsupported,
-          "attention: too many keys or query rows for one split dispatch");
-    push.n_chunks = chunks;
-    const BufferRef part(*scratch.buffer, scratch.offset, part_bytes);
-    // 16-byte K/V loads when every (slot, kv head) row of an f16 cache starts 16-byte aligned;
-    // an f32 cache is read a pair of floats at a time.
-    // A q8_0 V cache implies f16 keys: v4 key loads and 8-value q8 loads when head_dim % 8 == 0,
-    // else pairs of both.
-    const bool v4 = !f32 && hd % 8 == 0;
-    const char* split = f32   ? "attention_split_f32"
-                        : q8v ? (v4 ? "attention_split_q8v" : "attention_split_q8v_pair")
-                        : v4  ? "attention_split_v4"
-                              : "attention_split";
-    rec.dispatch(pipeline(rec, split, 7, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
-                 {qb, kb, vb, mb, part, kpb, qpb}, push, chunks, rows, 1, split);
-    struct {
-      uint32_t n_rows, n_chunks;
-    } rpush{rows, chunks};
-    const Grid g = fold_grid(rows);
-    rec.dispatch(pipeline(rec, "attention_reduce", 2, sizeof(rpush), {k_reduce_wg, hd}), {part, ob}, rpush, g.x, g.y,
-                 1, "attention_reduce");
+    if (use_lanes(info, p.split_impl))
+      split_lanes(rec, p, b, push, scratch, rope);
+    else
+      tiled(rec, p, b, push, scratch, split_chunks(p), rope);
     return;
   }
-
-  const uint32_t k_elem = kv_elem_bytes(p.kv_type), v_elem = q8v ? 4 : k_elem;  // q8 values held as floats
-  const Tiles t = tiled_tiles(hd, k_elem + v_elem, p.ggml_numerics ? 4 : 3,
-                              std::min<uint32_t>(info.max_shared_memory, 32768));
-  const uint32_t blocks = div_up(p.n_q, t.bq);
-  check(blocks <= info.max_workgroup_count[0] && p.n_head <= info.max_workgroup_count[1], Status::Unsupported,
-        "attention: too many queries or heads for one tiled dispatch");
-  const char* name = p.ggml_numerics ? "attention_tiled_ggml"
-                     : f32           ? "attention_tiled_f32"
-                     : q8v           ? "attention_tiled_q8v"
-                                     : "attention_tiled";
-  rec.dispatch(pipeline(rec, name, 7, sizeof(push), {k_wg, hd, t.bq, t.bk}), {qb, kb, vb, mb, ob, kpb, qpb}, push,
-               blocks, p.n_head, 1, name);
+  tiled(rec, p, b, push, scratch, 1, rope);
 }
 
 }  // namespace tern::ops

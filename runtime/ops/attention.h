@@ -1,28 +1,36 @@
-// Scaled dot-product attention over the KV cache (f16 or f32), with an fp32 online softmax.
+// Scaled dot-product attention over the KV cache, with an exact fp32 online softmax.
 //
 //   q   f32 [n_q][n_head][head_dim] (RoPE applied)     out f32 [n_q][n_head][head_dim]
-//   k,v kv_type [slot][n_head_kv][head_dim] (f16: packed pairs, see ops/kv_store.h); keys 0..n_kv-1 used
-//       (v may instead be a q8_0 cache: AttentionParams::v_type)
+//   k,v [slot][n_head_kv][head_dim] caches; keys 0..n_kv-1 used. Element types (K, V): (f16, f16),
+//       (f32, f32), (q8_0, q8_0), or f16 keys with a q8_0 V cache (AttentionParams::kv_type, v_type)
 //   mask (optional) f32 [n_q][n_kv], additive (0 or -inf); replaces the causal rule when given
 //
 // Grouped-query: query head h reads kv head h / (n_head / n_head_kv). Causal rule: query i sits
 // at key index q_pos0 + i and sees keys j <= q_pos0 + i; AttentionPositions replace it for
-// caches whose slots are not in text order; a window (AttentionParams::window) hides keys too
-// far back. A query that sees no key outputs zeros.
+// caches whose slots are not in text order; a sliding window (AttentionParams::window) hides keys
+// more than window - 1 positions older than the query. A query that sees no key outputs zeros.
+// Keys may be cached before RoPE (AttentionRope): each is rotated by its position as it is loaded.
 //
-// Two kernels: "split" (flash-decoding: key chunks across workgroups, partial (max, sum, acc)
-// to scratch, then a reduce dispatch) for few queries, and "tiled" (a block of queries per
-// workgroup looping over key blocks in shared memory) for prefill.
+// Kernels: "split" (flash-decoding: key chunks across workgroups, partial (max, sum, acc) to
+// scratch, then a reduce dispatch) for few queries, and "tiled" (a block of query rows per
+// workgroup looping over key blocks in shared memory) for prefill. Both share every key and value
+// they load between the query heads of its group (and, split, all the step's queries).
 #pragma once
 #include <cstddef>
 #include <optional>
 
 #include "quant/ggml_types.h"
 #include "ops/dispatch_util.h"
+#include "ops/rope_mode.h"
 
 namespace tern::ops {
 
 enum class AttentionKernel { Auto, Split, Tiled };
+
+// How the split kernel is implemented: "lanes" (one 8-lane subgroup per workgroup, registers and
+// shuffles instead of shared memory: CPU devices such as lavapipe) or "shared" (shared-memory tiles,
+// any device). Auto takes lanes where the device runs them well. Tests force each.
+enum class AttentionSplitImpl { Auto, Lanes, Shared };
 
 struct AttentionParams {
   uint32_t n_q = 1;
@@ -34,23 +42,22 @@ struct AttentionParams {
   // Key index of query 0; nullopt means n_kv - n_q (the batch is the newest n_q cache entries).
   std::optional<uint32_t> q_pos0;
   AttentionKernel kernel = AttentionKernel::Auto;  // tests force one; callers leave Auto
-  GgmlType kv_type = GgmlType::F16;                // element type of the K (and V) cache: F16 or F32
-  // Type of the V cache; nullopt = kv_type. (kv_type, v_type) is one of (F16, F16), (F32, F32) or
-  // (F16, Q8_0): a q8_0 V cache (rows of ops::kv_row_bytes, n_head_kv * head_dim a multiple of 32,
-  // quantised in 32-value blocks across head boundaries) read dequantised, with keys from an f16
-  // cache or an f16 scratch of rotated keys.
+  AttentionSplitImpl split_impl = AttentionSplitImpl::Auto;
+  GgmlType kv_type = GgmlType::F16;                // element type of the K (and V) cache: F16, F32 or Q8_0
+  // Type of the V cache; nullopt = kv_type. (kv_type, v_type) is one of (F16, F16), (F32, F32),
+  // (Q8_0, Q8_0) or (F16, Q8_0). A q8_0 cache has rows of ops::kv_row_bytes with n_head_kv *
+  // head_dim a multiple of 32, quantised in 32-value blocks across head boundaries (as kv_store
+  // writes them), read dequantised.
   std::optional<GgmlType> v_type;
+  // Sliding window W (0: none): a query at position p sees keys at positions p - W + 1 .. p (by
+  // key index under the causal rule, by AttentionPositions otherwise). Not with a mask.
+  uint32_t window = 0;
   // llama.cpp's CPU attention (ref::attention_ggml), for the llama.cpp numerics mode: Q rounded
   // to f16, scores fp32(q . k) * scale, an fp32 softmax over the whole row, probabilities rounded
   // to f16 before the product with V. Compile-time variants of both kernels (attention_split_ggml,
   // one workgroup per query row and no scratch; attention_tiled_ggml, three passes over the keys).
-  // Needs an f16 K and V cache and the causal rule (no mask, no positions).
+  // Needs an f16 K and V cache and the causal rule (no mask, no positions, no window, no RoPE).
   bool ggml_numerics = false;
-  // Sliding-window attention (Gemma's local layers): 0 = none; W > 0 hides every key whose
-  // position is W or more below the query's, so a query at position p sees keys p - W + 1 .. p
-  // (per row of a batch), on top of the causal rule or AttentionPositions. Not with a mask or
-  // ggml_numerics.
-  uint32_t window = 0;
 };
 
 // Largest head_dim the kernels take.
@@ -73,11 +80,23 @@ struct AttentionPositions {
   BufferRef query_pos;  // int32 [n_q]
 };
 
+// Keys cached before RoPE (KV policies that renumber their slots): attention rotates each key by
+// its position (key_pos with AttentionPositions, else its slot index) as it loads it, exactly as
+// ops::rope_f16 (f16 cache: the rotated values rounded to f16) or ops::rope (f32) would have
+// rotated it into the cache, so the bits equal those of a cache of rotated keys; a q8_0 key is
+// dequantised and rotated in fp32. No rotated copy of the cache is made.
+struct AttentionRope {
+  BufferRef freqs;  // f32 [n_rot / 2]: theta_i, as ops::rope takes them (rope_freqs, runtime/model)
+  uint32_t n_rot = 0;  // rotated dims: even, 2 <= n_rot <= head_dim
+  RopeMode mode = RopeMode::Interleaved;
+  float attn_factor = 1.f;  // cos/sin multiplier (YaRN mscale), as ops::rope's
+};
+
 // Throws InvalidArgument on inconsistent parameters or buffers that are too small. A hidden key
-// (causally, by position, or by a -inf mask entry) contributes nothing and its K/V slot is never
-// multiplied in, so empty or evicted slots may hold any bits (NaN/Inf included).
+// (causally, by position, by the window, or by a -inf mask entry) contributes nothing and its K/V
+// slot is never multiplied in, so empty or evicted slots may hold any bits (NaN/Inf included).
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
                BufferRef out, std::optional<BufferRef> mask, BufferRef scratch,
-               const AttentionPositions* positions = nullptr);
+               const AttentionPositions* positions = nullptr, const AttentionRope* rope = nullptr);
 
 }  // namespace tern::ops

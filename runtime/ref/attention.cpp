@@ -8,6 +8,7 @@
 #include "common/fp16.h"
 #include "quant/ggml_types.h"
 #include "quant/quantize.h"
+#include "ref/rope.h"
 
 namespace tern::ref {
 namespace {
@@ -28,10 +29,10 @@ void attention_impl(const AttentionShape& s, const float* q, const TK* k, const 
       const size_t kv_off = size_t(h / group) * s.head_dim;
       double best = -std::numeric_limits<double>::infinity();
       for (uint32_t j = 0; j < s.n_kv; ++j) {
-        // Query and key positions (-1: an empty slot), for the causal rule and the window.
-        const int64_t qp = key_pos ? query_pos[i] : int64_t(s.q_pos0) + i, kp = key_pos ? key_pos[j] : int64_t(j);
-        const bool outside_window = s.window && qp - kp >= int64_t(s.window);
-        const bool hidden = key_pos ? kp < 0 || kp > qp || outside_window : !mask && (kp > qp || outside_window);
+        // Positions (or, causally, key indices) of the key and the query: hidden when the key is
+        // later, or (sliding window) window or more positions earlier.
+        const int64_t kp = key_pos ? key_pos[j] : int64_t(j), qp = key_pos ? query_pos[i] : int64_t(s.q_pos0) + i;
+        const bool hidden = (key_pos && kp < 0) || (!mask && (kp > qp || (s.window && kp <= qp - s.window)));
         if (hidden) {  // never read: the slot may hold garbage
           score[j] = -std::numeric_limits<double>::infinity();
           continue;
@@ -123,6 +124,41 @@ void attention(const AttentionShape& s, const float* q, const uint16_t* k, Q8Row
   for (uint32_t j = 0; j < s.n_kv; ++j)
     quant::dequantize_row(GgmlType::Q8_0, v.data + j * v.row_bytes, vf.data() + j * row, int64_t(row));
   attention_impl(s, q, k, vf.data(), mask, out, key_pos, query_pos);
+}
+
+namespace {
+
+// Cache rows as floats; with rope, keys rotated by their position first.
+std::vector<float> rows_as_floats(const AttentionShape& s, CacheView c, const int32_t* key_pos, const KeyRope* rope) {
+  const size_t row = size_t(s.n_head_kv) * s.head_dim;
+  std::vector<float> f(s.n_kv * row);
+  for (uint32_t j = 0; j < s.n_kv; ++j) {
+    const int32_t pos = key_pos ? key_pos[j] : int32_t(j);
+    const uint8_t* src = static_cast<const uint8_t*>(c.data) + j * c.row_bytes;
+    float* dst = f.data() + j * row;
+    if (c.type == GgmlType::F16) {
+      std::vector<uint16_t> h(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<const uint16_t*>(src) + row);
+      if (rope)
+        rope_f16(h.data(), &pos, rope->freqs, h.data(), 1, s.n_head_kv, s.head_dim, rope->n_rot, rope->mode,
+                 rope->attn_factor);
+      for (size_t e = 0; e < row; ++e) dst[e] = fp16_to_fp32(h[e]);
+      continue;
+    }
+    if (c.type == GgmlType::F32)
+      std::copy_n(reinterpret_cast<const float*>(src), row, dst);
+    else
+      quant::dequantize_row(c.type, src, dst, int64_t(row));
+    if (rope) ref::rope(dst, &pos, rope->freqs, dst, 1, s.n_head_kv, s.head_dim, rope->n_rot, rope->mode, rope->attn_factor);
+  }
+  return f;
+}
+
+}  // namespace
+
+void attention(const AttentionShape& s, const float* q, CacheView k, CacheView v, const float* mask, float* out,
+               const int32_t* key_pos, const int32_t* query_pos, const KeyRope* rope) {
+  const auto kf = rows_as_floats(s, k, key_pos, rope), vf = rows_as_floats(s, v, key_pos, nullptr);
+  attention_impl(s, q, kf.data(), vf.data(), mask, out, key_pos, query_pos);
 }
 
 }  // namespace tern::ref

@@ -5,14 +5,16 @@ layout(push_constant) uniform Push {
   float scale;
   uint q_pos0;    // key index of query 0 (causal rule: query i sees keys j <= q_pos0 + i)
   uint has_mask;  // 1: binding 3 holds an additive f32 [n_q][n_kv] mask replacing the causal rule
-  uint n_chunks;  // split kernel: key chunks per query row
+  uint n_chunks;  // split kernels: key chunks per query row (1: the output is written directly)
   uint has_pos;   // 1: bindings 5/6 hold int32 key_pos[n_kv] / query_pos[n_q] replacing the causal rule
-  uint v_row_bytes;  // V_Q8: bytes per slot of the q8_0 V cache
-  uint window;    // 0, or a sliding window W: a query at position p sees keys at p - W + 1 .. p only
+  uint v_row_bytes;  // q8_0 V cache: bytes per slot
+  uint k_row_bytes;  // q8_0 K cache: bytes per slot
+  uint window;       // sliding window W (0: none): a query at position p sees keys p - W + 1 .. p
+  float attn_factor; // keys rotated at load (ROPE != 0): cos/sin multiplier, as ops::rope_f16's
 } p;
 
 // Per-slot and per-query positions (placeholders when has_pos is 0): query i sees key j iff
-// key_pos[j] >= 0 && key_pos[j] <= query_pos[i].
+// key_pos[j] >= 0 && key_pos[j] <= query_pos[i] (and, with a window, key_pos[j] > query_pos[i] - W).
 layout(std430, binding = 5) readonly buffer KeyPos { int key_pos[]; };
 layout(std430, binding = 6) readonly buffer QueryPos { int query_pos[]; };
 
@@ -24,24 +26,23 @@ uint visible_key_end(uint qi) {
   return p.has_mask != 0u || p.has_pos != 0u ? p.n_kv : min(p.n_kv, p.q_pos0 + qi + 1u);
 }
 
-// Keys below visible_key_begin(qi) are hidden from query qi by the causal rule's window (0
-// without one, or with a mask or positions).
+// Keys before visible_key_begin(qi) are hidden from query qi: those older than its sliding
+// window under the causal rule (positions can put any slot in a window: 0).
 uint visible_key_begin(uint qi) {
   const uint qp = p.q_pos0 + qi;
   return p.window == 0u || p.has_mask != 0u || p.has_pos != 0u || qp < p.window ? 0u : qp + 1u - p.window;
 }
 
 // Whether query qi sees key `key` (< visible_key_end(qi)). A masked key is "visible" here: the
-// mask's -inf does the hiding. An invisible key is never read: its slot may hold garbage. With a
-// window W (AttentionParams::window) a key is visible only while query position - key position < W.
+// mask's -inf does the hiding. An invisible key is never read: its slot may hold garbage.
 bool key_visible(uint qi, uint key) {
   if (p.has_pos != 0u) {
     const int kp = key_pos[key], qp = query_pos[qi];
-    return kp >= 0 && kp <= qp && (p.window == 0u || uint(qp - kp) < p.window);
+    return kp >= 0 && kp <= qp && (p.window == 0u || kp > qp - int(p.window));
   }
   if (p.has_mask != 0u) return true;
   const uint qp = p.q_pos0 + qi;
-  return key <= qp && (p.window == 0u || qp - key < p.window);
+  return key <= qp && (p.window == 0u || key + p.window > qp);
 }
 
 // The cache is read one pair of elements at a time: a uint of two f16 halves, or (KV_F32) a
@@ -59,13 +60,14 @@ vec2 kv_load(uint pair) { return unpackHalf2x16(pair); }
 // First pair of (key, kv head) in a cache laid out [slot][n_head_kv][HD].
 uint kv_word(uint key, uint kvh, uint hd) { return (key * p.n_head_kv + kvh) * (hd / 2u); }
 
-#ifdef V_Q8
+#if defined(V_Q8) || defined(K_Q8)
 #ifdef KV_F32
-#error "a q8_0 V cache goes with an f16 K cache"
+#error "q8_0 caches go with f16 keys or q8_0 keys"
 #endif
-// A q8_0 V cache row (v_row_bytes bytes per slot) quantises its n_head_kv * HD values in blocks of
-// 32 regardless of head boundaries (as llama.cpp does), so a head may start mid-block: value
-// element d of kv head kvh is element kvh * hd + d of the row that starts at byte v_q8_row(key).
+// A q8_0 cache row (k/v_row_bytes bytes per slot) quantises its n_head_kv * HD values in blocks
+// of 32 regardless of head boundaries (as llama.cpp does), so a head may start mid-block: element
+// d of kv head kvh is element kvh * hd + d of the row that starts at byte v_q8_row(key).
 uint v_q8_row(uint key) { return key * p.v_row_bytes; }
+uint k_q8_row(uint key) { return key * p.k_row_bytes; }
 uint v_q8_elem(uint kvh, uint hd, uint d) { return kvh * hd + d; }
 #endif

@@ -21,3 +21,8 @@ vec2 rope_cos_sin(int position, float theta) {
   r = r - k * ROPE_2PI_4;
   return vec2(cos(r), sin(r));
 }
+
+// Pair (x0, x1) rotated by cs = (cos, sin): one expression for every kernel that rotates (rope,
+// rope_f16 and the attention kernels that rotate keys as they load them), so a key rotated into
+// the cache and one rotated at attention time get the same bits.
+vec2 rope_rotate(float x0, float x1, vec2 cs) { return vec2(x0 * cs.x - x1 * cs.y, x0 * cs.y + x1 * cs.x); }
