@@ -49,7 +49,8 @@ void usage() {
       "                       selects on the GPU and reads back only the selection\n"
       "\n"
       "op benchmark:\n"
-      "  --ops                matvec / matmul per weight type, decode attention\n"
+      "  --ops                matvec / matmul per weight type, decode attention, sampling selections\n"
+      "  --op-groups LIST     only these of matvec,matmul,attention,selection (default all)\n"
       "\n"
       "common:\n"
       "  -r, --repeats N      repeats per measurement (default 3): median and min-max reported\n"
@@ -121,6 +122,18 @@ int main(int argc, char** argv) {
         if (mo.ab_sampling_top_k == 1) mo.ab_sampling_top_k = 0;
       }
       else if (a == "--ops") ops = true;
+      else if (a == "--op-groups") {
+        oo.groups.clear();
+        const std::string list = value();
+        for (size_t at = 0; at <= list.size();) {
+          const size_t comma = std::min(list.find(',', at), list.size());
+          const std::string g = list.substr(at, comma - at);
+          if (g != "matvec" && g != "matmul" && g != "attention" && g != "selection")
+            throw Error(Status::InvalidArgument, "--op-groups: unknown group '" + g + "'");
+          oo.groups.push_back(g);
+          at = comma + 1;
+        }
+      }
       else if (a == "--quick") quick = true;
       else if (a == "--validate") validate = true;
       else if (a == "--json") json_path = value();

@@ -92,8 +92,20 @@ bool check_ab_gpu_sampling(const json& j) {
 bool check_ops(const json& j) {
   if (!j.contains("ops")) return fail("no ops section");
   const json& o = j["ops"];
-  return entries(o["matvec"], "ms", "ops.matvec") && entries(o["matmul"], "gflop_per_s", "ops.matmul") &&
-         entries(o["attention"], "ms", "ops.attention") && entries(o["selection"], "ms", "ops.selection");
+  if (!(entries(o["matvec"], "ms", "ops.matvec") && entries(o["matmul"], "gflop_per_s", "ops.matmul") &&
+        entries(o["attention"], "kv_gb_per_s", "ops.attention") && entries(o["selection"], "ms", "ops.selection")))
+    return false;
+  // Attention rows: f16 and q8_0 caches, keys rotated and before RoPE, with the K/V bytes they
+  // read and the fraction of the copy bandwidth.
+  std::map<std::string, int> forms;
+  for (const auto& r : o["attention"]) {
+    if (!r.contains("kv_bytes") || !r.contains("copy_fraction") || r["kv_bytes"].get<double>() <= 0)
+      return fail("ops.attention row without kv_bytes / copy_fraction");
+    ++forms[r["kv_type"].get<std::string>() + " " + r["keys_form"].get<std::string>()];
+  }
+  for (const char* f : {"f16 rotated", "f16 pre-RoPE", "q8_0 rotated", "q8_0 pre-RoPE"})
+    if (!forms.count(f)) return fail(std::string("ops.attention has no ") + f + " rows");
+  return o.contains("bandwidth") || fail("ops has no copy bandwidth");
 }
 
 }  // namespace

@@ -7,12 +7,15 @@
 #include <random>
 #include <vector>
 
+#include "bench/bandwidth.h"
 #include "bench/common.h"
 #include "common/error.h"
 #include "common/fp16.h"
 #include "gpu/buffer.h"
+#include "model/rope_freqs.h"
 #include "ops/argmax.h"
 #include "ops/attention.h"
+#include "ops/kv_store.h"
 #include "ops/matmul.h"
 #include "ops/top_k.h"
 #include "quant/quantize.h"
@@ -139,47 +142,87 @@ nlohmann::json bench_matmul(gpu::Device& dev, gpu::Recorder& rec, std::mt19937_6
   return rows;
 }
 
+struct AttentionShape {
+  const char* name;
+  uint32_t n_head, n_head_kv, head_dim;
+};
+
+// Decode attention (one query) over caches of f16 and q8_0 keys and values, holding keys rotated
+// (dense caches) or before RoPE (streaming policies: rotated as attention loads them). K/V bytes
+// read per call: every key and value of the cache once (what a kernel that shares each KV head
+// between its query heads reads); GB/s of those against the copy bandwidth (read + write).
 nlohmann::json bench_attention(gpu::Device& dev, gpu::Recorder& rec, std::mt19937_64& rng,
-                               const std::vector<uint32_t>& keys, uint32_t n_head, uint32_t n_head_kv,
-                               uint32_t head_dim, uint32_t repeats) {
+                               const std::vector<AttentionShape>& shapes, const std::vector<uint32_t>& keys,
+                               double copy_gb_per_s, uint32_t repeats) {
   nlohmann::json rows = nlohmann::json::array();
-  std::printf("\nattention decode (1 query, %u heads, %u KV heads, head_dim %u, f16 KV)\n"
-              "| keys | ms | GB/s of K+V read |\n|---:|---:|---:|\n",
-              n_head, n_head_kv, head_dim);
-  for (uint32_t n_kv : keys) {
-    nlohmann::json r = {{"keys", n_kv}, {"n_head", n_head}, {"n_head_kv", n_head_kv}, {"head_dim", head_dim}};
-    try {
-      ops::AttentionParams p;
-      p.n_q = 1;
-      p.n_kv = n_kv;
-      p.n_head = n_head;
-      p.n_head_kv = n_head_kv;
-      p.head_dim = head_dim;
-      const auto qh = random_floats(rng, size_t(n_head) * head_dim);
-      const size_t kv_elems = size_t(n_kv) * n_head_kv * head_dim;
-      std::vector<uint16_t> kvh(kv_elems);
-      const auto f = random_floats(rng, 4096);
-      for (size_t i = 0; i < kv_elems; ++i) kvh[i] = fp32_to_fp16(f[(i * 7919) % f.size()]);
-      gpu::Buffer q = upload(dev, qh.data(), qh.size() * 4, "bench q");
-      gpu::Buffer k = upload(dev, kvh.data(), kvh.size() * 2, "bench k cache");
-      gpu::Buffer v = upload(dev, kvh.data(), kvh.size() * 2, "bench v cache");
-      gpu::Buffer o = dev.allocator().create(qh.size() * 4, gpu::MemoryUse::Device, "bench attention out");
-      gpu::Buffer scratch = dev.allocator().create(std::max<uint64_t>(ops::attention_scratch_bytes(p), 16),
-                                                   gpu::MemoryUse::Device, "bench attention scratch");
-      const auto ms = time_submissions(
-          rec, repeats, [&](gpu::Recorder& rr) { ops::attention(rr, p, q, k, v, o, std::nullopt, scratch); });
-      const double bytes = 2.0 * kv_elems * 2;
-      const Spread gbs = spread_of(ms, [&](double m) { return bytes / (m * 1e-3) / 1e9; });
-      r["kv_bytes"] = bytes;
-      r["ms"] = to_json(spread(ms));
-      r["kv_gb_per_s"] = to_json(gbs);
-      std::printf("| %u | %s | %.1f |\n", n_kv, cell(spread(ms), 3).c_str(), gbs.median);
-    } catch (const Error& e) {
-      r["error"] = e.what();
-      std::printf("| %u | error: %s | |\n", n_kv, e.what());
+  std::printf("\ndecode attention (1 query): ms, K+V bytes read per call, GB/s of them (%% of the copy "
+              "bandwidth, %.1f GB/s)\n| shape | KV | keys | K+V MiB | ms | GB/s | %% copy |\n"
+              "|---|---|---:|---:|---:|---:|---:|\n",
+              copy_gb_per_s);
+  const auto f = random_floats(rng, 4096);
+  for (const AttentionShape& s : shapes) {
+    const uint32_t row = s.n_head_kv * s.head_dim;
+    const auto freqs = tern::rope_freqs(int(s.head_dim), 10000.f, {});
+    gpu::Buffer gfreqs = upload(dev, freqs.data(), freqs.size() * 4, "bench rope freqs");
+    for (GgmlType t : {GgmlType::F16, GgmlType::Q8_0}) {
+      for (bool pre_rope : {false, true}) {
+        for (uint32_t n_kv : keys) {
+          const char* form = pre_rope ? "pre-RoPE" : "rotated";
+          nlohmann::json r = {{"shape", s.name}, {"keys", n_kv},        {"n_head", s.n_head},
+                              {"n_head_kv", s.n_head_kv}, {"head_dim", s.head_dim}, {"kv_type", ggml_type_name(t)},
+                              {"keys_form", form}};
+          try {
+            ops::AttentionParams p;
+            p.n_kv = n_kv;
+            p.n_head = s.n_head;
+            p.n_head_kv = s.n_head_kv;
+            p.head_dim = s.head_dim;
+            p.kv_type = t;
+            const uint64_t row_bytes = ops::kv_row_bytes(t, row);
+            // Rows repeat a pool of distinct random rows: the values do not change the speed.
+            std::vector<uint8_t> pool(64 * row_bytes), cache(uint64_t(n_kv) * row_bytes);
+            std::vector<float> frow(row);
+            for (uint32_t j = 0; j < 64; ++j) {
+              for (uint32_t e = 0; e < row; ++e) frow[e] = f[(size_t(j) * row + e) * 7919 % f.size()];
+              if (t == GgmlType::F16)
+                for (uint32_t e = 0; e < row; ++e) {
+                  const uint16_t h = fp32_to_fp16(frow[e]);
+                  std::memcpy(pool.data() + j * row_bytes + e * 2, &h, 2);
+                }
+              else
+                quant::quantize_row(t, frow.data(), pool.data() + j * row_bytes, row);
+            }
+            for (uint32_t j = 0; j < n_kv; ++j)
+              std::memcpy(cache.data() + uint64_t(j) * row_bytes, pool.data() + (j % 64) * row_bytes, row_bytes);
+            const auto qh = random_floats(rng, size_t(s.n_head) * s.head_dim);
+            gpu::Buffer q = upload(dev, qh.data(), qh.size() * 4, "bench q");
+            gpu::Buffer k = upload(dev, cache.data(), cache.size(), "bench k cache");
+            gpu::Buffer v = upload(dev, cache.data(), cache.size(), "bench v cache");
+            gpu::Buffer o = dev.allocator().create(qh.size() * 4, gpu::MemoryUse::Device, "bench attention out");
+            gpu::Buffer scratch = dev.allocator().create(std::max<uint64_t>(ops::attention_scratch_bytes(p), 16),
+                                                         gpu::MemoryUse::Device, "bench attention scratch");
+            const ops::AttentionRope rope{gfreqs, s.head_dim, RopeMode::Interleaved, 1.f};
+            const auto ms = time_submissions(rec, repeats, [&](gpu::Recorder& rr) {
+              ops::attention(rr, p, q, k, v, o, std::nullopt, scratch, nullptr, pre_rope ? &rope : nullptr);
+            });
+            const double bytes = 2.0 * double(cache.size());
+            const Spread gbs = spread_of(ms, [&](double m) { return bytes / (m * 1e-3) / 1e9; });
+            r["kv_bytes"] = bytes;
+            r["ms"] = to_json(spread(ms));
+            r["kv_gb_per_s"] = to_json(gbs);
+            r["copy_fraction"] = copy_gb_per_s > 0 ? gbs.median / copy_gb_per_s : 0.0;
+            std::printf("| %s | %s %s | %u | %.1f | %s | %.2f | %.1f |\n", s.name, std::string(ggml_type_name(t)).c_str(), form, n_kv,
+                        bytes / 1048576.0, cell(spread(ms), 3).c_str(), gbs.median,
+                        copy_gb_per_s > 0 ? 100.0 * gbs.median / copy_gb_per_s : 0.0);
+          } catch (const Error& e) {
+            r["error"] = e.what();
+            std::printf("| %s | %s %s | %u | error: %s | | | |\n", s.name, std::string(ggml_type_name(t)).c_str(), form, n_kv, e.what());
+          }
+          rows.push_back(r);
+          std::fflush(stdout);
+        }
+      }
     }
-    rows.push_back(r);
-    std::fflush(stdout);
   }
   return rows;
 }
@@ -227,15 +270,28 @@ nlohmann::json run_op_bench(gpu::Device& device, const OpBenchOptions& o) {
               timestamps ? "GPU timestamps" : "wall clock", o.repeats);
   nlohmann::json out;
   out["timer"] = timestamps ? "gpu-timestamps" : "wall-clock";
-  const std::vector<Shape> mv = o.quick ? std::vector<Shape>{{256, 256}, {256, 512}, {300, 256}}
-                                        : std::vector<Shape>{{4096, 4096}, {4096, 14336}, {11008, 4096}, {4096, 11008}};
-  out["matvec"] = bench_matvec(device, rec, rng, mv, o.repeats);
-  out["matmul"] = o.quick ? bench_matmul(device, rec, rng, {256, 256}, {16, 32}, o.repeats)
-                          : bench_matmul(device, rec, rng, {4096, 4096}, {128, 512}, o.repeats);
-  out["attention"] = o.quick ? bench_attention(device, rec, rng, {64, 300}, 8, 2, 64, o.repeats)
-                             : bench_attention(device, rec, rng, {1024, 4096, 16384}, 32, 8, 128, o.repeats);
-  out["selection"] = o.quick ? bench_selection(device, rec, rng, {512, 3000}, o.repeats)
-                             : bench_selection(device, rec, rng, {32000, 128256, 152064}, o.repeats);
+  auto wanted = [&](const char* g) { return std::find(o.groups.begin(), o.groups.end(), g) != o.groups.end(); };
+  if (wanted("matvec")) {
+    const std::vector<Shape> mv = o.quick ? std::vector<Shape>{{256, 256}, {256, 512}, {300, 256}}
+                                          : std::vector<Shape>{{4096, 4096}, {4096, 14336}, {11008, 4096}, {4096, 11008}};
+    out["matvec"] = bench_matvec(device, rec, rng, mv, o.repeats);
+  }
+  if (wanted("matmul"))
+    out["matmul"] = o.quick ? bench_matmul(device, rec, rng, {256, 256}, {16, 32}, o.repeats)
+                            : bench_matmul(device, rec, rng, {4096, 4096}, {128, 512}, o.repeats);
+  if (wanted("attention")) {
+    // The attention rows set the K/V read rate against the copy bandwidth.
+    const Bandwidth bw = measure_copy_bandwidth(device, o.quick ? (4u << 20) : (256u << 20), o.repeats);
+    out["bandwidth"] = to_json(bw);
+    const double copy_gbs = bw.bytes_per_s.median * 1e-9;
+    out["attention"] =
+        o.quick ? bench_attention(device, rec, rng, {{"tiny", 8, 2, 64}}, {64, 300}, copy_gbs, o.repeats)
+                : bench_attention(device, rec, rng, {{"tinyllama-1.1b", 32, 4, 64}, {"llama-3-8b", 32, 8, 128}},
+                                  {1024, 4096, 16384}, copy_gbs, o.repeats);
+  }
+  if (wanted("selection"))
+    out["selection"] = o.quick ? bench_selection(device, rec, rng, {512, 3000}, o.repeats)
+                               : bench_selection(device, rec, rng, {32000, 128256, 152064}, o.repeats);
   return out;
 }
 

@@ -4,6 +4,8 @@
 // data; weights quantised on the CPU with quant::quantize_row.
 #pragma once
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +17,7 @@ struct OpBenchOptions {
   bool quick = false;  // tiny shapes for a smoke run
   uint32_t repeats = 3;
   uint64_t seed = 1;
+  std::vector<std::string> groups = {"matvec", "matmul", "attention", "selection"};  // which tables
 };
 
 // Prints tables to stdout and returns them as JSON.
