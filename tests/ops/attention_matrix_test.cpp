@@ -97,18 +97,6 @@ Positions random_positions(uint32_t n_q, uint32_t n_kv, uint32_t seed) {
   return p;
 }
 
-// Random additive mask (0 or -inf), each row with at least one visible key.
-std::vector<float> random_mask(uint32_t n_q, uint32_t n_kv, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::bernoulli_distribution visible(0.6);
-  std::uniform_int_distribution<uint32_t> any_key(0, n_kv - 1);
-  std::vector<float> m(size_t(n_q) * n_kv);
-  for (uint32_t i = 0; i < n_q; ++i) {
-    for (uint32_t j = 0; j < n_kv; ++j) m[size_t(i) * n_kv + j] = visible(rng) ? 0.f : -INFINITY;
-    m[size_t(i) * n_kv + any_key(rng)] = 0.f;
-  }
-  return m;
-}
 
 std::vector<float> rope_table(uint32_t n_rot) { return tern::rope_freqs(int(n_rot), 10000.f, {}); }
 
@@ -193,7 +181,7 @@ class AttentionMatrixTest : public GpuTest {
     const auto q = random_floats(size_t(pr.n_q) * h.n_head * h.head_dim, seed + 1, -4.f, 4.f);
     const auto kf = random_floats(pr.n_kv * row, seed + 2), vf = random_floats(pr.n_kv * row, seed + 3);
     std::vector<float> mask;
-    if (pr.mask) mask = random_mask(pr.n_q, pr.n_kv, seed + 4);
+    if (pr.mask) mask = random_attention_mask(pr.n_q, pr.n_kv, seed + 4);
     const HostCache hk = make_cache(types_.k, kf, pr.positions ? &pos.key : nullptr, row);
     const HostCache hv = make_cache(types_.v, vf, pr.positions ? &pos.key : nullptr, row);
 

@@ -37,18 +37,6 @@ const char* kernel_name(AttentionKernel k) {
 const char* kv_name(GgmlType t) { return t == GgmlType::F32 ? "f32" : "f16"; }
 constexpr GgmlType k_kv_types[] = {GgmlType::F16, GgmlType::F32};
 
-// Random additive mask (0 or -inf), each row with at least one visible key.
-std::vector<float> random_mask(uint32_t n_q, uint32_t n_kv, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::bernoulli_distribution visible(0.6);
-  std::uniform_int_distribution<uint32_t> any_key(0, n_kv - 1);
-  std::vector<float> m(size_t(n_q) * n_kv);
-  for (uint32_t i = 0; i < n_q; ++i) {
-    for (uint32_t j = 0; j < n_kv; ++j) m[size_t(i) * n_kv + j] = visible(rng) ? 0.f : -INFINITY;
-    m[size_t(i) * n_kv + any_key(rng)] = 0.f;
-  }
-  return m;
-}
 
 }  // namespace
 
@@ -85,7 +73,7 @@ class AttentionTest : public GpuTest {
     }
     const size_t cache_bytes = slots * kv_row * (f32 ? 4 : 2);
     std::vector<float> mask;
-    if (pr.mask) mask = random_mask(pr.n_q, pr.n_kv, seed + 3);
+    if (pr.mask) mask = random_attention_mask(pr.n_q, pr.n_kv, seed + 3);
 
     ops::AttentionParams p;
     p.n_q = pr.n_q;
