@@ -18,7 +18,7 @@
 //    query, whose elements sit spread over the lanes (q[d] in lane d % 8) and come by shuffle;
 //    values by units u = l, l + 8, ... of U elements.
 // Keys cached before RoPE (ROPE != 0) are rotated by their position as they are loaded, with
-// rope_f16's (f16) or rope's (f32) arithmetic and rounding; q8_0 keys in fp32.
+// rope_f16's (f16, q8_0) or rope's (f32) arithmetic and rounding.
 // @variant attention_lanes K_F16=1 V_F16=1
 // @variant attention_lanes_f32 KV_F32=1 K_F32=1 V_F32=1
 // @variant attention_lanes_q8 K_Q8=1 V_Q8=1
@@ -169,6 +169,11 @@ const uint AW = BY_DIM ? DL : NUL * NV;       // output dims per lane and row
 // Dims of a key this lane holds: BY_DIM its DL dims, BY_KEY the whole key.
 const uint KW = BY_DIM ? DL : HD;
 float kx[KW];
+#if defined(K_Q8)
+const bool K_ROUND_ALL = true;
+#else
+const bool K_ROUND_ALL = false;
+#endif
 float fr[HR];  // RoPE frequencies, loaded once per workgroup
 
 // The cached key element e (any e) of (slot, kv head): for NeoX partners in another lane's dims.
@@ -219,10 +224,12 @@ void load_key(uint key, uint kvh, uint d0, int pos) {
       }
     }
   }
-#if defined(K_F16)
-  // An f16 cache's rotated keys are rounded to f16, as rope_f16 stores them.
+#if defined(K_F16) || defined(K_Q8)
+  // Rounded to f16 as rope_f16 stores its output: an f16 cache's rotated dims, and every dim of a
+  // q8_0 key (rope_f16 made f16 rows of q8_0 ones: the bits a q8_0 context had before keys were
+  // rotated at load).
   for (uint t = 0u; t < KW; t += 2u) {
-    if (d0 + t < NROT) {
+    if (K_ROUND_ALL || d0 + t < NROT) {
       const vec2 h = unpackHalf2x16(packHalf2x16(vec2(kx[t], kx[t + 1u])));
       kx[t] = h.x;
       kx[t + 1u] = h.y;

@@ -107,7 +107,8 @@ float k_elem(uint key, uint kvh, uint e) {
 KS_PAIR k_fetch(uint key, uint kvh, uint pp, int pos) {
   if (ROPE == 0u || 2u * pp >= NROT) {
 #if defined(K_Q8)
-    return k_q8_pair(k_q8_row(key), kvh * HD + 2u * pp);
+    const vec2 x = k_q8_pair(k_q8_row(key), kvh * HD + 2u * pp);
+    return ROPE == 0u ? x : unpackHalf2x16(packHalf2x16(x));  // rope_f16's f16 output, below
 #else
     return k[kv_word(key, kvh, HD) + pp];
 #endif
@@ -131,6 +132,8 @@ KS_PAIR k_fetch(uint key, uint kvh, uint pp, int pos) {
   }
 #if defined(K_F16)
   return packHalf2x16(y);
+#elif defined(K_Q8)
+  return unpackHalf2x16(packHalf2x16(y));  // every dim of a q8_0 key rounded to f16, as rope_f16 stores it
 #else
   return y;
 #endif

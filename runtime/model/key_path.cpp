@@ -10,9 +10,8 @@
 namespace tern {
 namespace {
 
-// Attention of n_q rows over n_kv slots as every path runs it: keys f32 from an f32 cache,
-// else f16 (the cache itself, or rotated copies of a q8_0 cache's keys); values as the cache
-// holds them.
+// Attention of n_q rows over n_kv slots as every path runs it: keys and values read from the
+// cache as it holds them.
 ops::AttentionParams attention_params(const ModelConfig& c, const KvCache& kv, const LlamaCppNumerics& numerics,
                                       uint32_t n_q, uint32_t n_kv) {
   ops::AttentionParams ap;
@@ -21,8 +20,7 @@ ops::AttentionParams attention_params(const ModelConfig& c, const KvCache& kv, c
   ap.n_head = c.n_head;
   ap.n_head_kv = c.n_head_kv;
   ap.head_dim = c.head_dim;
-  ap.kv_type = kv.dtype() == GgmlType::F32 ? GgmlType::F32 : GgmlType::F16;
-  ap.v_type = kv.dtype();
+  ap.kv_type = kv.dtype();
   ap.ggml_numerics = numerics.attention;
   return ap;
 }
@@ -40,14 +38,15 @@ uint64_t split_scratch_bytes(const ModelConfig& c, const KvCache& kv, const Llam
   return bytes;
 }
 
-// Keys before RoPE in the cache; every step rotates all n_kv of them to their slots' positions.
+// Keys before RoPE in the cache; attention rotates each to its slot's position of this step as
+// it loads it (ops::AttentionRope), with the roundings of the rope_f16 pass over the whole cache
+// it replaces (same bits; issue 12: that pass was 14% of a TinyLlama sinks + window decode step
+// at 1.6K tokens).
 class PreRopeKeys final : public KeyPath {
  public:
   PreRopeKeys(gpu::Device& d, KvCache& kv, const ModelConfig& c, const LlamaCppNumerics& n,
               uint32_t max_rows)
-      // every slot's key, rotated: f32 for an f32 cache, else f16
-      : KeyPath(d, kv, c, n, max_rows,
-                uint64_t(kv.slots()) * c.kv_dim() * (kv.dtype() == GgmlType::F32 ? 4 : 2)) {}
+      : KeyPath(d, kv, c, n, max_rows, 16) {}
 
   void store(gpu::Recorder& rec, uint32_t l, const LayerAttention&, gpu::BufferRef k, gpu::BufferRef v,
              uint32_t /*n*/, const StepPlan::Kv& view) override {
@@ -58,12 +57,8 @@ class PreRopeKeys final : public KeyPath {
   }
   void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef att,
               uint32_t n, const StepPlan::Kv& view) override {
-    const gpu::BufferRef cache(kv_.k(l), 0, uint64_t(view.n_kv) * kv_.row_bytes());
-    if (kv_.dtype() == GgmlType::F32)
-      a.rope->rotate(rec, cache, view.key_pos, keys_, view.n_kv, config_.n_head_kv);
-    else  // f16 or q8_0 cache rows in, f16 rotated keys out
-      a.rope->rotate_f16(rec, cache, view.key_pos, keys_, view.n_kv, config_.n_head_kv, kv_.dtype());
-    attention(rec, l, a, q, keys_, att, n, view);
+    const ops::AttentionRope rope = a.rope->at_load();
+    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(view.n_kv) * kv_.row_bytes()), att, n, view, &rope);
   }
   KeyStorage storage() const override { return KeyStorage::PreRope; }
 };
@@ -148,13 +143,14 @@ gpu::BufferRef KeyPath::rows(gpu::BufferRef x, uint32_t row, uint32_t len) const
 }
 
 void KeyPath::attention(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q,
-                        gpu::BufferRef keys, gpu::BufferRef att, uint32_t n, const StepPlan::Kv& view) {
+                        gpu::BufferRef keys, gpu::BufferRef att, uint32_t n, const StepPlan::Kv& view,
+                        const ops::AttentionRope* rope) {
   ops::AttentionParams ap = attention_params(config_, kv_, numerics_, n, view.n_kv);
   ap.scale = config_.attention_scale();
   ap.window = a.window;
   ap.q_pos0 = view.first_slot;
   const ops::AttentionPositions positions{view.key_pos, view.row_pos};
-  ops::attention(rec, ap, q, keys, kv_.v(l), att, std::nullopt, scratch_, view.in_order ? nullptr : &positions);
+  ops::attention(rec, ap, q, keys, kv_.v(l), att, std::nullopt, scratch_, view.in_order ? nullptr : &positions, rope);
 }
 
 std::unique_ptr<KeyPath> make_key_path(KeyStorage storage, gpu::Device& device, KvCache& kv, const ModelConfig& config,

@@ -1,9 +1,10 @@
 // How a context's cache holds keys, and how attention reads them: the key path, chosen once
 // when the Forward is made (make_key_path) from the key storage, the cache type and the
 // numerics. Every layer then stores the step's keys and values and attends the same way:
-//   PreRope            keys stored as they come; before attention every slot's key is rotated
-//                      to the slot's position of this step into a scratch (ops::rope_f16, or
-//                      ops::rope for an f32 cache), so a KV policy may renumber slots freely.
+//   PreRope            keys stored as they come; attention rotates every slot's key to the
+//                      slot's position of this step as it loads it (ops::AttentionRope, with
+//                      ops::rope_f16's or, f32 cache, ops::rope's roundings), so a KV policy may
+//                      renumber slots freely at no per-step pass over the cache.
 //   Rotated            a dense cache (slot positions never change): keys rotated once, as they
 //                      are stored, with the same roundings as PreRope's (an f16 cache stages
 //                      them as f16 first), so the bits are the same; attention reads the cache.
@@ -19,6 +20,7 @@
 #include "model/numerics.h"
 #include "model/rotary.h"
 #include "model/step_plan.h"
+#include "ops/attention.h"
 
 namespace tern {
 
@@ -57,9 +59,9 @@ class KeyPath {
  protected:
   KeyPath(gpu::Device& device, KvCache& kv, const ModelConfig& config, const LlamaCppNumerics& numerics,
           uint32_t max_rows, uint64_t key_scratch_bytes);
-  // Attention over keys (the cache's or rotated ones, f32 when the cache is f32, else f16).
+  // Attention over the layer's cached keys (rotated at load with rope) and values.
   void attention(gpu::Recorder& rec, uint32_t layer, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef keys,
-                 gpu::BufferRef att, uint32_t n, const StepPlan::Kv& view);
+                 gpu::BufferRef att, uint32_t n, const StepPlan::Kv& view, const ops::AttentionRope* rope = nullptr);
   // Rows row..row+len-1 of f32 K/V rows.
   gpu::BufferRef rows(gpu::BufferRef x, uint32_t row, uint32_t len) const;
 
@@ -67,7 +69,7 @@ class KeyPath {
   const ModelConfig& config_;
   LlamaCppNumerics numerics_;
   gpu::Buffer scratch_;  // the split attention kernel's partial results
-  gpu::Buffer keys_;     // rotated keys (PreRope), or an f16 staging of the step's keys (Rotated)
+  gpu::Buffer keys_;     // an f16 staging of the step's keys (Rotated)
 };
 
 // max_rows: rows a step may have.

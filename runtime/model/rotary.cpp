@@ -42,4 +42,9 @@ void Rotary::rotate_f16(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef pos
   ops::rope_f16(rec, x, positions, freqs_, y, n, heads, c.head_dim, c.n_rot, mode_, attn_factor_, x_type);
 }
 
+ops::AttentionRope Rotary::at_load() const {
+  check(!ggml_, Status::Internal, "llama.cpp's RoPE is not applied at load");
+  return ops::AttentionRope{freqs_, config_.n_rot, mode_, attn_factor_};
+}
+
 }  // namespace tern

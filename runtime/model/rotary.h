@@ -11,6 +11,7 @@
 #include "gpu/buffer.h"
 #include "gpu/recorder.h"
 #include "model/model_config.h"
+#include "ops/attention.h"
 #include "ops/rope_mode.h"
 
 namespace tern {
@@ -35,6 +36,10 @@ class Rotary {
   // The same from f16 (or q8_0, x_type) cache rows to f16 rows, fp32 arithmetic; theta table only.
   void rotate_f16(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef positions, gpu::BufferRef y, uint32_t n,
                   uint32_t heads, GgmlType x_type = GgmlType::F16) const;
+
+  // The same rotation applied by attention to keys cached before RoPE as it loads them (with
+  // rope_f16's arithmetic and roundings); theta table only.
+  ops::AttentionRope at_load() const;
 
   bool ggml() const { return ggml_; }
   uint64_t device_bytes() const { return freqs_.size() + cos_sin_.size(); }

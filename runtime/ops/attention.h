@@ -84,7 +84,8 @@ struct AttentionPositions {
 // its position (key_pos with AttentionPositions, else its slot index) as it loads it, exactly as
 // ops::rope_f16 (f16 cache: the rotated values rounded to f16) or ops::rope (f32) would have
 // rotated it into the cache, so the bits equal those of a cache of rotated keys; a q8_0 key is
-// dequantised and rotated in fp32. No rotated copy of the cache is made.
+// dequantised, rotated and rounded to f16 as ops::rope_f16 turns q8_0 rows into f16 ones. No
+// rotated copy of the cache is made.
 struct AttentionRope {
   BufferRef freqs;  // f32 [n_rot / 2]: theta_i, as ops::rope takes them (rope_freqs, runtime/model)
   uint32_t n_rot = 0;  // rotated dims: even, 2 <= n_rot <= head_dim

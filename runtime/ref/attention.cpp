@@ -136,11 +136,17 @@ std::vector<float> rows_as_floats(const AttentionShape& s, CacheView c, const in
     const int32_t pos = key_pos ? key_pos[j] : int32_t(j);
     const uint8_t* src = static_cast<const uint8_t*>(c.data) + j * c.row_bytes;
     float* dst = f.data() + j * row;
-    if (c.type == GgmlType::F16) {
-      std::vector<uint16_t> h(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<const uint16_t*>(src) + row);
-      if (rope)
-        rope_f16(h.data(), &pos, rope->freqs, h.data(), 1, s.n_head_kv, s.head_dim, rope->n_rot, rope->mode,
-                 rope->attn_factor);
+    if (c.type == GgmlType::F16 || (c.type == GgmlType::Q8_0 && rope)) {
+      std::vector<uint16_t> h(row);
+      if (c.type == GgmlType::Q8_0)  // dequantised, rotated, rounded to f16
+        rope_f16_from_q8_0(src, c.row_bytes, &pos, rope->freqs, h.data(), 1, s.n_head_kv, s.head_dim, rope->n_rot,
+                           rope->mode, rope->attn_factor);
+      else {
+        std::copy_n(reinterpret_cast<const uint16_t*>(src), row, h.data());
+        if (rope)
+          rope_f16(h.data(), &pos, rope->freqs, h.data(), 1, s.n_head_kv, s.head_dim, rope->n_rot, rope->mode,
+                   rope->attn_factor);
+      }
       for (size_t e = 0; e < row; ++e) dst[e] = fp16_to_fp32(h[e]);
       continue;
     }

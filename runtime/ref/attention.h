@@ -52,7 +52,8 @@ struct CacheView {
 };
 // Keys cached before RoPE (ops::AttentionRope): each key row is rotated by its position (key_pos,
 // or its slot index without positions) with ref::rope_f16 (F16: rounded to f16 again), ref::rope
-// (F32), or dequantised and then ref::rope (Q8_0), before the attention above.
+// (F32), or ref::rope_f16_from_q8_0 (Q8_0: dequantised, rotated, rounded to f16), before the
+// attention above.
 struct KeyRope {
   const float* freqs;  // [n_rot / 2]
   uint32_t n_rot;

@@ -292,10 +292,10 @@ TEST_P(AttentionMatrix, LongCache) {
 }
 
 // Keys rotated at load give the bits of the same keys rotated into the cache by ops::rope_f16
-// (f16) or ops::rope (f32): what lets a dense cache of rotated keys and a streaming cache of keys
-// before RoPE agree exactly while the text fits.
+// (f16; q8_0 into f16 rows) or ops::rope (f32): what lets a dense cache of rotated keys and a
+// streaming cache of keys before RoPE agree exactly while the text fits, and what kept every
+// context's bits when the forward pass stopped rotating the cache into a copy each step.
 TEST_P(AttentionMatrix, KeysRotatedAtLoadEqualRotatedCache) {
-  if (types_.k == GgmlType::Q8_0) GTEST_SKIP() << "no cache holds rotated q8_0 keys";
   const Heads h{8, 2, 64};
   const size_t row = size_t(h.n_head_kv) * h.head_dim;
   for (const KeyRope rope : {KeyRope{64, RopeMode::Interleaved}, KeyRope{64, RopeMode::Neox},
@@ -311,15 +311,19 @@ TEST_P(AttentionMatrix, KeysRotatedAtLoadEqualRotatedCache) {
       const HostCache hk = make_cache(types_.k, random_floats(n_kv * row, 5), &pos.key, row);
       const HostCache hv = make_cache(types_.v, random_floats(n_kv * row, 6), &pos.key, row);
       auto gk = upload(hk.bytes), gv = upload(hv.bytes);
-      auto gkr = poisoned(hk.bytes.size()), gkp = upload(pos.key), gf = upload(rope_table(rope.n_rot));
+      const GgmlType rotated_type = types_.k == GgmlType::Q8_0 ? GgmlType::F16 : types_.k;
+      auto gkr = poisoned(n_kv * ops::kv_row_bytes(rotated_type, uint32_t(row)));
+      auto gkp = upload(pos.key), gf = upload(rope_table(rope.n_rot));
       rec().begin();
       if (types_.k == GgmlType::F32)
         ops::rope(rec(), gk, gkp, gf, gkr, n_kv, h.n_head_kv, h.head_dim, rope.n_rot, rope.mode);
       else
-        ops::rope_f16(rec(), gk, gkp, gf, gkr, n_kv, h.n_head_kv, h.head_dim, rope.n_rot, rope.mode);
+        ops::rope_f16(rec(), gk, gkp, gf, gkr, n_kv, h.n_head_kv, h.head_dim, rope.n_rot, rope.mode, 1.f, types_.k);
       rec().submit_and_wait();
       const auto p = params({n_q, n_kv, h});
-      const auto rotated = run_gpu(p, q, gkr, gv, with_pos ? &pos : nullptr, nullptr, {});
+      ops::AttentionParams pr = p;
+      pr.kv_type = rotated_type;
+      const auto rotated = run_gpu(pr, q, gkr, gv, with_pos ? &pos : nullptr, nullptr, {});
       const auto at_load = run_gpu(p, q, gk, gv, with_pos ? &pos : nullptr, nullptr, rope);
       EXPECT_EQ(max_abs_diff(rotated, at_load), 0.0)
           << "n_rot " << rope.n_rot << (rope.mode == RopeMode::Neox ? " neox" : " interleaved")
