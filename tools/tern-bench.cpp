@@ -37,6 +37,7 @@ void usage() {
       "                       window policies decode at depths past the cache (N default: -c or the\n"
       "                       model's length)\n"
       "  --kv-budget BYTES    KV cache memory budget (suffixes K, M, G)\n"
+      "  --kv-type TYPE       KV cache elements: f16 (default), f32 or q8_0\n"
       "  --bw-mib N           size of the copy-bandwidth buffers (default 256)\n"
       "  --top N              ops listed in the per-op decode profile (default 8)\n"
       "  --ab-fusion          decode A/B of the forward pass's fusions (TERN_FUSE): timed steps\n"
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   std::string json_path, device;
   tern::tools::KvSpec kv_spec = tern::tools::parse_kv_spec("dense");
   uint64_t kv_budget = 0;
+  int32_t kv_type = TERN_KV_TYPE_F16;
   std::optional<uint32_t> n_ctx;
   bool ops = false, quick = false, validate = false;
   try {
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
       else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(std::stoul(value()));
       else if (a == "--kv") kv_spec = tern::tools::parse_kv_spec(value());
       else if (a == "--kv-budget") kv_budget = tern::tools::parse_byte_size(value());
+      else if (a == "--kv-type") kv_type = tern::tools::parse_kv_type(value());
       else if (a == "--bw-mib") bw_mib = std::stoull(value());
       else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
       else if (a == "--ab-fusion") mo.ab_fusion = true;
@@ -150,8 +153,10 @@ int main(int argc, char** argv) {
     if (n_ctx) cp.n_ctx = int32_t(*n_ctx);
     tern::tools::apply_kv_spec(kv_spec, cp);
     cp.kv_budget_bytes = kv_budget;
+    cp.kv_type = kv_type;
     static const tern::BeaconSettings no_file;  // the context applies the model file's own (api/context.cpp)
     mo.kv = kv_request_from(cp, no_file);
+    mo.kv_type = kv_type_from(cp);
   }
   if (int(mo.ab_fusion) + int(mo.ab_norm_fusion) + int(mo.ab_gpu_sampling) > 1) {
     std::fprintf(stderr, "tern-bench: --ab-fusion, --ab-norm-fusion and --ab-gpu-sampling are separate runs\n");

@@ -103,11 +103,12 @@ bool parse_args(int argc, char** argv, Options& o) {
                    tern::tools::kv_spec_grammar().c_str());
       return false;
     } else if (a == "--kv-type") {
-      const std::string t = next();
-      if (t == "f16") o.ctx.kv_type = TERN_KV_TYPE_F16;
-      else if (t == "f32") o.ctx.kv_type = TERN_KV_TYPE_F32;
-      else if (t == "q8_0") o.ctx.kv_type = TERN_KV_TYPE_Q8_0;
-      else { std::fprintf(stderr, "tern-chat: unknown KV type '%s' (f16, f32 or q8_0)\n", t.c_str()); return false; }
+      try {
+        o.ctx.kv_type = tern::tools::parse_kv_type(next());
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "tern-chat: --kv-type: %s\n", e.what());
+        return false;
+      }
     } else if (a == "--numerics") {
       const std::string n = next();
       if (n == "default") o.ctx.numerics = TERN_NUMERICS_DEFAULT;

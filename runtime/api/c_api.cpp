@@ -356,9 +356,7 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
       if (s.original_ctx <= 0.f) s.original_ctx = float(m->model->config().n_ctx_train);
       cp.rope_scaling = s;
     }
-    cp.kv_type = p.kv_type == TERN_KV_TYPE_F32    ? tern::GgmlType::F32
-                 : p.kv_type == TERN_KV_TYPE_Q8_0 ? tern::GgmlType::Q8_0
-                                                  : tern::GgmlType::F16;
+    cp.kv_type = tern::kv_type_from(p);
     if (p.numerics == TERN_NUMERICS_LLAMACPP) cp.numerics = tern::LlamaCppNumerics::all();
     auto h = std::make_unique<tern_context>();
     h->model = m->model;

@@ -2,6 +2,10 @@
 
 namespace tern {
 
+GgmlType kv_type_from(const tern_context_params& p) {
+  return p.kv_type == TERN_KV_TYPE_F32 ? GgmlType::F32 : p.kv_type == TERN_KV_TYPE_Q8_0 ? GgmlType::Q8_0 : GgmlType::F16;
+}
+
 KvRequest kv_request_from(const tern_context_params& p, const BeaconSettings& file_beacon) {
   static const KvPolicyKind k_kinds[] = {KvPolicyKind::Dense, KvPolicyKind::SinksWindow, KvPolicyKind::SinksWindow,
                                          KvPolicyKind::Beacon, KvPolicyKind::BeaconSliding};

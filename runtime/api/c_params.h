@@ -2,6 +2,7 @@
 // and the tools that drive a C++ Context with settings parsed for the C API (tern-bench's --kv).
 #pragma once
 #include "kv/kv_budget.h"
+#include "quant/ggml_types.h"
 #include "tern.h"
 
 namespace tern {
@@ -11,5 +12,8 @@ namespace tern {
 // model file's beacon sink count (beacon policies) or 4.
 // file_beacon is read for that default only: the Context attaches its model's settings itself.
 KvRequest kv_request_from(const tern_context_params& p, const BeaconSettings& file_beacon);
+
+// The cache element type of checked context parameters (TERN_KV_TYPE_*).
+GgmlType kv_type_from(const tern_context_params& p);
 
 }  // namespace tern

@@ -91,6 +91,13 @@ TEST(KvSpec, AppliesToContextParams) {
   EXPECT_EQ(p.kv_sinks, 0);
 }
 
+TEST(KvSpec, KvTypes) {
+  EXPECT_EQ(parse_kv_type("f16"), TERN_KV_TYPE_F16);
+  EXPECT_EQ(parse_kv_type("f32"), TERN_KV_TYPE_F32);
+  EXPECT_EQ(parse_kv_type("q8_0"), TERN_KV_TYPE_Q8_0);
+  for (const char* bad : {"", "q8", "F16", "q4_0", "f16 "}) EXPECT_THROW(parse_kv_type(bad), std::invalid_argument) << bad;
+}
+
 TEST(KvSpec, ByteSizes) {
   EXPECT_EQ(parse_byte_size("4096"), 4096u);
   EXPECT_EQ(parse_byte_size("64K"), 65536u);

@@ -175,11 +175,13 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   cp.n_batch = o.n_batch;
   cp.seed = o.seed;
   cp.kv = o.kv;
+  cp.kv_type = o.kv_type;
   Context ctx(model, cp);
   const uint32_t n_ctx = ctx.n_ctx();
   // Tokens a context can take: the cache size for dense, unbounded for window policies.
   const uint64_t capacity = ctx.room();
   out["kv_policy"] = describe(ctx.kv_config());
+  out["kv_type"] = ggml_type_name(o.kv_type);
   std::mt19937_64 rng(o.seed);
 
   nlohmann::json types = nlohmann::json::object();
@@ -189,9 +191,10 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
                   {"n_head", c.n_head},     {"n_head_kv", c.n_head_kv}, {"head_dim", c.head_dim},
                   {"n_ff", c.n_ff},         {"n_vocab", c.n_vocab},     {"n_ctx_train", c.n_ctx_train},
                   {"bytes_by_type", types}, {"load_ms", load_ms}};
-  std::printf("model: %s (%s), %.1f M params, %u layers, weights %s; KV %s, batch %u\n", o.model_path.c_str(),
+  std::printf("model: %s (%s), %.1f M params, %u layers, weights %s; KV %s %s, batch %u\n", o.model_path.c_str(),
               c.arch_name.c_str(), double(model->n_params()) / 1e6, c.n_layer, mib(model->weight_bytes()).c_str(),
-              describe(ctx.kv_config()).c_str(), std::min(o.n_batch, n_ctx));
+              describe(ctx.kv_config()).c_str(), std::string(ggml_type_name(o.kv_type)).c_str(),
+              std::min(o.n_batch, n_ctx));
 
   // Roofline first, while nothing else is resident but the model.
   const Bandwidth bw = measure_copy_bandwidth(dev, o.bandwidth_bytes, o.repeats);

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "quant/ggml_types.h"
 #include "gpu/device.h"
 #include "kv/kv_budget.h"
 
@@ -25,6 +26,7 @@ struct ModelBenchOptions {
   // The context's KV cache (n_ctx 0: the model's training length); decode depths beyond a dense
   // cache need a window policy.
   KvRequest kv;
+  GgmlType kv_type = GgmlType::F16;  // the cache's element type
   uint64_t bandwidth_bytes = 256ull << 20;
   uint32_t top_ops = 8;       // rows of the per-op profile to print
   uint64_t seed = 1;

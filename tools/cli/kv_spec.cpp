@@ -124,6 +124,13 @@ void apply_kv_spec(const KvSpec& s, tern_context_params& p) {
   p.beacon_window = s.beacon_window;
 }
 
+int32_t parse_kv_type(const std::string& text) {
+  if (text == "f16") return TERN_KV_TYPE_F16;
+  if (text == "f32") return TERN_KV_TYPE_F32;
+  if (text == "q8_0") return TERN_KV_TYPE_Q8_0;
+  throw std::invalid_argument("'" + text + "' is not a KV type (f16, f32 or q8_0)");
+}
+
 uint64_t parse_byte_size(const std::string& text) {
   errno = 0;
   char* end = nullptr;

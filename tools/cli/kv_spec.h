@@ -39,6 +39,10 @@ std::string kv_spec_grammar();
 // kv_sinks, beacon_ratio, beacon_window); everything else in p stays.
 void apply_kv_spec(const KvSpec& spec, tern_context_params& p);
 
+// --kv-type: "f16", "f32" or "q8_0" as a TERN_KV_TYPE_* value; throws std::invalid_argument
+// for anything else.
+int32_t parse_kv_type(const std::string& text);
+
 // "4096", "64K", "1.5M", "2G" (K = 1024 bytes): throws std::invalid_argument for anything
 // else (a negative, a trailing word, an empty string, more than 2^63 bytes).
 uint64_t parse_byte_size(const std::string& text);

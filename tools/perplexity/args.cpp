@@ -87,11 +87,7 @@ Options parse_args(const std::vector<std::string>& args) {
       o.policies.push_back(parse_policy_spec("dense:" + std::to_string(positive<int32_t>(a, value()))));
     } else if (a == "--kv-slots") o.kv_slots = positive<int32_t>(a, value());
     else if (a == "--kv-type") {
-      const std::string t = value();
-      if (t == "f16") o.kv_type = TERN_KV_TYPE_F16;
-      else if (t == "f32") o.kv_type = TERN_KV_TYPE_F32;
-      else if (t == "q8_0") o.kv_type = TERN_KV_TYPE_Q8_0;
-      else throw std::invalid_argument("--kv-type: '" + t + "' is not a KV type (f16, f32 or q8_0)");
+      o.kv_type = tern::tools::parse_kv_type(value());
     } else if (a == "--numerics") {
       const std::string n = value();
       if (n == "default") o.numerics = TERN_NUMERICS_DEFAULT;
