@@ -29,6 +29,12 @@ add_test(NAME tern_bench_kv_sinks
                  -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)
 set_tests_properties(tern_bench_kv_sinks PROPERTIES FIXTURES_REQUIRED stories260K PASS_REGULAR_EXPRESSION
                      "tg4 @ d200 \\| [0-9]" LABELS bench TIMEOUT 300)
+# The same over a q8_0 cache (its keys rotated by attention as it loads them).
+add_test(NAME tern_bench_kv_sinks_q8_0
+         COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv sinks:4:64 --kv-type q8_0
+                 -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)
+set_tests_properties(tern_bench_kv_sinks_q8_0 PROPERTIES FIXTURES_REQUIRED stories260K PASS_REGULAR_EXPRESSION
+                     "KV sinks 4 \\+ window [0-9]+ q8_0.*tg4 @ d200 \\| [0-9]" LABELS bench TIMEOUT 300)
 add_test(NAME tern_bench_kv_beacon
          COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv beacon:4:16 --kv-budget 40K
                  -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)
