@@ -1,5 +1,9 @@
 # Compiles shaders/*.comp to SPIR-V, validates each module with spirv-val, and embeds
-# them all into one generated C++ source, so nothing is read from disk at run time.
+# them all into one generated C++ source, so nothing is read from disk at run time. The
+# generator (cmake/shader_table.py) also writes gpu/shader_ids.h: an enum gpu::ShaderId with
+# one id per module and each module's interface (storage buffers, push-constant bytes) read
+# from its SPIR-V, so ops name shaders by id and a misspelt shader, or push constants of the
+# wrong size, fail the build (runtime/gpu/shader_id.h).
 #
 # A shader may declare variants in comment lines of the form
 #   // @variant NAME DEFINE[=VALUE] ...
@@ -9,14 +13,19 @@
 find_program(TERN_GLSLC glslc)
 find_program(TERN_GLSLANG glslangValidator)
 find_program(TERN_SPIRV_VAL spirv-val REQUIRED)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
 if(NOT TERN_GLSLC AND NOT TERN_GLSLANG)
   message(FATAL_ERROR "Tern needs glslc (Debian: glslc) or glslangValidator (glslang-tools)")
 endif()
 
 set(TERN_SPIRV_ENV vulkan1.1)
 
+# Compiles one module: NAME.spv (optimised, embedded) and NAME.iface.spv (unoptimised, read
+# for the interface only: the optimiser drops bindings a variant never touches). Sets out_var
+# to "NAME=NAME.spv=NAME.iface.spv", the generator's argument.
 function(tern_compile_shader out_var name src defines)
   set(spv ${CMAKE_CURRENT_BINARY_DIR}/spv/${name}.spv)
+  set(iface ${CMAKE_CURRENT_BINARY_DIR}/spv/${name}.iface.spv)
   set(dep ${CMAKE_CURRENT_BINARY_DIR}/spv/${name}.d)
   set(def_args "")
   foreach(d ${defines})
@@ -25,28 +34,32 @@ function(tern_compile_shader out_var name src defines)
   if(TERN_GLSLC)
     set(cmd ${TERN_GLSLC} --target-env=${TERN_SPIRV_ENV} -O -Werror -I${CMAKE_CURRENT_SOURCE_DIR}
         ${def_args} -MD -MF ${dep} -o ${spv} ${src})
+    set(icmd ${TERN_GLSLC} --target-env=${TERN_SPIRV_ENV} -O0 -I${CMAKE_CURRENT_SOURCE_DIR}
+        ${def_args} -o ${iface} ${src})
   else()
     set(cmd ${TERN_GLSLANG} -V --target-env ${TERN_SPIRV_ENV} -I${CMAKE_CURRENT_SOURCE_DIR}
         ${def_args} --depfile ${dep} -o ${spv} ${src})
+    set(icmd ${CMAKE_COMMAND} -E copy ${spv} ${iface})  # glslangValidator does not optimise
   endif()
   add_custom_command(
-    OUTPUT ${spv}
+    OUTPUT ${spv} ${iface}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/spv
     COMMAND ${cmd}
     COMMAND ${TERN_SPIRV_VAL} --target-env ${TERN_SPIRV_ENV} ${spv}
+    COMMAND ${icmd}
     DEPENDS ${src}
     DEPFILE ${dep}
     COMMENT "SPIR-V ${name}"
     VERBATIM)
-  set(${out_var} ${spv} PARENT_SCOPE)
+  set(${out_var} "${name}=${spv}=${iface}" PARENT_SCOPE)
 endfunction()
 
 # tern_embed_shaders(TARGET dir): builds every dir/*.comp (with variants) into a static
-# library TARGET exposing tern::gpu::find_shader().
+# library TARGET exposing tern::gpu::embedded_shader() and the generated gpu/shader_ids.h.
 function(tern_embed_shaders target dir)
   file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.comp)
-  set(spvs "")
-  set(names "")
+  set(modules "")
+  set(outputs "")
   foreach(src ${sources})
     get_filename_component(base ${src} NAME_WE)
     # @variant lines are read at configure time: editing a shader re-runs cmake.
@@ -57,24 +70,30 @@ function(tern_embed_shaders target dir)
         string(REGEX REPLACE "^// *@variant +" "" line "${line}")
         string(REGEX REPLACE " +" ";" parts "${line}")
         list(POP_FRONT parts vname)
-        tern_compile_shader(spv ${vname} ${src} "${parts}")
-        list(APPEND spvs ${spv})
-        list(APPEND names ${vname})
+        tern_compile_shader(m ${vname} ${src} "${parts}")
+        list(APPEND modules ${m})
       endforeach()
     else()
-      tern_compile_shader(spv ${base} ${src} "")
-      list(APPEND spvs ${spv})
-      list(APPEND names ${base})
+      tern_compile_shader(m ${base} ${src} "")
+      list(APPEND modules ${m})
     endif()
   endforeach()
-  set(gen ${CMAKE_CURRENT_BINARY_DIR}/embedded_shaders.cpp)
+  foreach(m ${modules})
+    string(REPLACE "=" ";" parts "${m}")
+    list(POP_FRONT parts unused)
+    list(APPEND outputs ${parts})
+  endforeach()
+  set(gen_dir ${CMAKE_CURRENT_BINARY_DIR}/generated)
+  set(header ${gen_dir}/gpu/shader_ids.h)
+  set(source ${CMAKE_CURRENT_BINARY_DIR}/embedded_shaders.cpp)
   add_custom_command(
-    OUTPUT ${gen}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${gen} "-DNAMES=${names}" "-DFILES=${spvs}"
-            -P ${PROJECT_SOURCE_DIR}/cmake/embed_spirv.cmake
-    DEPENDS ${spvs} ${PROJECT_SOURCE_DIR}/cmake/embed_spirv.cmake
-    COMMENT "Embedding SPIR-V"
+    OUTPUT ${header} ${source}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${gen_dir}/gpu
+    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/cmake/shader_table.py ${header} ${source} ${modules}
+    DEPENDS ${outputs} ${PROJECT_SOURCE_DIR}/cmake/shader_table.py
+    COMMENT "Shader table (gpu/shader_ids.h) and embedded SPIR-V"
     VERBATIM)
-  add_library(${target} STATIC ${gen})
-  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/runtime)
+  add_library(${target} STATIC ${source} ${header})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/runtime ${gen_dir})
+  target_link_libraries(${target} PUBLIC tern_common)  # gpu/shader_id.h throws common/error.h's Error
 endfunction()

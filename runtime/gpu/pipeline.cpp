@@ -80,34 +80,33 @@ const Pipeline& PipelineCache::get(const PipelineDesc& desc) {
   if (auto it = modules_.find(desc.shader); it != modules_.end()) {
     module = it->second;
   } else {
-    const EmbeddedShader* s = find_shader(desc.shader);
-    check(s != nullptr, Status::Internal, "no embedded shader named '" + desc.shader + "'");
+    const EmbeddedShader& s = embedded_shader(desc.shader);
     VkShaderModuleCreateInfo mi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
-    mi.codeSize = s->words * 4;
-    mi.pCode = s->code;
+    mi.codeSize = s.words * 4;
+    mi.pCode = s.code;
     vk_check(vkCreateShaderModule(d, &mi, nullptr, &module), "vkCreateShaderModule");
     modules_[desc.shader] = module;
   }
 
   auto p = std::make_unique<Pipeline>();
   p->desc = desc;
-  std::vector<VkDescriptorSetLayoutBinding> bindings(desc.buffers);
-  for (uint32_t i = 0; i < desc.buffers; ++i) {
+  std::vector<VkDescriptorSetLayoutBinding> bindings(desc.buffers());
+  for (uint32_t i = 0; i < desc.buffers(); ++i) {
     bindings[i].binding = i;
     bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     bindings[i].descriptorCount = 1;
     bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
   VkDescriptorSetLayoutCreateInfo li{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  li.bindingCount = desc.buffers;
+  li.bindingCount = desc.buffers();
   li.pBindings = bindings.data();
   vk_check(vkCreateDescriptorSetLayout(d, &li, nullptr, &p->set_layout), "vkCreateDescriptorSetLayout");
 
-  VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, desc.push_bytes};
+  VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, desc.push_bytes()};
   VkPipelineLayoutCreateInfo pli{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
   pli.setLayoutCount = 1;
   pli.pSetLayouts = &p->set_layout;
-  pli.pushConstantRangeCount = desc.push_bytes ? 1 : 0;
+  pli.pushConstantRangeCount = desc.push_bytes() ? 1 : 0;
   pli.pPushConstantRanges = &pcr;
   vk_check(vkCreatePipelineLayout(d, &pli, nullptr, &p->layout), "vkCreatePipelineLayout");
 
@@ -122,7 +121,7 @@ const Pipeline& PipelineCache::get(const PipelineDesc& desc) {
   ci.stage.pSpecializationInfo = desc.spec.empty() ? nullptr : &si;
   ci.layout = p->layout;
   vk_check(vkCreateComputePipelines(d, cache_, 1, &ci, nullptr, &p->pipeline),
-           ("vkCreateComputePipelines(" + desc.shader + ")").c_str());
+           ("vkCreateComputePipelines(" + desc.name() + ")").c_str());
   auto& ref = *p;
   pipelines_[desc] = std::move(p);
   return ref;

@@ -1,11 +1,13 @@
-// Compute pipelines built once from embedded SPIR-V, keyed by shader name + specialization
+// Compute pipelines built once from embedded SPIR-V, keyed by shader id + specialization
 // constants, with a shared VkPipelineCache that can be seeded from and saved to a file
 // (see gpu/pipeline_cache_file.h for the format and its checks).
 //
-// Shader interface convention (every shaders/*.comp follows it):
+// Shader interface convention (every shaders/*.comp follows it; cmake/shader_table.py fails the
+// build for a module that does not):
 //   set 0, bindings 0..buffers-1: storage buffers, in the order the op passes them;
 //   one push-constant block of push_bytes (<= 128, the guaranteed minimum);
 //   specialization constants 0..n-1: uint32 values, constant 0 is the workgroup size.
+// buffers and push_bytes are the module's own (gpu/shader_ids.h), read from its SPIR-V.
 #pragma once
 #include <vulkan/vulkan.h>
 
@@ -17,19 +19,20 @@
 #include <string>
 #include <vector>
 
+#include "gpu/shader_id.h"
+
 namespace tern::gpu {
 
 class Device;
 
 struct PipelineDesc {
-  std::string shader;
-  uint32_t buffers = 0;
-  uint32_t push_bytes = 0;
+  ShaderId shader{};
   std::vector<uint32_t> spec;
 
-  bool operator<(const PipelineDesc& o) const {
-    return std::tie(shader, buffers, push_bytes, spec) < std::tie(o.shader, o.buffers, o.push_bytes, o.spec);
-  }
+  uint32_t buffers() const { return shader_interface(shader).buffers; }
+  uint32_t push_bytes() const { return shader_interface(shader).push_bytes; }
+  std::string name() const { return std::string(shader_name(shader)); }
+  bool operator<(const PipelineDesc& o) const { return std::tie(shader, spec) < std::tie(o.shader, o.spec); }
 };
 
 struct Pipeline {
@@ -63,7 +66,7 @@ class PipelineCache {
   VkPipelineCache cache_ = VK_NULL_HANDLE;
   mutable std::mutex mutex_;
   std::map<PipelineDesc, std::unique_ptr<Pipeline>> pipelines_;
-  std::map<std::string, VkShaderModule> modules_;
+  std::map<ShaderId, VkShaderModule> modules_;
   std::atomic<uint32_t> seeded_{0};
 };
 

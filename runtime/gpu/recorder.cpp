@@ -110,12 +110,17 @@ void Recorder::timestamp(const char* label) {
 void Recorder::dispatch(const Pipeline& p, std::span<const BufferRef> buffers, const void* push, uint32_t push_bytes,
                         uint32_t gx, uint32_t gy, uint32_t gz, const char* label) {
   check(recording_, Status::Internal, "Recorder::dispatch outside begin/submit");
-  check(buffers.size() == p.desc.buffers, Status::Internal,
-        "dispatch of " + p.desc.shader + ": wrong number of buffers");
-  check(push_bytes == p.desc.push_bytes, Status::Internal, "dispatch of " + p.desc.shader + ": wrong push size");
+  // Ops static_assert both against the shader's declaration (gpu/shader_id.h); shaders chosen at
+  // run time are checked here.
+  check(buffers.size() == p.desc.buffers(), Status::Internal,
+        "dispatch of " + p.desc.name() + ": " + std::to_string(buffers.size()) + " buffers for a shader that declares " +
+            std::to_string(p.desc.buffers()));
+  check(push_bytes == p.desc.push_bytes(), Status::Internal,
+        "dispatch of " + p.desc.name() + ": " + std::to_string(push_bytes) + " bytes of push constants for a block of " +
+            std::to_string(p.desc.push_bytes()));
   const auto& info = device_.info();
   check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1] && gz <= info.max_workgroup_count[2],
-        Status::Internal, "dispatch of " + p.desc.shader + ": grid exceeds maxComputeWorkGroupCount");
+        Status::Internal, "dispatch of " + p.desc.name() + ": grid exceeds maxComputeWorkGroupCount");
   if (gx == 0 || gy == 0 || gz == 0) return;
 
   VkDescriptorSet set = allocate_set(p.set_layout);
@@ -123,10 +128,10 @@ void Recorder::dispatch(const Pipeline& p, std::span<const BufferRef> buffers, c
   std::vector<VkWriteDescriptorSet> writes(buffers.size());
   for (size_t i = 0; i < buffers.size(); ++i) {
     const BufferRef& b = buffers[i];
-    check(b.buffer && b.buffer->vk(), Status::Internal, "dispatch of " + p.desc.shader + ": null buffer");
-    check(b.offset + b.bytes() <= b.buffer->size(), Status::Internal, "dispatch of " + p.desc.shader + ": range past buffer");
+    check(b.buffer && b.buffer->vk(), Status::Internal, "dispatch of " + p.desc.name() + ": null buffer");
+    check(b.offset + b.bytes() <= b.buffer->size(), Status::Internal, "dispatch of " + p.desc.name() + ": range past buffer");
     check(b.bytes() <= info.max_storage_buffer_range, Status::Unsupported,
-          p.desc.shader + ": a binding of " + std::to_string(b.bytes()) + " bytes exceeds the device's maxStorageBufferRange");
+          p.desc.name() + ": a binding of " + std::to_string(b.bytes()) + " bytes exceeds the device's maxStorageBufferRange");
     infos[i] = {b.buffer->vk(), b.offset, b.size ? b.size : VK_WHOLE_SIZE};
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     writes[i].dstSet = set;
@@ -144,7 +149,7 @@ void Recorder::dispatch(const Pipeline& p, std::span<const BufferRef> buffers, c
   vkCmdDispatch(cmd_, gx, gy, gz);
   pending_writes_ = true;
   ++dispatches_;
-  timestamp(label ? label : p.desc.shader.c_str());
+  timestamp(label ? label : shader_name(p.desc.shader).data());  // the names are literals: NUL-terminated
 }
 
 void Recorder::copy(const BufferRef& src, const BufferRef& dst, uint64_t bytes) {

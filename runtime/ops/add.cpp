@@ -8,7 +8,8 @@ void add(Recorder& rec, BufferRef a, BufferRef b, BufferRef y, uint32_t n) {
     uint32_t n;
   } push{n};
   const Grid g = fold_grid(div_up(n, wg));
-  rec.dispatch(pipeline(rec, "add", 3, sizeof(push), {wg}), {a, b, y}, push, g.x, g.y, 1, "add");
+  static_assert(gpu::declares({ShaderId::add}, 3, sizeof(push)));
+  rec.dispatch(pipeline(rec, ShaderId::add, {wg}), {a, b, y}, push, g.x, g.y, 1, "add");
 }
 
 }  // namespace tern::ops

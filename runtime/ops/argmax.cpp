@@ -25,18 +25,22 @@ void argmax(Recorder& rec, BufferRef x, BufferRef ids, BufferRef scratch, uint32
   struct {
     uint32_t n, chunk, final_out;
   } push{n, k_argmax_chunk, uint32_t(blocks == 1)};
-  const std::string first = reduction_shader(rec.device(), "argmax", reduction);
+  static_assert(gpu::declares({ShaderId::argmax, ShaderId::argmax_subgroup, ShaderId::argmax_merge,
+                               ShaderId::argmax_merge_subgroup},
+                              2, sizeof(push)));
+  const ShaderId first = reduction_shader(rec.device(), ShaderId::argmax, ShaderId::argmax_subgroup, reduction);
   if (blocks == 1) {
-    rec.dispatch(pipeline(rec, first.c_str(), 2, sizeof(push), {wg}), {x, ids}, push, 1, rows, 1, "argmax");
+    rec.dispatch(pipeline(rec, first, {wg}), {x, ids}, push, 1, rows, 1, "argmax");
     return;
   }
   require_bytes(scratch, argmax_scratch_bytes(rows, n), "argmax", "scratch");
   check(!overlaps(scratch, argmax_scratch_bytes(rows, n), x, total * 4), Status::InvalidArgument,
         "argmax: scratch overlaps x");
-  rec.dispatch(pipeline(rec, first.c_str(), 2, sizeof(push), {wg}), {x, scratch}, push, blocks, rows, 1, "argmax");
+  rec.dispatch(pipeline(rec, first, {wg}), {x, scratch}, push, blocks, rows, 1, "argmax");
   push = {blocks, blocks, 1};
-  const std::string merge = reduction_shader(rec.device(), "argmax_merge", reduction);
-  rec.dispatch(pipeline(rec, merge.c_str(), 2, sizeof(push), {wg}), {scratch, ids}, push, 1, rows, 1, "argmax");
+  const ShaderId merge =
+      reduction_shader(rec.device(), ShaderId::argmax_merge, ShaderId::argmax_merge_subgroup, reduction);
+  rec.dispatch(pipeline(rec, merge, {wg}), {scratch, ids}, push, 1, rows, 1, "argmax");
 }
 
 }  // namespace tern::ops

@@ -116,13 +116,22 @@ uint32_t rope_spec(const AttentionRope* r) {
   return r ? (r->mode == RopeMode::Interleaved ? 1u : 2u) : 0u;
 }
 
-const char* variant(const char* kernel, GgmlType kt, GgmlType vt) {
-  static const std::string names[] = {"attention_lanes",     "attention_lanes_f32", "attention_lanes_q8",
-                                      "attention_lanes_q8v", "attention_tiled",     "attention_tiled_f32",
-                                      "attention_tiled_q8",  "attention_tiled_q8v"};
-  const uint32_t base = std::string(kernel) == "attention_lanes" ? 0 : 4;
-  const uint32_t v = kt == GgmlType::F32 ? 1 : kt == GgmlType::Q8_0 ? 2 : vt == GgmlType::Q8_0 ? 3 : 0;
-  return names[base + v].c_str();
+// The lanes and tiled kernels per cache type: f16 K and V, f32, q8_0 K and V, f16 K with q8_0 V.
+// All bind q, k, v, mask, output, key_pos, query_pos, freqs (the llama.cpp-numerics tiled kernel
+// too: it shares the source, never reads freqs); attention_split_ggml the first seven.
+constexpr ShaderId k_lanes_kernels[] = {ShaderId::attention_lanes, ShaderId::attention_lanes_f32,
+                                        ShaderId::attention_lanes_q8, ShaderId::attention_lanes_q8v};
+constexpr ShaderId k_tiled_kernels[] = {ShaderId::attention_tiled, ShaderId::attention_tiled_f32,
+                                        ShaderId::attention_tiled_q8, ShaderId::attention_tiled_q8v};
+static_assert(gpu::declares({ShaderId::attention_lanes, ShaderId::attention_lanes_f32, ShaderId::attention_lanes_q8,
+                             ShaderId::attention_lanes_q8v, ShaderId::attention_tiled, ShaderId::attention_tiled_f32,
+                             ShaderId::attention_tiled_q8, ShaderId::attention_tiled_q8v,
+                             ShaderId::attention_tiled_ggml},
+                            8, sizeof(Push)));
+static_assert(gpu::declares({ShaderId::attention_split_ggml}, 7, sizeof(Push)));
+
+ShaderId variant(const ShaderId (&kernels)[4], GgmlType kt, GgmlType vt) {
+  return kernels[kt == GgmlType::F32 ? 1 : kt == GgmlType::Q8_0 ? 2 : vt == GgmlType::Q8_0 ? 3 : 0];
 }
 
 void reduce(Recorder& rec, const AttentionParams& p, BufferRef part, BufferRef out, uint32_t chunks) {
@@ -131,8 +140,9 @@ void reduce(Recorder& rec, const AttentionParams& p, BufferRef part, BufferRef o
     uint32_t n_rows, n_chunks;
   } rpush{rows, chunks};
   const Grid g = fold_grid(rows);
-  rec.dispatch(pipeline(rec, "attention_reduce", 2, sizeof(rpush), {k_reduce_wg, p.head_dim}), {part, out}, rpush, g.x,
-               g.y, 1, "attention_reduce");
+  static_assert(gpu::declares({ShaderId::attention_reduce}, 2, sizeof(rpush)));
+  rec.dispatch(pipeline(rec, ShaderId::attention_reduce, {k_reduce_wg, p.head_dim}), {part, out}, rpush, g.x, g.y, 1,
+               "attention_reduce");
 }
 
 // Split kernel, lanes implementation: workgroup (chunk, kv head, row block of up to 8 rows).
@@ -147,8 +157,9 @@ void split_lanes(Recorder& rec, const AttentionParams& p, const Bindings& b, Pus
         Status::Unsupported, "attention: too many keys or query rows for one split dispatch");
   push.n_chunks = chunks;
   const BufferRef part = chunks == 1 ? b.out : BufferRef(*scratch.buffer, scratch.offset, attention_scratch_bytes(p));
-  const char* name = variant("attention_lanes", p.kv_type, v_type_of(p));
-  rec.dispatch(pipeline(rec, name, 8, sizeof(push),
+  const ShaderId kernel = variant(k_lanes_kernels, p.kv_type, v_type_of(p));
+  const char* name = gpu::shader_name(kernel).data();
+  rec.dispatch(pipeline(rec, kernel,
                         {k_lanes, p.head_dim, k_attention_split_chunk, rb, rope_spec(rope), rope ? rope->n_rot : 2u}),
                {b.q, b.k, b.v, b.mask, part, b.key_pos, b.query_pos, b.freqs}, push, chunks, p.n_head_kv, blocks, name);
   if (chunks > 1) reduce(rec, p, part, b.out, chunks);
@@ -172,13 +183,14 @@ void tiled(Recorder& rec, const AttentionParams& p, const Bindings& b, Push push
         Status::Unsupported, "attention: too many queries or heads for one tiled dispatch");
   push.n_chunks = chunks;
   const BufferRef part = chunks == 1 ? b.out : BufferRef(*scratch.buffer, scratch.offset, attention_scratch_bytes(p));
-  const char* name = p.ggml_numerics ? "attention_tiled_ggml" : variant("attention_tiled", kt, vt);
+  const ShaderId kernel = p.ggml_numerics ? ShaderId::attention_tiled_ggml : variant(k_tiled_kernels, kt, vt);
+  const char* name = gpu::shader_name(kernel).data();
   if (p.ggml_numerics) {
-    rec.dispatch(pipeline(rec, name, 7, sizeof(push), {k_wg, p.head_dim, t.bq, t.bk}),
-                 {b.q, b.k, b.v, b.mask, b.out, b.key_pos, b.query_pos}, push, blocks, heads, 1, name);
+    rec.dispatch(pipeline(rec, kernel, {k_wg, p.head_dim, t.bq, t.bk}),
+                 {b.q, b.k, b.v, b.mask, b.out, b.key_pos, b.query_pos, b.freqs}, push, blocks, heads, 1, name);
     return;
   }
-  rec.dispatch(pipeline(rec, name, 8, sizeof(push),
+  rec.dispatch(pipeline(rec, kernel,
                         {k_wg, p.head_dim, t.bq, t.bk, rope_spec(rope), rope ? rope->n_rot : 2u,
                          k_attention_split_chunk}),
                {b.q, b.k, b.v, b.mask, part, b.key_pos, b.query_pos, b.freqs}, push, blocks, heads, chunks, name);
@@ -253,7 +265,7 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
     // One workgroup per query row over all its keys, writing the output directly.
     const uint32_t rows = p.n_q * p.n_head;
     check(rows <= info.max_workgroup_count[1], Status::Unsupported, "attention: too many query rows for one dispatch");
-    rec.dispatch(pipeline(rec, "attention_split_ggml", 7, sizeof(push), {k_wg, hd, k_attention_split_chunk}),
+    rec.dispatch(pipeline(rec, ShaderId::attention_split_ggml, {k_wg, hd, k_attention_split_chunk}),
                  {b.q, b.k, b.v, b.mask, b.out, b.key_pos, b.query_pos}, push, 1, rows, 1, "attention_split_ggml");
     return;
   }

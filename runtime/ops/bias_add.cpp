@@ -16,7 +16,8 @@ void bias_add(Recorder& rec, BufferRef x, BufferRef bias, BufferRef y, uint32_t 
     uint32_t total, n;
   } push{uint32_t(total), n};
   const Grid g = fold_grid(div_up(total, wg));
-  rec.dispatch(pipeline(rec, "bias_add", 3, sizeof(push), {wg}), {x, bias, y}, push, g.x, g.y, 1, "bias_add");
+  static_assert(gpu::declares({ShaderId::bias_add}, 3, sizeof(push)));
+  rec.dispatch(pipeline(rec, ShaderId::bias_add, {wg}), {x, bias, y}, push, g.x, g.y, 1, "bias_add");
 }
 
 }  // namespace tern::ops

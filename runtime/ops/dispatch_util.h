@@ -5,6 +5,7 @@
 #include "gpu/device.h"
 #include "gpu/pipeline.h"
 #include "gpu/recorder.h"
+#include "gpu/shader_id.h"
 
 namespace tern::ops {
 
@@ -25,13 +26,16 @@ inline Grid fold_grid(uint64_t groups, uint32_t max_x = 65535) {
   return {div_up(groups, y), y};
 }
 
-inline const gpu::Pipeline& pipeline(Recorder& rec, const char* shader, uint32_t buffers, uint32_t push_bytes,
-                                     std::initializer_list<uint32_t> spec = {}) {
-  return rec.device().pipelines().get({shader, buffers, push_bytes, std::vector<uint32_t>(spec)});
+using gpu::ShaderId;
+
+// The pipeline of shader `id` with these specialization constants. What the op binds and
+// pushes is static_asserted against the shader's declaration (gpu::declares) where the op
+// dispatches it, and checked again by Recorder::dispatch.
+inline const gpu::Pipeline& pipeline(Recorder& rec, ShaderId id, std::initializer_list<uint32_t> spec = {}) {
+  return rec.device().pipelines().get({id, std::vector<uint32_t>(spec)});
 }
-inline const gpu::Pipeline& pipeline(Recorder& rec, const char* shader, uint32_t buffers, uint32_t push_bytes,
-                                     std::vector<uint32_t> spec) {
-  return rec.device().pipelines().get({shader, buffers, push_bytes, std::move(spec)});
+inline const gpu::Pipeline& pipeline(Recorder& rec, ShaderId id, std::vector<uint32_t> spec) {
+  return rec.device().pipelines().get({id, std::move(spec)});
 }
 
 }  // namespace tern::ops

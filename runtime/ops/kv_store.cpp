@@ -64,8 +64,8 @@ void kv_store(Recorder& rec, BufferRef src, BufferRef cache, uint32_t first_slot
       uint32_t n_tok, row_blocks, row_words, dst_word0;
     } push{n_tok, row_elems / k_q8_block_elems, uint32_t(row_bytes / 4), dst_word0};
     const Grid g = fold_grid(n_tok);
-    rec.dispatch(pipeline(rec, "kv_store_q8_0", 2, sizeof(push), {wg}), {in, dst}, push, g.x, g.y, 1,
-                 "kv_store_q8_0");
+    static_assert(gpu::declares({ShaderId::kv_store_q8_0}, 2, sizeof(push)));
+    rec.dispatch(pipeline(rec, ShaderId::kv_store_q8_0, {wg}), {in, dst}, push, g.x, g.y, 1, "kv_store_q8_0");
     return;
   }
 
@@ -74,7 +74,8 @@ void kv_store(Recorder& rec, BufferRef src, BufferRef cache, uint32_t first_slot
     uint32_t n_words, dst_word0;
   } push{uint32_t(n_words), dst_word0};
   const Grid g = fold_grid(div_up(n_words, wg));
-  rec.dispatch(pipeline(rec, "kv_store", 2, sizeof(push), {wg}), {in, dst}, push, g.x, g.y, 1, "kv_store");
+  static_assert(gpu::declares({ShaderId::kv_store}, 2, sizeof(push)));
+  rec.dispatch(pipeline(rec, ShaderId::kv_store, {wg}), {in, dst}, push, g.x, g.y, 1, "kv_store");
 }
 
 }  // namespace tern::ops

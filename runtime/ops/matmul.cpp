@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 #include <string>
 
 #include "common/error.h"
@@ -13,6 +14,23 @@ namespace tern::ops {
 namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+// The product kernels per weight type (shaders/matvec*.comp, matmul*.comp), checked at build
+// time: every listed variant exists and binds W, x, y, up, norm (the q8act kernels W, x's
+// quants, x's scales, y) with push constants of dispatch_chunks' 5 words (matvec) or 7
+// (batched).
+constexpr WeightShaders k_matvec{"matvec_", "", 5, 5 * 4};
+constexpr WeightShaders k_matvec_shmem{"matvec_", "_shmem", 5, 5 * 4};
+constexpr WeightShaders k_matvec_v4{"matvec_", "_v4", 5, 5 * 4,  // 16-byte word loads
+                                    {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K}};
+constexpr WeightShaders k_matvec_lane{"matvec_", "_lane", 5, 5 * 4};
+constexpr WeightShaders k_matvec_f16math{"matvec_f16math_", "", 5, 5 * 4,  // fp16 arithmetic
+                                         {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K}};
+constexpr WeightShaders k_matvec_f16math_shmem{"matvec_f16math_", "_shmem", 5, 5 * 4,
+                                               {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K}};
+constexpr WeightShaders k_matmul{"matmul_", "", 5, 7 * 4};
+constexpr WeightShaders k_matmul_lanes{"matmul_", "_lanes", 5, 7 * 4};
+constexpr WeightShaders k_matmul_q8act{"matmul_", "_q8act", 4, 7 * 4, {GgmlType::Q8_0, GgmlType::Q4_0}};
 
 // The fusions a kernel is specialised with (MatmulOptions::accumulate / swiglu_up /
 // rms_norm_weight): its last six specialization constants (accumulate, swiglu, then RMSNorm on,
@@ -29,9 +47,9 @@ struct Fusion {
     s.insert(s.end(), {accumulate, swiglu, rms, rms_eps, rms_wg, rms_subgroup});
     return s;
   }
-  std::string label(const std::string& shader) const {
+  std::string label(ShaderId shader) const {
     const char* glu = swiglu == uint32_t(GatedActivation::GeluTanh) ? "+geglu" : swiglu ? "+swiglu" : "";
-    return shader + (rms ? "+rmsnorm" : "") + glu + (accumulate ? "+add" : "");
+    return std::string(gpu::shader_name(shader)) + (rms ? "+rmsnorm" : "") + glu + (accumulate ? "+add" : "");
   }
 };
 
@@ -65,12 +83,6 @@ void dispatch_chunks(Recorder& rec, const gpu::Pipeline& pipe, const WeightView&
   }
 }
 
-// Types with a matvec variant that reads 16-byte words (rows must start 16-byte aligned).
-bool has_vec4_kernel(GgmlType t) {
-  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::Q8_0 || t == GgmlType::Q4_0 ||
-         t == GgmlType::Q4_K;
-}
-
 // The fp16-arithmetic matvec variant for this weight, or "" for the fp32 kernels: only on
 // request (the device's options, or the tuning hook), only where the device enabled
 // shaderFloat16, and only for the split-k layout (the types it covers have 32-element units).
@@ -78,11 +90,12 @@ bool fp16_math_requested(const gpu::Device& dev, const MatmulTuning& tune) {
   return tune.fp16_math || dev.options().fp16_math.value_or(false);
 }
 
-std::string f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const MatmulTuning& tune, bool subgroup) {
+std::optional<ShaderId> f16math_matvec_shader(const gpu::Device& dev, GgmlType t, const MatmulTuning& tune,
+                                               bool subgroup) {
   if (!fp16_math_requested(dev, tune) || !dev.features().fp16 || tune.layout == MatvecLayout::RowPerInvocation)
-    return "";
-  if (t != GgmlType::F16 && t != GgmlType::Q8_0 && t != GgmlType::Q4_0 && t != GgmlType::Q4_K) return "";
-  return std::string("matvec_f16math_") + weight_shader_suffix(t) + (subgroup ? "" : "_shmem");
+    return std::nullopt;
+  if (!k_matvec_f16math.has(t)) return std::nullopt;
+  return subgroup ? k_matvec_f16math(t) : k_matvec_f16math_shmem(t);
 }
 
 void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& chunks, BufferRef x, BufferRef y,
@@ -92,8 +105,8 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
   const uint32_t row_bytes = weight_row_bytes(w);
   if (opt.layout == MatvecLayout::RowPerInvocation) {
     const uint32_t wg = std::max<uint32_t>(info.subgroup_size, 8);
-    const std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + "_lane";
-    const auto& pipe = pipeline(rec, shader.c_str(), 5, 5 * 4, f.spec({wg, 1}));
+    const ShaderId shader = k_matvec_lane(w.type);
+    const auto& pipe = pipeline(rec, shader, f.spec({wg, 1}));
     dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, wg, 0, 0, f.label(shader));
     return;
   }
@@ -104,12 +117,12 @@ void matvec(Recorder& rec, const WeightView& w, const std::vector<WeightChunk>& 
         "matvec workgroup size must be a power of two >= rows per workgroup");
   check((uint64_t(nr) * wg + (f.rms ? f.rms_wg : 0)) * 4 <= info.max_shared_memory, Status::InvalidArgument,
         "matvec reduction too large");
-  std::string shader = std::string("matvec_") + weight_shader_suffix(w.type) + (subgroup ? "" : "_shmem");
-  if (subgroup && has_vec4_kernel(w.type) && row_bytes % 16 == 0 && !opt.word_loads &&
+  ShaderId shader = subgroup ? k_matvec(w.type) : k_matvec_shmem(w.type);
+  if (subgroup && k_matvec_v4.has(w.type) && row_bytes % 16 == 0 && !opt.word_loads &&
       std::all_of(chunks.begin(), chunks.end(), [](const WeightChunk& c) { return c.skip % 16 == 0; }))
-    shader += "_v4";
-  if (auto f16 = f16math_matvec_shader(dev, w.type, opt, subgroup); !f16.empty()) shader = f16;
-  const auto& pipe = pipeline(rec, shader.c_str(), 5, 5 * 4, f.spec({wg, nr}));
+    shader = k_matvec_v4(w.type);  // rows start 16-byte aligned: 16-byte word loads
+  if (auto f16 = f16math_matvec_shader(dev, w.type, opt, subgroup)) shader = *f16;
+  const auto& pipe = pipeline(rec, shader, f.spec({wg, nr}));
   dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, nr, 0, 0, f.label(shader));
 }
 
@@ -125,8 +138,8 @@ void matmul_tiled(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   while (!fits() && (bm > 16 || bn > 16)) (bm >= bn ? bm : bn) /= 2;
   check(fits(), Status::Unsupported, "device shared memory too small for the matmul tile");
   const uint32_t wg = (bm / 4) * (bn / 4);
-  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type);
-  const auto& pipe = pipeline(rec, shader.c_str(), 5, 7 * 4, f.spec({wg, bm, bn}));
+  const ShaderId shader = k_matmul(w.type);
+  const auto& pipe = pipeline(rec, shader, f.spec({wg, bm, bn}));
   dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, bm, batch, bn, f.label(shader));
 }
 
@@ -146,8 +159,8 @@ void matmul_lanes(Recorder& rec, const WeightView& w, const std::vector<WeightCh
   check(lanes_fit(info, w), Status::Unsupported, "matmul lanes kernel needs 8-lane subgroups and cols % 32 == 0");
   if (!tm) tm = batch == 1 ? 4 : 8;  // batch 1: 4 rows per lane measured fastest (2, 3, 6, 8 slower)
   if (!tn) tn = batch <= 4 ? batch : batch <= 8 ? 8 : 16;
-  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_lanes";
-  const auto& pipe = pipeline(rec, shader.c_str(), 5, 7 * 4, f.spec({8, tm, tn}));
+  const ShaderId shader = k_matmul_lanes(w.type);
+  const auto& pipe = pipeline(rec, shader, f.spec({8, tm, tn}));
   dispatch_chunks(rec, pipe, w, chunks, {x, y, f.up, f.norm}, 8 * tm, batch, tn, f.label(shader));
 }
 
@@ -176,15 +189,15 @@ void matmul_q8act(Recorder& rec, const WeightView& w, const std::vector<WeightCh
     quantize_q8_0(rec, x, xq, xd, batch, w.cols);
   constexpr uint32_t nr = 8;
   const uint32_t tn = batch == 1 ? 1 : batch == 2 ? 2 : batch <= 4 ? 4 : 8;
-  const std::string shader = std::string("matmul_") + weight_shader_suffix(w.type) + "_q8act";
-  const auto& pipe = pipeline(rec, shader.c_str(), 4, 7 * 4, {8 * nr, nr, tn, f.accumulate});
+  const ShaderId shader = k_matmul_q8act(w.type);
+  const auto& pipe = pipeline(rec, shader, {8 * nr, nr, tn, f.accumulate});
   dispatch_chunks(rec, pipe, w, chunks, {xq, xd, y}, nr, batch, tn, f.label(shader));
 }
 
 }  // namespace
 
 bool uses_q8_activations(GgmlType t, const MatmulOptions& opt) {
-  return opt.q8_activations && (t == GgmlType::Q8_0 || t == GgmlType::Q4_0);
+  return opt.q8_activations && k_matmul_q8act.has(t);
 }
 
 // The matvec, f16-math matvec and lanes kernels replay the norm; the tiled kernels (batches)

@@ -43,7 +43,8 @@ void quantize(Recorder& rec, BufferRef x, BufferRef up, BufferRef q, BufferRef d
   const uint32_t glu = swiglu ? uint32_t(act) : 0u;
   const char* label = !swiglu ? "quantize_q8_0" : act == GatedActivation::GeluTanh ? "quantize_q8_0_geglu"
                                                                                    : "quantize_q8_0_swiglu";
-  rec.dispatch(pipeline(rec, "quantize_q8_0", 4, sizeof(push), {wg, glu}), {xb, qb, db, ub}, push, g.x, g.y, 1, label);
+  static_assert(gpu::declares({ShaderId::quantize_q8_0}, 4, sizeof(push)));
+  rec.dispatch(pipeline(rec, ShaderId::quantize_q8_0, {wg, glu}), {xb, qb, db, ub}, push, g.x, g.y, 1, label);
 }
 
 }  // namespace

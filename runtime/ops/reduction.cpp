@@ -4,12 +4,11 @@
 
 namespace tern::ops {
 
-std::string reduction_shader(const gpu::Device& device, const char* base, Reduction r) {
-  const bool subgroup = device.features().subgroup_arithmetic;
+ShaderId reduction_shader(const gpu::Device& device, ShaderId shared, ShaderId subgroup, Reduction r) {
+  const bool has = device.features().subgroup_arithmetic;
   if (r == Reduction::Subgroup)
-    check(subgroup, Status::Unsupported, std::string(base) + ": subgroup reduction requested, device lacks it");
-  if (r == Reduction::Subgroup || (r == Reduction::Auto && subgroup)) return std::string(base) + "_subgroup";
-  return base;
+    check(has, Status::Unsupported, std::string(gpu::shader_name(shared)) + ": subgroup reduction requested, device lacks it");
+  return r == Reduction::Subgroup || (r == Reduction::Auto && has) ? subgroup : shared;
 }
 
 uint32_t reduction_workgroup(const gpu::Device& device) {

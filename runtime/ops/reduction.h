@@ -14,8 +14,9 @@ enum class Reduction {
   Subgroup,      // throws Unsupported when the device cannot
 };
 
-// The shader variant name for `base` ("rms_norm" -> "rms_norm" / "rms_norm_subgroup").
-std::string reduction_shader(const gpu::Device& device, const char* base, Reduction r);
+// The variant of a reduction shader for r: `shared` (the shared-memory tree) or `subgroup`
+// ("rms_norm" / "rms_norm_subgroup").
+ShaderId reduction_shader(const gpu::Device& device, ShaderId shared, ShaderId subgroup, Reduction r);
 // Workgroup size for row reductions: 256, or the largest power of two the device allows.
 uint32_t reduction_workgroup(const gpu::Device& device);
 // The reduction of an rms_norm that a product can redo inside its own kernel bit for bit

@@ -10,7 +10,6 @@ namespace {
 struct RopePush {
   uint32_t pairs, n_heads, head_dim, n_rot, mode;
   float attn_factor;
-  uint32_t x_row_bytes;  // rope_f16_q8 only
 };
 
 // Validates the shape and buffers; returns the push constants (pairs = elements / 2).
@@ -28,7 +27,7 @@ RopePush check_rope(const char* op, const BufferRef& x, const BufferRef& positio
   require_bytes(y, elems * elem_bytes, op, "y");
   require_bytes(positions, uint64_t(n_rows) * 4, op, "positions");
   require_bytes(freqs, uint64_t(n_rot / 2) * 4, op, "freqs");
-  return {uint32_t(elems / 2), n_heads, head_dim, n_rot, uint32_t(mode), attn_factor, 0};
+  return {uint32_t(elems / 2), n_heads, head_dim, n_rot, uint32_t(mode), attn_factor};
 }
 
 }  // namespace
@@ -40,7 +39,8 @@ void rope(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, Buff
       check_rope("rope", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor, 4);
   constexpr uint32_t wg = 256;
   const Grid g = fold_grid(div_up(push.pairs, wg));
-  rec.dispatch(pipeline(rec, "rope", 4, sizeof(push), {wg}), {x, positions, freqs, y}, push, g.x, g.y, 1, "rope");
+  static_assert(gpu::declares({ShaderId::rope}, 4, sizeof(push)));
+  rec.dispatch(pipeline(rec, ShaderId::rope, {wg}), {x, positions, freqs, y}, push, g.x, g.y, 1, "rope");
 }
 
 void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, BufferRef y, uint32_t n_rows,
@@ -54,18 +54,24 @@ void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, 
         "rope_f16: a q8_0 x needs n_heads * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
             std::to_string(n_heads) + " * " + std::to_string(head_dim));
   const uint64_t x_row_bytes = q8 ? kv_row_bytes(GgmlType::Q8_0, n_heads * head_dim) : 0;
-  RopePush push = check_rope("rope_f16", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor,
-                             2, x_row_bytes * n_rows);
-  const uint64_t x_bytes = q8 ? x_row_bytes * n_rows : uint64_t(push.pairs) * 4;
-  check(!overlaps(x, x_bytes, y, uint64_t(push.pairs) * 4), Status::InvalidArgument, "rope_f16: y must not overlap x");
+  const struct {
+    RopePush rope;
+    uint32_t x_row_bytes;  // q8_0 x: bytes per (padded) row
+  } push{check_rope("rope_f16", x, positions, freqs, y, n_rows, n_heads, head_dim, n_rot, mode, attn_factor, 2,
+                    x_row_bytes * n_rows),
+         uint32_t(x_row_bytes)};
+  const uint32_t pairs = push.rope.pairs;
+  const uint64_t x_bytes = q8 ? x_row_bytes * n_rows : uint64_t(pairs) * 4;
+  check(!overlaps(x, x_bytes, y, uint64_t(pairs) * 4), Status::InvalidArgument, "rope_f16: y must not overlap x");
   check(!q8 || x.offset % 4 == 0, Status::InvalidArgument, "rope_f16: a q8_0 x must start 4-byte aligned");
-  push.x_row_bytes = uint32_t(x_row_bytes);
   // Bind exactly what is read: a q8_0 cache may be larger than maxStorageBufferRange.
   const BufferRef xb(*x.buffer, x.offset, x_bytes);
   constexpr uint32_t wg = 256;
-  const Grid g = fold_grid(div_up(push.pairs, wg));
-  const char* name = q8 ? "rope_f16_q8" : "rope_f16";
-  rec.dispatch(pipeline(rec, name, 4, sizeof(push), {wg}), {xb, positions, freqs, y}, push, g.x, g.y, 1, name);
+  const Grid g = fold_grid(div_up(pairs, wg));
+  static_assert(gpu::declares({ShaderId::rope_f16, ShaderId::rope_f16_q8}, 4, sizeof(push)));
+  const ShaderId shader = q8 ? ShaderId::rope_f16_q8 : ShaderId::rope_f16;
+  rec.dispatch(pipeline(rec, shader, {wg}), {xb, positions, freqs, y}, push, g.x, g.y, 1,
+               q8 ? "rope_f16_q8" : "rope_f16");
 }
 
 void rope_ggml(Recorder& rec, BufferRef x, BufferRef cos_sin, BufferRef y, uint32_t n_rows, uint32_t n_heads,
@@ -77,7 +83,8 @@ void rope_ggml(Recorder& rec, BufferRef x, BufferRef cos_sin, BufferRef y, uint3
   require_bytes(cos_sin, uint64_t(n_rows) * n_rot * 4, "rope_ggml", "cos_sin");
   constexpr uint32_t wg = 256;
   const Grid g = fold_grid(div_up(push.pairs, wg));
-  rec.dispatch(pipeline(rec, "rope_ggml", 3, sizeof(push), {wg}), {x, cos_sin, y}, push, g.x, g.y, 1, "rope_ggml");
+  static_assert(gpu::declares({ShaderId::rope_ggml}, 3, sizeof(push)));
+  rec.dispatch(pipeline(rec, ShaderId::rope_ggml, {wg}), {x, cos_sin, y}, push, g.x, g.y, 1, "rope_ggml");
 }
 
 }  // namespace tern::ops

@@ -15,7 +15,9 @@ void gated_activation(Recorder& rec, GatedActivation act, BufferRef gate, Buffer
     uint32_t n;
   } push{n};
   const Grid g = fold_grid(div_up(n, wg));
-  rec.dispatch(pipeline(rec, name, 3, sizeof(push), {wg}), {gate, up, y}, push, g.x, g.y, 1, name);
+  static_assert(gpu::declares({ShaderId::silu_mul, ShaderId::gelu_mul}, 3, sizeof(push)));
+  const ShaderId shader = act == GatedActivation::GeluTanh ? ShaderId::gelu_mul : ShaderId::silu_mul;
+  rec.dispatch(pipeline(rec, shader, {wg}), {gate, up, y}, push, g.x, g.y, 1, name);
 }
 
 void silu_mul(Recorder& rec, BufferRef gate, BufferRef up, BufferRef y, uint32_t n) {

@@ -58,8 +58,12 @@ void top_k(Recorder& rec, BufferRef x, BufferRef out, BufferRef scratch, uint32_
   for (uint32_t pass = 0;; ++pass) {
     push.final_out = blocks == 1;
     const BufferRef dst = push.final_out ? out : BufferRef(*scratch.buffer, scratch.offset + (pass % 2) * half, half);
-    const std::string shader = std::string(pass == 0 ? "top_k" : "top_k_merge") + (subgroup ? "_subgroup" : "");
-    rec.dispatch(pipeline(rec, shader.c_str(), 3, sizeof(push), {wg}), {x, in, dst}, push, blocks, rows, 1, "top_k");
+    static_assert(gpu::declares({ShaderId::top_k, ShaderId::top_k_subgroup, ShaderId::top_k_merge,
+                                 ShaderId::top_k_merge_subgroup},
+                                3, sizeof(push)));
+    const ShaderId shader = pass == 0 ? (subgroup ? ShaderId::top_k_subgroup : ShaderId::top_k)
+                                      : (subgroup ? ShaderId::top_k_merge_subgroup : ShaderId::top_k_merge);
+    rec.dispatch(pipeline(rec, shader, {wg}), {x, in, dst}, push, blocks, rows, 1, "top_k");
     if (push.final_out) return;
     in = dst;
     push.n = blocks * k;

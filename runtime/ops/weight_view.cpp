@@ -7,21 +7,9 @@
 
 namespace tern::ops {
 
-const char* weight_shader_suffix(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32: return "f32";
-    case GgmlType::F16: return "f16";
-    case GgmlType::Q8_0: return "q8_0";
-    case GgmlType::Q4_0: return "q4_0";
-    case GgmlType::Q4_K: return "q4_k";
-    case GgmlType::Q6_K: return "q6_k";
-    default: break;
-  }
-  throw Error(Status::Unsupported, "no GPU kernel for weight type " + std::string(ggml_type_name(t)));
-}
-
 uint32_t weight_row_bytes(const WeightView& w) {
-  weight_shader_suffix(w.type);  // throws for types without kernels
+  check(!kernel_type_name(w.type).empty(), Status::Unsupported,
+        "no GPU kernel for weight type " + std::string(ggml_type_name(w.type)));
   const uint64_t rb = ggml_row_bytes(w.type, w.cols);
   check(w.cols > 0 && rb > 0, Status::InvalidArgument,
         "weight of " + std::to_string(w.cols) + " columns is not a whole number of " +

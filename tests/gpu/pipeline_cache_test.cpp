@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The descriptor ops::add uses: a real pipeline to put into the cache.
-const gpu::PipelineDesc k_add{"add", 3, 4, {256}};
+const gpu::PipelineDesc k_add{gpu::ShaderId::add, {256}};
 
 std::vector<uint8_t> read_bytes(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
