@@ -7,7 +7,10 @@
 
 namespace tern::ops {
 namespace {
-constexpr WeightShaders k_embedding{"embedding_", "", 3, 7 * 4};
+struct EmbeddingPush {
+  uint32_t n_ids, cols, row_bytes, w_skip, row0, chunk_rows, total_rows;
+};
+constexpr WeightShaders k_embedding{"embedding_", "", 3, sizeof(EmbeddingPush)};
 }  // namespace
 
 void embedding(Recorder& rec, const WeightView& table, BufferRef ids, BufferRef y, uint32_t n_ids, float scale,
@@ -23,10 +26,7 @@ void embedding(Recorder& rec, const WeightView& table, BufferRef ids, BufferRef 
   const uint64_t threads = uint64_t(n_ids) * div_up(table.cols, 8);
   const Grid g = fold_grid(div_up(threads, wg), rec.device().info().max_workgroup_count[0]);
   for (const auto& c : chunks) {
-    const struct {
-      uint32_t n_ids, cols, row_bytes, w_skip, row0, chunk_rows, total_rows;
-    } push{n_ids, table.cols, row_bytes, c.skip, c.row0, c.rows, table.rows};
-    static_assert(sizeof(push) == 7 * 4);  // k_embedding's interface
+    const EmbeddingPush push{n_ids, table.cols, row_bytes, c.skip, c.row0, c.rows, table.rows};
     rec.dispatch(pipe, {c.ref, ids, y}, push, g.x, g.y, 1, gpu::shader_name(shader).data());
   }
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -15,22 +16,28 @@ namespace {
 
 bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
+// The push constants every product kernel starts with (dispatch_chunks): matvec kernels take the
+// first five words, batched kernels all seven.
+struct ProductPush {
+  uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
+};
+constexpr uint32_t k_matvec_push = offsetof(ProductPush, y_stride), k_matmul_push = sizeof(ProductPush);
+
 // The product kernels per weight type (shaders/matvec*.comp, matmul*.comp), checked at build
 // time: every listed variant exists and binds W, x, y, up, norm (the q8act kernels W, x's
-// quants, x's scales, y) with push constants of dispatch_chunks' 5 words (matvec) or 7
-// (batched).
-constexpr WeightShaders k_matvec{"matvec_", "", 5, 5 * 4};
-constexpr WeightShaders k_matvec_shmem{"matvec_", "_shmem", 5, 5 * 4};
-constexpr WeightShaders k_matvec_v4{"matvec_", "_v4", 5, 5 * 4,  // 16-byte word loads
+// quants, x's scales, y) with the push constants dispatch_chunks pushes.
+constexpr WeightShaders k_matvec{"matvec_", "", 5, k_matvec_push};
+constexpr WeightShaders k_matvec_shmem{"matvec_", "_shmem", 5, k_matvec_push};
+constexpr WeightShaders k_matvec_v4{"matvec_", "_v4", 5, k_matvec_push,  // 16-byte word loads
                                     {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K}};
-constexpr WeightShaders k_matvec_lane{"matvec_", "_lane", 5, 5 * 4};
-constexpr WeightShaders k_matvec_f16math{"matvec_f16math_", "", 5, 5 * 4,  // fp16 arithmetic
+constexpr WeightShaders k_matvec_lane{"matvec_", "_lane", 5, k_matvec_push};
+constexpr WeightShaders k_matvec_f16math{"matvec_f16math_", "", 5, k_matvec_push,  // fp16 arithmetic
                                          {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K}};
-constexpr WeightShaders k_matvec_f16math_shmem{"matvec_f16math_", "_shmem", 5, 5 * 4,
+constexpr WeightShaders k_matvec_f16math_shmem{"matvec_f16math_", "_shmem", 5, k_matvec_push,
                                                {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K}};
-constexpr WeightShaders k_matmul{"matmul_", "", 5, 7 * 4};
-constexpr WeightShaders k_matmul_lanes{"matmul_", "_lanes", 5, 7 * 4};
-constexpr WeightShaders k_matmul_q8act{"matmul_", "_q8act", 4, 7 * 4, {GgmlType::Q8_0, GgmlType::Q4_0}};
+constexpr WeightShaders k_matmul{"matmul_", "", 5, k_matmul_push};
+constexpr WeightShaders k_matmul_lanes{"matmul_", "_lanes", 5, k_matmul_push};
+constexpr WeightShaders k_matmul_q8act{"matmul_", "_q8act", 4, k_matmul_push, {GgmlType::Q8_0, GgmlType::Q4_0}};
 
 // The fusions a kernel is specialised with (MatmulOptions::accumulate / swiglu_up /
 // rms_norm_weight): its last six specialization constants (accumulate, swiglu, then RMSNorm on,
@@ -53,18 +60,16 @@ struct Fusion {
   }
 };
 
-// One dispatch per weight chunk (a row range bound on its own, WeightChunk), with the push
-// constants every product kernel starts with. Matvec kernels (batch 0) take the first five words
-// and a grid of row groups folded into 2D; batched kernels all seven and a grid of row groups x
-// batch groups. bindings: what follows the chunk's weight binding.
+// One dispatch per weight chunk (a row range bound on its own, WeightChunk), with ProductPush.
+// Matvec kernels (batch 0) take its first five words and a grid of row groups folded into 2D;
+// batched kernels all seven and a grid of row groups x batch groups. bindings: what follows the
+// chunk's weight binding.
 void dispatch_chunks(Recorder& rec, const gpu::Pipeline& pipe, const WeightView& w,
                      const std::vector<WeightChunk>& chunks, std::initializer_list<BufferRef> bindings,
                      uint32_t group_rows, uint32_t batch, uint32_t group_cols, const std::string& label) {
   const auto& info = rec.device().info();
-  const struct {
-    uint32_t cols, row_bytes, w_skip, chunk_rows, y_first, y_stride, batch;
-  } base{w.cols, weight_row_bytes(w), 0, 0, 0, w.rows, batch};
-  const uint32_t push_bytes = batch ? 7 * 4 : 5 * 4;
+  const ProductPush base{w.cols, weight_row_bytes(w), 0, 0, 0, w.rows, batch};
+  const uint32_t push_bytes = batch ? k_matmul_push : k_matvec_push;
   std::vector<BufferRef> refs(1);
   refs.insert(refs.end(), bindings.begin(), bindings.end());
   for (const auto& c : chunks) {

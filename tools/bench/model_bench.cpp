@@ -319,8 +319,8 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     const Spread tps = spread_of(ms, [&](double t) { return o.n_gen / (t * 1e-3); });
     // Keys read per step average over the timed steps: d+1 .. d+n_gen, at most the cache.
     const double avg_keys = std::min<double>(d + (o.n_gen + 1) / 2.0, n_ctx);
-    const double kv_bytes_read = avg_keys * double(global_key_bytes) +
-                                 std::min<double>(avg_keys, n_sliding ? c.swa_window : 0) * double(sliding_key_bytes);
+    const double kv_bytes_read =
+        avg_keys * double(global_key_bytes) + std::min<double>(avg_keys, c.swa_window) * double(sliding_key_bytes);
     const double bytes_per_token = double(w_bytes) + kv_bytes_read;
     const double eff = bw.bytes_per_s.median > 0 ? tps.median * bytes_per_token / bw.bytes_per_s.median : 0;
     const Spread cpu = spread(cpu_per_token);
