@@ -5,7 +5,9 @@ the evaluation text. PPLs come from the exact PyTorch reference (Tern matches it
 1e-3: tests/kv/beacon_golden_test.cpp). Writes a CSV and an SVG plot.
 
 usage: budget_table.py BASE.gguf SLIDING.gguf BEACON.gguf --select HELDOUT.i32 --eval EVAL.i32
-       --name NAME --out-dir DIR [--tokens 4096] [--select-tokens 2048]
+       --name NAME --out-dir DIR [--tokens 4096] [--select-tokens 2048] [--select-offset 0]
+       [--slots 32,64,128] [--sliding-ratios 2,4,8,16] [--beacon-ratios 2,4,8] [--dense-slots 512]
+BEACON.gguf "-" leaves the chunk mode out (SLIDING.gguf "-" the sliding mode).
 """
 import argparse
 import math
@@ -27,6 +29,10 @@ RATIOS = {"beacon": (2, 4, 8), "sliding": (2, 4, 8, 16)}  # r = 16: one hidden b
 
 def ppl(model, toks, pol):
     return float(np.exp(-loglik(model, toks, pol).mean()))
+
+
+def ints(s):
+    return tuple(int(x) for x in s.split(",") if x.strip())
 
 
 def candidates(kind, slots, r, n=6):
@@ -65,12 +71,19 @@ def main():
     ap.add_argument("--training-free-only", action="store_true",
                     help="no trained files (pass the base for both): windows chosen on the base")
     ap.add_argument("--select-tokens", type=int, default=2048)
+    ap.add_argument("--select-offset", type=int, default=0, help="where in --select its tokens start")
+    ap.add_argument("--slots", default=",".join(map(str, SLOTS)), help="KV budgets (slots) to compare")
+    ap.add_argument("--sliding-ratios", default=",".join(map(str, RATIOS["sliding"])))
+    ap.add_argument("--beacon-ratios", default=",".join(map(str, RATIOS["beacon"])))
+    ap.add_argument("--dense-slots", type=int, default=512, help="dense row: its slots (and tokens scored)")
     a = ap.parse_args()
+    ratios = {"beacon": ints(a.beacon_ratios), "sliding": ints(a.sliding_ratios)}
+    budgets = ints(a.slots)
     torch.set_num_threads(1)
     t0 = time.time()
     base, _ = io.load_gguf(a.base)
-    trained = {"sliding": io.load_gguf(a.sliding)[0], "beacon": io.load_gguf(a.beacon)[0]}
-    sel = np.fromfile(a.select, dtype="<i4")[:a.select_tokens]
+    trained = {k: io.load_gguf(f)[0] for k, f in (("beacon", a.beacon), ("sliding", a.sliding)) if f != "-"}
+    sel = np.fromfile(a.select, dtype="<i4")[a.select_offset:a.select_offset + a.select_tokens]
     texts = {"eval": np.fromfile(a.eval, dtype="<i4")[:a.tokens]}
     if a.heldout_eval:
         texts["own"] = np.fromfile(a.heldout_eval, dtype="<i4")[a.heldout_offset:a.heldout_offset + a.tokens]
@@ -86,15 +99,15 @@ def main():
               file=log, flush=True)
 
     # dense at 512 slots over its first 512 tokens (then full)
-    r = {"slots": 512, "policy": "dense", "state": "-", "window": ""}
+    r = {"slots": a.dense_slots, "policy": "dense", "state": "-", "window": ""}
     for k, t in texts.items():
-        r[k] = ppl(base, t[:512], Policy("dense", 512))
+        r[k] = ppl(base, t[:a.dense_slots], Policy("dense", a.dense_slots))
     rows.append(r)
-    for slots in SLOTS:
+    for slots in budgets:
         add(slots, "window", "-", "", Policy("window", slots), base)
         add(slots, "sinks:4", "-", "", Policy("window", slots, sinks=4), base)
-        for kind in ("beacon", "sliding"):
-            for rr in RATIOS[kind]:
+        for kind in [k for k in ("beacon", "sliding") if k in trained]:
+            for rr in ratios[kind]:
                 w = best_window(trained[kind], sel, kind, slots, rr, log)
                 if not a.training_free_only:
                     add(slots, "%s:%d" % (kind, rr), "trained", w, Policy(kind, slots, window=w, ratio=rr), trained[kind])
@@ -106,13 +119,13 @@ def main():
         for r in rows:
             f.write("%d,%s,%s,%s,%s\n" % (r["slots"], r["policy"], r["state"], r["window"],
                                           ",".join("%.4f" % r[k] for k in texts)))
-    write_svg(rows, os.path.join(a.out_dir, "%s-budgets.svg" % a.name), a.name)
+    write_svg(rows, os.path.join(a.out_dir, "%s-budgets.svg" % a.name), a.name, budgets, a.dense_slots)
     print("wrote %s (%.0f s)" % (csv, time.time() - t0), file=log)
 
 
-def write_svg(rows, path, name):
+def write_svg(rows, path, name, budgets=SLOTS, dense_slots=512):
     """PPL (log scale) against KV slots: window, sinks, and the best trained and training-free
-    beacon of each mode; dense-512 as a horizontal line."""
+    beacon of each mode; dense (its first dense_slots tokens) as a horizontal line."""
     W, H, L, R, T, B = 640, 400, 60, 190, 30, 50
     series = {}
     for r in rows:
@@ -124,14 +137,16 @@ def write_svg(rows, path, name):
         if r["slots"] not in best or r["eval"] < best[r["slots"]]:
             best[r["slots"]] = r["eval"]
     vals = [v for s in series.values() for v in s.values()] + [dense]
-    lo, hi = math.log(min(vals) * 0.95), math.log(min(max(vals), 20) * 1.05)
-    x = lambda s: L + (math.log2(s) - 5) / 2 * (W - L - R)
-    y = lambda v: T + (hi - math.log(min(v, 20))) / (hi - lo) * (H - T - B)
+    cap = max(20, 2.5 * min(vals))  # clip the worst series so the close ones stay readable
+    lo, hi = math.log(min(vals) * 0.95), math.log(min(max(vals), cap) * 1.05)
+    b0, b1 = math.log2(min(budgets)), math.log2(max(budgets))
+    x = lambda s: L + ((math.log2(s) - b0) / (b1 - b0) if b1 > b0 else 0.5) * (W - L - R)
+    y = lambda v: T + (hi - math.log(min(v, cap))) / (hi - lo) * (H - T - B)
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (W, H),
            '<rect width="100%" height="100%" fill="white"/>',
            '<text x="%d" y="18">%s: PPL at equal KV bytes (best ratio per mode)</text>' % (L, name)]
-    for s in SLOTS:
+    for s in budgets:
         out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ccc"/>' % (x(s), T, x(s), H - B))
         out.append('<text x="%.1f" y="%d" text-anchor="middle">%d slots</text>' % (x(s), H - B + 18, s))
     for v in np.exp(np.linspace(lo, hi, 6)):
@@ -139,12 +154,12 @@ def write_svg(rows, path, name):
         out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>' % (L, y(v), W - R, y(v)))
     out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="black" stroke-dasharray="4 3"/>' %
                (L, y(dense), W - R, y(dense)))
-    out.append('<text x="%d" y="%.1f">dense, 512 slots</text>' % (W - R + 6, y(dense) + 4))
+    out.append('<text x="%d" y="%.1f">dense, %d slots</text>' % (W - R + 6, y(dense) + 4, dense_slots))
     for i, (k, s) in enumerate(sorted(series.items())):
         c = colors[i % len(colors)]
-        pts = " ".join("%.1f,%.1f" % (x(sl), y(s[sl])) for sl in SLOTS if sl in s)
+        pts = " ".join("%.1f,%.1f" % (x(sl), y(s[sl])) for sl in budgets if sl in s)
         out.append('<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>' % (pts, c))
-        for sl in SLOTS:
+        for sl in budgets:
             if sl in s:
                 out.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' % (x(sl), y(s[sl]), c))
         out.append('<text x="%d" y="%d" fill="%s">%s</text>' % (W - R + 6, T + 40 + 16 * i, c, k))

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Reproduces models/beacons/longrange-sliding.gguf (sliding beacons for the long-range model,
+# models/longrange/longrange-2.7M-f16.gguf), its golden file for tests/kv/beacon_golden_test.cpp and
+# docs/long-context/longrange-budgets.{csv,svg}. Needs a build (tern-quantize, libtern.so) and the
+# long-range model's training stories (tools/longrange/build-model.sh: TinyStories-656K's own
+# samples, seed 101; LONGRANGE_STORIES). Run from the repository root; deterministic under the seeds
+# below (one thread). Run times on the project's 2-core machine: README, "A long-range test model".
+set -eu
+T=tools/beacon-train/beacon-train
+L=tools/longrange/longrange
+M=models/longrange/longrange-2.7M-f16.gguf
+D=${BEACON_WORK:-build/beacon-work}
+S=${LONGRANGE_STORIES:-build/longrange-work/stories-train.i32}
+mkdir -p "$D" models/beacons
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# Training text: 600 packed sequences of 1,024 tokens (twice the trained length: BOS once, stories
+# and needle documents, half of the sequences one long needle document), packer seed 31 (the model
+# itself was trained on seeds 1-3). The held-out stream docs/long-context/longrange-heldout.txt is
+# never trained on.
+nice -n 5 $L data $M --stories "$S" -o "$D/lr-train-1024.i32" --seq-len 1024 --sequences 600 --seed 31 --p-single 0.5
+# Sliding beacons (base frozen) for 64 and 128 slots, ratios 4 and 8, raw windows 16-96, answer
+# tokens weighted 4x (the model's own loss), then the beacon tensors rounded to F16 (as the base).
+nice -n 5 $T train $M --data "$D/lr-train-1024.i32" --packed --answer-weight 4 --seq-len 1024 \
+  -o "$D/longrange-sliding-f32.gguf" --mode sliding --ratios 4,8 --windows 16,32,48,64,96 --slots 64,128 \
+  --batch 4 --steps "${SLIDING_STEPS:-80}" --lr 2e-3 --warmup 8 --save-every 10 --seed 21
+build/tools/tern-quantize "$D/longrange-sliding-f32.gguf" -o models/beacons/longrange-sliding.gguf --type f16 --quiet
+/usr/bin/python3 - "$D" <<'PY'
+import sys; sys.path.insert(0, "tools/beacon-train")
+from beacon_train.tern_lib import TernLib, default_lib
+TernLib(default_lib()).tokenize_file("models/longrange/longrange-2.7M-f16.gguf", "docs/long-context/longrange-heldout.txt") \
+    .astype("<i4").tofile(sys.argv[1] + "/lr-heldout.i32")
+PY
+# Tern against the PyTorch forward on the trained file (tests/kv/beacon_golden_test.cpp): budgets
+# small enough that beacons are evicted within the 160 tokens.
+nice -n 5 $T golden models/beacons/longrange-sliding.gguf --tokens "$D/lr-heldout.i32" --n 160 \
+  --model-path models/beacons/longrange-sliding.gguf -o tests/kv/golden/longrange-sliding.json \
+  --run 64@sliding:4:32 --run 40@sliding:8:24:2 --run 64@sliding:8:48 --run 64@window
+# Equal KV bytes, 128 and 64 slots: raw windows chosen per (budget, ratio) on tokens 4,096-6,143
+# of the held-out stream, PPL over its first 4,096 tokens (the measurement text; never trained on).
+nice -n 5 $T python tools/beacon-train/experiments/budget_table.py $M models/beacons/longrange-sliding.gguf - \
+  --select "$D/lr-heldout.i32" --select-offset 4096 --select-tokens 2048 --eval "$D/lr-heldout.i32" \
+  --name longrange --out-dir docs/long-context --slots 128,64 --sliding-ratios 4,8
