@@ -20,3 +20,10 @@ $P --passkey --kv-slots 128 --kv window,sinks:4 --lengths 512,1024,2048 --depths
 $P --passkey --kv-slots 128 --kv beacon:4 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
   --n-batch 64 --passkey-csv $O-passkey-beacon.csv --passkey-svg $O-passkey-beacon.svg
 $P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv beacon:4 --segment 256 --csv $O-ppl-beacon.csv -q
+# Trained sliding beacons (models/beacons/longrange-sliding.gguf: this model with beacons trained by
+# tools/beacon-train/experiments/longrange.sh; r = 4 and W = 63 chosen on held-out tokens 4,096-6,143
+# for 128 slots): the stream beside the window (the same base weights) and passkey past the window.
+B="nice -n 5 build/tools/tern-perplexity -m models/beacons/longrange-sliding.gguf"
+$B -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv window,sliding:4:63 --segment 256 --csv $O-ppl-sliding.csv -q
+$B --passkey --kv-slots 128 --kv sliding:4:63 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
+  --n-batch 64 --passkey-csv $O-passkey-sliding.csv --passkey-svg $O-passkey-sliding.svg
