@@ -40,3 +40,14 @@ nice -n 5 $T golden models/beacons/longrange-sliding.gguf --tokens "$D/lr-heldou
 nice -n 5 $T python tools/beacon-train/experiments/budget_table.py $M models/beacons/longrange-sliding.gguf - \
   --select "$D/lr-heldout.i32" --select-offset 4096 --select-tokens 2048 --eval "$D/lr-heldout.i32" \
   --name longrange --out-dir docs/long-context --slots 128,64 --sliding-ratios 4,8
+# The passkey follow-up (README: retrieved nothing more, not committed): the trained beacons
+# continued on needle documents only, answers weighted 16x.
+if [ "${NEEDLE_RUN:-0}" = 1 ]; then
+  nice -n 5 $L data $M --stories "$S" -o "$D/lr-needle-1024.i32" --seq-len 1024 --sequences 160 --seed 32 \
+    --p-single 1.0 --min-needle 200 --p-needle 0.7
+  nice -n 5 $T train models/beacons/longrange-sliding.gguf --data "$D/lr-needle-1024.i32" --packed --answer-weight 16 \
+    --seq-len 1024 -o "$D/longrange-needle.gguf" --mode sliding --ratios 4,8 --windows 32,48,64 --slots 128 \
+    --batch 4 --steps 25 --lr 1e-3 --warmup 3 --save-every 5 --seed 22
+  nice -n 5 $T python tools/longrange/experiments/passkey_policy.py "$D/longrange-needle.gguf" sliding:8:32 sliding:4:63 \
+    --slots 128 --lengths 256,512 --depths 0,0.5 --trials 4
+fi
