@@ -28,7 +28,12 @@ void usage() {
       "  -m, --model FILE     GGUF model to benchmark\n"
       "  -p, --prompt LIST    prompt-processing sizes in tokens (default 128,512)\n"
       "  -d, --depth LIST     decode context depths (default 0,1024,4096,16384); the context is\n"
-      "                       filled to each depth by prefill, then -n decode steps are timed\n"
+      "                       filled to each depth (--depth-fill), then -n decode steps are timed\n"
+      "  --depth-fill HOW     prefill (default: random tokens through the model, the state saved\n"
+      "                       and restored per repeat) or synthetic (the KV policy's own steps\n"
+      "                       committed and the cache rows filled with random values on the GPU,\n"
+      "                       no forward pass: seconds instead of hours at depth on a CPU driver;\n"
+      "                       decode costs the same, the cached values are random)\n"
       "  -n, --n-gen N        timed decode steps per repeat (default 32)\n"
       "  -c, --ctx N          context length (default: the model's training length); depths\n"
       "                       that do not fit are skipped with a note\n"
@@ -107,6 +112,12 @@ int main(int argc, char** argv) {
       } else if (a == "-m" || a == "--model") mo.model_path = value();
       else if (a == "-p" || a == "--prompt") prompts = parse_list(value());
       else if (a == "-d" || a == "--depth") depths = parse_list(value());
+      else if (a == "--depth-fill") {
+        const std::string how = value();
+        if (how != "prefill" && how != "synthetic")
+          throw Error(Status::InvalidArgument, "--depth-fill: '" + how + "' is not prefill or synthetic");
+        mo.depth_fill = how == "synthetic" ? bench::DepthFill::Synthetic : bench::DepthFill::Prefill;
+      }
       else if (a == "-n" || a == "--n-gen") n_gen = uint32_t(std::stoul(value()));
       else if (a == "-r" || a == "--repeats") repeats = uint32_t(std::stoul(value()));
       else if (a == "-c" || a == "--ctx") n_ctx = uint32_t(std::stoul(value()));

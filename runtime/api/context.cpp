@@ -164,7 +164,7 @@ void Context::check_cancel() {
   if (cancel_.exchange(false)) throw Error(Status::Cancelled, "cancelled");
 }
 
-void Context::eval(std::span<const int32_t> tokens) {
+void Context::check_tokens(std::span<const int32_t> tokens) const {
   check(!tokens.empty(), Status::InvalidArgument, "no tokens to evaluate");
   check(tokens.size() <= policy_->room(), Status::ContextFull,
         std::to_string(tokens.size()) + " tokens do not fit: " + std::to_string(policy_->usage().used()) + " of " +
@@ -172,21 +172,33 @@ void Context::eval(std::span<const int32_t> tokens) {
   for (int32_t t : tokens)
     check(t >= 0 && uint32_t(t) < model_->config().n_vocab, Status::InvalidArgument,
           "token id " + std::to_string(t) + " is outside the vocabulary");
+}
+
+KvStep Context::plan_step(size_t remaining) const {
+  uint32_t avail = uint32_t(std::min<size_t>(params_.n_batch, remaining));
+  // A step ends where the sliding-window ring wraps: its rows then go to consecutive slots.
+  if (ring_) avail = std::min(avail, ring_->slots() - uint32_t(ring_->consumed() % ring_->slots()));
+  return policy_->plan(avail, forward_->max_batch());
+}
+
+void Context::commit_step(const KvStep& step) {
+  policy_->commit(step);
+  if (ring_) ring_->commit(uint32_t(step.rows.size()));
+}
+
+void Context::eval(std::span<const int32_t> tokens) {
+  check_tokens(tokens);
   const auto start = Clock::now();
   size_t done = 0;
   while (done < tokens.size()) {
     check_cancel();
-    uint32_t avail = uint32_t(std::min<size_t>(params_.n_batch, tokens.size() - done));
-    // A step ends where the sliding-window ring wraps: its rows then go to consecutive slots.
-    if (ring_) avail = std::min(avail, ring_->slots() - uint32_t(ring_->consumed() % ring_->slots()));
-    const KvStep step = policy_->plan(avail, forward_->max_batch());
+    const KvStep step = plan_step(tokens.size() - done);
     const size_t next = done + step.n_raw;
     // Only the last step's logits are sampled from.
     const uint32_t select = gpu_sampling_ && next == tokens.size() ? select_k_ : 0;
     forward_->run(step, tokens.subspan(done, step.n_raw), LogitRows::Last, select);
     logits_on_device(select);
-    policy_->commit(step);
-    if (ring_) ring_->commit(uint32_t(step.rows.size()));
+    commit_step(step);
     history_.insert(history_.end(), tokens.begin() + std::ptrdiff_t(done), tokens.begin() + std::ptrdiff_t(next));
     done = next;
   }

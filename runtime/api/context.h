@@ -130,8 +130,27 @@ class Context {
   std::vector<uint8_t> save_state() const;
   void load_state(std::span<const uint8_t> data);
 
+  // Benchmarks only (tern-bench --depth-fill synthetic; not in the C API): replaces the state by
+  // `tokens` consumed WITHOUT running the model, since a decode step's cost does not depend on
+  // the cached values. The KV policy and the sliding-window ring plan and commit exactly the
+  // steps eval(tokens) would (same slots, positions, evictions), the history is `tokens`, and
+  // every cache row the steps occupy gets finite random values (stored by ops::kv_store, so
+  // q8_0 blocks are well formed). No logits until the next eval. Costs one GPU submit.
+  void fill_synthetic(std::span<const int32_t> tokens, uint64_t seed);
+  // The KV policy's and the sliding-window ring's bookkeeping (tests; nullptr without a ring).
+  const KvPolicy& kv_policy() const { return *policy_; }
+  const SlidingWindowCache* sliding_ring() const { return ring_.get(); }
+
  private:
   void check_cancel();
+  // Throws unless tokens are a non-empty run of vocabulary ids that fits the cache.
+  void check_tokens(std::span<const int32_t> tokens) const;
+  // The next step eval takes for `remaining` tokens (at most n_batch, ending where the
+  // sliding-window ring wraps), and its commit to the policy and the ring after it ran.
+  KvStep plan_step(size_t remaining) const;
+  void commit_step(const KvStep& step);
+  // Finite random values in every cache row the policy and the ring occupy (fill_synthetic).
+  void fill_cache_random(uint64_t seed);
   // Cache rows a saved state holds of a layer (the policy's n_kv, or a sliding-window layer's
   // ring), and their bytes over all layers, K or V.
   uint32_t state_rows(uint32_t layer, uint32_t n_kv) const;

@@ -35,6 +35,17 @@ add_test(NAME tern_bench_kv_sinks_q8_0
                  -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)
 set_tests_properties(tern_bench_kv_sinks_q8_0 PROPERTIES FIXTURES_REQUIRED stories260K PASS_REGULAR_EXPRESSION
                      "KV sinks 4 \\+ window [0-9]+ q8_0.*tg4 @ d200 \\| [0-9]" LABELS bench TIMEOUT 300)
+# Depths reached by the synthetic fill (Context::fill_synthetic: the policy's steps committed, the
+# cache rows random, no forward pass), under the validation layer; a bad --depth-fill is refused.
+add_test(NAME tern_bench_depth_fill_synthetic
+         COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv sinks:4:64
+                 --depth-fill synthetic --validate -p 0 -d 0,200 -n 4 -r 1 --bw-mib 4)
+set_tests_properties(tern_bench_depth_fill_synthetic PROPERTIES FIXTURES_REQUIRED stories260K PASS_REGULAR_EXPRESSION
+                     "filled by a synthetic fill.*tg4 @ d200 \\| [0-9]" LABELS bench TIMEOUT 300)
+add_test(NAME tern_bench_depth_fill_unknown
+         COMMAND $<TARGET_FILE:tern-bench> --depth-fill nope -m ${TERN_TEST_MODELS}/stories260K-f32.gguf)
+set_tests_properties(tern_bench_depth_fill_unknown PROPERTIES PASS_REGULAR_EXPRESSION "'nope' is not prefill or synthetic"
+                     LABELS bench)
 add_test(NAME tern_bench_kv_beacon
          COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv beacon:4:16 --kv-budget 40K
                  -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)

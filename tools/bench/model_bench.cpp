@@ -96,13 +96,9 @@ struct AbSwitch {
 // An A/B at one depth: repeats of n_gen steps from the same state, step i of repeat r with the
 // setting on when i + r is even; then `repeats` profiled single steps per setting. Prints a row
 // and a profile per setting; returns the decode entries and the profiles.
-std::pair<nlohmann::json, nlohmann::json> decode_ab(Context& ctx, const std::vector<uint8_t>& state,
+std::pair<nlohmann::json, nlohmann::json> decode_ab(Context& ctx, const std::function<void()>& restore,
                                                     const std::vector<int32_t>& gen, uint32_t depth, uint32_t repeats,
                                                     uint32_t top, const AbSwitch& sw) {
-  auto restore = [&] {
-    if (depth) ctx.load_state(state);
-    else ctx.reset();
-  };
   if (sw.sample) ctx.expect_sampling(*sw.sample);
   std::vector<double> ms[2], cpu[2];  // per repeat: mean ms and CPU ms per token, [off, on]
   uint32_t timed[2] = {0, 0};         // steps timed in all
@@ -202,9 +198,12 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   std::printf("copy bandwidth (read+write, %s buffers, %s): %s GB/s\n", mib(bw.buffer_bytes).c_str(),
               bw.gpu_timestamps ? "GPU timestamps" : "wall clock", cell(scaled(bw.bytes_per_s, 1e-9)).c_str());
 
-  // Warm-up: creates the pipelines of the batched and single-token paths.
+  // Warm-up: creates the pipelines of the batched and single-token paths (only the latter when
+  // nothing prefills: no prompt sizes and a synthetic depth fill).
+  const bool prefills = o.depth_fill == DepthFill::Prefill ||
+                        std::any_of(o.prompt_sizes.begin(), o.prompt_sizes.end(), [](uint32_t p) { return p > 0; });
   if (n_ctx >= 2) {
-    const auto warm = random_tokens(rng, std::min<uint32_t>(64, n_ctx - 1), c.n_vocab);
+    const auto warm = random_tokens(rng, prefills ? std::min<uint32_t>(64, n_ctx - 1) : 1, c.n_vocab);
     ctx.eval(warm);
     const int32_t t = warm[0];
     ctx.eval(std::span<const int32_t>(&t, 1));
@@ -248,7 +247,13 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   out["prompt_profile"] = prefill_profiles;
 
   // Decode at depths: fill by prefill once, save the state, and restore it before each repeat
-  // so every repeat times the same n_gen steps from the same depth.
+  // so every repeat times the same n_gen steps from the same depth; or fill synthetically
+  // (DepthFill) before each repeat.
+  const bool synthetic = o.depth_fill == DepthFill::Synthetic;
+  out["depth_fill"] = synthetic ? "synthetic" : "prefill";
+  std::printf("\ndecode depths filled by %s\n",
+              synthetic ? "a synthetic fill (the KV policy's steps committed, cache rows random; no forward pass)"
+                        : "prefill of random tokens");
   const uint64_t w_bytes = weight_bytes_per_token(*model);
   // K and V bytes one key costs in the global layers and in the sliding-window layers (which
   // read at most their window W of keys, however deep the context).
@@ -269,8 +274,18 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
       continue;
     }
     ctx.reset();
-    if (d) ctx.eval(random_tokens(rng, d, c.n_vocab));
-    const std::vector<uint8_t> state = d ? ctx.save_state() : std::vector<uint8_t>{};
+    const std::vector<int32_t> fill = random_tokens(rng, d, c.n_vocab);
+    const double t_fill = now_ms();
+    if (d && synthetic) ctx.fill_synthetic(fill, o.seed + d);
+    else if (d) ctx.eval(fill);
+    const double fill_ms = now_ms() - t_fill;
+    const std::vector<uint8_t> state = d && !synthetic ? ctx.save_state() : std::vector<uint8_t>{};
+    // Puts the context back at depth d before each repeat.
+    const std::function<void()> restore = [&] {
+      if (!d) ctx.reset();
+      else if (synthetic) ctx.fill_synthetic(fill, o.seed + d);
+      else ctx.load_state(state);
+    };
     const auto gen = random_tokens(rng, o.n_gen, c.n_vocab);
     if (o.ab_fusion || o.ab_norm_fusion || o.ab_gpu_sampling) {
       AbSwitch sw;
@@ -286,7 +301,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
       }
       const bool fused = ctx.fusion(), norm_fused = ctx.norm_fusion(), gpu_sampling = ctx.gpu_sampling();
       if (o.ab_norm_fusion) ctx.set_fusion(true);
-      auto [entries, profs] = decode_ab(ctx, state, gen, d, o.repeats, o.top_ops, sw);
+      auto [entries, profs] = decode_ab(ctx, restore, gen, d, o.repeats, o.top_ops, sw);
       ctx.set_fusion(fused);
       ctx.set_norm_fusion(norm_fused);
       ctx.set_gpu_sampling(gpu_sampling);
@@ -296,8 +311,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     }
     std::vector<double> ms, cpu_per_token;
     for (uint32_t r = 0; r < o.repeats; ++r) {
-      if (d) ctx.load_state(state);
-      else ctx.reset();
+      restore();
       const double t0 = now_ms(), c0 = process_cpu_ms();
       for (uint32_t i = 0; i < o.n_gen; ++i) ctx.eval(std::span<const int32_t>(&gen[i], 1));
       ms.push_back(now_ms() - t0);
@@ -308,8 +322,7 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     ctx.set_profiling(true);
     std::vector<std::vector<gpu::DispatchTiming>> steps;
     for (uint32_t r = 0; r < o.repeats; ++r) {
-      if (d) ctx.load_state(state);
-      else ctx.reset();
+      restore();
       ctx.eval(std::span<const int32_t>(&gen[r % gen.size()], 1));
       if (!ctx.timings().empty()) steps.push_back(ctx.timings());
     }
@@ -324,11 +337,13 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
     const double bytes_per_token = double(w_bytes) + kv_bytes_read;
     const double eff = bw.bytes_per_s.median > 0 ? tps.median * bytes_per_token / bw.bytes_per_s.median : 0;
     const Spread cpu = spread(cpu_per_token);
-    std::printf("| tg%u @ d%u | %s | %s | %.1f MB/token, %.1f%% of copy bandwidth; CPU time %s ms/token |\n", o.n_gen,
-                d, cell(tps).c_str(), cell(spread(ms), 1).c_str(), bytes_per_token / 1e6, 100 * eff,
-                cell(cpu).c_str());
+    std::printf("| tg%u @ d%u | %s | %s | %.1f MB/token, %.1f%% of copy bandwidth; CPU time %s ms/token; "
+                "fill %.0f ms |\n",
+                o.n_gen, d, cell(tps).c_str(), cell(spread(ms), 1).c_str(), bytes_per_token / 1e6, 100 * eff,
+                cell(cpu).c_str(), fill_ms);
     dec.push_back({{"depth", d},
                    {"n", o.n_gen},
+                   {"fill_ms", fill_ms},
                    {"tokens_per_s", to_json(tps)},
                    {"ms", to_json(spread(ms))},
                    {"cpu_ms_per_token", to_json(cpu)},

@@ -15,11 +15,19 @@
 
 namespace tern::bench {
 
+// How decode depths are reached: by a real prefill of random tokens (then the state is saved
+// and restored before each repeat), or by Context::fill_synthetic (the KV policy's own steps
+// committed and the occupied cache rows filled with random values, no forward pass; refilled
+// before each repeat). A decode step costs the same either way; the synthetic fill takes seconds
+// where a prefill of a 1B-shape model to a few thousand tokens takes hours on lavapipe.
+enum class DepthFill { Prefill, Synthetic };
+
 struct ModelBenchOptions {
   std::string model_path;
   std::shared_ptr<gpu::Device> device;        // the device to load the model on
   std::vector<uint32_t> prompt_sizes{128, 512};
   std::vector<uint32_t> depths{0, 1024, 4096, 16384};
+  DepthFill depth_fill = DepthFill::Prefill;
   uint32_t n_gen = 32;        // timed decode steps per repeat
   uint32_t repeats = 3;
   uint32_t n_batch = 512;
