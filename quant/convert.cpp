@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "platform/file_io.h"
 #include "quant/gguf_writer.h"
 #include "quant/quantize.h"
 
@@ -97,7 +98,7 @@ std::vector<TensorReport> convert_to_gguf(const ModelSource& src, const std::fil
     g.add_tensor_info(t.name, r.type, t.dims);
     reports.push_back(r);
   }
-  g.write_header(out_path.string());
+  g.write_header(platform::path_to_utf8(out_path));
   std::vector<uint8_t> buf;
   std::vector<float> back;
   for (size_t i = 0; i < src.tensors.size(); ++i) {

@@ -1,13 +1,8 @@
 #include "quant/gguf_reader.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -236,12 +231,10 @@ std::span<const uint8_t> GgufValue::encoded() const { return {data_, encoded_siz
 
 // ---- GgufFile ----
 
-GgufFile::GgufFile(const uint8_t* data, size_t size, void* mapping)
-    : data_(data), size_(size), mapping_(mapping) {}
+GgufFile::GgufFile(const uint8_t* data, size_t size, std::unique_ptr<platform::MappedFile> mapping)
+    : data_(data), size_(size), mapping_(std::move(mapping)) {}
 
-GgufFile::~GgufFile() {
-  if (mapping_) munmap(mapping_, size_);
-}
+GgufFile::~GgufFile() = default;
 
 std::unique_ptr<GgufFile> GgufFile::from_memory(const uint8_t* data, size_t size) {
   check(data != nullptr || size == 0, Status::InvalidArgument, "GGUF: null buffer");
@@ -251,28 +244,16 @@ std::unique_ptr<GgufFile> GgufFile::from_memory(const uint8_t* data, size_t size
 }
 
 std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(Status::Io, "GGUF: cannot open '" + path + "': " + std::strerror(errno));
-  struct stat st {};
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw Error(Status::Io, "GGUF: cannot stat '" + path + "': " + std::strerror(err));
+  std::unique_ptr<platform::MappedFile> m;
+  try {
+    m = platform::MappedFile::open(path);
+  } catch (const Error& e) {
+    throw Error(e.status(), std::string("GGUF: ") + e.what());
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error(Status::Io, "GGUF: '" + path + "' is not a regular file");
-  }
-  const auto size = static_cast<uint64_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    throw Error(Status::BadModel, "GGUF: '" + path + "' is empty");
-  }
-  void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int err = errno;
-  ::close(fd);  // the mapping keeps the file alive
-  if (m == MAP_FAILED) throw Error(Status::Io, "GGUF: cannot map '" + path + "': " + std::strerror(err));
-  std::unique_ptr<GgufFile> f(new GgufFile(static_cast<const uint8_t*>(m), size, m));
+  if (m->size() == 0) throw Error(Status::BadModel, "GGUF: '" + path + "' is empty");
+  const uint8_t* data = m->data();
+  const uint64_t size = m->size();
+  std::unique_ptr<GgufFile> f(new GgufFile(data, size, std::move(m)));
   try {
     f->parse();
   } catch (const Error& e) {

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "platform/mapped_file.h"
 #include "quant/ggml_types.h"
 #include "quant/gguf_types.h"
 
@@ -121,13 +122,13 @@ class GgufFile {
   const uint8_t* data() const { return data_; }
 
  private:
-  GgufFile(const uint8_t* data, size_t size, void* mapping);
+  GgufFile(const uint8_t* data, size_t size, std::unique_ptr<platform::MappedFile> mapping);
   void parse();
   const GgufValue* array_of(std::string_view key) const;
 
   const uint8_t* data_;
   uint64_t size_;
-  void* mapping_;  // non-null when we own a mmap of size_ bytes
+  std::unique_ptr<platform::MappedFile> mapping_;  // set when the bytes are a file we mapped
   uint32_t version_ = 0;
   uint32_t alignment_ = k_gguf_default_alignment;
   uint64_t data_start_ = 0;

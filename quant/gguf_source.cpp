@@ -3,6 +3,7 @@
 // keys, vocabulary, chat template, RoPE settings, anything else) is copied unchanged, except
 // general.file_type and general.quantization_version, which the converter sets.
 #include "common/error.h"
+#include "platform/file_io.h"
 #include "quant/gguf_reader.h"
 #include "quant/gguf_writer.h"
 #include "quant/model_source.h"
@@ -13,13 +14,13 @@ namespace {
 
 class GgufSource : public ModelSource {
  public:
-  explicit GgufSource(const std::filesystem::path& path) : file_(GgufFile::open(path.string())) {
+  explicit GgufSource(const std::filesystem::path& path) : file_(GgufFile::open(platform::path_to_utf8(path))) {
     const GgufFile& f = *file_;
     auto& hp = hparams;
     const auto arch = f.get_string("general.architecture");
     check(arch.has_value(), Status::BadModel, path.string() + ": GGUF has no general.architecture");
     hp.arch = std::string(*arch);
-    hp.name = std::string(f.get_string("general.name").value_or(path.stem().string()));
+    hp.name = std::string(f.get_string("general.name").value_or(platform::path_to_utf8(path.stem())));
     // What the type policy and the summary line use; absent keys stay 0.
     const std::string a = hp.arch + ".";
     hp.n_layer = f.get_u32(a + "block_count").value_or(0);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "platform/file_io.h"
 
 namespace tern {
 namespace {
@@ -244,7 +245,7 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 
 void GgufWriter::write(const std::string& path) const {
   const std::vector<uint8_t> bytes = to_bytes();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
+  std::FILE* f = platform::fopen_utf8(path, "wb");
   check(f != nullptr, Status::Io, io_message("cannot create", path));
   const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   const bool closed = std::fclose(f) == 0;
@@ -266,7 +267,7 @@ void GgufWriter::write_header(const std::string& path) {
   check(stream_ == nullptr && next_tensor_ == 0, Status::InvalidArgument,
         "GGUF writer: header already written");
   const std::vector<uint8_t> header = encode_header();
-  stream_ = std::fopen(path.c_str(), "wb");
+  stream_ = platform::fopen_utf8(path, "wb");
   check(stream_ != nullptr, Status::Io, io_message("cannot create", path));
   stream_path_ = path;
   check(std::fwrite(header.data(), 1, header.size(), stream_) == header.size(), Status::Io,

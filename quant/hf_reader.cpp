@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "platform/file_io.h"
 #include "quant/json_file.h"
 #include "quant/model_source.h"
 #include "quant/safetensors.h"
@@ -122,7 +123,7 @@ class HfSource : public ModelSource {
       const bool nested = mt == "gemma3" && root.contains("text_config") && root["text_config"].is_object();
       const json& cfg = nested ? root["text_config"] : root;
       const bool gemma = hp.arch == "gemma3";
-      hp.name = dir.filename().string();
+      hp.name = platform::path_to_utf8(dir.filename());
       hp.n_embd = gemma ? cfg.value("hidden_size", 2304u) : cfg.at("hidden_size").get<uint32_t>();
       hp.n_layer = gemma ? cfg.value("num_hidden_layers", 26u) : cfg.at("num_hidden_layers").get<uint32_t>();
       hp.n_head = gemma ? cfg.value("num_attention_heads", 8u) : cfg.at("num_attention_heads").get<uint32_t>();

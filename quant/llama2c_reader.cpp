@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "platform/file_io.h"
 #include "quant/model_source.h"
 
 namespace tern::quant {
@@ -46,7 +47,7 @@ class Llama2cSource : public ModelSource {
 
     auto& hp = hparams;
     hp.arch = "llama";
-    hp.name = path.stem().string();
+    hp.name = platform::path_to_utf8(path.stem());
     hp.n_embd = uint32_t(h.dim);
     hp.n_ff = uint32_t(h.hidden_dim);
     hp.n_layer = uint32_t(h.n_layers);

@@ -3,6 +3,7 @@
 #include <sentencepiece_processor.h>
 
 #include "common/error.h"
+#include "platform/file_io.h"
 #include "quant/gguf_writer.h"
 
 namespace tern::quant {
@@ -115,7 +116,7 @@ void write_vocab_metadata(GgufWriter& g, const Vocabulary& v) {
 
 Vocabulary read_sentencepiece_vocab(const std::filesystem::path& model_file) {
   sentencepiece::SentencePieceProcessor sp;
-  const auto st = sp.Load(model_file.string());
+  const auto st = sp.Load(platform::path_to_utf8(model_file));
   check(st.ok(), Status::BadModel, "cannot load sentencepiece model " + model_file.string() + ": " + st.ToString());
   Vocabulary v;
   for (int i = 0; i < sp.GetPieceSize(); ++i) {

@@ -4,7 +4,8 @@
 # tern-chat, e.g. `scripts/chat.sh -m other.gguf` or `scripts/chat.sh -p "Once upon a time"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v glslc >/dev/null && pkg-config --exists sentencepiece libpcre2-8 2>/dev/null || bash scripts/install-deps.sh
+command -v glslc >/dev/null && [ -f /usr/include/volk.h ] && pkg-config --exists sentencepiece libpcre2-8 2>/dev/null ||
+  bash scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTERN_BUILD_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target tern-chat tern-quantize
 if [ ! -e models/default.gguf ] && [ -e ../shared/models/stories260K.bin ]; then

@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config git ca-certificates \
-  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools \
+  libvulkan-dev libvulkan-volk-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools \
   glslc glslang-tools spirv-tools \
   libsentencepiece-dev libpcre2-dev googletest libgtest-dev nlohmann-json3-dev \
   libexpat1-dev clang libclang-rt-14-dev \

@@ -1,17 +1,15 @@
 // tern-chat: interactive chat (or one-shot completion) with a GGUF model through the C API.
 // Streams tokens as they come; Ctrl-C stops the current answer, not the program; with a
 // non-terminal stdin each line is one user message, so it can be scripted.
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <string>
 #include <vector>
 
 #include "cli/kv_spec.h"
+#include "platform/console.h"
 #include "tern.h"
 
 namespace {
@@ -19,7 +17,7 @@ namespace {
 tern_context* g_ctx = nullptr;
 volatile std::sig_atomic_t g_interrupted = 0;
 
-void on_sigint(int) {
+void on_interrupt() {
   g_interrupted = 1;
   if (g_ctx) tern_cancel(g_ctx);  // only sets an atomic flag: async-signal-safe in practice
 }
@@ -133,7 +131,7 @@ bool parse_args(int argc, char** argv, Options& o) {
 }
 
 int progress_bar(float p, void*) {
-  if (!isatty(2)) return 1;
+  if (!tern::platform::is_terminal(stderr)) return 1;
   const int width = 40, filled = int(p * width);
   std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%", filled, "########################################", width - filled, "",
                int(p * 100));
@@ -175,11 +173,15 @@ int check(tern_status s, const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tern::platform::init_console();
+  const std::vector<std::string> args = tern::platform::utf8_arguments(argc, argv);  // UTF-8 on every OS
+  std::vector<char*> arg_ptrs;
+  for (const auto& a : args) arg_ptrs.push_back(const_cast<char*>(a.c_str()));
   Options o;
-  if (!parse_args(argc, argv, o)) return 2;
+  if (!parse_args(int(arg_ptrs.size()), arg_ptrs.data(), o)) return 2;
   if (o.model.empty()) {
     if (const char* env = std::getenv("TERN_MODEL")) o.model = env;
-    else if (access("models/default.gguf", R_OK) == 0) o.model = "models/default.gguf";
+    else if (tern::platform::file_readable("models/default.gguf")) o.model = "models/default.gguf";
     else {
       std::fprintf(stderr,
                    "tern-chat: no model given. Run scripts/chat.sh (converts ../shared/models/stories260K.bin), "
@@ -213,7 +215,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   g_ctx = ctx;
-  std::signal(SIGINT, on_sigint);
+  tern::platform::on_interrupt(on_interrupt);
 
   std::vector<std::string> roles, contents;  // chat history
   if (!o.system.empty()) {
@@ -276,12 +278,12 @@ int main(int argc, char** argv) {
     rc = answer(o.prompt);
     if (o.verbose) print_stats(ctx);
   } else {
-    const bool tty = isatty(0);
+    const bool tty = tern::platform::is_terminal(stdin);
     if (tty) std::fprintf(stderr, "Type a message (/help for commands, Ctrl-D to quit).\n");
     std::string line;
     while (true) {
       if (tty) std::fputs("> ", stdout), std::fflush(stdout);
-      if (!std::getline(std::cin, line)) break;
+      if (!tern::platform::read_line(line)) break;
       if (line.empty()) continue;
       if (line == "/quit" || line == "/exit") break;
       if (line == "/help") {
@@ -319,6 +321,7 @@ int main(int argc, char** argv) {
     }
     print_stats(ctx);
   }
+  tern::platform::on_interrupt(nullptr);  // no handler may reach the context once it is freed
   g_ctx = nullptr;
   tern_context_free(ctx);
   tern_model_free(model);

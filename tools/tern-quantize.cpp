@@ -8,6 +8,8 @@
 #include <string>
 
 #include "common/error.h"
+#include "platform/console.h"
+#include "platform/file_io.h"
 #include "quant/convert.h"
 #include "quant/gguf_types.h"
 #include "quant/model_source.h"
@@ -21,8 +23,9 @@ enum class InputKind { Llama2c, Hf, Gguf, Synthetic };
 InputKind detect_input(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_directory(path, ec)) return InputKind::Hf;
-  std::ifstream f(path, std::ios::binary);
+  const fs::path p = tern::platform::path_from_utf8(path);
+  if (fs::is_directory(p, ec)) return InputKind::Hf;
+  std::ifstream f(p, std::ios::binary);
   tern::check(f.good(), tern::Status::Io, "cannot open input '" + path + "'");
   uint32_t magic = 0;
   f.read(reinterpret_cast<char*>(&magic), sizeof magic);
@@ -68,17 +71,21 @@ void usage() {
 
 int main(int argc, char** argv) {
   using namespace tern;
+  using platform::path_from_utf8;
+  platform::init_console();
+  const std::vector<std::string> args = platform::utf8_arguments(argc, argv);
+  argc = int(args.size());
   std::string positional, llama2c, hf, synthetic, gguf, tokenizer, output, type = "f16", fallback = "q8_0";
   uint64_t seed = 1;
   bool quiet = false;
   for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
+    const std::string a = args[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "tern-quantize: %s needs a value\n", a.c_str());
         std::exit(2);
       }
-      return argv[++i];
+      return args[++i];
     };
     if (a == "-h" || a == "--help") {
       usage();
@@ -138,17 +145,17 @@ int main(int argc, char** argv) {
         check(!tokenizer.empty(), Status::InvalidArgument,
               "'" + input + "' is neither a directory nor a GGUF file, so it is read as a llama2.c checkpoint, "
               "which needs its vocabulary: add --tokenizer TOKENIZER.bin");
-        src = quant::open_llama2c(input, tokenizer);
+        src = quant::open_llama2c(path_from_utf8(input), path_from_utf8(tokenizer));
         break;
-      case InputKind::Hf: src = quant::open_hf_dir(input); break;
-      case InputKind::Gguf: src = quant::open_gguf(input); break;
-      case InputKind::Synthetic: src = quant::make_synthetic(input, tokenizer, seed); break;
+      case InputKind::Hf: src = quant::open_hf_dir(path_from_utf8(input)); break;
+      case InputKind::Gguf: src = quant::open_gguf(path_from_utf8(input)); break;
+      case InputKind::Synthetic: src = quant::make_synthetic(input, path_from_utf8(tokenizer), seed); break;
     }
     const auto& hp = src->hparams;
     std::printf("model: %s, arch %s, %u layers, embd %u, ff %u, heads %u/%u, vocab %u, ctx %u%s\n", hp.name.c_str(),
                 hp.arch.c_str(), hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head, hp.n_head_kv, hp.n_vocab, hp.n_ctx,
                 hp.tied_output ? ", tied output" : "");
-    const auto reports = quant::convert_to_gguf(*src, output, opts, std::cout);
+    const auto reports = quant::convert_to_gguf(*src, path_from_utf8(output), opts, std::cout);
     uint64_t fallbacks = 0;
     double worst = 0;
     for (const auto& r : reports) {

@@ -18,6 +18,7 @@
 #include "chat/chat_template.h"
 #include "common/error.h"
 #include "model/model.h"
+#include "platform/file_io.h"
 
 static_assert(int(tern::Status::Internal) == TERN_ERR_INTERNAL, "tern_status and tern::Status must agree");
 static_assert(int(tern::Status::StateMismatch) == TERN_ERR_STATE_MISMATCH, "tern_status and tern::Status must agree");
@@ -554,7 +555,7 @@ tern_status tern_state_save_file(tern_context* c, const char* path) {
   TERN_CHECK_ARG(path && *path, "path is NULL or empty");
   return guarded([&] {
     const auto s = c->ctx->save_state();
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    std::ofstream f(tern::platform::path_from_utf8(path), std::ios::binary | std::ios::trunc);
     tern::check(bool(f), tern::Status::Io, std::string("cannot open '") + path + "' for writing");
     f.write(reinterpret_cast<const char*>(s.data()), std::streamsize(s.size()));
     tern::check(bool(f), tern::Status::Io, std::string("cannot write '") + path + "'");
@@ -566,7 +567,7 @@ tern_status tern_state_load_file(tern_context* c, const char* path) {
   TERN_CHECK_CTX(c);
   TERN_CHECK_ARG(path && *path, "path is NULL or empty");
   return guarded([&] {
-    std::ifstream f(path, std::ios::binary);
+    std::ifstream f(tern::platform::path_from_utf8(path), std::ios::binary);
     tern::check(bool(f), tern::Status::Io, std::string("cannot open '") + path + "'");
     std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     c->ctx->load_state(data);

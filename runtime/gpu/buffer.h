@@ -1,7 +1,7 @@
 // Device memory: a sub-allocator that carves many VkBuffers out of a few large
 // VkDeviceMemory blocks, and the RAII Buffer handle it returns.
 #pragma once
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <cstdint>
 #include <memory>

@@ -10,6 +10,7 @@
 #include "gpu/pipeline.h"
 #include "gpu/quirks.h"
 #include "gpu/vk_check.h"
+#include "gpu/vulkan_loader.h"
 
 namespace tern::gpu {
 namespace {
@@ -99,6 +100,7 @@ VkInstance create_instance(bool validation, bool debug_utils) {
     throw Error(Status::NoDevice, std::string("no usable Vulkan driver (vkCreateInstance: ") + vk_result_name(r) +
                                       "); install one, e.g. mesa-vulkan-drivers for the CPU driver lavapipe");
   vk_check(r, "vkCreateInstance");
+  load_instance_functions(inst);
   return inst;
 }
 
@@ -268,6 +270,7 @@ const char* device_type_name(DeviceType t) {
 }
 
 std::vector<DeviceInfo> Device::enumerate() {
+  load_vulkan();
   VkInstance inst = create_instance(false, false);
   uint32_t n = 0;
   vkEnumeratePhysicalDevices(inst, &n, nullptr);
@@ -292,6 +295,7 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Device::debug_callback(VkDebugUtilsMessageSeverit
 }
 
 std::shared_ptr<Device> Device::create(const DeviceOptions& requested) {
+  load_vulkan();
   std::shared_ptr<Device> dev(new Device());
   dev->options_ = resolve(requested);
   const DeviceOptions& options = dev->options_;

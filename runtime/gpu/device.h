@@ -3,7 +3,7 @@
 // A Device is shared (std::shared_ptr) by a model and all contexts made from it; queue
 // submission, allocation and pipeline creation are internally synchronised.
 #pragma once
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <atomic>
 #include <memory>

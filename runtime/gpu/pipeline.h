@@ -9,7 +9,7 @@
 //   specialization constants 0..n-1: uint32 values, constant 0 is the workgroup size.
 // buffers and push_bytes are the module's own (gpu/shader_ids.h), read from its SPIR-V.
 #pragma once
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <atomic>
 #include <cstdint>

@@ -1,8 +1,6 @@
 #include "gpu/pipeline_cache_file.h"
 
-#include <vulkan/vulkan.h>
-
-#include <unistd.h>
+#include <volk.h>
 
 #include <atomic>
 #include <cerrno>
@@ -11,6 +9,7 @@
 #include <filesystem>
 
 #include "common/fnv1a.h"
+#include "platform/file_io.h"
 
 namespace tern::gpu {
 namespace {
@@ -96,11 +95,12 @@ std::optional<std::span<const uint8_t>> decode_pipeline_cache(std::span<const ui
 std::optional<std::vector<uint8_t>> read_whole_file(const std::string& path, std::string* why) {
   if (why) why->clear();
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return std::nullopt;
-  const auto size = std::filesystem::file_size(path, ec);
+  const auto fs_path = platform::path_from_utf8(path);
+  if (!std::filesystem::exists(fs_path, ec)) return std::nullopt;
+  const auto size = std::filesystem::file_size(fs_path, ec);
   if (ec) return reject(why, "cannot stat: " + ec.message());
   if (size > k_max_file_bytes) return reject(why, "too large (" + std::to_string(size) + " bytes)");
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::FILE* f = platform::fopen_utf8(path, "rb");
   if (!f) return reject(why, std::string("cannot open: ") + std::strerror(errno));
   std::vector<uint8_t> bytes(size);
   const size_t got = size ? std::fread(bytes.data(), 1, size, f) : 0;
@@ -112,21 +112,23 @@ std::optional<std::vector<uint8_t>> read_whole_file(const std::string& path, std
 bool write_file_atomically(const std::string& path, std::span<const uint8_t> bytes, std::string* why) {
   // Unique per process and per call, so concurrent writers never share a temporary file.
   static std::atomic<uint32_t> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter.fetch_add(1));
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  const std::string tmp = path + ".tmp." + std::to_string(platform::process_id()) + "." + std::to_string(counter.fetch_add(1));
+  std::FILE* f = platform::fopen_utf8(tmp, "wb");
   if (!f) return fail(why, "cannot create '" + tmp + "': " + std::strerror(errno));
   const bool written = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  const bool flushed = std::fflush(f) == 0 && fsync(fileno(f)) == 0;
+  const bool flushed = platform::sync_file(f);
   const bool closed = std::fclose(f) == 0;
   if (!written || !flushed || !closed) {
     const std::string err = std::strerror(errno);
-    std::remove(tmp.c_str());
+    std::error_code ignored;
+    std::filesystem::remove(platform::path_from_utf8(tmp), ignored);
     return fail(why, "cannot write '" + tmp + "': " + err);
   }
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
+  std::filesystem::rename(platform::path_from_utf8(tmp), platform::path_from_utf8(path), ec);
   if (ec) {
-    std::remove(tmp.c_str());
+    std::error_code ignored;
+    std::filesystem::remove(platform::path_from_utf8(tmp), ignored);
     return fail(why, "cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
   }
   return true;

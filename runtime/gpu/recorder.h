@@ -2,7 +2,7 @@
 // one submit), with barriers between dependent dispatches, descriptor sets from a per-recorder
 // pool, and optional per-dispatch GPU timestamps.
 #pragma once
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <cstdint>
 #include <initializer_list>

@@ -1,6 +1,6 @@
 // Turns a failed VkResult into a tern::Error with a status the C API can report.
 #pragma once
-#include <vulkan/vulkan.h>
+#include <volk.h>
 
 #include <string>
 

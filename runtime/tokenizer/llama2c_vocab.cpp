@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "common/error.h"
+#include "platform/file_io.h"
 #include "tokenizer/piece_text.h"
 
 namespace tern {
@@ -68,7 +69,7 @@ Vocab parse_llama2c_vocab(std::string_view bytes) {
 }
 
 Vocab read_llama2c_vocab(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(platform::path_from_utf8(path), std::ios::binary);
   check(bool(f), Status::Io, "cannot open llama2.c tokenizer '" + path + "'");
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   check(!f.bad(), Status::Io, "cannot read llama2.c tokenizer '" + path + "'");

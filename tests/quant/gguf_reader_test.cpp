@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "gguf_test_util.h"
+#include "platform/file_io.h"
 #include "quant/gguf_writer.h"
 #include "support/test_env.h"
 
@@ -222,6 +223,26 @@ TEST(GgufReader, RoundTripThroughFile) {
   auto f = GgufFile::open(path.string());
   check_every_type(*f);
   EXPECT_EQ(f->file_size(), w.file_size());
+}
+
+// File names are UTF-8 on every platform (tern.h): on Windows the writer and the mapping must
+// use the wide (UTF-16) calls, or a name outside the ANSI code page would not be found.
+TEST(GgufReader, RoundTripThroughNonAsciiPath) {
+  GgufWriter w = every_type_writer();
+  add_tensors(w);
+  const std::string dir = platform::path_to_utf8(test::scratch_dir("gguf_utf8"));
+  const std::string path = dir + "/mod\xC3\xA8le \xE6\xA8\xA1\xE5\x9E\x8B \xF0\x9F\xA6\x99.gguf";  // "modèle 模型 🦙"
+  w.write(path);
+  EXPECT_TRUE(std::filesystem::is_regular_file(platform::path_from_utf8(path)));
+  auto f = GgufFile::open(path);
+  check_every_type(*f);
+  try {
+    GgufFile::open(dir + "/\xC3\xA9" "absent.gguf");
+    FAIL() << "opened a missing file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), Status::Io);
+    EXPECT_NE(std::string(e.what()).find("\xC3\xA9" "absent.gguf"), std::string::npos) << e.what();
+  }
 }
 
 TEST(GgufReader, CustomAlignment) {

@@ -1,12 +1,11 @@
 #include "support/model_files.h"
 
-#include <unistd.h>
-
 #include <sstream>
 
 #include "quant/convert.h"
 #include "quant/model_source.h"
 #include "model/model.h"
+#include "platform/file_io.h"
 #include "support/gpu_fixture.h"
 #include "support/test_env.h"
 
@@ -19,7 +18,7 @@ std::filesystem::path cached(const std::string& name, GgmlType type,
   const auto out = dir / (name + "-" + std::string(ggml_type_name(type)) + ".gguf");
   if (std::filesystem::exists(out)) return out;
   std::filesystem::create_directories(dir);
-  const auto tmp = dir / (out.filename().string() + ".tmp" + std::to_string(getpid()));
+  const auto tmp = dir / (out.filename().string() + ".tmp" + std::to_string(platform::process_id()));
   quant::ConvertOptions opt;
   opt.target = type;
   opt.progress = false;
