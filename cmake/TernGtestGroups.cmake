@@ -9,7 +9,8 @@
 # Why not gtest_discover_tests' one process per case: on lavapipe every process compiles its
 # Vulkan pipelines anew with LLVM, which cost more than the tests themselves (matmul_test: 219
 # processes 162 s, one process 9 s, under AddressSanitizer). The list is read from the built
-# executable after each build, as gtest_discover_tests does.
+# executable after each build, as gtest_discover_tests does; a cross build lists and runs them
+# through CMAKE_CROSSCOMPILING_EMULATOR (qemu-user, wine: see platforms/).
 set(TERN_GTEST_GROUPS_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/tern_gtest_groups.cmake)
 
 function(tern_add_gtest_groups target)
@@ -19,6 +20,7 @@ function(tern_add_gtest_groups target)
     TARGET ${target} POST_BUILD
     COMMAND ${CMAKE_COMMAND} -D EXE=$<TARGET_FILE:${target}> -D TARGET=${target} -D OUT=${list_file}
             -D LABEL=${ARG_LABEL} -D TIMEOUT=${ARG_TIMEOUT} -D WORKDIR=${CMAKE_CURRENT_BINARY_DIR}
+            "-D EMULATOR=${CMAKE_CROSSCOMPILING_EMULATOR}"
             -P ${TERN_GTEST_GROUPS_SCRIPT}
     BYPRODUCTS ${list_file}
     VERBATIM)

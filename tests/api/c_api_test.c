@@ -9,19 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c_expect.h"
 #include "tern.h"
 
 static int g_passed = 0, g_failed = 0;
-
-#define EXPECT(cond)                                                            \
-  do {                                                                          \
-    if (cond) {                                                                 \
-      ++g_passed;                                                               \
-    } else {                                                                    \
-      ++g_failed;                                                               \
-      fprintf(stderr, "%s:%d: FAILED: %s (last error: %s)\n", __FILE__, __LINE__, #cond, tern_last_error()); \
-    }                                                                           \
-  } while (0)
 
 #define EXPECT_STATUS(call, status) EXPECT((call) == (status) && (status == TERN_OK || tern_last_error()[0] != '\0'))
 

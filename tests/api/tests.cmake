@@ -29,3 +29,12 @@ set_tests_properties(tern_chat_scripted PROPERTIES FIXTURES_REQUIRED stories260K
 add_test(NAME exported_symbols COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/exported_symbols_test.sh $<TARGET_FILE:tern>)
 # The layers of docs/architecture.md: no #include reaches up the stack.
 add_test(NAME layering_check COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/support/layering_check.sh ${PROJECT_SOURCE_DIR})
+
+# The C API's error paths that need no GPU (also run by the Windows and arm64 cross builds).
+add_executable(c_api_errors_test ${CMAKE_CURRENT_SOURCE_DIR}/api/c_api_errors_test.c)
+set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/api/c_api_errors_test.c PROPERTIES LANGUAGE C)
+target_link_libraries(c_api_errors_test PRIVATE tern)
+target_compile_options(c_api_errors_test PRIVATE -Wall -Wextra -Wpedantic -Werror -std=c99)
+file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/c_api_errors)
+add_test(NAME c_api_errors_test COMMAND c_api_errors_test ${PROJECT_BINARY_DIR}/c_api_errors)
+set_tests_properties(c_api_errors_test PROPERTIES LABELS api TIMEOUT 120)

@@ -13,5 +13,6 @@ mkdir -p "$(dirname "$out")"
 # (tests/support/model_files.cpp) may look for the file meanwhile.
 tmp="$out.tmp$$"
 trap 'rm -f "$tmp"' EXIT
-"$quantize" "$src" "$@" -o "$tmp" --type "$type"
+# TERN_TEST_EMULATOR runs a cross-built tern-quantize (qemu-user, wine: platforms/).
+${TERN_TEST_EMULATOR:-} "$quantize" "$src" "$@" -o "$tmp" --type "$type"
 mv -f "$tmp" "$out"
