@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs, on Debian 12, what the builds and tests under platforms/ need beyond
+# scripts/install-deps.sh (CI runs both; see platforms/README.md):
+#   arm64    g++-aarch64-linux-gnu, qemu-user-static, and arm64 libraries through multiarch
+#            (dpkg --add-architecture arm64). libsentencepiece and mesa-vulkan-drivers cannot be
+#            installed for arm64 beside their amd64 versions (sentencepiece is not Multi-Arch:
+#            same; an arm64 Mesa would register arm64 ICDs that every amd64 Vulkan program then
+#            fails to load, with errors on stderr), so linux-arm64/test.sh unpacks those two into
+#            its build tree instead; here go their dependencies.
+#   Windows  MinGW-w64 (POSIX threads), Wine (wine64), and deb-src entries for apt-get source
+#            (windows/build-deps.sh builds sentencepiece and PCRE2 from Debian's sources).
+#   bindings OpenJDK 17 and JUnit 4 (Java/JNI), Debian's python3 (ctypes), clang (Swift's
+#            module map is checked by compiling tern.h as a Clang module).
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+# man-db's index rebuild after every install is slow and useless on a build machine.
+echo "man-db man-db/auto-update boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+
+dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
+
+# deb-src for the release's main suite, from the mirror the binary packages come from (only the
+# upstream tarballs are used, which updates and security suites share).
+if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  mirror=$(awk '$1 == "URIs:" {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+  [[ -n "$mirror" ]] || mirror=$(awk '$1 == "deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+  $SUDO tee /etc/apt/sources.list.d/tern-deb-src.sources >/dev/null <<SOURCES
+Types: deb-src
+URIs: ${mirror:-http://deb.debian.org/debian}
+Suites: $(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+fi
+$SUDO apt-get update -qq
+
+# The arm64 libraries Mesa's lavapipe needs (installed), without Mesa itself (unpacked by test.sh).
+mesa_deps=$(apt-cache depends mesa-vulkan-drivers:arm64 | awk '$1 == "Depends:" && $2 ~ /:arm64$/ {print $2}' | sort -u)
+
+$SUDO apt-get install -y -qq --no-install-recommends \
+  g++-aarch64-linux-gnu qemu-user-static libvulkan-dev:arm64 libpcre2-dev:arm64 libgtest-dev:arm64 $mesa_deps \
+  g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix wine64 dpkg-dev \
+  openjdk-17-jdk-headless junit4 python3 clang libvulkan-volk-dev >/dev/null
