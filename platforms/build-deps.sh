@@ -97,7 +97,7 @@ prefix=$PREFIX
 libdir=\${prefix}/lib
 includedir=\${prefix}/include
 Name: sentencepiece
-Description: sentencepiece processor (static, MinGW-w64, built by Tern's platforms/windows/build-deps.sh)
+Description: sentencepiece processor (static, MinGW-w64, built by Tern's platforms/build-deps.sh)
 Version: $version
 Libs: -L\${libdir} -lsentencepiece
 Cflags: -I\${includedir}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs, on Debian 12, what the builds and tests under platforms/ need beyond
-# scripts/install-deps.sh (CI runs both; see platforms/README.md):
+# Installs, on Debian 12, what the cross builds under platforms/ need beyond
+# scripts/install-deps.sh (platforms/ci.sh runs it with TERN_CI_PLATFORMS set; see
+# platforms/README.md). The bindings' packages (JDK, JUnit, python3, clang) are in
+# scripts/install-deps.sh, since their tests run in every CI run.
 #   arm64    g++-aarch64-linux-gnu, qemu-user-static, and arm64 libraries through multiarch
 #            (dpkg --add-architecture arm64). libsentencepiece and mesa-vulkan-drivers cannot be
 #            installed for arm64 beside their amd64 versions (sentencepiece is not Multi-Arch:
@@ -8,9 +10,7 @@
 #            fails to load, with errors on stderr), so linux-arm64/test.sh unpacks those two into
 #            its build tree instead; here go their dependencies.
 #   Windows  MinGW-w64 (POSIX threads), Wine (wine64), and deb-src entries for apt-get source
-#            (windows/build-deps.sh builds sentencepiece and PCRE2 from Debian's sources).
-#   bindings OpenJDK 17 and JUnit 4 (Java/JNI), Debian's python3 (ctypes), clang (Swift's
-#            module map is checked by compiling tern.h as a Clang module).
+#            (platforms/build-deps.sh builds sentencepiece and PCRE2 from Debian's sources).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -41,5 +41,4 @@ mesa_deps=$(apt-cache depends mesa-vulkan-drivers:arm64 | awk '$1 == "Depends:" 
 
 $SUDO apt-get install -y -qq --no-install-recommends \
   g++-aarch64-linux-gnu qemu-user-static libvulkan-dev:arm64 libpcre2-dev:arm64 libgtest-dev:arm64 $mesa_deps \
-  g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix wine64 dpkg-dev \
-  openjdk-17-jdk-headless junit4 python3 clang libvulkan-volk-dev >/dev/null
+  g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix wine64 dpkg-dev >/dev/null
