@@ -83,8 +83,15 @@ touch "$PREFIX/.built-pcre2-2"
 fi
 
 # sentencepiece: the static processor library and its public header, with a pkg-config file.
-if ! done_stamp sentencepiece-2; then
+if ! done_stamp sentencepiece-3; then
 src=$(unpack sentencepiece disable-static-library.patch)
+# Debian's 0008-Uses-absl-string_view-as-much-as-possible.patch makes win32::Utf8ToWide convert
+# a counted string (no terminator) but still drops one character for the terminator, and reads
+# the result as terminated: every file name lost its last letter ("tokenizer.mode", not found
+# under Wine). Count and copy what MultiByteToWideChar wrote.
+sed -i -e 's/output_length = output_length <= 0 ? 0 : output_length - 1;/output_length = output_length <= 0 ? 0 : output_length;/' \
+  -e 's/output.assign(input_wide.get());/output.assign(input_wide.get(), result);/' "$src/src/util.cc"
+grep -q 'output.assign(input_wide.get(), result);' "$src/src/util.cc" || { echo "build-deps.sh: Utf8ToWide fix did not apply" >&2; exit 1; }
 cmake_dep "$src" "$WORK/sentencepiece" -DSPM_ENABLE_SHARED=OFF -DSPM_USE_BUILTIN_PROTOBUF=ON \
   -DSPM_ENABLE_TCMALLOC=OFF -DCMAKE_CXX_FLAGS="-DUNICODE -D_UNICODE -w"
 cmake --build "$WORK/sentencepiece" -j"$JOBS" --target sentencepiece-static >/dev/null
@@ -102,7 +109,7 @@ Version: $version
 Libs: -L\${libdir} -lsentencepiece
 Cflags: -I\${includedir}
 PC
-touch "$PREFIX/.built-sentencepiece-2"
+touch "$PREFIX/.built-sentencepiece-3"
 fi
 
 # GoogleTest from Debian's googletest sources.
