@@ -26,16 +26,17 @@ check() {
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 check common common
-check quant common quant
-check runtime/gpu common gpu
-check runtime/ops common gpu ops quant
-check runtime/kv common gpu ops kv quant
-check runtime/tokenizer common quant tokenizer
-check runtime/sampling common sampling
-check runtime/chat common chat tokenizer
-check runtime/model common gpu kv model ops quant tokenizer
-check runtime/api common gpu kv model ops quant tokenizer sampling chat api
-check runtime/ref common gpu kv model ops quant tokenizer ref
+check platform common platform
+check quant common platform quant
+check runtime/gpu common platform gpu
+check runtime/ops common platform gpu ops quant
+check runtime/kv common platform gpu ops kv quant
+check runtime/tokenizer common platform quant tokenizer
+check runtime/sampling common platform sampling
+check runtime/chat common platform chat tokenizer
+check runtime/model common platform gpu kv model ops quant tokenizer
+check runtime/api common platform gpu kv model ops quant tokenizer sampling chat api
+check runtime/ref common platform gpu kv model ops quant tokenizer ref
 if [ -s "$tmp" ]; then
   echo "layering_check: $(wc -l < "$tmp") include(s) reach outside their layer (docs/architecture.md)"
   exit 1
