@@ -30,3 +30,5 @@ $B --passkey --kv-slots 128 --kv sliding:4:63 --lengths 512,1024,2048 --depths 0
 $B -f $O-heldout.txt --max-tokens 4096 --kv-slots 64 --kv window,sinks:4,sliding:4:32 --segment 256 --csv $O-ppl-sliding-64.csv -q
 $B --passkey --kv-slots 64 --kv window,sliding:4:32 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
   --n-batch 64 --passkey-csv $O-passkey-sliding-64.csv --passkey-svg $O-passkey-sliding-64.svg
+$B --passkey --seed 2 --kv-slots 128 --kv window,sliding:4:63 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
+  --n-batch 64 --passkey-csv $O-passkey-sliding-seed2.csv
