@@ -75,6 +75,8 @@ case "${TERN_ARM64_TESTS:-}" in
   *) regex=$TERN_ARM64_TESTS ;;
 esac
 export VK_ICD_FILENAMES=$STAGE/lvp_icd.aarch64.json
+mkdir -p "$STAGE/no-layers"  # hides the amd64 validation layer, which the tests' IfAvailable would pick and fail to load
+export VK_LAYER_PATH=$STAGE/no-layers
 export VK_LOADER_LAYERS_DISABLE='~implicit~'   # the amd64 Mesa's implicit layer is not loadable here
 export TERN_TEST_EMULATOR=${TERN_TEST_EMULATOR:-qemu-aarch64-static}
 export QEMU_LD_PREFIX=/                         # the multiarch tree holds ld-linux-aarch64.so.1
