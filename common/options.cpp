@@ -1,10 +1,10 @@
 #include "common/options.h"
 
 #include <cstdlib>
-#include <cstring>
+
+#include "common/env.h"
 
 namespace tern {
-namespace {
 
 std::optional<std::string> env_string(const char* name) {
   const char* v = std::getenv(name);
@@ -13,12 +13,10 @@ std::optional<std::string> env_string(const char* name) {
 }
 
 std::optional<bool> env_bool(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  return std::strcmp(v, "0") != 0;
+  const std::optional<std::string> v = env_string(name);
+  if (!v) return std::nullopt;
+  return *v != "0";
 }
-
-}  // namespace
 
 EnvOptions read_env_options() {
   EnvOptions e;

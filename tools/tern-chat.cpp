@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/kv_spec.h"
+#include "common/env.h"
 #include "platform/console.h"
 #include "tern.h"
 
@@ -181,7 +182,7 @@ int main(int argc, char** argv) {
   Options o;
   if (!parse_args(int(arg_ptrs.size()), arg_ptrs.data(), o)) return 2;
   if (o.model.empty()) {
-    if (const char* env = std::getenv("TERN_MODEL")) o.model = env;
+    if (const auto env = tern::env_string("TERN_MODEL")) o.model = *env;
     else if (tern::platform::file_readable("models/default.gguf")) o.model = "models/default.gguf";
     else {
       std::fprintf(stderr,

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/env.h"
 #include "common/error.h"
 #include "ops/matmul.h"
 #include "ops/quantize_q8_0.h"
@@ -121,7 +122,7 @@ class MatvecQ8ActTiming : public GpuTest {};
 
 TEST_F(MatvecQ8ActTiming, DISABLED_Timing) {
   constexpr uint32_t rows = 4096, cols = 14336;
-  const uint32_t reps = std::getenv("TERN_MV_REPS") ? uint32_t(std::atoi(std::getenv("TERN_MV_REPS"))) : 5;
+  const uint32_t reps = uint32_t(std::stoul(env_string("TERN_MV_REPS").value_or("5")));
   const auto x = random_floats(cols, 3);
   auto gx = upload(x);
   auto gy = poisoned(rows * 4);

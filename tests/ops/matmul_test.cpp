@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
+#include "common/env.h"
 #include "ops/add.h"
 #include "ops/matmul.h"
 #include "ops/silu_mul.h"
@@ -112,14 +114,14 @@ double cpu_ms() {
 
 TEST_F(MatvecTiming, DISABLED_Timing) {
   constexpr uint32_t rows = 4096, cols = 14336;
-  const uint32_t reps = std::getenv("TERN_MV_REPS") ? uint32_t(std::atoi(std::getenv("TERN_MV_REPS"))) : 5;
+  const uint32_t reps = uint32_t(std::stoul(env_string("TERN_MV_REPS").value_or("5")));
   const auto x = random_floats(cols, 3);
   auto gx = upload(x);
   auto gy = poisoned(rows * 4);
   rec().set_profiling(true);
-  const char* only = std::getenv("TERN_MV_TYPE");
+  const std::optional<std::string> only = env_string("TERN_MV_TYPE");
   for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F16, GgmlType::F32, GgmlType::Q4_K, GgmlType::Q6_K}) {
-    if (only && std::string(only) != ggml_type_name(t)) continue;
+    if (only && *only != ggml_type_name(t)) continue;
     const uint64_t rb = ggml_row_bytes(t, cols);
     // Timing does not need meaningful weights: a repeating pattern of valid blocks will do.
     std::vector<uint8_t> w((rows * rb + 3) / 4 * 4);
@@ -135,9 +137,9 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
     ops::MatmulTuning opt;
     opt.layout = layout;
     opt.kernel = ops::MatmulKernel::Gpu;  // the matvec kernels (MatmulTiming compares against lanes)
-    if (const char* e = std::getenv("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::atoi(e));
-    if (const char* e = std::getenv("TERN_MV_WG")) opt.matvec_workgroup = uint32_t(std::atoi(e));
-    opt.word_loads = std::getenv("TERN_MV_NOV4") != nullptr;
+    if (const auto e = env_string("TERN_MV_NR")) opt.matvec_rows = uint32_t(std::stoul(*e));
+    if (const auto e = env_string("TERN_MV_WG")) opt.matvec_workgroup = uint32_t(std::stoul(*e));
+    opt.word_loads = env_string("TERN_MV_NOV4").has_value();
     double best_gpu = 1e30, best_wall = 1e30, best_cpu = 1e30;
     for (uint32_t i = 0; i < reps + 1; ++i) {
       const double c0 = cpu_ms();
@@ -173,10 +175,10 @@ TEST_F(MatvecTiming, DISABLED_Timing) {
 class MatmulTiming : public GpuTest {};
 
 TEST_F(MatmulTiming, DISABLED_Timing) {
-  auto env = [](const char* n, uint32_t d) { return std::getenv(n) ? uint32_t(std::atoi(std::getenv(n))) : d; };
+  auto env = [](const char* n, uint32_t d) { return uint32_t(std::stoul(env_string(n).value_or(std::to_string(d)))); };
   const uint32_t rows = env("TERN_MM_ROWS", 4096), cols = env("TERN_MM_COLS", 4096), batch = env("TERN_MM_BATCH", 128);
   const uint32_t reps = env("TERN_MM_REPS", 5);
-  const std::string tname = std::getenv("TERN_MM_TYPE") ? std::getenv("TERN_MM_TYPE") : "q4_0";
+  const std::string tname = env_string("TERN_MM_TYPE").value_or("q4_0");
   GgmlType t = GgmlType::Q4_0;
   for (GgmlType c : {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K})
     if (tname == ggml_type_name(c)) t = c;
@@ -188,7 +190,7 @@ TEST_F(MatmulTiming, DISABLED_Timing) {
     bool fused = false, ops = false;
   };
   std::vector<Variant> vs;
-  std::string spec = std::getenv("TERN_MM_TILES") ? std::getenv("TERN_MM_TILES") : "gpu,lanes";
+  std::string spec = env_string("TERN_MM_TILES").value_or("gpu,lanes");
   for (size_t p = 0; p < spec.size();) {
     size_t e = spec.find(',', p);
     if (e == std::string::npos) e = spec.size();

@@ -1,12 +1,11 @@
 #include "support/test_env.h"
 
-#include <cstdlib>
+#include "common/env.h"
 
 namespace tern::test {
 
 std::filesystem::path shared_path(const std::string& rel) {
-  const char* env = std::getenv("TERN_SHARED_DIR");
-  std::filesystem::path base = env && *env ? env : TERN_SHARED_DIR;
+  const std::filesystem::path base = env_string("TERN_SHARED_DIR").value_or(TERN_SHARED_DIR);
   return base / rel;
 }
 
@@ -17,8 +16,7 @@ std::filesystem::path shared_file(const std::string& rel) {
 }
 
 std::filesystem::path test_vocab_file(const std::string& rel) {
-  const char* env = std::getenv("TERN_TEST_VOCABS");
-  const std::filesystem::path p = std::filesystem::path(env && *env ? env : TERN_TEST_VOCABS) / rel;
+  const std::filesystem::path p = std::filesystem::path(env_string("TERN_TEST_VOCABS").value_or(TERN_TEST_VOCABS)) / rel;
   std::error_code ec;
   return std::filesystem::exists(p, ec) ? p : std::filesystem::path();
 }
