@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "model/forward.h"
 #include "ops/argmax.h"
-#include "ops/scale.h"
+#include "ops/softcap.h"
 #include "ops/top_k.h"
 
 namespace tern {

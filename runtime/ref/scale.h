@@ -2,6 +2,7 @@
 #include <cstddef>
 
 namespace tern::ref {
-// CPU reference for ops::scale: y = s * x.
+// y = s * x: the CPU reference for ops::embedding's scale (Gemma's sqrt(n_embd)), one fp32
+// multiply per element after the lookup.
 void scale(const float* x, float* y, size_t n, float s);
 }  // namespace tern::ref

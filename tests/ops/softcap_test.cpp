@@ -1,6 +1,6 @@
 // ops::softcap (logit soft-capping) against ref::softcap: logits of a realistic spread, very
 // large ones (the result must stay within the cap, never NaN), in place.
-#include "ops/scale.h"
+#include "ops/softcap.h"
 
 #include <cmath>
 

@@ -2,8 +2,6 @@
 #include "ops/dispatch_util.h"
 
 namespace tern::ops {
-// y = s * x over n floats. y may alias x.
-void scale(Recorder& rec, BufferRef x, BufferRef y, uint32_t n, float s);
 // Logit soft-capping (final_logit_softcapping of Gemma 2 and of any gemma3 file that sets it):
 // y = cap * tanh(x / cap) over n floats, cap finite and > 0. y may alias x.
 void softcap(Recorder& rec, BufferRef x, BufferRef y, uint32_t n, float cap);
