@@ -41,9 +41,8 @@ const uint QS = (HD + L - 1u) / L;    // BY_KEY: query elements per lane and row
 const uint HR = NROT / 2u;            // rotated pairs
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
-layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
-layout(std430, binding = 4) writeonly buffer Out { float o[]; };  // output, or partials [row][chunk][2 + HD]
-layout(std430, binding = 7) readonly buffer Freqs { float freqs[]; };
+layout(std430, binding = 3) writeonly buffer Out { float o[]; };  // output, or partials [row][chunk][2 + HD]
+layout(std430, binding = 6) readonly buffer Freqs { float freqs[]; };
 
 // ---- cache reads: n consecutive elements (n = 2, 4 or 8; e a multiple of n) of (slot, kv head) ----
 #if defined(K_F16) || defined(V_F16)
@@ -321,9 +320,7 @@ void main() {
     for (uint i = 0u; i < RB; ++i) {
       const uint jc = min(j, p.n_kv - 1u);  // lanes past the batch end: a valid index, hidden
       const bool vis = live[i] && lane < nb && key_visible(qrow[i], jc);
-      float sv = s[i];
-      if (vis && p.has_mask != 0u) sv += mask[qrow[i] * p.n_kv + jc];
-      sv = vis ? sv : NEG_INF;
+      const float sv = vis ? s[i] : NEG_INF;
       const float mn = max(m[i], lanes_max(sv));
       float alpha = 1.0;
       pr[i] = 0.0;

@@ -3,7 +3,7 @@
 // an f16 cache, causal rule only. One workgroup per query row (grid y = query * n_head + head)
 // walks all of the row's keys three times (max, sum, then probabilities and values), since the
 // probabilities are rounded to f16 only once normalised by the whole row's sum. Writes the
-// output rows itself (binding 4).
+// output rows itself (binding 3).
 #include "common/index.glsl"
 #include "common/attention.glsl"
 #include "common/fp16.glsl"
@@ -14,9 +14,8 @@ layout(constant_id = 2) const uint CHUNK = 256;  // keys per pass of the value p
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
 layout(std430, binding = 1) readonly buffer K { uint k[]; };
 layout(std430, binding = 2) readonly buffer V { uint v[]; };
-layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
-layout(std430, binding = 4) writeonly buffer Part { float part[]; };  // the output
-// bindings 5, 6: key_pos, query_pos (common/attention.glsl)
+layout(std430, binding = 3) writeonly buffer Part { float part[]; };  // the output
+// bindings 4, 5: key_pos, query_pos (common/attention.glsl)
 
 shared float qs[HD];
 shared float sc[CHUNK];
@@ -116,6 +115,6 @@ void main() {
   for (uint d = tid; d < HD; d += WG) {  // dim d sits in pair d / 2 of every lane
     float total = 0.0;
     for (uint ln = 0u; ln < lanes; ++ln) total += red[2u * (ln * NP + d / 2u) + d % 2u];
-    part[r * HD + d] = total;  // binding 4 is the output here
+    part[r * HD + d] = total;  // binding 3 is the output here
   }
 }

@@ -71,10 +71,9 @@ layout(std430, binding = 2) readonly buffer V { KV_PAIR v[]; };
 #define VS_PAIR_ZERO KV_PAIR_ZERO
 vec2 vs_load(KV_PAIR pair) { return kv_load(pair); }
 #endif
-layout(std430, binding = 3) readonly buffer Mask { float mask[]; };
-layout(std430, binding = 4) writeonly buffer Out { float o[]; };  // output, or partials [row][chunk][2 + HD]
-// bindings 5, 6: key_pos, query_pos (common/attention.glsl)
-layout(std430, binding = 7) readonly buffer Freqs { float freqs[]; };
+layout(std430, binding = 3) writeonly buffer Out { float o[]; };  // output, or partials [row][chunk][2 + HD]
+// bindings 4, 5: key_pos, query_pos (common/attention.glsl)
+layout(std430, binding = 6) readonly buffer Freqs { float freqs[]; };
 
 const uint NP = HD / 2u;          // dim pairs per row
 const uint MAX_OWNED = 16u;       // host keeps BQ * NP <= MAX_OWNED * WG
@@ -316,7 +315,6 @@ void main() {
             const vec2 kk = ks_load(ks[kw + w]);
             sv += qs[i * HD + 2u * w] * kk.x + qs[i * HD + 2u * w + 1u] * kk.y;
           }
-          if (p.has_mask != 0u) sv += mask[qg * p.n_kv + key];
         }
       }
       s[e] = sv;

@@ -150,7 +150,7 @@ void KeyPath::attention(gpu::Recorder& rec, uint32_t l, const LayerAttention& a,
   ap.window = a.window;
   ap.q_pos0 = view.first_slot;
   const ops::AttentionPositions positions{view.key_pos, view.row_pos};
-  ops::attention(rec, ap, q, keys, kv_.v(l), att, std::nullopt, scratch_, view.in_order ? nullptr : &positions, rope);
+  ops::attention(rec, ap, q, keys, kv_.v(l), att, scratch_, view.in_order ? nullptr : &positions, rope);
 }
 
 std::unique_ptr<KeyPath> make_key_path(KeyStorage storage, gpu::Device& device, KvCache& kv, const ModelConfig& config,

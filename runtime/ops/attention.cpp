@@ -21,14 +21,14 @@ constexpr uint32_t k_lanes_max_rows = 8;
 struct Push {
   uint32_t n_q, n_kv, n_head, n_head_kv;
   float scale;
-  uint32_t q_pos0, has_mask, n_chunks, has_pos, v_row_bytes, k_row_bytes, window;
+  uint32_t q_pos0, n_chunks, has_pos, v_row_bytes, k_row_bytes, window;
   float attn_factor;
 };
 
-// What a dispatch binds, in the kernels' binding order: q, k, v, mask, output (or partials),
+// What a dispatch binds, in the kernels' binding order: q, k, v, output (or partials),
 // key_pos, query_pos, freqs. Absent optional buffers are bound to q (never read).
 struct Bindings {
-  BufferRef q, k, v, mask, out, key_pos, query_pos, freqs;
+  BufferRef q, k, v, out, key_pos, query_pos, freqs;
 };
 
 struct Tiles {
@@ -63,7 +63,7 @@ uint32_t split_chunks(const AttentionParams& p) { return div_up(p.n_kv, k_attent
 
 GgmlType v_type_of(const AttentionParams& p) { return p.v_type.value_or(p.kv_type); }
 
-void validate(const AttentionParams& p, bool has_positions, bool has_mask, const AttentionRope* rope) {
+void validate(const AttentionParams& p, bool has_positions, const AttentionRope* rope) {
   check(p.n_q > 0 && p.n_kv > 0, Status::InvalidArgument, "attention: n_q and n_kv must be > 0");
   check(p.n_head_kv > 0 && p.n_head % p.n_head_kv == 0, Status::InvalidArgument,
         "attention: n_head (" + std::to_string(p.n_head) + ") must be a multiple of n_head_kv (" +
@@ -72,8 +72,6 @@ void validate(const AttentionParams& p, bool has_positions, bool has_mask, const
         "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256");
   check(has_positions || p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
         "attention: n_kv < n_q needs an explicit q_pos0 (queries would see no key)");
-  check(!(has_positions && has_mask), Status::InvalidArgument, "attention: positions cannot be combined with a mask");
-  check(!(p.window && has_mask), Status::InvalidArgument, "attention: a sliding window cannot be combined with a mask");
   const GgmlType kt = p.kv_type, vt = v_type_of(p);
   const bool supported = (kt == GgmlType::F16 && (vt == GgmlType::F16 || vt == GgmlType::Q8_0)) ||
                          (kt == GgmlType::F32 && vt == GgmlType::F32) ||
@@ -93,8 +91,8 @@ void validate(const AttentionParams& p, bool has_positions, bool has_mask, const
   }
   check(!p.ggml_numerics || (kt == GgmlType::F16 && vt == GgmlType::F16), Status::Unsupported,
         "attention: llama.cpp numerics need an f16 K and V cache");
-  check(!p.ggml_numerics || (!has_positions && !has_mask && !p.window && !rope), Status::Unsupported,
-        "attention: llama.cpp numerics take the causal rule only (no mask, positions, window or RoPE)");
+  check(!p.ggml_numerics || (!has_positions && !p.window && !rope), Status::Unsupported,
+        "attention: llama.cpp numerics take the causal rule only (no positions, window or RoPE)");
 }
 
 // The lanes kernel needs 8-lane subgroups with shuffles and arithmetic (subgroupMax/Add).
@@ -117,8 +115,8 @@ uint32_t rope_spec(const AttentionRope* r) {
 }
 
 // The lanes and tiled kernels per cache type: f16 K and V, f32, q8_0 K and V, f16 K with q8_0 V.
-// All bind q, k, v, mask, output, key_pos, query_pos, freqs (the llama.cpp-numerics tiled kernel
-// too: it shares the source, never reads freqs); attention_split_ggml the first seven.
+// All bind q, k, v, output, key_pos, query_pos, freqs (the llama.cpp-numerics tiled kernel
+// too: it shares the source, never reads freqs); attention_split_ggml the first six.
 constexpr ShaderId k_lanes_kernels[] = {ShaderId::attention_lanes, ShaderId::attention_lanes_f32,
                                         ShaderId::attention_lanes_q8, ShaderId::attention_lanes_q8v};
 constexpr ShaderId k_tiled_kernels[] = {ShaderId::attention_tiled, ShaderId::attention_tiled_f32,
@@ -127,8 +125,8 @@ static_assert(gpu::declares({ShaderId::attention_lanes, ShaderId::attention_lane
                              ShaderId::attention_lanes_q8v, ShaderId::attention_tiled, ShaderId::attention_tiled_f32,
                              ShaderId::attention_tiled_q8, ShaderId::attention_tiled_q8v,
                              ShaderId::attention_tiled_ggml},
-                            8, sizeof(Push)));
-static_assert(gpu::declares({ShaderId::attention_split_ggml}, 7, sizeof(Push)));
+                            7, sizeof(Push)));
+static_assert(gpu::declares({ShaderId::attention_split_ggml}, 6, sizeof(Push)));
 
 ShaderId variant(const ShaderId (&kernels)[4], GgmlType kt, GgmlType vt) {
   return kernels[kt == GgmlType::F32 ? 1 : kt == GgmlType::Q8_0 ? 2 : vt == GgmlType::Q8_0 ? 3 : 0];
@@ -161,7 +159,7 @@ void split_lanes(Recorder& rec, const AttentionParams& p, const Bindings& b, Pus
   const char* name = gpu::shader_name(kernel).data();
   rec.dispatch(pipeline(rec, kernel,
                         {k_lanes, p.head_dim, k_attention_split_chunk, rb, rope_spec(rope), rope ? rope->n_rot : 2u}),
-               {b.q, b.k, b.v, b.mask, part, b.key_pos, b.query_pos, b.freqs}, push, chunks, p.n_head_kv, blocks, name);
+               {b.q, b.k, b.v, part, b.key_pos, b.query_pos, b.freqs}, push, chunks, p.n_head_kv, blocks, name);
   if (chunks > 1) reduce(rec, p, part, b.out, chunks);
 }
 
@@ -187,13 +185,13 @@ void tiled(Recorder& rec, const AttentionParams& p, const Bindings& b, Push push
   const char* name = gpu::shader_name(kernel).data();
   if (p.ggml_numerics) {
     rec.dispatch(pipeline(rec, kernel, {k_wg, p.head_dim, t.bq, t.bk}),
-                 {b.q, b.k, b.v, b.mask, b.out, b.key_pos, b.query_pos, b.freqs}, push, blocks, heads, 1, name);
+                 {b.q, b.k, b.v, b.out, b.key_pos, b.query_pos, b.freqs}, push, blocks, heads, 1, name);
     return;
   }
   rec.dispatch(pipeline(rec, kernel,
                         {k_wg, p.head_dim, t.bq, t.bk, rope_spec(rope), rope ? rope->n_rot : 2u,
                          k_attention_split_chunk}),
-               {b.q, b.k, b.v, b.mask, part, b.key_pos, b.query_pos, b.freqs}, push, blocks, heads, chunks, name);
+               {b.q, b.k, b.v, part, b.key_pos, b.query_pos, b.freqs}, push, blocks, heads, chunks, name);
   if (chunks > 1) reduce(rec, p, part, b.out, chunks);
 }
 
@@ -210,9 +208,8 @@ size_t attention_scratch_bytes(const AttentionParams& p) {
 }
 
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
-               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch, const AttentionPositions* positions,
-               const AttentionRope* rope) {
-  validate(p, positions != nullptr, mask.has_value(), rope);
+               BufferRef out, BufferRef scratch, const AttentionPositions* positions, const AttentionRope* rope) {
+  validate(p, positions != nullptr, rope);
   const uint32_t hd = p.head_dim;
   const uint64_t qo_bytes = uint64_t(p.n_q) * p.n_head * hd * 4;
   const GgmlType kt = p.kv_type, vt = v_type_of(p);
@@ -224,8 +221,6 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
         "attention: K/V cache holds fewer than n_kv slots");
   check(k_bytes <= 0xffffffffull && v_bytes <= 0xffffffffull, Status::InvalidArgument,
         "attention: K/V cache too large for 32-bit offsets");
-  const uint64_t mask_bytes = uint64_t(p.n_q) * p.n_kv * 4;
-  check(!mask || mask->bytes() >= mask_bytes, Status::InvalidArgument, "attention: mask smaller than n_q * n_kv floats");
   if (positions) {
     require_bytes(positions->key_pos, uint64_t(p.n_kv) * 4, "attention", "key_pos");
     require_bytes(positions->query_pos, uint64_t(p.n_q) * 4, "attention", "query_pos");
@@ -238,7 +233,6 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   b.out = BufferRef(*out.buffer, out.offset, qo_bytes);
   b.k = BufferRef(*k_cache.buffer, k_cache.offset, k_bytes);
   b.v = BufferRef(*v_cache.buffer, v_cache.offset, v_bytes);
-  b.mask = mask ? BufferRef(*mask->buffer, mask->offset, mask_bytes) : b.q;  // placeholder when absent
   b.key_pos = positions ? BufferRef(*positions->key_pos.buffer, positions->key_pos.offset, uint64_t(p.n_kv) * 4) : b.q;
   b.query_pos =
       positions ? BufferRef(*positions->query_pos.buffer, positions->query_pos.offset, uint64_t(p.n_q) * 4) : b.q;
@@ -251,7 +245,6 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   push.n_head_kv = p.n_head_kv;
   push.scale = p.scale != 0.f ? p.scale : 1.f / std::sqrt(float(hd));
   push.q_pos0 = p.q_pos0.value_or(p.n_kv - p.n_q);
-  push.has_mask = mask ? 1 : 0;
   push.has_pos = positions ? 1 : 0;
   push.v_row_bytes = uint32_t(v_row_bytes);
   push.k_row_bytes = uint32_t(k_row_bytes);
@@ -266,7 +259,7 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
     const uint32_t rows = p.n_q * p.n_head;
     check(rows <= info.max_workgroup_count[1], Status::Unsupported, "attention: too many query rows for one dispatch");
     rec.dispatch(pipeline(rec, ShaderId::attention_split_ggml, {k_wg, hd, k_attention_split_chunk}),
-                 {b.q, b.k, b.v, b.mask, b.out, b.key_pos, b.query_pos}, push, 1, rows, 1, "attention_split_ggml");
+                 {b.q, b.k, b.v, b.out, b.key_pos, b.query_pos}, push, 1, rows, 1, "attention_split_ggml");
     return;
   }
   if (kernel == AttentionKernel::Split) {

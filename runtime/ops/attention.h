@@ -3,7 +3,6 @@
 //   q   f32 [n_q][n_head][head_dim] (RoPE applied)     out f32 [n_q][n_head][head_dim]
 //   k,v [slot][n_head_kv][head_dim] caches; keys 0..n_kv-1 used. Element types (K, V): (f16, f16),
 //       (f32, f32), (q8_0, q8_0), or f16 keys with a q8_0 V cache (AttentionParams::kv_type, v_type)
-//   mask (optional) f32 [n_q][n_kv], additive (0 or -inf); replaces the causal rule when given
 //
 // Grouped-query: query head h reads kv head h / (n_head / n_head_kv). Causal rule: query i sits
 // at key index q_pos0 + i and sees keys j <= q_pos0 + i; AttentionPositions replace it for
@@ -50,13 +49,13 @@ struct AttentionParams {
   // writes them), read dequantised.
   std::optional<GgmlType> v_type;
   // Sliding window W (0: none): a query at position p sees keys at positions p - W + 1 .. p (by
-  // key index under the causal rule, by AttentionPositions otherwise). Not with a mask.
+  // key index under the causal rule, by AttentionPositions otherwise).
   uint32_t window = 0;
   // llama.cpp's CPU attention (ref::attention_ggml), for the llama.cpp numerics mode: Q rounded
   // to f16, scores fp32(q . k) * scale, an fp32 softmax over the whole row, probabilities rounded
   // to f16 before the product with V. Compile-time variants of both kernels (attention_split_ggml,
   // one workgroup per query row and no scratch; attention_tiled_ggml, three passes over the keys).
-  // Needs an f16 K and V cache and the causal rule (no mask, no positions, no window, no RoPE).
+  // Needs an f16 K and V cache and the causal rule (no positions, no window, no RoPE).
   bool ggml_numerics = false;
 };
 
@@ -74,7 +73,7 @@ size_t attention_scratch_bytes(const AttentionParams& p);
 
 // Per-slot and per-query positions, int32. With them, query i sees key j iff
 // key_pos[j] >= 0 && key_pos[j] <= query_pos[i] (key_pos -1 marks an empty slot). This replaces
-// the causal q_pos0 rule; it cannot be combined with a mask. Keys are read from slots 0..n_kv-1.
+// the causal q_pos0 rule. Keys are read from slots 0..n_kv-1.
 struct AttentionPositions {
   BufferRef key_pos;    // int32 [n_kv]
   BufferRef query_pos;  // int32 [n_q]
@@ -94,10 +93,10 @@ struct AttentionRope {
 };
 
 // Throws InvalidArgument on inconsistent parameters or buffers that are too small. A hidden key
-// (causally, by position, by the window, or by a -inf mask entry) contributes nothing and its K/V
+// (causally, by position or by the window) contributes nothing and its K/V
 // slot is never multiplied in, so empty or evicted slots may hold any bits (NaN/Inf included).
 void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k_cache, BufferRef v_cache,
-               BufferRef out, std::optional<BufferRef> mask, BufferRef scratch,
-               const AttentionPositions* positions = nullptr, const AttentionRope* rope = nullptr);
+               BufferRef out, BufferRef scratch, const AttentionPositions* positions = nullptr,
+               const AttentionRope* rope = nullptr);
 
 }  // namespace tern::ops

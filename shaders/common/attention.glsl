@@ -4,9 +4,8 @@ layout(push_constant) uniform Push {
   uint n_q, n_kv, n_head, n_head_kv;
   float scale;
   uint q_pos0;    // key index of query 0 (causal rule: query i sees keys j <= q_pos0 + i)
-  uint has_mask;  // 1: binding 3 holds an additive f32 [n_q][n_kv] mask replacing the causal rule
   uint n_chunks;  // split kernels: key chunks per query row (1: the output is written directly)
-  uint has_pos;   // 1: bindings 5/6 hold int32 key_pos[n_kv] / query_pos[n_q] replacing the causal rule
+  uint has_pos;   // 1: bindings 4/5 hold int32 key_pos[n_kv] / query_pos[n_q] replacing the causal rule
   uint v_row_bytes;  // q8_0 V cache: bytes per slot
   uint k_row_bytes;  // q8_0 K cache: bytes per slot
   uint window;       // sliding window W (0: none): a query at position p sees keys p - W + 1 .. p
@@ -15,32 +14,31 @@ layout(push_constant) uniform Push {
 
 // Per-slot and per-query positions (placeholders when has_pos is 0): query i sees key j iff
 // key_pos[j] >= 0 && key_pos[j] <= query_pos[i] (and, with a window, key_pos[j] > query_pos[i] - W).
-layout(std430, binding = 5) readonly buffer KeyPos { int key_pos[]; };
-layout(std430, binding = 6) readonly buffer QueryPos { int query_pos[]; };
+layout(std430, binding = 4) readonly buffer KeyPos { int key_pos[]; };
+layout(std430, binding = 5) readonly buffer QueryPos { int query_pos[]; };
 
 #define NEG_INF uintBitsToFloat(0xff800000u)
 
-// Keys [0, key_end) can be visible to query qi (the rest are causally hidden). With a mask or
-// positions any slot can be visible.
+// Keys [0, key_end) can be visible to query qi (the rest are causally hidden). With positions
+// any slot can be visible.
 uint visible_key_end(uint qi) {
-  return p.has_mask != 0u || p.has_pos != 0u ? p.n_kv : min(p.n_kv, p.q_pos0 + qi + 1u);
+  return p.has_pos != 0u ? p.n_kv : min(p.n_kv, p.q_pos0 + qi + 1u);
 }
 
 // Keys before visible_key_begin(qi) are hidden from query qi: those older than its sliding
 // window under the causal rule (positions can put any slot in a window: 0).
 uint visible_key_begin(uint qi) {
   const uint qp = p.q_pos0 + qi;
-  return p.window == 0u || p.has_mask != 0u || p.has_pos != 0u || qp < p.window ? 0u : qp + 1u - p.window;
+  return p.window == 0u || p.has_pos != 0u || qp < p.window ? 0u : qp + 1u - p.window;
 }
 
-// Whether query qi sees key `key` (< visible_key_end(qi)). A masked key is "visible" here: the
-// mask's -inf does the hiding. An invisible key is never read: its slot may hold garbage.
+// Whether query qi sees key `key` (< visible_key_end(qi)). An invisible key is never read: its
+// slot may hold garbage.
 bool key_visible(uint qi, uint key) {
   if (p.has_pos != 0u) {
     const int kp = key_pos[key], qp = query_pos[qi];
     return kp >= 0 && kp <= qp && (p.window == 0u || kp > qp - int(p.window));
   }
-  if (p.has_mask != 0u) return true;
   const uint qp = p.q_pos0 + qi;
   return key <= qp && (p.window == 0u || key + p.window > qp);
 }

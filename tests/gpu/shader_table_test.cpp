@@ -46,7 +46,7 @@ TEST(ShaderTable, InterfacesAreTheDeclaredOnes) {
   EXPECT_EQ(gpu::shader_interface(ShaderId::rope_f16_q8).push_bytes, 28u);
   // The optimiser drops bindings a variant never reads (the ggml split kernel writes its
   // output itself, without partials); the table keeps what the source declares.
-  EXPECT_EQ(gpu::shader_interface(ShaderId::attention_split_ggml).buffers, 7u);
+  EXPECT_EQ(gpu::shader_interface(ShaderId::attention_split_ggml).buffers, 6u);  // q k v out key_pos query_pos
 }
 
 TEST(ShaderTable, LookupsByName) {

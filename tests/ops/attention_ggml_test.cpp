@@ -63,7 +63,7 @@ TEST_P(AttentionGgmlTest, MatchesReference) {
   auto gq = upload(q), gk = upload(k), gv = upload(v);
   auto gout = poisoned(q.size() * 4);
   rec().begin();
-  ops::attention(rec(), p, gq, gk, gv, gout, std::nullopt, gpu::BufferRef());
+  ops::attention(rec(), p, gq, gk, gv, gout, gpu::BufferRef());
   rec().submit_and_wait();
   const auto got = download<float>(gout, q.size());
   const double err = rel_l2(want, got);
@@ -95,14 +95,17 @@ TEST_F(AttentionGgmlArgs, NeedsF16CacheAndTheCausalRule) {
   p.head_dim = 8;
   p.ggml_numerics = true;
   auto q = poisoned(8 * 4), k = poisoned(4 * 8 * 4), v = poisoned(4 * 8 * 4), out = poisoned(8 * 4);
-  auto mask = poisoned(4 * 4), scratch = poisoned(4096);
+  auto scratch = poisoned(4096);
   rec().begin();
-  EXPECT_THROW(ops::attention(rec(), p, q, k, v, out, mask, scratch), Error);
   p.kv_type = GgmlType::F32;
-  EXPECT_THROW(ops::attention(rec(), p, q, k, v, out, std::nullopt, scratch), Error);
+  EXPECT_THROW(ops::attention(rec(), p, q, k, v, out, scratch), Error);
   p.kv_type = GgmlType::F16;
   p.v_type = GgmlType::Q8_0;
-  EXPECT_THROW(ops::attention(rec(), p, q, k, v, out, std::nullopt, scratch), Error);
+  EXPECT_THROW(ops::attention(rec(), p, q, k, v, out, scratch), Error);
+  p.v_type = std::nullopt;  // f16 K and V: the causal rule only, no positions
+  const ops::AttentionPositions pos{scratch, scratch};
+  EXPECT_THROW(ops::attention(rec(), p, q, k, v, out, scratch, &pos), Error);
+  EXPECT_NO_THROW(ops::attention(rec(), p, q, k, v, out, scratch));
   rec().submit_and_wait();
 }
 

@@ -2,7 +2,7 @@
 // lanes and shared-memory implementations, the tiled kernel) and per cache type (f16, f32, q8_0,
 // f16 keys with q8_0 values): grouped-query ratios 1, 2, 4, 7, 8 with odd head counts, head sizes
 // 8 to 256, keys cached before RoPE (interleaved, NeoX, partial n_rot) rotated as they are loaded,
-// slots out of text order with empty slots holding NaN, sliding windows, masks, 1 to 16K keys.
+// slots out of text order with empty slots holding NaN, sliding windows, 1 to 16K keys.
 // Against ref::attention, and bit for bit against the paths that must agree with each other:
 // keys rotated in the cache vs at load, slot-order positions vs the causal rule, grouped heads vs
 // the same heads each with its own copy of the K/V head.
@@ -63,7 +63,6 @@ struct Problem {
   bool positions = false;  // slots out of text order (else the causal rule)
   KeyRope rope = {};
   uint32_t window = 0;
-  bool mask = false;
 };
 
 std::string describe(const Problem& pr) {
@@ -73,7 +72,7 @@ std::string describe(const Problem& pr) {
          (pr.rope.n_rot ? std::string(pr.rope.mode == RopeMode::Neox ? " neox " : " interleaved ") +
                               std::to_string(pr.rope.n_rot)
                         : "") +
-         (pr.window ? " window " + std::to_string(pr.window) : "") + (pr.mask ? " mask" : "");
+         (pr.window ? " window " + std::to_string(pr.window) : "");
 }
 
 // Slot positions: a random permutation of 0..filled-1 over the slots, about a fifth of them
@@ -152,22 +151,19 @@ class AttentionMatrixTest : public GpuTest {
     return p;
   }
 
-  // Attention on the GPU over device caches; positions, mask and rope optional.
+  // Attention on the GPU over device caches; positions and rope optional.
   std::vector<float> run_gpu(const ops::AttentionParams& p, const std::vector<float>& q, const gpu::Buffer& gk,
-                             const gpu::Buffer& gv, const Positions* pos, const std::vector<float>* mask,
-                             const KeyRope& rope) {
+                             const gpu::Buffer& gv, const Positions* pos, const KeyRope& rope) {
     auto gq = upload(q);
     auto gout = poisoned(q.size() * 4);
     auto gscratch = poisoned(std::max<size_t>(ops::attention_scratch_bytes(p), 4));
     auto gkp = upload(pos ? pos->key : std::vector<int32_t>{0});
     auto gqp = upload(pos ? pos->query : std::vector<int32_t>{0});
-    auto gmask = upload(mask ? *mask : std::vector<float>{0.f});
     auto gfreqs = upload(rope.n_rot ? rope_table(rope.n_rot) : std::vector<float>{0.f});
     const ops::AttentionPositions ap{gkp, gqp};
     const ops::AttentionRope ar{gfreqs, rope.n_rot, rope.mode, 1.f};
     rec().begin();
-    ops::attention(rec(), p, gq, gk, gv, gout, mask ? std::optional<gpu::BufferRef>(gmask) : std::nullopt, gscratch,
-                   pos ? &ap : nullptr, rope.n_rot ? &ar : nullptr);
+    ops::attention(rec(), p, gq, gk, gv, gout, gscratch, pos ? &ap : nullptr, rope.n_rot ? &ar : nullptr);
     rec().submit_and_wait();
     return download<float>(gout, q.size());
   }
@@ -180,8 +176,6 @@ class AttentionMatrixTest : public GpuTest {
     if (pr.positions) pos = random_positions(pr.n_q, pr.n_kv, seed);
     const auto q = random_floats(size_t(pr.n_q) * h.n_head * h.head_dim, seed + 1, -4.f, 4.f);
     const auto kf = random_floats(pr.n_kv * row, seed + 2), vf = random_floats(pr.n_kv * row, seed + 3);
-    std::vector<float> mask;
-    if (pr.mask) mask = random_attention_mask(pr.n_q, pr.n_kv, seed + 4);
     const HostCache hk = make_cache(types_.k, kf, pr.positions ? &pos.key : nullptr, row);
     const HostCache hv = make_cache(types_.v, vf, pr.positions ? &pos.key : nullptr, row);
 
@@ -197,11 +191,10 @@ class AttentionMatrixTest : public GpuTest {
     const auto freqs = rope_table(std::max(pr.rope.n_rot, 2u));
     const ref::KeyRope rr{freqs.data(), pr.rope.n_rot, pr.rope.mode, 1.f};
     std::vector<float> want(q.size());
-    ref::attention(shape, q.data(), hk.view(types_.k), hv.view(types_.v), pr.mask ? mask.data() : nullptr,
+    ref::attention(shape, q.data(), hk.view(types_.k), hv.view(types_.v), nullptr,
                    want.data(), pr.positions ? pos.key.data() : nullptr, pr.positions ? pos.query.data() : nullptr,
                    pr.rope.n_rot ? &rr : nullptr);
-    const auto got = run_gpu(p, q, upload(hk.bytes), upload(hv.bytes), pr.positions ? &pos : nullptr,
-                             pr.mask ? &mask : nullptr, pr.rope);
+    const auto got = run_gpu(p, q, upload(hk.bytes), upload(hv.bytes), pr.positions ? &pos : nullptr, pr.rope);
     const double err = rel_l2(want, got);
     EXPECT_LT(err, tol) << describe(pr) << " " << impl_name(impl_) << " " << types_name(types_) << " max abs "
                         << max_abs_diff(want, got);
@@ -237,7 +230,7 @@ class AttentionMatrix : public AttentionMatrixTest, public ::testing::WithParamI
 
 // Grouped-query ratios 1, 2, 4, 7, 8 (odd head counts among them), head sizes 8 to 256 (18:
 // rows of 4-byte pairs only), 1 to 1000 keys, 1 to 8 queries (64 query rows), causal or slots
-// out of order, keys as cached or rotated at load (interleaved, NeoX, partial), windows, a mask.
+// out of order, keys as cached or rotated at load (interleaved, NeoX, partial), windows.
 TEST_P(AttentionMatrix, MatchesReference) {
   const std::vector<Problem> problems = {
       {1, 300, {5, 5, 64}},
@@ -250,7 +243,7 @@ TEST_P(AttentionMatrix, MatchesReference) {
       {1, 100, {4, 4, 8}, true, {8, RopeMode::Interleaved}},
       {2, 200, {8, 4, 40}, true, {40, RopeMode::Neox}},
       {2, 60, {6, 3, 18}, false, {18, RopeMode::Neox}, 20},
-      {5, 300, {8, 4, 64}, false, {64, RopeMode::Interleaved}, 0, true},
+      {5, 300, {8, 4, 64}, false, {64, RopeMode::Interleaved}},
       {7, 7, {21, 3, 32}, true, {16, RopeMode::Interleaved}},
   };
   double worst = 0;
@@ -323,8 +316,8 @@ TEST_P(AttentionMatrix, KeysRotatedAtLoadEqualRotatedCache) {
       const auto p = params({n_q, n_kv, h});
       ops::AttentionParams pr = p;
       pr.kv_type = rotated_type;
-      const auto rotated = run_gpu(pr, q, gkr, gv, with_pos ? &pos : nullptr, nullptr, {});
-      const auto at_load = run_gpu(p, q, gk, gv, with_pos ? &pos : nullptr, nullptr, rope);
+      const auto rotated = run_gpu(pr, q, gkr, gv, with_pos ? &pos : nullptr, {});
+      const auto at_load = run_gpu(p, q, gk, gv, with_pos ? &pos : nullptr, rope);
       EXPECT_EQ(max_abs_diff(rotated, at_load), 0.0)
           << "n_rot " << rope.n_rot << (rope.mode == RopeMode::Neox ? " neox" : " interleaved")
           << (with_pos ? " positions" : " causal") << " (expected bit-identical)";
@@ -347,8 +340,8 @@ TEST_P(AttentionMatrix, SlotOrderPositionsEqualCausalPath) {
     auto gv = upload(make_cache(types_.v, random_floats(n_kv * row, n_kv + 1), nullptr, row).bytes);
     for (const KeyRope rope : {KeyRope{}, KeyRope{64, RopeMode::Neox}}) {
       const auto p = params({n_q, n_kv, h});
-      const auto causal = run_gpu(p, q, gk, gv, nullptr, nullptr, rope);
-      const auto positioned = run_gpu(p, q, gk, gv, &pos, nullptr, rope);
+      const auto causal = run_gpu(p, q, gk, gv, nullptr, rope);
+      const auto positioned = run_gpu(p, q, gk, gv, &pos, rope);
       EXPECT_EQ(max_abs_diff(causal, positioned), 0.0)
           << "n_q " << n_q << " n_kv " << n_kv << " rope " << rope.n_rot << " (expected bit-identical)";
       EXPECT_LT(rel_l2(causal, positioned), 1e-30);
@@ -375,9 +368,9 @@ TEST_P(AttentionMatrix, GroupedHeadsEqualExpandedHeads) {
   const Positions pos = random_positions(n_q, n_kv, 11);
   const KeyRope rope{64, RopeMode::Neox};
   const auto grouped = run_gpu(params({n_q, n_kv, g}), q, upload(make_cache(types_.k, kf, &pos.key, grow).bytes),
-                               upload(make_cache(types_.v, vf, &pos.key, grow).bytes), &pos, nullptr, rope);
+                               upload(make_cache(types_.v, vf, &pos.key, grow).bytes), &pos, rope);
   const auto expanded = run_gpu(params({n_q, n_kv, e}), q, upload(make_cache(types_.k, ke, &pos.key, erow).bytes),
-                                upload(make_cache(types_.v, ve, &pos.key, erow).bytes), &pos, nullptr, rope);
+                                upload(make_cache(types_.v, ve, &pos.key, erow).bytes), &pos, rope);
   EXPECT_EQ(max_abs_diff(grouped, expanded), 0.0) << "(expected bit-identical)";
   EXPECT_LT(rel_l2(grouped, expanded), 1e-30);
 }
@@ -401,7 +394,7 @@ TEST_P(AttentionMatrix, CacheWrittenByKvStore) {
     ops::kv_store(rec(), gkf, gk, 0, n_kv, row, types_.k);
     ops::kv_store(rec(), gvf, gv, 0, n_kv, row, types_.v);
     rec().submit_and_wait();
-    const auto got = run_gpu(params({n_q, n_kv, h}), q, gk, gv, nullptr, nullptr, {});
+    const auto got = run_gpu(params({n_q, n_kv, h}), q, gk, gv, nullptr, {});
     EXPECT_LT(rel_l2(want, got), 4e-6) << "heads " << h.n_head << "/" << h.n_head_kv << " d" << h.head_dim;
   }
 }
@@ -416,40 +409,38 @@ TEST_F(AttentionMatrixTest, RejectsUnsupportedArguments) {
                       {GgmlType::Q8_0, GgmlType::F16}, {GgmlType::Q4_0, GgmlType::Q4_0}}) {
     p.kv_type = k;
     p.v_type = v;
-    EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error) << ggml_type_name(k);
+    EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error) << ggml_type_name(k);
   }
   p.kv_type = GgmlType::Q8_0;
   p.v_type = GgmlType::Q8_0;
   p.head_dim = 40;  // 1 kv head: a 40-value row is not whole q8_0 blocks
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error);
   p.n_head = p.n_head_kv = 4;
   p.head_dim = 8;  // 32-value rows: one block holding four heads
-  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b));
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, b));
   p.kv_type = GgmlType::F16;
   p.v_type = std::nullopt;
   p.head_dim = 64;
   const ops::AttentionRope odd{b, 7}, wide{b, 66}, short_freqs{tiny, 64}, ok{b, 64};
   for (const ops::AttentionRope* r : {&odd, &wide, &short_freqs})
-    EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b, nullptr, r), Error) << r->n_rot;
-  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b, nullptr, &ok));
-  // Positions with a mask; a window with a mask; short position buffers.
+    EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b, nullptr, r), Error) << r->n_rot;
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, b, nullptr, &ok));
+  // Short position buffers.
   p.n_q = 4;
   p.n_kv = 2;  // fewer keys than queries: fine with positions
   const ops::AttentionPositions pos{b, b}, short_keys{tiny, b}, short_queries{b, tiny};
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b, b, &pos), Error);
-  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b, &pos));
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, b, &pos));
   p.n_kv = 64;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b, &short_keys), Error);
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b, &short_queries), Error);
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b, &short_keys), Error);
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b, &short_queries), Error);
   p.window = 8;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b, b), Error);
-  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b));
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, b));
   // llama.cpp numerics take none of the new features.
   p.ggml_numerics = true;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // window
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error);  // window
   p.window = 0;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b, nullptr, &ok), Error);
-  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b));
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b, nullptr, &ok), Error);
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, b));
   rec().submit_and_wait();
 }
 

@@ -26,7 +26,6 @@ struct Problem {
   uint32_t head_dim;
   AttentionKernel kernel;
   std::optional<uint32_t> q_pos0 = std::nullopt;
-  bool mask = false;
   bool fill_with_kv_store = false;  // write the cache through ops::kv_store instead of the host
 };
 
@@ -72,8 +71,6 @@ class AttentionTest : public GpuTest {
       }
     }
     const size_t cache_bytes = slots * kv_row * (f32 ? 4 : 2);
-    std::vector<float> mask;
-    if (pr.mask) mask = random_attention_mask(pr.n_q, pr.n_kv, seed + 3);
 
     ops::AttentionParams p;
     p.n_q = pr.n_q;
@@ -88,17 +85,15 @@ class AttentionTest : public GpuTest {
     const ref::AttentionShape shape{pr.n_q, pr.n_kv, n_head, n_head_kv, hd, 1.f / std::sqrt(float(hd)),
                                     pr.q_pos0.value_or(pr.n_kv - pr.n_q)};
     std::vector<float> want(q.size());
-    const float* mask_ptr = pr.mask ? mask.data() : nullptr;
     if (f32)
-      ref::attention(shape, q.data(), k32.data(), v32.data(), mask_ptr, want.data());
+      ref::attention(shape, q.data(), k32.data(), v32.data(), nullptr, want.data());
     else
-      ref::attention(shape, q.data(), k.data(), v.data(), mask_ptr, want.data());
+      ref::attention(shape, q.data(), k.data(), v.data(), nullptr, want.data());
 
     auto gq = upload(q);
     auto gk = pr.fill_with_kv_store ? poisoned(cache_bytes) : f32 ? upload(k32) : upload(k);
     auto gv = pr.fill_with_kv_store ? poisoned(cache_bytes) : f32 ? upload(v32) : upload(v);
     auto gkf = upload(kf), gvf = upload(vf);
-    auto gmask = upload(pr.mask ? mask : std::vector<float>{0.f});
     auto gout = poisoned(q.size() * 4);
     const size_t scratch_bytes = ops::attention_scratch_bytes(p);
     auto gscratch = poisoned(std::max<size_t>(scratch_bytes, 4));
@@ -108,8 +103,7 @@ class AttentionTest : public GpuTest {
       ops::kv_store(rec(), gkf, gk, 0, pr.n_kv, uint32_t(kv_row), kv_type_);
       ops::kv_store(rec(), gvf, gv, 0, pr.n_kv, uint32_t(kv_row), kv_type_);
     }
-    ops::attention(rec(), p, gq, gk, gv, gout, pr.mask ? std::optional<gpu::BufferRef>(gmask) : std::nullopt,
-                   gscratch);
+    ops::attention(rec(), p, gq, gk, gv, gout, gscratch);
     rec().submit_and_wait();
     auto got = download<float>(gout, q.size());
     return {rel_l2(want, got), max_abs_diff(want, got)};
@@ -204,7 +198,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, AttentionPrefill, ::testing::ValuesIn(prefill_c
          kv_name(test_info.param.kv);
 });
 
-// ---- explicit mask, explicit q_pos0, kv_store-fed cache, long decode ----
+// ---- explicit q_pos0, kv_store-fed cache, long decode ----
 struct SemanticsCase {
   AttentionKernel kernel;
   GgmlType kv;
@@ -219,11 +213,6 @@ class AttentionSemantics : public AttentionTest, public ::testing::WithParamInte
   AttentionKernel kernel() const { return GetParam().kernel; }
 };
 
-TEST_P(AttentionSemantics, RandomMaskReplacesCausalRule) {
-  for (uint32_t n_q : {1u, 5u, 37u}) check({n_q, 300, {8, 4}, 64, kernel(), std::nullopt, true}, 50 + n_q, k_tol);
-  check({1, 1000, {4, 1}, 128, kernel(), std::nullopt, true}, 77, k_tol);
-}
-
 TEST_P(AttentionSemantics, ExplicitQueryPosition) {
   // Queries sitting before the end of the cache (keys after them hidden), and past its end.
   check({5, 600, {8, 4}, 64, kernel(), 100u}, 11, k_tol);
@@ -232,8 +221,8 @@ TEST_P(AttentionSemantics, ExplicitQueryPosition) {
 }
 
 TEST_P(AttentionSemantics, CacheWrittenByKvStore) {
-  check({20, 20, {8, 4}, 64, kernel(), std::nullopt, false, true}, 21, k_tol);
-  check({1, 500, {8, 4}, 128, kernel(), std::nullopt, false, true}, 22, k_tol);
+  check({20, 20, {8, 4}, 64, kernel(), std::nullopt, true}, 21, k_tol);
+  check({1, 500, {8, 4}, 128, kernel(), std::nullopt, true}, 22, k_tol);
 }
 
 std::vector<SemanticsCase> semantics_cases() {
@@ -255,25 +244,25 @@ TEST_F(AttentionTest, RejectsBadArguments) {
   p.n_head = 6;
   p.n_head_kv = 4;
   rec().begin();
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // 6 heads over 4 kv heads
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error);  // 6 heads over 4 kv heads
   p.n_head = 8;
   p.head_dim = 512;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // head_dim too large
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error);  // head_dim too large
   p.head_dim = 64;
   p.n_q = 4;
   p.n_kv = 2;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // n_kv < n_q, no q_pos0
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error);  // n_kv < n_q, no q_pos0
   p.n_q = 1;
   p.n_kv = 4096;
   auto tiny = poisoned(64);
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, tiny), Error);  // cache/scratch too small
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, tiny), Error);  // cache/scratch too small
   p.n_kv = 64;
   p.kv_type = GgmlType::Q4_0;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);  // no q4_0 cache
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error);  // no q4_0 cache
   p.n_kv = 200;
   auto f16_sized = poisoned(size_t(p.n_kv) * p.n_head_kv * p.head_dim * 2);  // holds 200 f16 keys, 100 f32
   p.kv_type = GgmlType::F32;
-  EXPECT_THROW(ops::attention(rec(), p, b, f16_sized, f16_sized, b, std::nullopt, b), Error);
+  EXPECT_THROW(ops::attention(rec(), p, b, f16_sized, f16_sized, b, b), Error);
   rec().submit_and_wait();
 }
 

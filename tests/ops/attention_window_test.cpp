@@ -87,7 +87,7 @@ class AttentionWindow : public GpuTest, public ::testing::WithParamInterface<Win
     auto gqp = upload(key_pos ? *query_pos : std::vector<int32_t>{0});
     const ops::AttentionPositions ap{gkp, gqp};
     rec().begin();
-    ops::attention(rec(), p, gq, gk, gv, gout, std::nullopt, gscratch, key_pos ? &ap : nullptr);
+    ops::attention(rec(), p, gq, gk, gv, gout, gscratch, key_pos ? &ap : nullptr);
     rec().submit_and_wait();
     const auto got = download<float>(gout, q.size());
     const double err = rel_l2(want, got);
@@ -178,17 +178,16 @@ TEST(AttentionWindowReference, WindowEqualsExplicitMask) {
 
 class AttentionWindowErrors : public GpuTest {};
 
-TEST_F(AttentionWindowErrors, RejectsWindowWithMaskOrLlamaCppNumerics) {
+TEST_F(AttentionWindowErrors, RejectsWindowWithLlamaCppNumerics) {
   auto b = poisoned(1 << 16);
   ops::AttentionParams p;
   p.n_q = 2;
   p.n_kv = 16;
   p.window = 4;
   rec().begin();
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b, b), Error);  // with a mask
-  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b));
+  EXPECT_NO_THROW(ops::attention(rec(), p, b, b, b, b, b));
   p.ggml_numerics = true;
-  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, std::nullopt, b), Error);
+  EXPECT_THROW(ops::attention(rec(), p, b, b, b, b, b), Error);
   rec().submit_and_wait();
 }
 

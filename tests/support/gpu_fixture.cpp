@@ -54,18 +54,6 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float lo, float hi) {
   return v;
 }
 
-std::vector<float> random_attention_mask(uint32_t n_q, uint32_t n_kv, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::bernoulli_distribution visible(0.6);
-  std::uniform_int_distribution<uint32_t> any_key(0, n_kv - 1);
-  std::vector<float> m(size_t(n_q) * n_kv);
-  for (uint32_t i = 0; i < n_q; ++i) {
-    for (uint32_t j = 0; j < n_kv; ++j) m[size_t(i) * n_kv + j] = visible(rng) ? 0.f : -INFINITY;
-    m[size_t(i) * n_kv + any_key(rng)] = 0.f;
-  }
-  return m;
-}
-
 std::vector<uint8_t> random_weight(GgmlType t, uint32_t rows, uint32_t cols, uint32_t seed) {
   const auto f = random_floats(size_t(rows) * cols, seed);
   const uint64_t rb = ggml_row_bytes(t, cols);

@@ -45,8 +45,6 @@ class GpuTest : public ::testing::Test {
 };
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f);
-// Random additive attention mask f32 [n_q][n_kv] (0 or -inf), each row with a visible key.
-std::vector<float> random_attention_mask(uint32_t n_q, uint32_t n_kv, uint32_t seed);
 // Random weights quantised row by row into GGML blocks of type t; padded to whole uint words,
 // as the product kernels read them.
 std::vector<uint8_t> random_weight(GgmlType t, uint32_t rows, uint32_t cols, uint32_t seed);

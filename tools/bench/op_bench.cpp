@@ -203,7 +203,7 @@ nlohmann::json bench_attention(gpu::Device& dev, gpu::Recorder& rec, std::mt1993
                                                          gpu::MemoryUse::Device, "bench attention scratch");
             const ops::AttentionRope rope{gfreqs, s.head_dim, RopeMode::Interleaved, 1.f};
             const auto ms = time_submissions(rec, repeats, [&](gpu::Recorder& rr) {
-              ops::attention(rr, p, q, k, v, o, std::nullopt, scratch, nullptr, pre_rope ? &rope : nullptr);
+              ops::attention(rr, p, q, k, v, o, scratch, nullptr, pre_rope ? &rope : nullptr);
             });
             const double bytes = 2.0 * double(cache.size());
             const Spread gbs = spread_of(ms, [&](double m) { return bytes / (m * 1e-3) / 1e9; });
