@@ -12,7 +12,11 @@ set(TERN_GGUF_READER_SOURCES
     ${PROJECT_SOURCE_DIR}/quant/gguf_reader.cpp
     ${PROJECT_SOURCE_DIR}/quant/gguf_types.cpp
     ${PROJECT_SOURCE_DIR}/common/error.cpp
-    ${PROJECT_SOURCE_DIR}/quant/ggml_types.cpp)
+    ${PROJECT_SOURCE_DIR}/quant/ggml_types.cpp
+    # the reader maps files and the writer opens them through platform/ (POSIX: the fuzz build
+    # is clang on Linux)
+    ${PROJECT_SOURCE_DIR}/platform/mapped_file_posix.cpp
+    ${PROJECT_SOURCE_DIR}/platform/file_io_posix.cpp)
 
 add_executable(gguf_fuzz ${CMAKE_CURRENT_LIST_DIR}/gguf_fuzz.cpp ${TERN_GGUF_READER_SOURCES})
 target_include_directories(gguf_fuzz PRIVATE ${PROJECT_SOURCE_DIR})
