@@ -67,7 +67,8 @@ esac
 SUBSET='^(c_api_test|c_api_errors_test|fixture_stories260K_f32|GgufReader\.|TokenizerTest\.|SamplerTest\.'
 SUBSET+='|Golden(Test)?\.Stories260K|ForwardTest|MatmulTest|RmsNorm|Rope|Attention|KvStore|Embedding|SiluMul'
 SUBSET+='|Add|BiasAdd|Argmax|TopK|QuantizeQ8_0|KvStreaming)'
-SMOKE='^c_api_errors_test$|GgufReader\.|Quantize|Sampler\.|RmsNorm|AddTest'  # gtest groups may start 'Shapes/'
+# gtest groups may start 'Shapes/' or 'Types/' (quantize_test's per-type RoundTrip and EdgeCases)
+SMOKE='^c_api_errors_test$|GgufReader\.|Quantize|Types/(RoundTrip|EdgeCases)\.|Sampler\.|RmsNorm|AddTest'
 case "${TERN_ARM64_TESTS:-}" in
   "") regex=$SUBSET ;;
   smoke) regex=$SMOKE ;;
