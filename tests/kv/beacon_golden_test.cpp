@@ -1,7 +1,7 @@
 // Tern against its second, independent reference: the PyTorch model and KV policy simulation of
 // tools/beacon-train (see its README), on the trained beacon models committed under
-// models/beacons/ (stories260K's and the long-range model's) and on the long-range model itself
-// (models/longrange/). The golden files
+// models/beacons/ (stories260K's, TinyStories-656K's and the long-range model's) and on the
+// long-range model itself (models/longrange/). The golden files
 // (tests/kv/golden/*.json, written by `beacon-train golden`) hold a token stream and, per policy, the log-likelihood of every next token computed token by
 // token with an f32 cache. Tern must match each within 1e-3, in decode steps, in prefill steps
 // (dense and the chunked beacon mode, whose steps are exact) and across beacon chunks and window
@@ -91,7 +91,8 @@ TEST_P(BeaconGolden, PerTokenLogLikelihoodsMatchPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, BeaconGolden, ::testing::Values("stories260k-sliding.json", "stories260k-beacon.json",
-                                                                   "longrange.json", "longrange-sliding.json"),
+                                                                   "tinystories656k-sliding.json", "longrange.json",
+                                                                   "longrange-sliding.json"),
                          [](const auto& param_info) {
                            std::string s = param_info.param;
                            s = s.substr(0, s.find('.'));
