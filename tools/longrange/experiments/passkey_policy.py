@@ -2,7 +2,8 @@
 lavapipe runs (tern-perplexity --passkey is the measurement the README reports). The prompt is
 tern-perplexity's (longrange_data.needles: the five repeated sentences), the answer teacher-forced:
 a trial counts when the greedy token at every answer position (" 12345", the final "." left out)
-is the key's. Exact Tern semantics token by token (policy.simulate + Model.forward_layout).
+is the key's; the share of answer tokens right is printed too (partial progress), overall and per
+answer position. Exact Tern semantics token by token (policy.simulate + Model.forward_layout).
 
 usage: passkey_policy.py MODEL.gguf SPEC [SPEC ...] --slots 128 [--lengths 512,1024,2048]
        [--depths 0,0.5,1] [--trials 4] [--seed 7]
@@ -44,6 +45,8 @@ def main():
     for sp in a.specs:
         pol = spec.parse(sp, a.slots)
         hits, layouts = {}, {}
+        tokens_right = tokens_all = n_cases = 0
+        by_pos = torch.zeros(6, dtype=torch.float64)  # " " and the 5 digits
         for L, d, doc in cases:
             x = [tok.bos] + doc.tokens
             if len(x) not in layouts:
@@ -51,11 +54,18 @@ def main():
             with torch.no_grad():
                 g = model.forward_layout(torch.tensor([x]), layouts[len(x)])[0].argmax(-1)
             p, n = 1 + doc.answer_start, len(doc.tokens) - doc.answer_start - 1
-            ok = bool((g[p - 1:p + n - 1] == torch.tensor(x[p:p + n])).all())
-            hits[(L, d)] = hits.get((L, d), 0) + ok
+            right = (g[p - 1:p + n - 1] == torch.tensor(x[p:p + n]))
+            hits[(L, d)] = hits.get((L, d), 0) + bool(right.all())
+            tokens_right += int(right.sum())
+            tokens_all += n
+            by_pos[:n] += right[:len(by_pos)].to(torch.float64)
+            n_cases += 1
         cells = " ".join("%d/%g:%d" % (L, d, hits[(L, d)]) for L in lengths for d in depths)
         total = sum(hits.values())
-        print("%-14s @%d: %d/%d  %s" % (sp, a.slots, total, len(cases), cells), flush=True)
+        print("%-14s @%d: %d/%d  %s  (answer tokens right: %.0f%%)" % (sp, a.slots, total, len(cases), cells,
+                                                                      100.0 * tokens_right / tokens_all), flush=True)
+        print("%-14s   per answer token (space, digits 1-5): %s" % (
+            "", " ".join("%.0f%%" % (100.0 * v / n_cases) for v in by_pos.tolist())), flush=True)
 
 
 if __name__ == "__main__":

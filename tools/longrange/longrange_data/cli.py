@@ -33,7 +33,8 @@ def cmd_data(a):
     tok = spm.from_gguf(_gguf(a.model))
     corpus = _corpus(tok, a.stories)
     mix = P.Mix(p_single=a.p_single, p_needle=a.p_needle, max_packed_needle=a.max_packed_needle,
-                min_needle=a.min_needle, kinds=((N.KEY, 1 - a.p_word), (N.WORD, a.p_word)))
+                min_needle=a.min_needle, gap=tuple(int(x) for x in a.gap.split(":")) if a.gap else None,
+                fillers=tuple((f, float(w)) for f, w in (x.split(":") for x in a.fillers.split(","))), kinds=((N.KEY, 1 - a.p_word), (N.WORD, a.p_word)))
     packer = P.Packer(tok, corpus, a.seq_len, a.seed, mix)
     packer.write(a.sequences, a.out)
     s = packer.stats
@@ -141,6 +142,9 @@ def main(argv=None):
     d.add_argument("--p-word", type=float, default=0.3, help="needles that are secret words (else 5-digit keys)")
     d.add_argument("--max-packed-needle", type=int, default=320, help="tokens of a packed needle document, at most")
     d.add_argument("--min-needle", type=int, default=0, help="tokens of a needle document, at least")
+    d.add_argument("--gap", help="LO:HI: every sequence starts with a 5-digit key document whose answer is LO to HI "
+                   "tokens after the key (beacon training for retrieval past the raw window)")
+    d.add_argument("--fillers", default="repeated:0.4,simple:0.2,story:0.4", help="filler kinds and their weights")
     d.set_defaults(fn=cmd_data)
 
     h = sub.add_parser("heldout", help="held-out text for streaming perplexity, and a filler file")
