@@ -7,7 +7,9 @@ the evaluation text. PPLs come from the exact PyTorch reference (Tern matches it
 usage: budget_table.py BASE.gguf SLIDING.gguf BEACON.gguf --select HELDOUT.i32 --eval EVAL.i32
        --name NAME --out-dir DIR [--tokens 4096] [--select-tokens 2048] [--select-offset 0]
        [--slots 32,64,128] [--sliding-ratios 2,4,8,16] [--beacon-ratios 2,4,8] [--dense-slots 512]
-BEACON.gguf "-" leaves the chunk mode out (SLIDING.gguf "-" the sliding mode).
+       [--sinks S]
+BEACON.gguf "-" leaves the chunk mode out (SLIDING.gguf "-" the sliding mode). --sinks S gives the
+beacon modes S sinks (their rows are named MODE:R:sS; the window and sinks:4 rows stay as they are).
 """
 import argparse
 import math
@@ -35,20 +37,20 @@ def ints(s):
     return tuple(int(x) for x in s.split(",") if x.strip())
 
 
-def candidates(kind, slots, r, n=6):
+def candidates(kind, slots, r, sinks=0, n=6):
     """Up to n windows spread over those that fit the slots (the largest included)."""
     if kind == "sliding":
-        ws = [w for w in range(r, slots) if w + w // r + 1 <= slots]
+        ws = [w for w in range(r, slots) if sinks + w + w // r + 1 <= slots]
     else:
-        ws = [w for w in range(r, slots, r) if w + 2 * (w // r) <= slots]
+        ws = [w for w in range(r, slots, r) if sinks + w + 2 * (w // r) <= slots]
     idx = sorted(set(int(round(i)) for i in np.linspace(0, len(ws) - 1, min(n, len(ws)))))
     return [ws[i] for i in idx]
 
 
-def best_window(model, toks, kind, slots, r, log):
+def best_window(model, toks, kind, slots, r, log, sinks=0):
     best = None
-    for w in candidates(kind, slots, r):
-        p = ppl(model, toks, Policy(kind, slots, window=w, ratio=r))
+    for w in candidates(kind, slots, r, sinks):
+        p = ppl(model, toks, Policy(kind, slots, sinks=sinks, window=w, ratio=r))
         print("  select %s r=%d slots=%d W=%d: %.4f" % (kind, r, slots, w, p), file=log, flush=True)
         if best is None or p < best[1]:
             best = (w, p)
@@ -75,6 +77,7 @@ def main():
     ap.add_argument("--slots", default=",".join(map(str, SLOTS)), help="KV budgets (slots) to compare")
     ap.add_argument("--sliding-ratios", default=",".join(map(str, RATIOS["sliding"])))
     ap.add_argument("--beacon-ratios", default=",".join(map(str, RATIOS["beacon"])))
+    ap.add_argument("--sinks", type=int, default=0, help="sinks of the beacon modes' policies")
     ap.add_argument("--dense-slots", type=int, default=512, help="dense row: its slots (and tokens scored)")
     a = ap.parse_args()
     ratios = {"beacon": ints(a.beacon_ratios), "sliding": ints(a.sliding_ratios)}
@@ -108,10 +111,12 @@ def main():
         add(slots, "sinks:4", "-", "", Policy("window", slots, sinks=4), base)
         for kind in [k for k in ("beacon", "sliding") if k in trained]:
             for rr in ratios[kind]:
-                w = best_window(trained[kind], sel, kind, slots, rr, log)
+                w = best_window(trained[kind], sel, kind, slots, rr, log, a.sinks)
+                pol = Policy(kind, slots, sinks=a.sinks, window=w, ratio=rr)
+                name = "%s:%d" % (kind, rr) + (":s%d" % a.sinks if a.sinks else "")
                 if not a.training_free_only:
-                    add(slots, "%s:%d" % (kind, rr), "trained", w, Policy(kind, slots, window=w, ratio=rr), trained[kind])
-                add(slots, "%s:%d" % (kind, rr), "training-free", w, Policy(kind, slots, window=w, ratio=rr), base)
+                    add(slots, name, "trained", w, pol, trained[kind])
+                add(slots, name, "training-free", w, pol, base)
     os.makedirs(a.out_dir, exist_ok=True)
     csv = os.path.join(a.out_dir, "%s-budgets.csv" % a.name)
     with open(csv, "w") as f:
