@@ -9,7 +9,7 @@ usage: budget_table.py BASE.gguf SLIDING.gguf BEACON.gguf --select HELDOUT.i32 -
        [--slots 32,64,128] [--sliding-ratios 2,4,8,16] [--beacon-ratios 2,4,8] [--dense-slots 512]
        [--sinks S]
 BEACON.gguf "-" leaves the chunk mode out (SLIDING.gguf "-" the sliding mode). --sinks S gives the
-beacon modes S sinks (their rows are named MODE:R:sS; the window and sinks:4 rows stay as they are).
+beacon modes S sinks (their rows are named MODE:R:sS) and adds a sinks:S + window row beside sinks:4.
 """
 import argparse
 import math
@@ -108,7 +108,8 @@ def main():
     rows.append(r)
     for slots in budgets:
         add(slots, "window", "-", "", Policy("window", slots), base)
-        add(slots, "sinks:4", "-", "", Policy("window", slots, sinks=4), base)
+        for sk in sorted({4, a.sinks} - {0}):  # the beacon modes' sinks beside the window too
+            add(slots, "sinks:%d" % sk, "-", "", Policy("window", slots, sinks=sk), base)
         for kind in [k for k in ("beacon", "sliding") if k in trained]:
             for rr in ratios[kind]:
                 w = best_window(trained[kind], sel, kind, slots, rr, log, a.sinks)

@@ -65,3 +65,11 @@ nice -n 5 $T train "$B" --data "$D/train-301.i32" "$D/train-302.i32" \
 nice -n 5 $T python tools/beacon-train/experiments/budget_table.py "$B" "$D/TinyStories-656K-sliding-sinks4.gguf" - \
   --sinks 4 --select "$D/heldout.i32" --eval "$D/stream.i32" --heldout-eval "$D/heldout.i32" \
   --name tinystories656k-sinks4 --out-dir docs/long-context
+# The same with one sink (the BOS alone; not committed either: 555 s and 129 s).
+nice -n 5 $T train "$B" --data "$D/train-301.i32" "$D/train-302.i32" \
+  -o "$D/TinyStories-656K-sliding-sinks1.gguf" --mode sliding --sinks 1 --ratios 2,4,8,16,16 \
+  --windows 16,20,22,24,26,28,29,30,40,42,48,54,56,59,60,80,96,112,120 --slots 32,32,64,64,128 --seq-len 512 \
+  --batch 8 --steps 240 --lr 2e-3 --warmup 10 --seed 24 --default-ratio 16 --save-every 20
+nice -n 5 $T python tools/beacon-train/experiments/budget_table.py "$B" "$D/TinyStories-656K-sliding-sinks1.gguf" - \
+  --sinks 1 --select "$D/heldout.i32" --eval "$D/stream.i32" --heldout-eval "$D/heldout.i32" \
+  --name tinystories656k-sinks1 --out-dir docs/long-context
