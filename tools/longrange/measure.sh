@@ -32,3 +32,15 @@ $B --passkey --kv-slots 64 --kv window,sliding:4:32 --lengths 512,1024,2048 --de
   --n-batch 64 --passkey-csv $O-passkey-sliding-64.csv --passkey-svg $O-passkey-sliding-64.svg
 $B --passkey --seed 2 --kv-slots 128 --kv window,sliding:4:63 --lengths 512,1024,2048 --depths 0,0.5,1 --trials 3 \
   --n-batch 64 --passkey-csv $O-passkey-sliding-seed2.csv
+# Issue 13's passkey table at 128 slots, every depth: the trained sliding beacon beside window and
+# sinks + window (one run: the trained file's base weights are the model's), the training-free beacon
+# on the model itself; 2 trials per cell with key seeds 1-30 and 2 more with seeds 31-60 (the README
+# table adds them). Dense within the trained length: the first command of this file.
+for s in 1 31; do
+  $B --passkey --seed $s --kv-slots 128 --kv window,sinks:4,sliding:4:63 --lengths 512,1024,2048 \
+    --depths 0,0.25,0.5,0.75,1 --trials 2 --n-batch 64 --passkey-csv $O-passkey-128-seed$s.csv \
+    --passkey-svg $O-passkey-128-seed$s.svg
+  $P --passkey --seed $s --kv-slots 128 --kv beacon:4 --lengths 512,1024,2048 \
+    --depths 0,0.25,0.5,0.75,1 --trials 2 --n-batch 64 --passkey-csv $O-passkey-128-beacon-seed$s.csv \
+    --passkey-svg $O-passkey-128-beacon-seed$s.svg
+done
