@@ -51,12 +51,13 @@ if [ "${NEEDLE_RUN:-0}" = 1 ]; then
   nice -n 5 $T python tools/longrange/experiments/passkey_policy.py "$D/longrange-needle.gguf" sliding:8:32 sliding:4:63 \
     --slots 128 --lengths 256,512 --depths 0,0.5 --trials 4
 fi
-# Passkey past the raw window (README, "Can beacons carry a key past the raw window?"): training
-# data where every sequence is one 5-digit key document whose answer is 56-190 tokens after the key
-# (beyond every raw window trained, within the beacons' reach), ratio 2; then short gaps (36-90);
-# then one beacon per token (ratio 1); all retrieve at chance in the PyTorch check. The hand-built
-# beacons (tools/longrange/experiments/beacon_circuit.py) show why: a beacon row can fetch two
-# token codes, a group of r tokens needs r + 1. Stories for the story filler: LONGRANGE_STORIES.
+# Passkey past the raw window (README, "Can trained beacons carry a key past the raw window?"):
+# training data where every sequence is one 5-digit key document whose answer is 56-190 tokens
+# after the key (beyond every raw window trained, within the beacons' reach), ratio 2; then short
+# gaps (36-90); one beacon per token (ratio 1); beacon O projections: all retrieve at chance in the
+# PyTorch check. The hand-built beacons (tools/longrange/experiments/beacon_circuit.py) show why: a
+# beacon row can fetch two token codes, a group of r tokens needs r + 1. Stories for the story
+# filler: LONGRANGE_STORIES (the README's runs used 20,372 tokens of TinyStories-656K's samples).
 if [ "${PASSKEY_RUN:-0}" = 1 ]; then
   K="nice -n 5 $T python tools/longrange/experiments/passkey_policy.py"
   nice -n 5 $L data $M --stories "$S" -o "$D/gap-256.i32" --seq-len 256 --sequences 400 --seed 41 --gap 56:190 \
@@ -74,6 +75,9 @@ if [ "${PASSKEY_RUN:-0}" = 1 ]; then
   nice -n 5 $T train models/beacons/longrange-sliding.gguf --data "$D/gap-120.i32" --packed --answer-weight 64 \
     --seq-len 120 -o "$D/pk-r1.gguf" --mode sliding --ratios 1 --windows 16 --slots 96 --batch 4 --steps 80 \
     --lr 3e-3 --warmup 5 --save-every 20 --seed 44
+  nice -n 5 $T train $M --with-o --data "$D/gap-256.i32" --packed --answer-weight 16 --seq-len 256 \
+    -o "$D/pk-r2-o.gguf" --mode sliding --ratios 2 --windows 16,32 --slots 128 --batch 4 --steps 60 \
+    --lr 2e-3 --warmup 5 --save-every 10 --seed 46
   for r in 1 2; do
     nice -n 5 $T python tools/longrange/experiments/beacon_circuit.py models/beacons/longrange-sliding.gguf \
       "$D/pk-circuit-r$r.gguf" --ratio $r
@@ -82,7 +86,7 @@ if [ "${PASSKEY_RUN:-0}" = 1 ]; then
     -o "$D/pk-circuit-r2-trained.gguf" --mode sliding --ratios 2 --windows 16,32 --slots 128 --batch 4 --steps 40 \
     --lr 1e-3 --warmup 4 --save-every 10 --seed 45
   $K models/beacons/longrange-sliding.gguf window sliding:2:32 sliding:2:16 sliding:4:32 --slots 128 --lengths 160,224 --depths 0,0.5
-  for f in pk-r2 pk-circuit-r2 pk-circuit-r2-trained; do
+  for f in pk-r2 pk-r2-o pk-circuit-r2 pk-circuit-r2-trained; do
     $K "$D/$f.gguf" sliding:2:32 sliding:2:16 --slots 128 --lengths 160,224 --depths 0,0.5
   done
   $K "$D/pk-r2-short.gguf" sliding:2:16 window --slots 64 --lengths 96,128 --depths 0,0.5
