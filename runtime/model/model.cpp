@@ -1,14 +1,17 @@
 #include "model/model.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "common/error.h"
 #include "common/fnv1a.h"
 #include "common/options.h"
+#include "quant/finite_check.h"
 #include "gpu/pipeline.h"
 #include "quant/gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
 #include "quant/ggml_types.h"
+#include "model/model_limits.h"
 
 namespace tern {
 namespace {
@@ -62,6 +65,11 @@ const GgufTensorInfo& Model::checked_tensor(const GgufFile& f, const std::string
     check(type == GgmlType::F32, Status::Unsupported,
           "tensor '" + name + "' (a norm or bias vector) has type " + std::string(ggml_type_name(type)) + ", expected f32");
   }
+  // NaN or infinite weights would make every logit NaN: refused here rather than sampled from.
+  // (A pass over the bytes that are copied to the device next anyway.)
+  if (const auto bad = first_non_finite(type, f.tensor_data(*t), t->n_elements))
+    throw Error(Status::BadModel, "tensor '" + name + "' holds a NaN or infinite value (element " + std::to_string(*bad) +
+                                      (type == GgmlType::F32 || type == GgmlType::F16 ? "" : ", a block scale") + ")");
   return *t;
 }
 
@@ -135,6 +143,13 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
   auto file = GgufFile::open(path);
   m->config_ = read_model_config(*file);
   ModelConfig& c = m->config_;
+  // The vocabulary's size against the embedding's rows before a string is copied: a file
+  // claiming ten million tokens is refused here, not after building them all.
+  limits::check_count(c.n_vocab, limits::k_max_vocab, Status::BadModel, "the vocabulary size (tokenizer.ggml.tokens)");
+  if (const GgufTensorInfo* embd = file->tensor("token_embd.weight"))
+    check(embd->dims.size() >= 2 && embd->dims[1] == c.n_vocab, Status::BadModel,
+          "the vocabulary has " + std::to_string(c.n_vocab) + " tokens but token_embd.weight has " +
+              std::to_string(embd->dims.size() >= 2 ? embd->dims[1] : 1) + " rows");
   m->tokenizer_ = Tokenizer::from_vocab(vocab_from_gguf(*file));
   c.n_vocab = uint32_t(m->tokenizer_->n_vocab());
   if (auto tmpl = file->get_string("tokenizer.chat_template")) m->chat_template_ = std::string(*tmpl);
@@ -202,12 +217,14 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelLoadOptio
   if (const GgufTensorInfo* rf = file->tensor("rope_freqs.weight")) {
     check(rf->type == GgmlType::F32 && rf->n_elements == c.n_rot / 2, Status::BadModel,
           "rope_freqs.weight must be f32 with n_rot/2 elements");
-    const auto* p = reinterpret_cast<const float*>(file->tensor_data(*rf));
-    m->rope_freq_factors_.assign(p, p + rf->n_elements);
+    m->rope_freq_factors_.resize(rf->n_elements);
+    std::memcpy(m->rope_freq_factors_.data(), file->tensor_data(*rf), rf->n_elements * sizeof(float));
+    limits::check_freq_factors(m->rope_freq_factors_, Status::BadModel, "rope_freqs.weight");
   }
   m->rope_freqs_ = tern::rope_freqs(int(c.n_rot), c.rope_base, c.rope_scaling, &m->rope_attn_factor_);
   for (size_t i = 0; i < m->rope_freq_factors_.size(); ++i) m->rope_freqs_[i] /= m->rope_freq_factors_[i];
   if (c.has_sliding_layers()) m->rope_freqs_swa_ = tern::rope_freqs(int(c.n_rot), c.rope_base_swa, {});
+  limits::check_rope_table(m->rope_freqs_, m->rope_attn_factor_, Status::BadModel, "the model's RoPE settings");
   if (m->progress_) m->progress_(1.f);
   return m;  // the mapped file is released here: weights live on the device only
 }

@@ -1,9 +1,11 @@
 #include "model/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
 #include "quant/gguf_reader.h"
+#include "model/model_limits.h"
 
 namespace tern {
 namespace {
@@ -132,14 +134,16 @@ ModelConfig read_model_config(const GgufFile& f) {
   c.rope_base = f.get_f32(a + "rope.freq_base").value_or(10000.f);
   c.rms_eps = f.get_f32(a + "attention.layer_norm_rms_epsilon").value_or(1e-5f);
 
-  check(c.n_embd > 0 && c.n_embd <= 65536, Status::BadModel, "embedding_length out of range");
-  check(c.n_layer > 0 && c.n_layer <= 1024, Status::BadModel, "block_count out of range");
-  check(c.n_head > 0 && c.n_head <= 1024, Status::BadModel, "attention.head_count out of range");
+  using namespace limits;
+  check_count(c.n_embd, k_max_embd, Status::BadModel, a + "embedding_length");
+  check_count(c.n_layer, k_max_layers, Status::BadModel, a + "block_count");
+  check_count(c.n_head, k_max_heads, Status::BadModel, a + "attention.head_count");
   check(c.n_head_kv > 0 && c.n_head % c.n_head_kv == 0, Status::BadModel,
         "attention.head_count must be a multiple of attention.head_count_kv");
-  check(c.n_ff > 0 && c.n_ff <= 1 << 20, Status::BadModel, "feed_forward_length out of range");
+  check_count(c.n_ff, k_max_ff, Status::BadModel, a + "feed_forward_length");
+  check_count(c.n_ctx_train, k_max_ctx, Status::BadModel, a + "context_length");
   c.head_dim = f.get_u32(a + "attention.key_length").value_or(c.n_embd / c.n_head);
-  check(c.head_dim > 0 && c.head_dim % 2 == 0 && c.head_dim <= 256, Status::Unsupported,
+  check(c.head_dim > 0 && c.head_dim % 2 == 0 && c.head_dim <= k_max_head_dim, Status::Unsupported,
         "head dimension " + std::to_string(c.head_dim) + " ('" + a +
             "attention.key_length') is not supported (even, at most 256)");
   if (auto v = f.get_u32(a + "attention.value_length"))
@@ -151,8 +155,25 @@ ModelConfig read_model_config(const GgufFile& f) {
   read_rope_scaling(f, a, c);
   c.layer_kinds.assign(c.n_layer, LayerKind::Global);
   if (c.arch == Arch::Gemma3) read_gemma3(f, a, c);
-  if (auto vocab = f.get_string_array("tokenizer.ggml.tokens")) c.n_vocab = uint32_t(vocab->size());
+  // The count only: the strings are read once the count has been checked (Model::load).
+  if (const GgufValue* vocab = f.find("tokenizer.ggml.tokens"); vocab && vocab->is_array())
+    c.n_vocab = uint32_t(std::min<uint64_t>(vocab->array_size(), UINT32_MAX));
+  check_numbers(c, a);
   return c;
+}
+
+void check_numbers(const ModelConfig& c, const std::string& prefix) {
+  using limits::ModelFloat;
+  limits::check_float(ModelFloat::RmsEps, c.rms_eps, Status::BadModel, prefix + "attention.layer_norm_rms_epsilon");
+  limits::check_float(ModelFloat::RopeFreqBase, c.rope_base, Status::BadModel, prefix + "rope.freq_base");
+  if (c.rope_scaling.type != tern::RopeScaling::None)
+    limits::check_float(ModelFloat::RopeScaleFactor, c.rope_scaling.factor, Status::BadModel,
+                        prefix + "rope.scaling.factor");
+  const tern::RopeScaling& s = c.rope_scaling;
+  if (s.type == tern::RopeScaling::Yarn || s.type == tern::RopeScaling::Llama3)
+    check(s.original_ctx >= 1.f, Status::BadModel, prefix + "rope.scaling.original_context_length must be at least 1");
+  check(std::isfinite(s.attn_factor) && s.attn_factor > 0.f && std::isfinite(s.beta_fast) && std::isfinite(s.beta_slow),
+        Status::BadModel, prefix + "rope.scaling.attn_factor must be finite and positive, the YaRN betas finite");
 }
 
 }  // namespace tern

@@ -1,5 +1,8 @@
 #include "tokenizer/gguf_vocab.h"
 
+#include <optional>
+#include <string>
+
 #include "common/error.h"
 #include "tokenizer/pretokenizer.h"
 
@@ -20,8 +23,14 @@ Vocab vocab_from_gguf(const GgufFile& f) {
   const bool spm = v.model == "llama";
   v.pre = std::string(f.get_string("tokenizer.ggml.pre").value_or(""));
   if (auto merges = f.get_string_array("tokenizer.ggml.merges")) v.merges.assign(merges->begin(), merges->end());
+  // An id the file names must be a token: one out of range would silently drop BOS (or EOS)
+  // from every prompt. The defaults (SPM's 0, 1, 2) apply only when the key is absent.
   auto id = [&](const char* key, int64_t fallback) -> int32_t {
-    const int64_t x = f.get_i64(key).value_or(fallback);
+    const std::optional<int64_t> given = f.get_i64(key);
+    const int64_t x = given.value_or(fallback);
+    if (given)
+      check(x >= 0 && uint64_t(x) < n, Status::BadModel,
+            std::string(key) + " is " + std::to_string(x) + ", outside the vocabulary of " + std::to_string(n) + " tokens");
     return (x >= 0 && uint64_t(x) < n) ? int32_t(x) : -1;
   };
   v.bos = id("tokenizer.ggml.bos_token_id", spm ? 1 : -1);
