@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "common/error.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/utf8_stream.h"
 
@@ -24,7 +25,13 @@ BpeBackend::BpeBackend(const Vocab& vocab, const PreTokenizerPreset& preset)
     : vocab_(vocab), pre_(preset.regexes), merges_(vocab, preset.ignore_merges) {}
 
 void BpeBackend::encode(std::string_view text, std::vector<int32_t>& out) const {
-  for (std::string_view word : pre_.split(text)) merges_.encode_word(bytes_to_unicode_text(word), out);
+  pre_.for_each_word(text, [&](std::string_view word) {
+    // A word is merged as a whole (~40 bytes of working memory per byte): a longer one is refused.
+    check(word.size() <= k_max_unbroken_run, Status::InvalidArgument,
+          "the text has a word of " + std::to_string(word.size()) + " bytes, longer than the " +
+              std::to_string(k_max_unbroken_run >> 10) + " KiB one call merges: split it");
+    merges_.encode_word(bytes_to_unicode_text(word), out);
+  });
 }
 
 std::string BpeBackend::decode(std::span<const int32_t> ids) const {

@@ -1,5 +1,7 @@
 #include "tokenizer/pretokenizer.h"
 
+#include <functional>
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -96,8 +98,9 @@ struct PreTokenizer::Regex {
   pcre2_code* code = nullptr;
   ~Regex() { pcre2_code_free(code); }
 
-  // Appends the matches in piece and the text between them.
-  void cut(std::string_view piece, pcre2_match_data* md, std::vector<std::string_view>& out) const {
+  // Passes the matches in piece and the text between them, in order, to out.
+  template <class Out>
+  void cut(std::string_view piece, pcre2_match_data* md, const Out& out) const {
     const auto* subject = reinterpret_cast<PCRE2_SPTR>(piece.data());
     size_t pos = 0, gap = 0;
     while (pos < piece.size()) {
@@ -114,11 +117,11 @@ struct PreTokenizer::Regex {
         while (pos < piece.size() && (uint8_t(piece[pos]) & 0xC0) == 0x80) ++pos;
         continue;
       }
-      if (start > gap) out.push_back(piece.substr(gap, start - gap));
-      out.push_back(piece.substr(start, end - start));
+      if (start > gap) out(piece.substr(gap, start - gap));
+      out(piece.substr(start, end - start));
       pos = gap = end;
     }
-    if (gap < piece.size()) out.push_back(piece.substr(gap));
+    if (gap < piece.size()) out(piece.substr(gap));
   }
 };
 
@@ -140,20 +143,27 @@ PreTokenizer::PreTokenizer(const std::vector<std::string>& regexes) {
 
 PreTokenizer::~PreTokenizer() = default;
 
-std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
-  std::vector<std::string_view> pieces;
-  if (text.empty()) return pieces;
-  pieces.push_back(text);
+void PreTokenizer::for_each_word(std::string_view text, const std::function<void(std::string_view)>& word) const {
+  if (text.empty()) return;
+  using MatchData = std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)>;
+  std::vector<MatchData> md;
   for (const auto& r : regexes_) {
-    std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> md(
-        pcre2_match_data_create_from_pattern(r->code, nullptr), pcre2_match_data_free);
-    if (!md) throw Error(Status::OutOfHostMemory, "pre-tokenizer: cannot allocate match data");
-    std::vector<std::string_view> next;
-    next.reserve(pieces.size() * 2);
-    for (auto p : pieces) r->cut(p, md.get(), next);
-    pieces = std::move(next);
+    md.emplace_back(pcre2_match_data_create_from_pattern(r->code, nullptr), pcre2_match_data_free);
+    if (!md.back()) throw Error(Status::OutOfHostMemory, "pre-tokenizer: cannot allocate match data");
   }
-  return pieces;
+  // Each expression cuts each piece the previous one left, depth first: the words come out in
+  // order with nothing held but the current piece at each level (not a list of every word).
+  std::function<void(std::string_view, size_t)> cut = [&](std::string_view piece, size_t level) {
+    if (level == regexes_.size()) return word(piece);
+    regexes_[level]->cut(piece, md[level].get(), [&](std::string_view p) { cut(p, level + 1); });
+  };
+  cut(text, 0);
+}
+
+std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
+  std::vector<std::string_view> words;
+  for_each_word(text, [&](std::string_view w) { words.push_back(w); });
+  return words;
 }
 
 }  // namespace tern

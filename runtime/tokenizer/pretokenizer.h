@@ -4,6 +4,7 @@
 // mode (JIT-compiled where available). Each expression cuts every piece the previous one left,
 // keeping matches and the text between them (Hugging Face's "Isolated" split behaviour).
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,8 @@ class PreTokenizer {
 
   // The words of text (valid UTF-8), in order; they concatenate back to text. Thread-safe.
   std::vector<std::string_view> split(std::string_view text) const;
+  // The same words passed to `word` one by one, without holding them all.
+  void for_each_word(std::string_view text, const std::function<void(std::string_view)>& word) const;
 
  private:
   struct Regex;

@@ -19,13 +19,30 @@ SpmBackend::SpmBackend(const Vocab& vocab, std::unique_ptr<sentencepiece::Senten
 SpmBackend::SpmBackend(const Vocab& vocab) : vocab_(vocab), sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
   auto st = sp_->LoadFromSerializedProto(build_sentencepiece_proto(vocab, SpmAlgorithm::Bpe));
   check(st.ok(), Status::BadModel, "sentencepiece rejected the vocabulary: " + st.ToString());
+  if (vocab.add_space_prefix) {
+    Vocab plain = vocab;
+    plain.add_space_prefix = false;
+    sp_plain_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
+    st = sp_plain_->LoadFromSerializedProto(build_sentencepiece_proto(plain, SpmAlgorithm::Bpe));
+    check(st.ok(), Status::BadModel, "sentencepiece rejected the vocabulary: " + st.ToString());
+  }
+  chunker_ = std::make_unique<SpmChunker>(vocab);
 }
 
 SpmBackend::~SpmBackend() = default;
 
 void SpmBackend::encode(std::string_view text, std::vector<int32_t>& out) const {
+  if (!chunker_) return encode_part(*sp_, text, out);
+  // Parts of 16 KiB: the library's working memory stays a few megabytes whatever the length.
+  chunker_->split(text, size_t(16) << 10, [&](std::string_view part, bool first) {
+    encode_part(first || !sp_plain_ ? *sp_ : *sp_plain_, part, out);
+  });
+}
+
+void SpmBackend::encode_part(const sentencepiece::SentencePieceProcessor& sp, std::string_view text,
+                             std::vector<int32_t>& out) const {
   std::vector<int> ids;
-  auto st = sp_->Encode(text, &ids);
+  auto st = sp.Encode(text, &ids);
   check(st.ok(), Status::Internal, "sentencepiece encode failed: " + st.ToString());
   for (int id : ids) {
     // Only a stand-in <unk> appended for a vocabulary without one lies past the vocabulary.

@@ -2,6 +2,7 @@
 #pragma once
 #include <memory>
 
+#include "tokenizer/spm_chunks.h"
 #include "tokenizer/tokenizer_backend.h"
 #include "tokenizer/vocab.h"
 
@@ -16,7 +17,7 @@ class SpmBackend final : public TokenizerBackend {
   // A processor loaded from a .model file, whose pieces vocab lists.
   SpmBackend(const Vocab& vocab, std::unique_ptr<sentencepiece::SentencePieceProcessor> sp);
   // A processor built in memory from vocab (sentencepiece_proto.h). Error(BadModel) when the
-  // library rejects it.
+  // library rejects it. Long text is encoded in parts (spm_chunks.h), which gives the same ids.
   explicit SpmBackend(const Vocab& vocab);
   ~SpmBackend() override;
 
@@ -25,8 +26,15 @@ class SpmBackend final : public TokenizerBackend {
   std::string token_text(int32_t id, bool show_special) const override;
 
  private:
+  void encode_part(const sentencepiece::SentencePieceProcessor& sp, std::string_view text, std::vector<int32_t>& out) const;
+
   const Vocab& vocab_;  // owned by the Tokenizer, which owns this backend
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  // Built from a vocabulary: the parts after the first are encoded without the dummy prefix
+  // (sp_plain_, null when the vocabulary has none). From a .model file: one call, as its own
+  // normalizer may join text across any cut.
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_plain_;
+  std::unique_ptr<SpmChunker> chunker_;
 };
 
 }  // namespace tern

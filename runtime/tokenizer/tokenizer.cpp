@@ -38,6 +38,15 @@ Tokenizer::Tokenizer(Vocab vocab, const BackendFactory& make_backend)
   // Longer tokens claim their text first ("<|im_start|>" before "<|im").
   std::stable_sort(specials_.begin(), specials_.end(),
                    [](const Special& a, const Special& b) { return a.text.size() > b.text.size(); });
+  // Every piece spells at least the input bytes it covers (U+2581 and <0xAB> spell one byte in
+  // three or six; a byte-level character one byte in one or two), given byte fallback (SPM) or
+  // byte-level BPE, whose tokens never stand for text they do not spell.
+  bool spells_input = vocab_.model == "gpt2";
+  for (size_t i = 0; i < vocab_.tokens.size(); ++i) {
+    max_piece_bytes_ = std::max(max_piece_bytes_, vocab_.tokens[i].size());
+    spells_input = spells_input || type_is(vocab_, int32_t(i), TokenType::Byte);
+  }
+  max_piece_bytes_ = spells_input ? std::max<size_t>(max_piece_bytes_, 4) : 0;
   if (vocab_.eos >= 0) eog_.push_back(vocab_.eos);
   for (int32_t id = 0; id < n_vocab(); ++id)
     for (auto t : kEogTexts)
@@ -59,9 +68,11 @@ std::unique_ptr<Tokenizer> Tokenizer::from_model_file(const std::string& path) {
   v.eos = sp->eos_id();
   v.unk = sp->unk_id();
   v.pad = sp->pad_id();
-  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), [&](const Vocab& vocab) {
+  auto t = std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), [&](const Vocab& vocab) {
     return std::make_unique<SpmBackend>(vocab, std::move(sp));
   }));
+  t->max_piece_bytes_ = 0;  // the model's own normalizer may shrink text (runs of spaces)
+  return t;
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::from_vocab(const Vocab& vocab) {
@@ -76,6 +87,14 @@ std::unique_ptr<Tokenizer> Tokenizer::from_vocab(const Vocab& vocab) {
   Vocab v = vocab;
   const size_t n = v.tokens.size();
   if (v.types.empty()) v.types.assign(n, int32_t(TokenType::Normal));
+  // Text needs a token to become: a vocabulary of only control (or unused) tokens loaded and
+  // then failed every prompt with an internal error.
+  check(std::any_of(v.types.begin(), v.types.end(),
+                    [](int32_t t) {
+                      return t == int32_t(TokenType::Normal) || t == int32_t(TokenType::Byte) ||
+                             t == int32_t(TokenType::UserDefined);
+                    }),
+        Status::BadModel, "the vocabulary has no normal, byte or user-defined token: no text can be encoded with it");
   if (v.scores.empty()) v.scores.assign(n, 0.f);
   if (bpe) v.add_space_prefix = false;  // whatever the file says: byte-level BPE has no dummy prefix
   return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(v), [&](const Vocab& in_place) {
@@ -95,6 +114,9 @@ void Tokenizer::check_id(int32_t id) const {
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view utf8, bool add_bos, bool parse_special) const {
+  check(utf8.size() <= k_max_text_bytes, Status::InvalidArgument,
+        "text of " + std::to_string(utf8.size()) + " bytes is longer than one call takes (" +
+            std::to_string(k_max_text_bytes >> 20) + " MiB): split it");
   size_t bad = 0;
   if (!utf8_valid(utf8, &bad))
     throw Error(Status::InvalidUtf8, "prompt is not valid UTF-8 (byte offset " + std::to_string(bad) + ")");

@@ -18,6 +18,10 @@ namespace tern {
 
 class TokenizerBackend;
 
+// Longest text one encode() takes (tern_tokenize, tern_generate's prompt): longer text is
+// refused with InvalidArgument before any work, so one call's time and memory stay bounded.
+constexpr size_t k_max_text_bytes = size_t(64) << 20;
+
 class Tokenizer {
  public:
   // A sentencepiece .model file, used as is (its own normalizer included).
@@ -36,7 +40,8 @@ class Tokenizer {
   // User-defined tokens are always matched in the text; with parse_special, control tokens
   // ("<s>", "<|im_start|>") are too, otherwise they are plain text. Each text run gets the
   // dummy-prefix space when the vocabulary asks for it. Throws Error(InvalidUtf8) with the byte
-  // offset when utf8 is not valid UTF-8.
+  // offset when utf8 is not valid UTF-8, Error(InvalidArgument) for text longer than
+  // k_max_text_bytes.
   std::vector<int32_t> encode(std::string_view utf8, bool add_bos, bool parse_special = false) const;
 
   // Text of a whole sequence, as sentencepiece's DecodeIds gives it: control tokens vanish,
@@ -55,6 +60,12 @@ class Tokenizer {
   // token_text of id printed right after prev (-1: nothing before): the dummy-prefix space of
   // the first piece after the start or BOS is dropped, as llama.cpp does when it prints.
   std::string stream_text(int32_t prev, int32_t id) const;
+
+  // The fewest tokens `bytes` bytes of text can become (BOS not counted): no token covers more
+  // input than the vocabulary's longest piece. 0 when that does not hold (a sentencepiece .model
+  // whose normalizer may shrink text, or an SPM vocabulary without byte fallback, whose <unk>
+  // may stand for several characters).
+  uint64_t min_tokens(size_t bytes) const { return max_piece_bytes_ ? (bytes + max_piece_bytes_ - 1) / max_piece_bytes_ : 0; }
 
   int32_t n_vocab() const { return int32_t(vocab_.tokens.size()); }
   int32_t bos() const { return vocab_.bos; }
@@ -80,6 +91,7 @@ class Tokenizer {
   };
   std::vector<Special> specials_;
   std::vector<int32_t> eog_;
+  size_t max_piece_bytes_ = 0;  // min_tokens' divisor; 0: no bound
 };
 
 }  // namespace tern

@@ -3,6 +3,7 @@
 // back into bytes. Two implement it: SPM (sentencepiece, spm_backend.h) and byte-level BPE
 // (bpe_backend.h).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -10,6 +11,11 @@
 #include <vector>
 
 namespace tern {
+
+// Longest run of text a backend merges as a whole (a byte-level BPE word; for sentencepiece, a
+// run with no place to cut, spm_chunks.h): the merging holds 40 to 250 bytes per byte of it, so
+// a longer run (a megabyte of one repeated letter) is refused with InvalidArgument.
+constexpr size_t k_max_unbroken_run = size_t(256) << 10;
 
 class TokenizerBackend {
  public:
