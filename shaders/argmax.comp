@@ -1,6 +1,6 @@
 #version 450
 // Index of the best value of each row as common/rank_key.glsl ranks them (the largest, the lowest
-// index among equals, NaN last), in up to two dispatches. A grid of (blocks, rows) workgroups
+// index among equals), NaN never (an all-NaN row gives 0xffffffff), in up to two dispatches. A grid of (blocks, rows) workgroups
 // reduces chunks of p.chunk values to one (key, index) pair each; a MERGE dispatch (one workgroup
 // per row) reduces a row's pairs. The last dispatch (p.final_out = 1) writes the bare index.
 // @variant argmax
@@ -34,7 +34,8 @@ void main() {
 #else
     const uint k = rank_key(x[row * p.n + i]), idx = i;
 #endif
-    if (ranks_before(k, idx, bk, bi)) {
+    // A NaN (key 0) is never chosen: a row of nothing but NaN gives RANK_NONE (-1 as an id).
+    if (k != 0u && ranks_before(k, idx, bk, bi)) {
       bk = k;
       bi = idx;
     }

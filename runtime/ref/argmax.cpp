@@ -9,7 +9,7 @@ void argmax(const float* x, int32_t* ids, size_t rows, size_t n) {
     size_t best = 0;
     for (size_t i = 1; i < n; ++i)
       if (!std::isnan(xr[i]) && (std::isnan(xr[best]) || xr[i] > xr[best])) best = i;
-    ids[r] = int32_t(best);
+    ids[r] = std::isnan(xr[best]) ? -1 : int32_t(best);
   }
 }
 }  // namespace tern::ref

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "common/error.h"
+
 namespace tern {
 namespace {
 
@@ -95,7 +97,8 @@ namespace {
 // temperature.
 std::vector<Candidate> filter(std::vector<Candidate> c, const SamplerParams& sp) {
   std::erase_if(c, [](const Candidate& x) { return std::isnan(x.logit); });
-  if (c.empty()) return {{0, 0.f, 1.f}};  // nothing but NaN: token 0, as ops::argmax gives
+  // Nothing but NaN: broken weights or settings (or an overflow); never a token to pick.
+  check(!c.empty(), Status::BadModel, "every logit is NaN: the model's weights or settings are broken");
   if (sp.temperature <= 0.f) {  // greedy: the single best candidate
     softmax(c);
     c.resize(1);

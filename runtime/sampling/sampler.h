@@ -2,7 +2,7 @@
 // then top-k, top-p, min-p on the softmax of the (penalised) logits, then temperature, then a
 // draw from a seeded generator. The order and definitions follow llama.cpp's default chain, so
 // the same settings mean the same thing to users coming from it. A NaN logit is never sampled
-// (a row of nothing but NaN gives token 0); candidates are ranked by logit, the lower id first
+// (a row of nothing but NaN throws Error(BadModel): broken weights, never a token); candidates are ranked by logit, the lower id first
 // among equal logits, the order the GPU's ops::argmax and ops::top_k select in, so sampling from
 // a row's best k (sample_best) gives what sampling from the whole row gives.
 #pragma once

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "ref/top_k.h"
 #include "support/selection_rows.h"
 
@@ -141,8 +142,16 @@ TEST(Sampler, NanIsNeverSampled) {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   Sampler s(3);
   EXPECT_EQ(s.sample(std::vector<float>{nan, -inf, nan}, plain(0.f)), 1);  // -inf over NaN
-  EXPECT_EQ(s.sample(std::vector<float>{nan, nan, nan}, plain(0.f)), 0);   // nothing else: token 0
-  EXPECT_EQ(s.sample(std::vector<float>{nan, nan, nan}, plain(1.f)), 0);
+  // Nothing else: broken weights, an error (issue 14: it used to pick token 0 silently).
+  for (float t : {0.f, 1.f}) {
+    try {
+      s.sample(std::vector<float>{nan, nan, nan}, plain(t));
+      ADD_FAILURE() << "an all-NaN row was sampled at temperature " << t;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.status(), Status::BadModel);
+      EXPECT_NE(std::string(e.what()).find("NaN"), std::string::npos) << e.what();
+    }
+  }
   EXPECT_EQ(s.sample(std::vector<float>{nan, 1.f, nan, 3.f, 3.f}, plain(0.f)), 3);  // ties: the lower id
   EXPECT_EQ(s.sample(std::vector<float>{-inf, -0.f, 0.f}, plain(0.f)), 1);            // -0 == +0
   std::vector<float> l = {nan, 0.f, nan, 1.f, nan};
@@ -203,6 +212,11 @@ TEST(Sampler, BestKSamplesAsTheWholeRow) {
         ref::top_k(row.data(), 1, n, k, ids.data(), values.data());
         std::vector<Candidate> c(k);
         for (uint32_t j = 0; j < k; ++j) c[j] = {ids[j], values[j], 0.f};
+        if (pat == test::RowPattern::AllNan) {  // both refuse a row of nothing but NaN
+          EXPECT_THROW(whole.sample(row, p), Error);
+          EXPECT_THROW(best.sample_best(c, p), Error);
+          continue;
+        }
         ASSERT_EQ(whole.sample(row, p), best.sample_best(c, p))
             << test::row_pattern_name(pat) << " setting " << si << " step " << step;
       }

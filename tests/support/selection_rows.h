@@ -14,7 +14,7 @@ enum class RowPattern {
   Specials,      // random with ~5% NaN, ~5% -inf, a few +inf, and -0/+0 among them
   ZerosOnTop,    // -inf, NaN, and a few -0 and +0, which tie for the best
   NanAndNegInf,  // NaN everywhere but a few -inf: -inf must win
-  AllNan,        // nothing but NaN: index 0 first, then by index
+  AllNan,        // nothing but NaN: top_k ranks by index; argmax gives -1, the sampler an error
 };
 
 const std::vector<RowPattern>& all_row_patterns();
