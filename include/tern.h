@@ -6,21 +6,49 @@
  *    on failure tern_last_error() gives a readable message for the calling thread.
  *  - Handles are opaque. Every create has a destroy that accepts NULL.
  *  - Params structs start with `struct_size`; always initialise them with the matching
- *    tern_*_default_params() so new fields can be added without breaking binaries.
+ *    tern_*_default_params() so new fields can be added without breaking binaries. Tern reads
+ *    and writes nothing past a caller's struct_size (an older, shorter struct gets the defaults
+ *    for the fields it lacks; an output struct gets struct_size = what was written).
  *  - Strings are UTF-8. Strings returned by Tern are owned by the object that returned them
  *    and live until that object is destroyed (or until the next call that says it replaces them).
  *  - Output buffers use (buf, capacity, size_t *needed): *needed always receives the full size;
  *    when capacity is too small the call returns TERN_ERR_BUFFER_TOO_SMALL and writes nothing
  *    beyond capacity.
- *  - No C++ exception ever crosses this boundary; Vulkan device loss becomes TERN_ERR_DEVICE_LOST
- *    and poisons the context (destroy it and create a new one).
+ *  - No C++ exception ever crosses this boundary; running out of host memory is
+ *    TERN_ERR_OUT_OF_HOST_MEMORY (the message may then be empty). Vulkan device loss becomes
+ *    TERN_ERR_DEVICE_LOST and poisons the device: every later call that would use it (eval,
+ *    generate, sample, state save/load, reset, context create) returns TERN_ERR_DEVICE_LOST, and
+ *    the contexts and the model can still be freed; load the model again to go on.
  *
  * Threading
  *  - A tern_model is immutable after loading and may be shared by several contexts used on
  *    different threads at the same time.
  *  - A tern_context must be used by one thread at a time. The one exception is tern_cancel(),
- *    which may be called from any thread at any time while the context is alive.
+ *    which may be called from any thread at any time while the context is alive. A call made
+ *    on a context while another thread's call runs on it is refused with
+ *    TERN_ERR_INVALID_ARGUMENT ("in use by another thread"), not raced.
+ *  - tern_context_free on a context another thread's call is running on (misuse, but safe):
+ *    it cancels that call, waits until it has returned (it returns TERN_ERR_CANCELLED) and then
+ *    frees. A piece callback may free its own context: the free happens when the call returns.
+ *    From inside a callback, only tern_get_logits, tern_context_get_stats and tern_cancel may be
+ *    called on the running context (anything else is refused), and any call on other contexts.
  *  - tern_last_error() is thread-local.
+ *
+ * Limits (each refused with the status shown, before any large allocation)
+ *  - Text per tern_tokenize / tern_generate call: 64 MiB (TERN_ERR_INVALID_ARGUMENT); one run of
+ *    text the tokenizer must merge as a whole (a byte-level BPE word, or a run a sentencepiece
+ *    vocabulary has no place to break in, e.g. 256 KiB of one repeated letter): 256 KiB
+ *    (TERN_ERR_INVALID_ARGUMENT). A prompt whose length alone shows it cannot fit a dense context
+ *    is refused (TERN_ERR_CONTEXT_FULL) before it is tokenized.
+ *  - Model files: vocabulary at most 2^21 tokens and equal to token_embd's rows; context length
+ *    at most 2^24; embedding <= 65536, layers <= 1024, heads <= 1024, feed-forward <= 2^20, head
+ *    dimension <= 256; RMSNorm epsilon in (0, 1], RoPE base in (1, 1e12], RoPE scaling factor in
+ *    [1/1024, 1024], rope_freqs entries in [1/1024, 1e6]; no NaN or infinite weights (checked at
+ *    load: F32/F16 values, block scales of quantised types); special token ids inside the
+ *    vocabulary (TERN_ERR_BAD_MODEL naming the key or tensor).
+ *  - State files: a regular file (not a directory, device or pipe: TERN_ERR_IO) no larger than
+ *    the largest state the context could produce (TERN_ERR_STATE_MISMATCH); a state keeps at
+ *    most the last 2^26 tokens of history.
  */
 #ifndef TERN_H
 #define TERN_H
@@ -64,7 +92,8 @@ typedef enum tern_status {
   TERN_ERR_CONTEXT_FULL = 11,        /* tokens do not fit the context length / KV budget */
   TERN_ERR_INVALID_HANDLE = 12,
   TERN_ERR_INVALID_UTF8 = 13,
-  TERN_ERR_STATE_MISMATCH = 14,      /* saved state from another model or format version */
+  TERN_ERR_STATE_MISMATCH = 14,      /* saved state from another model, context or format version,
+                                        or corrupt (its checksum does not match) */
   TERN_ERR_INTERNAL = 15,
   TERN_ERR_BUFFER_TOO_SMALL = 16
 } tern_status;
@@ -182,6 +211,8 @@ typedef enum tern_rope_scaling {
   TERN_ROPE_SCALING_LLAMA3 = 4
 } tern_rope_scaling;
 
+/* RoPE overrides (rope_freq_base, rope_scale_factor): 0 keeps the model's value; anything else
+ * must be finite and in the model-file ranges above (TERN_ERR_INVALID_ARGUMENT otherwise). */
 typedef struct tern_context_params {
   size_t struct_size;
   int32_t n_ctx;                 /* DENSE: max tokens in the KV cache (0 = the model's training length);
@@ -318,7 +349,9 @@ typedef struct tern_generate_params {
 
 TERN_API tern_generate_params tern_generate_default_params(void);
 /* Tokenizes prompt, feeds it, then samples and streams until EOS, a stop string, max_tokens,
- * the callback returning 0, or tern_cancel. n_generated (may be NULL) receives the count. */
+ * the callback returning 0, or tern_cancel. n_generated (may be NULL) receives the number of
+ * tokens sampled, also when the call fails or is cancelled part-way. A model whose logits are
+ * all NaN (broken weights) fails with TERN_ERR_BAD_MODEL instead of picking a token. */
 TERN_API tern_status tern_generate(tern_context *ctx, const char *prompt, const tern_generate_params *params,
                                    tern_piece_fn on_piece, void *user_data, int32_t *n_generated);
 
@@ -341,7 +374,10 @@ TERN_API const char *tern_chat_template_name(const tern_model *model);
 
 /* ---- state ------------------------------------------------------------------------------ */
 
-/* Saves tokens, KV contents and policy state. The header carries a model fingerprint. */
+/* Saves tokens, KV contents and policy state. The header carries a model fingerprint and a
+ * CRC-32 of the whole state: a state with any byte changed is refused (TERN_ERR_STATE_MISMATCH)
+ * and the context is left as it was. tern_state_save_file writes a temporary file beside path
+ * and renames it over path, so a failed save (a full disk) keeps the previous file. */
 TERN_API tern_status tern_state_save_file(tern_context *ctx, const char *path);
 TERN_API tern_status tern_state_load_file(tern_context *ctx, const char *path);
 TERN_API tern_status tern_state_save(tern_context *ctx, void *buf, size_t capacity, size_t *needed);

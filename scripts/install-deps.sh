@@ -10,6 +10,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config git ca-certificates \
   libvulkan-dev libvulkan-volk-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools \
   glslc glslang-tools spirv-tools \
-  libsentencepiece-dev libpcre2-dev googletest libgtest-dev nlohmann-json3-dev \
+  libsentencepiece-dev libpcre2-dev zlib1g-dev googletest libgtest-dev nlohmann-json3-dev \
   libexpat1-dev clang libclang-rt-14-dev \
   openjdk-17-jdk-headless junit4 python3 >/dev/null

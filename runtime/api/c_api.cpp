@@ -4,20 +4,27 @@
 #include "tern.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <new>
+#include <string>
+#include <string_view>
+#include <thread>
 #include <unordered_set>
 
+#include "api/c_api_internal.h"
 #include "api/c_params.h"
 #include "api/context.h"
 #include "chat/chat_template.h"
 #include "common/error.h"
 #include "model/model.h"
+#include "model/model_limits.h"
 #include "platform/file_io.h"
 
 static_assert(int(tern::Status::Internal) == TERN_ERR_INTERNAL, "tern_status and tern::Status must agree");
@@ -31,9 +38,15 @@ struct tern_model {
 
 struct tern_context {
   static constexpr uint64_t k_magic = 0x7465726e63747821ull;  // "tern ctx!"
-  uint64_t magic = k_magic;  // checked lock-free by tern_cancel (which may run in a signal handler)
+  // Checked lock-free by tern_cancel (which may run in a signal handler).
+  std::atomic<uint64_t> magic{k_magic};
   std::shared_ptr<tern::Model> model;  // keeps the model alive while the context lives
   std::unique_ptr<tern::Context> ctx;
+  // Guarded by g_handles_mutex (ContextCall): calls running on the context (one thread's call
+  // and the calls its callbacks make), their thread, and a free asked for by one of them.
+  int calls = 0;
+  std::thread::id owner;
+  bool free_pending = false;
 };
 
 namespace {
@@ -54,6 +67,7 @@ std::string weight_types_text(const std::map<std::string, uint64_t>& bytes_by_ty
 }
 
 std::mutex g_handles_mutex;
+std::condition_variable g_calls_done;  // a context's last running call returned
 std::unordered_set<const void*> g_handles;
 
 void register_handle(const void* h) {
@@ -69,10 +83,90 @@ bool live(const void* h) {
   return g_handles.count(h) > 0;
 }
 
-tern_status fail(tern_status s, const std::string& msg) {
-  g_last_error = msg;
+// Sets this thread's message (prefix + msg) and returns s. Never throws: when even the message
+// cannot be stored (out of memory), the status alone reports the failure.
+tern_status fail(tern_status s, std::string_view msg, std::string_view prefix = {}) noexcept {
+  try {
+    g_last_error.assign(prefix);
+    g_last_error.append(msg);
+  } catch (...) {
+    g_last_error.clear();
+  }
   return s;
 }
+
+// Params structs grow at their end, and struct_size says how much of ours a caller knows:
+// read_struct copies the caller's part over our defaults (out holds them on entry), write_struct
+// our first min(struct_size, sizeof) bytes into the caller's, with that size as struct_size.
+// Nothing past the caller's struct_size is ever read or written.
+template <class T>
+tern_status read_struct(const T* in, T& out, const char* what) {
+  if (!in) return TERN_OK;
+  const size_t size = in->struct_size;
+  if (size < sizeof(size_t) || size > (1u << 16))
+    return fail(TERN_ERR_INVALID_ARGUMENT, ".struct_size is not set (initialise it with its tern_*_default_params)", what);
+  const size_t n = std::min(size, sizeof(T));
+  std::memcpy(static_cast<void*>(&out), in, n);
+  out.struct_size = sizeof(T);
+  return TERN_OK;
+}
+
+template <class T>
+void write_struct(T* out, T ours) {
+  const size_t n = std::min(out->struct_size, sizeof(T));  // read before anything is written
+  ours.struct_size = n;
+  std::memcpy(static_cast<void*>(out), &ours, n);
+}
+
+// A call's claim on a context while it runs. Another thread's call is refused (a context is
+// used by one thread at a time), and so is a callback's call that would change the context
+// under the call it came from; tern_context_free waits for the claim to end (or, called from
+// the claiming thread's own callback, leaves the delete to it).
+class ContextCall {
+ public:
+  enum Access { Shared, Exclusive };  // Shared: reads only; may nest inside the thread's call
+  ContextCall() = default;
+  ContextCall(const ContextCall&) = delete;
+  ContextCall& operator=(const ContextCall&) = delete;
+  ~ContextCall() { release(); }
+
+  tern_status claim(const tern_context* handle, Access access) {
+    if (!handle) return fail(TERN_ERR_INVALID_ARGUMENT, "context is NULL");
+    std::lock_guard lock(g_handles_mutex);
+    if (!g_handles.count(handle))
+      return fail(TERN_ERR_INVALID_HANDLE, "context handle is not a live tern_context (freed or foreign)");
+    auto* c = const_cast<tern_context*>(handle);
+    if (c->calls > 0 && c->owner != std::this_thread::get_id())
+      return fail(TERN_ERR_INVALID_ARGUMENT,
+                  "the context is in use by another thread's call (a tern_context is used by one thread at a time)");
+    if (c->calls > 0 && access == Exclusive)
+      return fail(TERN_ERR_INVALID_ARGUMENT,
+                  "a callback called into the context its running call uses (only tern_get_logits, "
+                  "tern_context_get_stats and tern_cancel may be called from there)");
+    if (access == Exclusive && c->model->device().lost())
+      return fail(TERN_ERR_DEVICE_LOST, "the Vulkan device was lost: free this context and its model and load again");
+    c->owner = std::this_thread::get_id();
+    ++c->calls;
+    c_ = c;
+    return TERN_OK;
+  }
+
+  tern::Context& ctx() const { return *c_->ctx; }
+
+ private:
+  void release() {
+    if (!c_) return;
+    bool destroy = false;
+    {
+      std::lock_guard lock(g_handles_mutex);
+      destroy = --c_->calls == 0 && c_->free_pending;
+    }
+    g_calls_done.notify_all();
+    if (destroy) delete c_;
+  }
+
+  tern_context* c_ = nullptr;
+};
 
 // Runs f, mapping exceptions to statuses.
 template <class F>
@@ -85,7 +179,7 @@ tern_status guarded(F&& f) {
   } catch (const std::bad_alloc&) {
     return fail(TERN_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
   } catch (const std::exception& e) {
-    return fail(TERN_ERR_INTERNAL, std::string("internal error: ") + e.what());
+    return fail(TERN_ERR_INTERNAL, e.what(), "internal error: ");
   } catch (...) {
     return fail(TERN_ERR_INTERNAL, "internal error: unknown exception");
   }
@@ -96,9 +190,10 @@ tern_status guarded(F&& f) {
 #define TERN_CHECK_MODEL(m) \
   if (!(m)) return fail(TERN_ERR_INVALID_ARGUMENT, "model is NULL"); \
   if (!live(m)) return fail(TERN_ERR_INVALID_HANDLE, "model handle is not a live tern_model (freed or foreign)")
-#define TERN_CHECK_CTX(c) \
-  if (!(c)) return fail(TERN_ERR_INVALID_ARGUMENT, "context is NULL"); \
-  if (!live(c)) return fail(TERN_ERR_INVALID_HANDLE, "context handle is not a live tern_context (freed or foreign)")
+// Claims context c for this call (ContextCall) as `call`, or returns the refusal.
+#define TERN_CLAIM_CTX(call, c, access)                                        \
+  ContextCall call;                                                            \
+  if (const tern_status claim_status = call.claim(c, ContextCall::access)) return claim_status
 
 // Copies bytes into a caller buffer with the (buf, capacity, needed) convention.
 tern_status copy_out(const void* src, size_t bytes, void* buf, size_t capacity, size_t* needed) {
@@ -140,12 +235,46 @@ tern::SamplerParams to_cpp(const tern_sampler_params& p) {
   return s;
 }
 
+// tern_model_load's work once the options are known (also tern::internal::model_load_on_device).
+tern_status load_model(const char* path, const tern::ModelLoadOptions& o, tern_model** out) {
+  auto h = std::make_unique<tern_model>();
+  h->model = tern::Model::load(path, o);
+  h->arch = h->model->config().arch_name;
+  h->name = h->model->config().name.empty() ? std::string(path) : h->model->config().name;
+  h->device_name = h->model->device().info().name;
+  h->chat_template = h->model->chat_template();
+  h->weight_types = weight_types_text(h->model->bytes_by_type());
+  h->beacon_settings = h->model->beacon_settings().describe();
+  for (uint32_t r : h->model->beacon_settings().ratios) h->beacon_ratios.push_back(int32_t(r));
+  const auto tmpl = tern::detect_chat_template(h->chat_template);
+  h->template_name = tmpl ? std::string(tern::chat_template_name(*tmpl)) : "none";
+  register_handle(h.get());  // may throw (out of memory): h still owns the model then
+  *out = h.release();
+  return TERN_OK;
+}
+
 tern::ChatTemplate model_template(const tern_model* m) {
   if (auto t = tern::detect_chat_template(m->model->chat_template())) return *t;
   return tern::ChatTemplate::ChatML;
 }
 
 }  // namespace
+
+namespace tern::internal {
+
+tern_status model_load_on_device(const char* path, std::shared_ptr<gpu::Device> device, tern_model** out) {
+  if (out) *out = nullptr;
+  TERN_CHECK_ARG(out && path, "out or path is NULL");
+  ModelLoadOptions o;
+  return guarded([&] {
+    o.use_device = std::move(device);
+    return load_model(path, o, out);
+  });
+}
+
+Model& model_of(const tern_model* m) { return *m->model; }
+
+}  // namespace tern::internal
 
 extern "C" {
 
@@ -175,13 +304,9 @@ tern_status tern_model_load(const char* path, const tern_model_params* params, t
   TERN_CHECK_ARG(out, "out is NULL");
   TERN_CHECK_ARG(path && *path, "path is NULL or empty");
   tern_model_params p = tern_model_default_params();
-  if (params) {
-    TERN_CHECK_ARG(params->struct_size >= sizeof(size_t) && params->struct_size <= (1u << 16),
-                   "params.struct_size is not set (use tern_model_default_params)");
-    std::memcpy(&p, params, std::min(params->struct_size, sizeof(p)));  // older callers: defaults past their end
-  }
+  if (const tern_status s = read_struct(params, p, "params")) return s;  // older callers: defaults past their end
+  tern::ModelLoadOptions o;
   return guarded([&] {
-    tern::ModelLoadOptions o;
     if (p.device) o.device = p.device;
     o.validation = p.validation != 0;
     if (p.progress) {
@@ -190,21 +315,7 @@ tern_status tern_model_load(const char* path, const tern_model_params* params, t
       o.progress = [fn, ud](float f) { return fn(f, ud) != 0; };
     }
     if (p.pipeline_cache_path) o.pipeline_cache_path = p.pipeline_cache_path;
-    auto h = std::make_unique<tern_model>();
-    h->model = tern::Model::load(path, o);
-    h->arch = h->model->config().arch_name;
-    h->name = h->model->config().name.empty() ? std::string(path) : h->model->config().name;
-    h->device_name = h->model->device().info().name;
-    h->chat_template = h->model->chat_template();
-    h->weight_types = weight_types_text(h->model->bytes_by_type());
-    h->beacon_settings = h->model->beacon_settings().describe();
-    for (uint32_t r : h->model->beacon_settings().ratios) h->beacon_ratios.push_back(int32_t(r));
-    h->template_name = tern::detect_chat_template(h->chat_template)
-                           ? std::string(tern::chat_template_name(*tern::detect_chat_template(h->chat_template)))
-                           : "none";
-    *out = h.release();
-    register_handle(*out);
-    return TERN_OK;
+    return load_model(path, o, out);
   });
 }
 
@@ -215,7 +326,7 @@ void tern_model_free(tern_model* model) {
 tern_status tern_model_get_info(const tern_model* m, tern_model_info* info) {
   TERN_CHECK_MODEL(m);
   TERN_CHECK_ARG(info, "info is NULL");
-  TERN_CHECK_ARG(info->struct_size >= sizeof(size_t), "info.struct_size is not set");
+  TERN_CHECK_ARG(info->struct_size >= sizeof(size_t) && info->struct_size <= (1u << 16), "info.struct_size is not set");
   tern_model_info i{};
   i.struct_size = sizeof(i);
   const auto& c = m->model->config();
@@ -244,8 +355,7 @@ tern_status tern_model_get_info(const tern_model* m, tern_model_info* info) {
   i.beacon_ratios = m->beacon_ratios.empty() ? nullptr : m->beacon_ratios.data();
   i.beacon_attention = b.present ? b.attention.c_str() : nullptr;
   i.beacon_settings = b.present ? m->beacon_settings.c_str() : nullptr;
-  std::memcpy(info, &i, std::min(info->struct_size, sizeof(i)));
-  info->struct_size = std::min(info->struct_size, sizeof(i));
+  write_struct(info, i);
   return TERN_OK;
 }
 
@@ -319,11 +429,7 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
   TERN_CHECK_MODEL(m);
   TERN_CHECK_ARG(out, "out is NULL");
   tern_context_params p = tern_context_default_params();
-  if (params) {
-    TERN_CHECK_ARG(params->struct_size >= sizeof(size_t) && params->struct_size <= (1u << 16),
-                   "params.struct_size is not set (use tern_context_default_params)");
-    std::memcpy(&p, params, std::min(params->struct_size, sizeof(p)));
-  }
+  if (const tern_status s = read_struct(params, p, "params")) return s;
   TERN_CHECK_ARG(p.n_ctx >= 0, "n_ctx must not be negative");
   TERN_CHECK_ARG(p.n_batch > 0, "n_batch must be positive");
   const int32_t kv_policy = enum_bits(p.kv_policy), rope_scaling = enum_bits(p.rope_scaling);
@@ -332,13 +438,23 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
                  "kv_window, beacon_ratio and beacon_window must not be negative, kv_sinks not below -1");
   TERN_CHECK_ARG(rope_scaling >= TERN_ROPE_SCALING_FROM_MODEL && rope_scaling <= TERN_ROPE_SCALING_LLAMA3,
                  "rope_scaling is not a tern_rope_scaling value");
-  TERN_CHECK_ARG(p.rope_freq_base >= 0.f && p.rope_scale_factor >= 0.f && p.rope_original_ctx >= 0,
-                 "RoPE overrides must not be negative");
+  TERN_CHECK_ARG(p.rope_original_ctx >= 0, "rope_original_ctx must not be negative");
   TERN_CHECK_ARG(p.kv_type == TERN_KV_TYPE_F16 || p.kv_type == TERN_KV_TYPE_F32 || p.kv_type == TERN_KV_TYPE_Q8_0,
                  "kv_type must be TERN_KV_TYPE_F16 (0), TERN_KV_TYPE_F32 (1) or TERN_KV_TYPE_Q8_0 (2)");
   TERN_CHECK_ARG(p.numerics == TERN_NUMERICS_DEFAULT || p.numerics == TERN_NUMERICS_LLAMACPP,
                  "numerics must be TERN_NUMERICS_DEFAULT (0) or TERN_NUMERICS_LLAMACPP (1)");
+  if (m->model->device().lost())
+    return fail(TERN_ERR_DEVICE_LOST, "the Vulkan device was lost: free the model and load it again");
   return guarded([&] {
+    // 0 means the model's value; anything else must be a usable one (NaN, infinities and
+    // denormal factors would make every logit garbage).
+    using tern::limits::ModelFloat;
+    if (p.rope_freq_base != 0.f)
+      tern::limits::check_float(ModelFloat::RopeFreqBase, p.rope_freq_base, tern::Status::InvalidArgument,
+                                "rope_freq_base (0: the model's)");
+    if (p.rope_scale_factor != 0.f)
+      tern::limits::check_float(ModelFloat::RopeScaleFactor, p.rope_scale_factor, tern::Status::InvalidArgument,
+                                "rope_scale_factor (0: the model's)");
     tern::ContextParams cp;
     cp.n_batch = uint32_t(p.n_batch);
     cp.kv = tern::kv_request_from(p, m->model->beacon_settings());  // kv_policy checked above
@@ -362,42 +478,58 @@ tern_status tern_context_create(tern_model* m, const tern_context_params* params
     auto h = std::make_unique<tern_context>();
     h->model = m->model;
     h->ctx = std::make_unique<tern::Context>(m->model, cp);
+    register_handle(h.get());
     *out = h.release();
-    register_handle(*out);
     return TERN_OK;
   });
 }
 
 void tern_context_free(tern_context* c) {
-  if (c && unregister_handle(c)) {
-    c->magic = 0;
-    delete c;
+  if (!c) return;
+  std::unique_lock lock(g_handles_mutex);
+  if (!g_handles.erase(c)) return;  // freed already, or foreign
+  if (c->calls > 0) {
+    // A call is running on the context (misuse the header warns about, or a callback freeing
+    // its own context): cancel it, and delete once it has returned.
+    if (c->owner == std::this_thread::get_id()) {
+      c->free_pending = true;  // the running call's ContextCall deletes it
+      c->ctx->cancel();
+      return;
+    }
+    // Cancelled again while waiting: generate() clears a cancel that came before it started.
+    while (c->calls > 0) {
+      c->ctx->cancel();
+      g_calls_done.wait_for(lock, std::chrono::milliseconds(10));
+    }
   }
+  c->magic.store(0);
+  lock.unlock();
+  delete c;
 }
 
 tern_status tern_context_reset(tern_context* c) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   return guarded([&] {
-    c->ctx->reset();
+    call.ctx().reset();
     return TERN_OK;
   });
 }
 
 tern_status tern_eval(tern_context* c, const tern_token* tokens, size_t n) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   TERN_CHECK_ARG(tokens && n > 0, "tokens is NULL or empty");
   return guarded([&] {
-    c->ctx->eval(std::span<const int32_t>(tokens, n));
+    call.ctx().eval(std::span<const int32_t>(tokens, n));
     return TERN_OK;
   });
 }
 
 tern_status tern_get_logits(tern_context* c, const float** logits, int32_t* n_vocab) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Shared);
   TERN_CHECK_ARG(logits, "logits is NULL");
-  if (!c->ctx->has_logits()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
+  if (!call.ctx().has_logits()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
   return guarded([&] {
-    auto l = c->ctx->logits();  // read from the device here after a step that sampled on the GPU
+    auto l = call.ctx().logits();  // read from the device here after a step that sampled on the GPU
     *logits = l.data();
     if (n_vocab) *n_vocab = int32_t(l.size());
     return TERN_OK;
@@ -406,13 +538,14 @@ tern_status tern_get_logits(tern_context* c, const float** logits, int32_t* n_vo
 
 void tern_cancel(tern_context* c) {
   // No lock and no allocation: callable from any thread and from a signal handler.
-  if (c && c->magic == tern_context::k_magic) c->ctx->cancel();
+  if (c && c->magic.load(std::memory_order_relaxed) == tern_context::k_magic) c->ctx->cancel();
 }
 
 tern_status tern_context_get_stats(const tern_context* c, tern_context_stats* out) {
-  TERN_CHECK_CTX(c);
-  TERN_CHECK_ARG(out && out->struct_size >= sizeof(size_t), "stats is NULL or its struct_size is not set");
-  const auto s = c->ctx->stats();
+  TERN_CLAIM_CTX(call, c, Shared);
+  TERN_CHECK_ARG(out && out->struct_size >= sizeof(size_t) && out->struct_size <= (1u << 16),
+                 "stats is NULL or its struct_size is not set");
+  const auto s = call.ctx().stats();
   tern_context_stats r{};
   r.struct_size = sizeof(r);
   r.tokens_consumed = s.tokens_consumed;
@@ -427,7 +560,7 @@ tern_status tern_context_get_stats(const tern_context* c, tern_context_stats* ou
   r.kv_sink_slots = int32_t(s.kv_usage.sinks);
   r.kv_raw_slots = int32_t(s.kv_usage.raw);
   r.kv_beacon_slots = int32_t(s.kv_usage.beacons);
-  const tern::KvPolicyConfig& kc = c->ctx->kv_config();
+  const tern::KvPolicyConfig& kc = call.ctx().kv_config();
   r.beacon_ratio = int32_t(kc.beacon_ratio);
   r.beacon_window = int32_t(kc.beacon_window);
   r.kv_global_layers = int32_t(s.kv_global.layers);
@@ -436,9 +569,7 @@ tern_status tern_context_get_stats(const tern_context* c, tern_context_stats* ou
   r.kv_sliding_slots_capacity = int32_t(s.kv_sliding.slots_capacity);
   r.kv_global_bytes = s.kv_global.bytes;
   r.kv_sliding_bytes = s.kv_sliding.bytes;
-  const size_t n = std::min(out->struct_size, sizeof(r));
-  std::memcpy(out, &r, n);
-  out->struct_size = n;
+  write_struct(out, r);
   return TERN_OK;
 }
 
@@ -458,13 +589,13 @@ tern_sampler_params tern_sampler_default_params(void) {
 }
 
 tern_status tern_sample(tern_context* c, const tern_sampler_params* params, tern_token* out) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   TERN_CHECK_ARG(out, "out is NULL");
-  TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set");
-  if (!c->ctx->has_logits()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
+  tern_sampler_params p = tern_sampler_default_params();
+  if (const tern_status s = read_struct(params, p, "params")) return s;
+  if (!call.ctx().has_logits()) return fail(TERN_ERR_INVALID_ARGUMENT, "no logits yet: evaluate tokens first");
   return guarded([&] {
-    const tern_sampler_params p = params ? *params : tern_sampler_default_params();
-    *out = c->ctx->sample(to_cpp(p));
+    *out = call.ctx().sample(to_cpp(p));
     return TERN_OK;
   });
 }
@@ -482,12 +613,12 @@ tern_generate_params tern_generate_default_params(void) {
 tern_status tern_generate(tern_context* c, const char* prompt, const tern_generate_params* params,
                           tern_piece_fn on_piece, void* user_data, int32_t* n_generated) {
   if (n_generated) *n_generated = 0;
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   TERN_CHECK_ARG(prompt, "prompt is NULL");
-  TERN_CHECK_ARG(!params || params->struct_size >= sizeof(size_t), "params.struct_size is not set");
-  return guarded([&] {
-    tern_generate_params p = tern_generate_default_params();
-    if (params) std::memcpy(&p, params, std::min(params->struct_size, sizeof(p)));
+  tern_generate_params p = tern_generate_default_params();
+  if (const tern_status s = read_struct(params, p, "params")) return s;
+  int32_t n = 0;  // counted as tokens come, so a cancelled or failed generation reports them too
+  const tern_status status = guarded([&] {
     tern::GenerateParams g;
     g.sampler = to_cpp(p.sampler);
     g.max_tokens = p.max_tokens;
@@ -495,12 +626,14 @@ tern_status tern_generate(tern_context* c, const char* prompt, const tern_genera
     g.parse_special = p.parse_special != 0;
     if (p.stop)
       for (const char* const* s = p.stop; *s; ++s) g.stop.emplace_back(*s);
-    const int32_t n = c->ctx->generate(prompt, g, [&](std::string_view piece) {
-      return on_piece ? on_piece(piece.data(), piece.size(), user_data) != 0 : true;
-    });
-    if (n_generated) *n_generated = n;
+    call.ctx().generate(
+        prompt, g,
+        [&](std::string_view piece) { return on_piece ? on_piece(piece.data(), piece.size(), user_data) != 0 : true; },
+        &n);
     return TERN_OK;
   });
+  if (n_generated) *n_generated = n;
+  return status;
 }
 
 tern_status tern_chat_apply_template(const tern_model* m, const char* name, const tern_chat_message* messages,
@@ -533,44 +666,39 @@ const char* tern_chat_template_name(const tern_model* m) {
 }
 
 tern_status tern_state_save(tern_context* c, void* buf, size_t capacity, size_t* needed) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   TERN_CHECK_ARG(buf || capacity == 0, "buf is NULL with a nonzero capacity");
   return guarded([&] {
-    const auto s = c->ctx->save_state();
+    const auto s = call.ctx().save_state();
     return copy_out(s.data(), s.size(), buf, capacity, needed);
   });
 }
 
 tern_status tern_state_load(tern_context* c, const void* buf, size_t size) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   TERN_CHECK_ARG(buf && size > 0, "buf is NULL or empty");
   return guarded([&] {
-    c->ctx->load_state(std::span<const uint8_t>(static_cast<const uint8_t*>(buf), size));
+    call.ctx().load_state(std::span<const uint8_t>(static_cast<const uint8_t*>(buf), size));
     return TERN_OK;
   });
 }
 
 tern_status tern_state_save_file(tern_context* c, const char* path) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   TERN_CHECK_ARG(path && *path, "path is NULL or empty");
   return guarded([&] {
-    const auto s = c->ctx->save_state();
-    std::ofstream f(tern::platform::path_from_utf8(path), std::ios::binary | std::ios::trunc);
-    tern::check(bool(f), tern::Status::Io, std::string("cannot open '") + path + "' for writing");
-    f.write(reinterpret_cast<const char*>(s.data()), std::streamsize(s.size()));
-    tern::check(bool(f), tern::Status::Io, std::string("cannot write '") + path + "'");
+    const auto s = call.ctx().save_state();
+    std::string why;  // written beside path and renamed over it: a failed save keeps the old file
+    tern::check(tern::platform::write_file_atomically(path, s, &why), tern::Status::Io, "cannot save the state: " + why);
     return TERN_OK;
   });
 }
 
 tern_status tern_state_load_file(tern_context* c, const char* path) {
-  TERN_CHECK_CTX(c);
+  TERN_CLAIM_CTX(call, c, Exclusive);
   TERN_CHECK_ARG(path && *path, "path is NULL or empty");
   return guarded([&] {
-    std::ifstream f(tern::platform::path_from_utf8(path), std::ios::binary);
-    tern::check(bool(f), tern::Status::Io, std::string("cannot open '") + path + "'");
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    c->ctx->load_state(data);
+    call.ctx().load_state(tern::read_state_file(path, call.ctx().state_target()));
     return TERN_OK;
   });
 }

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "kv/kv_budget.h"
 #include "kv/kv_layout.h"
+#include "model/model_limits.h"
 #include "ops/top_k.h"
 
 namespace tern {
@@ -17,38 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-constexpr char k_state_magic[8] = {'T', 'E', 'R', 'N', 'S', 'T', 'A', 'T'};
-// Version 4: any KV policy (its bookkeeping follows the logits); keys as the context's Forward
-// stores them: rotated for a dense f16/f32 cache (KeyStorage::Rotated), else before RoPE. States
-// of other versions cannot be loaded (3 held a dense cache's keys before RoPE). A model with
-// sliding-window layers adds its ring's words after the policy's (SlidingWindowCache::save) and
-// saves every ring slot of those layers (n_kv rows of the global layers).
-constexpr uint32_t k_state_version = 4;
-
-struct StateHeader {
-  char magic[8];
-  uint32_t version;
-  uint32_t n_layer;
-  uint64_t fingerprint;
-  uint32_t kv_type;  // GgmlType of the cache rows
-  uint32_t row_elems;
-  uint32_t policy, slots, sinks, beacon_window, beacon_ratio;
-  uint32_t n_kv;       // cache rows saved per layer (slots 0..n_kv-1)
-  uint64_t n_history;
-  uint64_t n_logits;
-  uint64_t n_policy_words;
-};
-
-std::string kv_type_label(uint32_t t) {
-  if (t == uint32_t(GgmlType::F16)) return "f16";
-  if (t == uint32_t(GgmlType::F32)) return "f32";
-  if (t == uint32_t(GgmlType::Q8_0)) return "q8_0";
-  // Built with append: GCC 12 at -O3 gives a false -Wrestrict for "literal" + std::string.
-  std::string label = "type ";
-  label.append(std::to_string(t)).append(" (unknown)");
-  return label;
-}
 
 // Length of the longest suffix of text that is a proper prefix of some stop string.
 size_t held_back(std::string_view text, const std::vector<std::string>& stops) {
@@ -105,6 +74,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
     Rotary::Table& t = fo.rope.emplace();
     t.freqs = tern::rope_freqs(int(c.n_rot), base, scaling, &t.attn_factor);
     for (size_t i = 0; i < model_->rope_freq_factors().size(); ++i) t.freqs[i] /= model_->rope_freq_factors()[i];
+    limits::check_rope_table(t.freqs, t.attn_factor, Status::InvalidArgument, "the context's RoPE overrides");
   }
   // A beacon step may be a token and its beacon, so every forward takes at least two rows.
   const uint32_t max_rows = std::max(2u, std::min(params.n_batch, kc.slots));
@@ -138,6 +108,8 @@ int32_t Context::sample(const SamplerParams& p) {
   expect_sampling(p);  // select_k_: the best entries these settings need, 0 when the GPU cannot give them
   if (!gpu_sampling_ || select_k_ == 0 || selected_k_ < select_k_) return sampler_.sample(logits(), p);
   const auto& sel = forward_->selected();
+  // An argmax of -1: a row of nothing but NaN. The logits are read so the sampler says so.
+  if (selected_k_ == 1 && sel[0].id < 0) return sampler_.sample(logits(), p);
   if (selected_k_ == 1) {  // the argmax: greedy, no draw
     sampler_.accept(sel[0].id);
     return sel[0].id;
@@ -214,10 +186,20 @@ void Context::eval(std::span<const int32_t> tokens) {
   stats_.tokens_consumed += tokens.size();
 }
 
-int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
-                          const std::function<bool(std::string_view)>& on_piece) {
+int32_t Context::generate(std::string_view prompt, const GenerateParams& gp,
+                          const std::function<bool(std::string_view)>& on_piece, int32_t* produced_out) {
   cancel_ = false;  // a cancel meant for an earlier call (e.g. Ctrl-C at a prompt) must not stop this one
+  int32_t produced_local = 0;
+  int32_t& produced = produced_out ? *produced_out : produced_local;
+  produced = 0;
   const Tokenizer& tok = model_->tokenizer();
+  // A prompt that cannot fit is refused before it is tokenized: no token covers more than the
+  // vocabulary's longest piece, so it needs at least this many.
+  const uint64_t at_least = tok.min_tokens(prompt.size());
+  check(at_least <= policy_->room(), Status::ContextFull,
+        "the prompt (" + std::to_string(prompt.size()) + " bytes, at least " + std::to_string(at_least) +
+            " tokens) does not fit: " + std::to_string(policy_->room()) + " of " + std::to_string(n_ctx()) +
+            " context slots are free");
   auto ids = tok.encode(prompt, gp.add_bos && history_.empty() && tok.vocab().add_bos, gp.parse_special);
   expect_sampling(gp.sampler);
   if (!ids.empty()) {
@@ -227,7 +209,6 @@ int32_t Context::generate(const std::string& prompt, const GenerateParams& gp,
   check(has_logits_, Status::InvalidArgument, "nothing to continue from: the prompt is empty");
   Utf8Stream utf8;
   std::string pending;  // text held back while it may be the start of a stop string
-  int32_t produced = 0;
   bool stop = false;
   auto emit = [&](std::string text, bool final) {
     pending += text;
@@ -281,127 +262,58 @@ ContextStats Context::stats() const {
   return s;
 }
 
-uint32_t Context::state_rows(uint32_t layer, uint32_t n_kv) const {
-  return ring_ && model_->config().sliding(layer) ? ring_->slots() : n_kv;
-}
-
-uint64_t Context::state_kv_bytes(uint32_t n_kv) const {
-  uint64_t rows = 0;
-  for (uint32_t l = 0; l < model_->config().n_layer; ++l) rows += state_rows(l, n_kv);
-  return rows * kv_->row_bytes();  // K or V
+StateTarget Context::state_target() const {
+  const ModelConfig& c = model_->config();
+  StateTarget t;
+  t.fingerprint = model_->fingerprint();
+  t.n_layer = c.n_layer;
+  t.n_vocab = c.n_vocab;
+  t.kv_type = uint32_t(kv_->dtype());
+  t.row_elems = kv_->row_elems();
+  t.row_bytes = kv_->row_bytes();
+  t.policy = policy_->config();
+  if (ring_) {
+    t.sliding.resize(c.n_layer);
+    for (uint32_t l = 0; l < c.n_layer; ++l) t.sliding[l] = c.sliding(l) ? 1 : 0;
+    t.ring_slots = ring_->slots();
+    t.ring_words = ring_->save().size();
+  }
+  return t;
 }
 
 std::vector<uint8_t> Context::save_state() const {
   check(!params_.numerics.any(), Status::Unsupported,
         "saved states are not supported with llama.cpp numerics (its cache holds keys rotated by ggml's arithmetic)");
-  const ModelConfig& c = model_->config();
-  const KvPolicyConfig& kc = policy_->config();
-  std::vector<uint32_t> words = policy_->save();
-  const std::span<const float> last_logits = logits();
-  StateHeader h{};
-  std::memcpy(h.magic, k_state_magic, 8);
-  h.version = k_state_version;
-  h.n_layer = c.n_layer;
-  h.fingerprint = model_->fingerprint();
-  h.kv_type = uint32_t(kv_->dtype());
-  h.row_elems = kv_->row_elems();
-  h.policy = uint32_t(kc.kind);
-  h.slots = kc.slots;
-  h.sinks = kc.sinks;
-  h.beacon_window = kc.beacon_window;
-  h.beacon_ratio = kc.beacon_ratio;
-  h.n_kv = policy_->n_kv();
-  h.n_history = history_.size();
-  h.n_logits = last_logits.size();
-  h.n_policy_words = words.size();
-  if (ring_) {
-    const auto ring = ring_->save();
-    words.insert(words.end(), ring.begin(), ring.end());
-  }
-  const uint64_t kv_bytes = state_kv_bytes(h.n_kv);
-  std::vector<uint8_t> out(sizeof(h) + h.n_history * 4 + h.n_logits * 4 + words.size() * 4 + 2 * kv_bytes);
-  uint8_t* p = out.data();
-  auto put = [&](const void* src, size_t bytes) {
-    if (bytes) std::memcpy(p, src, bytes);
-    p += bytes;
-  };
-  put(&h, sizeof(h));
-  put(history_.data(), h.n_history * 4);
-  put(last_logits.data(), h.n_logits * 4);
-  put(words.data(), words.size() * 4);
+  const StateTarget t = state_target();
+  const uint32_t n_kv = policy_->n_kv();
   auto& alloc = model_->device().allocator();
-  for (uint32_t l = 0; l < c.n_layer; ++l) {
-    const uint64_t bytes = uint64_t(state_rows(l, h.n_kv)) * kv_->row_bytes();
-    if (!bytes) continue;
-    alloc.read(kv_->k(l), 0, p, bytes);
-    p += bytes;
-    alloc.read(kv_->v(l), 0, p, bytes);
-    p += bytes;
-  }
-  return out;
+  const std::vector<uint32_t> ring = ring_ ? ring_->save() : std::vector<uint32_t>{};
+  return encode_state(t, history_, logits(), policy_->save(), ring, n_kv, [&](uint32_t layer, bool v, uint8_t* dst) {
+    alloc.read(v ? kv_->v(layer) : kv_->k(layer), 0, dst, uint64_t(t.rows(layer, n_kv)) * t.row_bytes);
+  });
 }
 
 void Context::load_state(std::span<const uint8_t> data) {
   check(!params_.numerics.any(), Status::Unsupported,
         "saved states are not supported with llama.cpp numerics (its cache holds keys rotated by ggml's arithmetic)");
-  const ModelConfig& c = model_->config();
-  const KvPolicyConfig& kc = policy_->config();
-  StateHeader h{};
-  check(data.size() >= 12, Status::StateMismatch, "state is too short to hold a header");
-  std::memcpy(&h, data.data(), 12);
-  check(std::memcmp(h.magic, k_state_magic, 8) == 0, Status::StateMismatch, "not a Tern state (bad magic)");
-  check(h.version == k_state_version, Status::StateMismatch,
-        "state format version " + std::to_string(h.version) + " is not " + std::to_string(k_state_version) +
-            (h.version < k_state_version ? " (the format changed; create the state again)" : ""));
-  check(data.size() >= sizeof(h), Status::StateMismatch, "state is too short to hold a header");
-  std::memcpy(&h, data.data(), sizeof(h));
-  check(h.fingerprint == model_->fingerprint() && h.n_layer == c.n_layer && h.row_elems == kv_->row_elems(),
-        Status::StateMismatch, "state was saved with a different model");
-  check(h.kv_type == uint32_t(kv_->dtype()), Status::StateMismatch,
-        "state holds a KV cache of type " + kv_type_label(h.kv_type) + " but this context's cache is " +
-            kv_type_label(uint32_t(kv_->dtype())));
-  check(h.policy == uint32_t(kc.kind) && h.slots == kc.slots && h.sinks == kc.sinks &&
-            h.beacon_window == kc.beacon_window && h.beacon_ratio == kc.beacon_ratio,
-        Status::StateMismatch, "state was saved with another KV policy or size than this context's (" + describe(kc) + ")");
-  check(h.n_kv <= kc.slots, Status::StateMismatch, "state holds more cache rows than this context has");
-  check(h.n_logits == 0 || h.n_logits == c.n_vocab, Status::StateMismatch, "state logits have the wrong size");
-  check(h.n_history <= (1ull << 32) && h.n_policy_words <= 4ull * kc.slots + 16, Status::StateMismatch,
-        "state lengths are absurd");
-  const uint64_t ring_words = ring_ ? ring_->save().size() : 0;
-  const uint64_t kv_bytes = state_kv_bytes(h.n_kv);
-  const uint64_t need =
-      sizeof(h) + h.n_history * 4 + h.n_logits * 4 + (h.n_policy_words + ring_words) * 4 + 2 * kv_bytes;
-  check(data.size() == need, Status::StateMismatch, "state size does not match its header");
-  const uint8_t* p = data.data() + sizeof(h);
-  std::vector<uint32_t> words(h.n_policy_words);
-  std::vector<int32_t> history(h.n_history);
-  std::vector<float> logits(h.n_logits);
-  auto get = [&](void* dst, size_t bytes) {
-    if (bytes) std::memcpy(dst, p, bytes);
-    p += bytes;
-  };
-  get(history.data(), h.n_history * 4);
-  get(logits.data(), h.n_logits * 4);
-  get(words.data(), h.n_policy_words * 4);
-  std::vector<uint32_t> ring_state(ring_words);
-  get(ring_state.data(), ring_words * 4);
-  KvPolicy restored(kc);
-  restored.restore(words);  // validates before anything of this context changes
-  check(restored.n_kv() <= h.n_kv, Status::StateMismatch, "state's policy uses cache rows it did not save");
+  // Everything is validated before anything of this context changes.
+  const StateTarget t = state_target();
+  DecodedState st = decode_state(data, t);
   std::optional<SlidingWindowCache> ring;
   if (ring_) {
     ring.emplace(*ring_);
-    ring->restore(ring_state);
+    ring->restore(st.ring);
   }
   reset();
-  *policy_ = restored;
+  *policy_ = st.policy;
   if (ring) *ring_ = *ring;
-  history_ = std::move(history);
-  last_logits_ = std::move(logits);
+  history_ = std::move(st.history);
+  last_logits_ = std::move(st.logits);
   has_logits_ = !last_logits_.empty();
   auto& alloc = model_->device().allocator();
-  for (uint32_t l = 0; l < c.n_layer; ++l) {
-    const uint64_t bytes = uint64_t(state_rows(l, h.n_kv)) * kv_->row_bytes();
+  const uint8_t* p = st.kv;
+  for (uint32_t l = 0; l < t.n_layer; ++l) {
+    const uint64_t bytes = uint64_t(t.rows(l, st.n_kv)) * t.row_bytes;
     if (!bytes) continue;
     alloc.write(kv_->k(l), 0, p, bytes);
     p += bytes;
@@ -409,7 +321,7 @@ void Context::load_state(std::span<const uint8_t> data) {
     p += bytes;
   }
   for (int32_t t : history_) sampler_.accept(t);
-  stats_.tokens_consumed = h.n_history;
+  stats_.tokens_consumed = history_.size();
 }
 
 }  // namespace tern

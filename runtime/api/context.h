@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/state_format.h"
 #include "kv/kv_budget.h"
 #include "kv/kv_cache.h"
 #include "kv/kv_policy.h"
@@ -103,8 +104,10 @@ class Context {
   void expect_sampling(const SamplerParams& p);
   // Tokenizes and feeds prompt, then samples and streams text pieces (whole UTF-8 characters)
   // to on_piece until EOS, a stop string, max_tokens, on_piece returning false, or cancel().
-  int32_t generate(const std::string& prompt, const GenerateParams& params,
-                   const std::function<bool(std::string_view)>& on_piece);
+  // Returns the tokens generated; *produced (optional) counts them as they come, so it is right
+  // also when an exception (Cancelled, ContextFull, ...) ends the generation.
+  int32_t generate(std::string_view prompt, const GenerateParams& params,
+                   const std::function<bool(std::string_view)>& on_piece, int32_t* produced = nullptr);
 
   void cancel() { cancel_.store(true); }
   ContextStats stats() const;
@@ -129,6 +132,8 @@ class Context {
 
   std::vector<uint8_t> save_state() const;
   void load_state(std::span<const uint8_t> data);
+  // What a state must match to load here (api/state_format.h): the model and the cache layout.
+  StateTarget state_target() const;
 
   // Benchmarks only (tern-bench --depth-fill synthetic; not in the C API): replaces the state by
   // `tokens` consumed WITHOUT running the model, since a decode step's cost does not depend on
@@ -151,10 +156,6 @@ class Context {
   void commit_step(const KvStep& step);
   // Finite random values in every cache row the policy and the ring occupy (fill_synthetic).
   void fill_cache_random(uint64_t seed);
-  // Cache rows a saved state holds of a layer (the policy's n_kv, or a sliding-window layer's
-  // ring), and their bytes over all layers, K or V.
-  uint32_t state_rows(uint32_t layer, uint32_t n_kv) const;
-  uint64_t state_kv_bytes(uint32_t n_kv) const;
   // A step's logits are now on the device, with its selection of selected_k entries.
   void logits_on_device(uint32_t selected_k);
 

@@ -4,6 +4,7 @@
 #include "gpu/pipeline_cache_file.h"
 #include "gpu/shader_registry.h"
 #include "gpu/vk_check.h"
+#include "platform/file_io.h"
 
 namespace tern::gpu {
 
@@ -40,7 +41,7 @@ std::vector<uint8_t> PipelineCache::data() const {
 }
 
 bool PipelineCache::seed_from_file(const std::string& path, std::string* why) {
-  const auto file = read_whole_file(path, why);
+  const auto file = read_pipeline_cache_file(path, why);
   if (!file) return false;
   const auto blob = decode_pipeline_cache(*file, device_.info(), why);
   if (!blob) return false;
@@ -68,7 +69,7 @@ bool PipelineCache::seed_from_file(const std::string& path, std::string* why) {
 
 bool PipelineCache::save_to_file(const std::string& path, std::string* why) const {
   const auto bytes = encode_pipeline_cache(data());
-  return write_file_atomically(path, bytes, why);
+  return platform::write_file_atomically(path, bytes, why);
 }
 
 const Pipeline& PipelineCache::get(const PipelineDesc& desc) {

@@ -2,11 +2,7 @@
 
 #include <volk.h>
 
-#include <atomic>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 #include "common/fnv1a.h"
 #include "platform/file_io.h"
@@ -37,13 +33,8 @@ std::string hex(const uint8_t* p, size_t n) {
   return s;
 }
 
-bool fail(std::string* why, const std::string& msg) {
-  if (why) *why = msg;
-  return false;
-}
-
 std::nullopt_t reject(std::string* why, const std::string& msg) {
-  fail(why, msg);
+  if (why) *why = msg;
   return std::nullopt;
 }
 
@@ -92,46 +83,13 @@ std::optional<std::span<const uint8_t>> decode_pipeline_cache(std::span<const ui
   return data;
 }
 
-std::optional<std::vector<uint8_t>> read_whole_file(const std::string& path, std::string* why) {
+std::optional<std::vector<uint8_t>> read_pipeline_cache_file(const std::string& path, std::string* why) {
   if (why) why->clear();
-  std::error_code ec;
-  const auto fs_path = platform::path_from_utf8(path);
-  if (!std::filesystem::exists(fs_path, ec)) return std::nullopt;
-  const auto size = std::filesystem::file_size(fs_path, ec);
-  if (ec) return reject(why, "cannot stat: " + ec.message());
-  if (size > k_max_file_bytes) return reject(why, "too large (" + std::to_string(size) + " bytes)");
-  std::FILE* f = platform::fopen_utf8(path, "rb");
-  if (!f) return reject(why, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<uint8_t> bytes(size);
-  const size_t got = size ? std::fread(bytes.data(), 1, size, f) : 0;
-  std::fclose(f);
-  if (got != size) return reject(why, "short read");
-  return bytes;
-}
-
-bool write_file_atomically(const std::string& path, std::span<const uint8_t> bytes, std::string* why) {
-  // Unique per process and per call, so concurrent writers never share a temporary file.
-  static std::atomic<uint32_t> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(platform::process_id()) + "." + std::to_string(counter.fetch_add(1));
-  std::FILE* f = platform::fopen_utf8(tmp, "wb");
-  if (!f) return fail(why, "cannot create '" + tmp + "': " + std::strerror(errno));
-  const bool written = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  const bool flushed = platform::sync_file(f);
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !flushed || !closed) {
-    const std::string err = std::strerror(errno);
-    std::error_code ignored;
-    std::filesystem::remove(platform::path_from_utf8(tmp), ignored);
-    return fail(why, "cannot write '" + tmp + "': " + err);
-  }
-  std::error_code ec;
-  std::filesystem::rename(platform::path_from_utf8(tmp), platform::path_from_utf8(path), ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(platform::path_from_utf8(tmp), ignored);
-    return fail(why, "cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-  }
-  return true;
+  std::vector<uint8_t> bytes;
+  platform::FileReadError err;
+  if (platform::read_file_bounded(path, k_max_file_bytes, bytes, &err)) return bytes;
+  if (err.kind == platform::FileReadError::Missing) return std::nullopt;  // no cache yet: nothing to say
+  return reject(why, "the file " + err.message);
 }
 
 }  // namespace tern::gpu

@@ -27,11 +27,8 @@ std::vector<uint8_t> encode_pipeline_cache(std::span<const uint8_t> driver_data)
 std::optional<std::span<const uint8_t>> decode_pipeline_cache(std::span<const uint8_t> file, const DeviceInfo& device,
                                                               std::string* why);
 
-// Whole file contents; nullopt when it does not exist (*why empty) or cannot be read (*why set).
-std::optional<std::vector<uint8_t>> read_whole_file(const std::string& path, std::string* why);
-
-// Writes bytes to a temporary file beside path and renames it over path, so readers (other
-// processes included) see the old file or the new one, never a torn one. False + *why on failure.
-bool write_file_atomically(const std::string& path, std::span<const uint8_t> bytes, std::string* why);
+// The whole file (at most 512 MiB, a regular file); nullopt when it does not exist (*why
+// empty) or cannot be read (*why set). Written with write_file_atomically (platform/file_io.h).
+std::optional<std::vector<uint8_t>> read_pipeline_cache_file(const std::string& path, std::string* why);
 
 }  // namespace tern::gpu
