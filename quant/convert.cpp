@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "platform/file_io.h"
+#include "quant/finite_check.h"
 #include "quant/gguf_writer.h"
 #include "quant/quantize.h"
 
@@ -110,6 +111,10 @@ std::vector<TensorReport> convert_to_gguf(const ModelSource& src, const std::fil
     }
     const std::vector<float> w = src.load(i);
     check(w.size() == t.elements(), Status::Internal, t.name + ": source returned the wrong element count");
+    // NaN or infinite weights would quantise to garbage (and report an error of 0).
+    if (const auto bad = first_non_finite(GgmlType::F32, reinterpret_cast<const uint8_t*>(w.data()), w.size()))
+      throw Error(Status::BadModel, t.name + ": element " + std::to_string(*bad) + " is " + std::to_string(w[*bad]) +
+                                        ": the source holds NaN or infinite weights");
     buf.resize(ggml_row_bytes(r.type, t.dims[0]) * (w.size() / t.dims[0]));
     quantize_row(r.type, w.data(), buf.data(), static_cast<int64_t>(w.size()));
     back.resize(w.size());

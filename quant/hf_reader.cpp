@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "common/error.h"
 #include "platform/file_io.h"
 #include "quant/json_file.h"
+#include "model/model_limits.h"
 #include "quant/model_source.h"
 #include "quant/safetensors.h"
 
@@ -39,6 +41,33 @@ std::vector<float> unpermute_rows(const std::vector<float>& w, uint64_t rows, ui
   return out;
 }
 
+// config.json numbers, each checked against the range Tern loads (model/model_limits.h), so a
+// hostile or broken config is refused before anything is allocated for it, and no file Tern
+// would refuse is written. Errors name the key.
+uint32_t config_count(const json& cfg, const char* key, uint32_t hi, std::optional<uint32_t> fallback = std::nullopt) {
+  if (!cfg.contains(key) || cfg[key].is_null()) {
+    check(fallback.has_value(), Status::BadModel, std::string("config.json has no ") + key);
+    return *fallback;
+  }
+  const json& v = cfg[key];
+  check(v.is_number_integer(), Status::BadModel, std::string("config.json ") + key + " is " + v.dump().substr(0, 64) +
+                                                     ", not an integer");
+  const int64_t x = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : v.get<int64_t>();
+  if (x < 1 || uint64_t(x) > hi)
+    throw Error(Status::BadModel, std::string("config.json ") + key + " is " + std::to_string(x) +
+                                      ": it must be between 1 and " + std::to_string(hi));
+  return uint32_t(x);
+}
+
+float config_float(const json& cfg, const char* key, limits::ModelFloat kind, float fallback) {
+  if (!cfg.contains(key) || cfg[key].is_null()) return fallback;
+  const json& v = cfg[key];
+  check(v.is_number(), Status::BadModel, std::string("config.json ") + key + " is " + v.dump().substr(0, 64) + ", not a number");
+  const double x = v.get<double>();
+  limits::check_float(kind, x, Status::BadModel, std::string("config.json ") + key);
+  return float(x);
+}
+
 class HfSource : public ModelSource {
  public:
   explicit HfSource(const std::filesystem::path& dir) {
@@ -60,8 +89,17 @@ class HfSource : public ModelSource {
     } else {
       throw Error(Status::BadModel, dir.string() + ": no tokenizer.model or tokenizer.json");
     }
-    if (cfg.contains("bos_token_id") && cfg["bos_token_id"].is_number_integer()) vocab.bos_id = cfg["bos_token_id"];
-    if (cfg.contains("eos_token_id") && cfg["eos_token_id"].is_number_integer()) vocab.eos_id = cfg["eos_token_id"];
+    // Special ids must name tokens (an id out of range would be written and then refused).
+    auto special_id = [&](const char* key, int32_t& id) {
+      if (!cfg.contains(key) || !cfg[key].is_number_integer()) return;
+      const int64_t v = cfg[key].get<int64_t>();
+      check(v >= 0 && v < int64_t(hparams.n_vocab), Status::BadModel,
+            "config.json " + std::string(key) + " is " + std::to_string(v) + ", outside the vocabulary of " +
+                std::to_string(hparams.n_vocab));
+      id = int32_t(v);
+    };
+    special_id("bos_token_id", vocab.bos_id);
+    special_id("eos_token_id", vocab.eos_id);
     // Byte-level vocabularies have their BOS default from the pre-tokenizer (read_hf_tokenizer).
     if (vocab.model != "gpt2")
       vocab.add_bos = tok_cfg.value("add_bos_token", hparams.arch == "llama" || hparams.arch == "gemma3");
@@ -90,10 +128,7 @@ class HfSource : public ModelSource {
     const Source& s = sources_.at(index);
     const auto& file = *shards_.at(s.shard);
     const auto& e = file.entries().at(s.hf_name);
-    // GGUF dims are the reversed PyTorch shape ([1, n_embd] for the beacon embedding, flattened).
-    std::vector<uint64_t> want(t.dims.rbegin(), t.dims.rend());
-    if (s.flatten) want.insert(want.begin(), 1);
-    check(e.shape == want, Status::BadModel, s.hf_name + ": shape does not match config.json");
+    check(e.shape == hf_shape(t, s), Status::BadModel, s.hf_name + ": shape does not match config.json");
     std::vector<float> w = file.read_f32(s.hf_name);
     if (s.unpermute_heads != 0) w = unpermute_rows(w, t.dims[1], t.dims[0], s.unpermute_heads);
     if (s.norm_shift)
@@ -110,6 +145,14 @@ class HfSource : public ModelSource {
     bool norm_shift = false;       // Gemma: stored as 1 + w
   };
 
+  // The safetensors shape a tensor must have: GGUF dims are the reversed PyTorch shape ([1, n_embd]
+  // for the beacon embedding, flattened).
+  static std::vector<uint64_t> hf_shape(const TensorSpec& t, const Source& s) {
+    std::vector<uint64_t> want(t.dims.rbegin(), t.dims.rend());
+    if (s.flatten) want.insert(want.begin(), 1);
+    return want;
+  }
+
   void read_config(const json& root, const std::filesystem::path& dir) {
     auto& hp = hparams;
     try {
@@ -124,32 +167,47 @@ class HfSource : public ModelSource {
       const json& cfg = nested ? root["text_config"] : root;
       const bool gemma = hp.arch == "gemma3";
       hp.name = platform::path_to_utf8(dir.filename());
-      hp.n_embd = gemma ? cfg.value("hidden_size", 2304u) : cfg.at("hidden_size").get<uint32_t>();
-      hp.n_layer = gemma ? cfg.value("num_hidden_layers", 26u) : cfg.at("num_hidden_layers").get<uint32_t>();
-      hp.n_head = gemma ? cfg.value("num_attention_heads", 8u) : cfg.at("num_attention_heads").get<uint32_t>();
-      hp.n_head_kv = cfg.value("num_key_value_heads", gemma ? 4u : hp.n_head);
-      hp.n_ff = gemma ? cfg.value("intermediate_size", 9216u) : cfg.at("intermediate_size").get<uint32_t>();
-      hp.n_vocab = gemma ? cfg.value("vocab_size", 262208u) : cfg.at("vocab_size").get<uint32_t>();
-      hp.n_ctx = cfg.value("max_position_embeddings", gemma ? 131072u : 2048u);
-      if (cfg.contains("head_dim") && cfg["head_dim"].is_number_integer()) hp.head_dim = cfg["head_dim"];
+      using namespace limits;
+      // Gemma 3 leaves out what is at Gemma3TextConfig's defaults; the others must say.
+      auto count = [&](const char* key, uint32_t hi, uint32_t gemma_default) {
+        return gemma ? config_count(cfg, key, hi, gemma_default) : config_count(cfg, key, hi);
+      };
+      hp.n_embd = count("hidden_size", k_max_embd, 2304u);
+      hp.n_layer = count("num_hidden_layers", k_max_layers, 26u);
+      hp.n_head = count("num_attention_heads", k_max_heads, 8u);
+      hp.n_head_kv = config_count(cfg, "num_key_value_heads", k_max_heads, gemma ? 4u : hp.n_head);
+      hp.n_ff = count("intermediate_size", k_max_ff, 9216u);
+      hp.n_vocab = count("vocab_size", k_max_vocab, 262208u);
+      hp.n_ctx = config_count(cfg, "max_position_embeddings", k_max_ctx, gemma ? 131072u : 2048u);
+      if (cfg.contains("head_dim") && !cfg["head_dim"].is_null()) hp.head_dim = config_count(cfg, "head_dim", k_max_head_dim);
       else if (gemma) hp.head_dim = 256;
-      hp.rope_freq_base = cfg.value("rope_theta", gemma ? 1000000.f : 10000.f);
-      hp.rms_eps = cfg.value("rms_norm_eps", 1e-6f);
+      hp.rope_freq_base = config_float(cfg, "rope_theta", ModelFloat::RopeFreqBase, gemma ? 1000000.f : 10000.f);
+      hp.rms_eps = config_float(cfg, "rms_norm_eps", ModelFloat::RmsEps, 1e-6f);
       hp.tied_output = root.value("tie_word_embeddings", cfg.value("tie_word_embeddings", gemma));
       hp.beacon = beacon_settings_from_hf_config(cfg);
       if (cfg.contains("rope_scaling") && cfg["rope_scaling"].is_object()) {
         const json& rs = cfg["rope_scaling"];
-        hp.rope_scaling_type = rs.value("rope_type", rs.value("type", ""));
-        hp.rope_scaling_factor = rs.value("factor", 0.f);
-        hp.rope_scaling_orig_ctx = rs.value("original_max_position_embeddings", 0u);
+        std::string type = rs.value("rope_type", rs.value("type", ""));
+        if (type == "default" || type == "none") type.clear();
+        // The scalings Tern's loader reads from a GGUF file (model/model_config.cpp).
+        check(type.empty() || type == "linear" || type == "yarn", Status::Unsupported,
+              (dir / "config.json").string() + ": rope_scaling type '" + type + "' cannot be converted (linear and yarn can)");
+        hp.rope_scaling_type = type;
+        if (!type.empty()) {
+          hp.rope_scaling_factor = config_float(rs, "factor", ModelFloat::RopeScaleFactor, 1.f);
+          if (rs.contains("original_max_position_embeddings"))
+            hp.rope_scaling_orig_ctx = config_count(rs, "original_max_position_embeddings", k_max_ctx);
+        }
       }
       if (gemma) read_gemma3(cfg, dir);
     } catch (const json::exception& e) {
       throw Error(Status::BadModel, (dir / "config.json").string() + ": " + e.what());
     }
-    check(hp.n_embd > 0 && hp.n_layer > 0 && hp.n_head > 0 && hp.n_head_kv > 0 && hp.n_head % hp.n_head_kv == 0 &&
-              (hp.head_dim != 0 || hp.n_embd % hp.n_head == 0) && hp.n_vocab > 0,
-          Status::BadModel, dir.string() + ": inconsistent config.json dimensions");
+    check(hp.n_head % hp.n_head_kv == 0 && (hp.head_dim != 0 || hp.n_embd % hp.n_head == 0) && hp.rope_dim() % 2 == 0 &&
+              hp.rope_dim() <= limits::k_max_head_dim,
+          Status::BadModel,
+          dir.string() + ": inconsistent config.json dimensions (heads must divide evenly, the head size be even and at most " +
+              std::to_string(limits::k_max_head_dim) + ")");
   }
 
   // Gemma 3's settings beyond the common ones (Gemma3TextConfig's defaults where absent).
@@ -283,13 +341,17 @@ class HfSource : public ModelSource {
         find({"lm_head.weight", "language_model.lm_head.weight"});
       if (src.hf_name.empty()) src.hf_name = t.name == "output.weight" ? "lm_head.weight" : "model." + hf_name_of(t.name);
       check(src.shard != SIZE_MAX, Status::BadModel, "tensor " + src.hf_name + " not found in the safetensors files");
+      src.flatten = t.name == "beacon_embd.weight";
+      // Shapes now, before anything is sized from config.json (the vocabulary is padded to
+      // vocab_size next): a config that disagrees with the weights is refused here.
+      check(shards_[src.shard]->entries().at(src.hf_name).shape == hf_shape(t, src), Status::BadModel,
+            src.hf_name + ": shape does not match config.json");
       if (hparams.arch == "llama") {  // beacon Q/K rotate like the base ones
         if (t.name.ends_with("attn_q.weight") || t.name.ends_with("attn_q_beacon.weight"))
           src.unpermute_heads = hparams.n_head;
         if (t.name.ends_with("attn_k.weight") || t.name.ends_with("attn_k_beacon.weight"))
           src.unpermute_heads = hparams.n_head_kv;
       }
-      src.flatten = t.name == "beacon_embd.weight";
       src.norm_shift = hparams.arch == "gemma3" && t.name.ends_with("norm.weight");
       sources_.push_back(src);
     }

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "quant/json_file.h"
+#include "model/model_limits.h"
 #include "quant/model_source.h"
 
 namespace tern::quant {
@@ -86,6 +87,17 @@ bool prepends_space(const json& j) {
   return false;
 }
 
+// A token id as tokenizer.json gives it: a non-negative integer below the vocabulary limit
+// (an added token's "id": -1 used to index the token table out of bounds).
+size_t token_id(const json& v, const std::filesystem::path& file, const std::string& what) {
+  if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) {
+    const uint64_t id = v.get<uint64_t>();
+    if (id < limits::k_max_vocab) return size_t(id);
+  }
+  throw Error(Status::BadModel, file.string() + ": " + what + " has id " + v.dump() +
+                                    ", not an integer in [0, " + std::to_string(limits::k_max_vocab) + ")");
+}
+
 // A merge as its two parts: "a b" (one space) or ["a", "b"] (newer files).
 std::pair<std::string, std::string> merge_parts(const json& m, size_t rank, const std::filesystem::path& file) {
   const auto bad = [&] {  // built only on failure: this runs for every merge
@@ -116,18 +128,20 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
   const json& vmap = model.at("vocab");
   const json added = j.value("added_tokens", json::array());
   size_t n = vmap.size();
-  for (const auto& a : added) n = std::max<size_t>(n, a.at("id").get<size_t>() + 1);
-  check(n <= (size_t(1) << 24), Status::BadModel, path.string() + ": token ids beyond 16M");
+  check(vmap.is_object() && added.is_array(), Status::BadModel,
+        path.string() + ": model.vocab is not an object or added_tokens not an array");
+  check(n <= limits::k_max_vocab, Status::BadModel, path.string() + ": more than " + std::to_string(limits::k_max_vocab) + " tokens");
+  for (const auto& a : added) n = std::max<size_t>(n, token_id(a.at("id"), path, "an added token") + 1);
   std::vector<std::string> tokens(n);
   std::vector<bool> present(n, false), is_added(n, false), special(n, false);
   for (auto it = vmap.begin(); it != vmap.end(); ++it) {
-    const size_t id = it.value().get<size_t>();
-    if (id >= n) throw Error(Status::BadModel, path.string() + ": token id out of range");
+    const size_t id = token_id(it.value(), path, "token '" + it.key().substr(0, 64) + "'");
+    if (id >= n) throw Error(Status::BadModel, path.string() + ": token id " + std::to_string(id) + " out of range");
     tokens[id] = it.key();
     present[id] = true;
   }
   for (const auto& a : added) {
-    const size_t id = a.at("id").get<size_t>();
+    const size_t id = token_id(a.at("id"), path, "an added token");
     tokens[id] = a.at("content").get<std::string>();
     present[id] = is_added[id] = true;
     special[id] = a.value("special", false);

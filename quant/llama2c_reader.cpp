@@ -78,9 +78,11 @@ class Llama2cSource : public ModelSource {
     if (!shared) wcls = next(uint64_t(n_vocab) * d, 1);
     const uint64_t need = sizeof(Header) + at * 4;
     const uint64_t have = std::filesystem::file_size(path);
-    check(have >= need, Status::BadModel,
-          path.string() + ": truncated llama2.c checkpoint (" + std::to_string(have) + " bytes, header implies " +
-              std::to_string(need) + ")");
+    // Exactly: a file longer than its header says is another layout (or not a checkpoint at all),
+    // which would convert to garbage with no error.
+    check(have == need, Status::BadModel,
+          path.string() + ": " + (have < need ? "truncated llama2.c checkpoint (" : "not a llama2.c checkpoint of this header (") +
+              std::to_string(have) + " bytes, the header implies " + std::to_string(need) + ")");
 
     for (const auto& t : tensors) {
       const auto& n = t.name;

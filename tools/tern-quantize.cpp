@@ -7,12 +7,17 @@
 #include <iostream>
 #include <string>
 
+#include "common/cli_parse.h"
 #include "common/error.h"
 #include "platform/console.h"
 #include "platform/file_io.h"
 #include "quant/convert.h"
+#include "quant/gguf_reader.h"
 #include "quant/gguf_types.h"
+#include "model/model_config.h"
 #include "quant/model_source.h"
+#include "tokenizer/gguf_vocab.h"
+#include "tokenizer/tokenizer.h"
 
 namespace {
 
@@ -30,6 +35,15 @@ InputKind detect_input(const std::string& path) {
   uint32_t magic = 0;
   f.read(reinterpret_cast<char*>(&magic), sizeof magic);
   return f.gcount() == sizeof magic && magic == tern::k_gguf_magic ? InputKind::Gguf : InputKind::Llama2c;
+}
+
+// Reads a written file back through the checks Tern's loader makes before it uses a device
+// (hyper-parameters and their ranges, the vocabulary and its special ids), so tern-quantize
+// never leaves a file behind that Tern would refuse.
+void check_loadable(const std::string& path) {
+  const auto file = tern::GgufFile::open(path);
+  tern::read_model_config(*file);
+  tern::Tokenizer::from_vocab(tern::vocab_from_gguf(*file));
 }
 
 void usage() {
@@ -98,7 +112,14 @@ int main(int argc, char** argv) {
     else if (a == "-o" || a == "--output") output = value();
     else if (a == "--type") type = value();
     else if (a == "--k-fallback") fallback = value();
-    else if (a == "--seed") seed = std::stoull(value());
+    else if (a == "--seed") {
+      try {
+        seed = cli::u64_option(a, value());
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "tern-quantize: %s\n", e.what());
+        return 2;
+      }
+    }
     else if (a == "--quiet") quiet = true;
     else if (a.empty() || a[0] != '-') {
       if (!positional.empty()) {
@@ -155,7 +176,19 @@ int main(int argc, char** argv) {
     std::printf("model: %s, arch %s, %u layers, embd %u, ff %u, heads %u/%u, vocab %u, ctx %u%s\n", hp.name.c_str(),
                 hp.arch.c_str(), hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head, hp.n_head_kv, hp.n_vocab, hp.n_ctx,
                 hp.tied_output ? ", tied output" : "");
-    const auto reports = quant::convert_to_gguf(*src, path_from_utf8(output), opts, std::cout);
+    // Written beside the output and renamed over it once it checks out: a failed or refused
+    // conversion leaves no file (and an older output as it was).
+    const std::string tmp = output + ".tmp." + std::to_string(platform::process_id());
+    std::vector<quant::TensorReport> reports;
+    try {
+      reports = quant::convert_to_gguf(*src, path_from_utf8(tmp), opts, std::cout);
+      check_loadable(tmp);
+      std::filesystem::rename(path_from_utf8(tmp), path_from_utf8(output));
+    } catch (...) {
+      std::error_code ec;
+      std::filesystem::remove(path_from_utf8(tmp), ec);
+      throw;
+    }
     uint64_t fallbacks = 0;
     double worst = 0;
     for (const auto& r : reports) {

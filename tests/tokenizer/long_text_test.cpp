@@ -13,9 +13,9 @@
 #include <sentencepiece_processor.h>
 
 #include "common/error.h"
-#include "gguf_reader.h"
-#include "gguf_writer.h"
-#include "model_source.h"
+#include "quant/gguf_reader.h"
+#include "quant/gguf_writer.h"
+#include "quant/model_source.h"
 #include "support/test_env.h"
 #include "tokenizer/gguf_vocab.h"
 #include "tokenizer/llama2c_vocab.h"
