@@ -15,6 +15,7 @@
 #include "bench/op_bench.h"
 #include "api/c_params.h"
 #include "cli/kv_spec.h"
+#include "common/cli_parse.h"
 #include "common/error.h"
 #include "gpu/device.h"
 
@@ -70,19 +71,6 @@ void usage() {
       tern::tools::kv_spec_grammar().c_str());
 }
 
-std::vector<uint32_t> parse_list(const std::string& s) {
-  std::vector<uint32_t> v;
-  size_t at = 0;
-  while (at <= s.size()) {
-    const size_t comma = s.find(',', at);
-    const std::string item = s.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    if (!item.empty()) v.push_back(uint32_t(std::stoul(item)));
-    if (comma == std::string::npos) break;
-    at = comma + 1;
-  }
-  return v;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,29 +98,29 @@ int main(int argc, char** argv) {
         usage();
         return 0;
       } else if (a == "-m" || a == "--model") mo.model_path = value();
-      else if (a == "-p" || a == "--prompt") prompts = parse_list(value());
-      else if (a == "-d" || a == "--depth") depths = parse_list(value());
+      else if (a == "-p" || a == "--prompt") prompts = cli::uint_list_option(a, value(), 0, INT32_MAX);  // 0: no prompt row
+      else if (a == "-d" || a == "--depth") depths = cli::uint_list_option(a, value(), 0, INT32_MAX);
       else if (a == "--depth-fill") {
         const std::string how = value();
         if (how != "prefill" && how != "synthetic")
           throw Error(Status::InvalidArgument, "--depth-fill: '" + how + "' is not prefill or synthetic");
         mo.depth_fill = how == "synthetic" ? bench::DepthFill::Synthetic : bench::DepthFill::Prefill;
       }
-      else if (a == "-n" || a == "--n-gen") n_gen = uint32_t(std::stoul(value()));
-      else if (a == "-r" || a == "--repeats") repeats = uint32_t(std::stoul(value()));
-      else if (a == "-c" || a == "--ctx") n_ctx = uint32_t(std::stoul(value()));
-      else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(std::stoul(value()));
+      else if (a == "-n" || a == "--n-gen") n_gen = uint32_t(cli::int_option(a, value(), 1, INT32_MAX));
+      else if (a == "-r" || a == "--repeats") repeats = uint32_t(cli::int_option(a, value(), 1, INT32_MAX));
+      else if (a == "-c" || a == "--ctx") n_ctx = uint32_t(cli::int_option(a, value(), 0, INT32_MAX));
+      else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(cli::int_option(a, value(), 1, INT32_MAX));
       else if (a == "--kv") kv_spec = tern::tools::parse_kv_spec(value());
       else if (a == "--kv-budget") kv_budget = tern::tools::parse_byte_size(value());
       else if (a == "--kv-type") kv_type = tern::tools::parse_kv_type(value());
-      else if (a == "--bw-mib") bw_mib = std::stoull(value());
-      else if (a == "--top") mo.top_ops = uint32_t(std::stoul(value()));
+      else if (a == "--bw-mib") bw_mib = uint64_t(cli::int_option(a, value(), 1, 1 << 20));
+      else if (a == "--top") mo.top_ops = uint32_t(cli::int_option(a, value(), 0, INT32_MAX));
       else if (a == "--ab-fusion") mo.ab_fusion = true;
       else if (a == "--ab-norm-fusion") mo.ab_norm_fusion = true;
       else if (a == "--ab-gpu-sampling") {
         const std::string mode = value();
         mo.ab_gpu_sampling = true;
-        mo.ab_sampling_top_k = mode == "greedy" ? 0 : uint32_t(std::stoul(mode));
+        mo.ab_sampling_top_k = mode == "greedy" ? 0 : uint32_t(cli::int_option(a, mode, 1, INT32_MAX));
         if (mo.ab_sampling_top_k == 1) mo.ab_sampling_top_k = 0;
       }
       else if (a == "--ops") ops = true;
@@ -152,7 +140,7 @@ int main(int argc, char** argv) {
       else if (a == "--validate") validate = true;
       else if (a == "--json") json_path = value();
       else if (a == "--device") device = value();
-      else if (a == "--seed") mo.seed = oo.seed = std::stoull(value());
+      else if (a == "--seed") mo.seed = oo.seed = cli::u64_option(a, value());
       else throw Error(Status::InvalidArgument, "unknown argument '" + a + "' (see --help)");
     }
   } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/kv_spec.h"
+#include "common/cli_parse.h"
 #include "common/env.h"
 #include "platform/console.h"
 #include "tern.h"
@@ -38,7 +39,7 @@ void usage() {
       "usage: tern-chat [-m MODEL.gguf] [options]\n"
       "  -m, --model FILE        GGUF model (default: $TERN_MODEL, then models/default.gguf)\n"
       "  -p, --prompt TEXT       one-shot: answer TEXT and exit\n"
-      "  -n, --n-predict N       max new tokens per answer (default 256)\n"
+      "  -n, --n-predict N       max new tokens per answer (default 256; -1 or 0: until the end of text)\n"
       "      --system TEXT       system prompt\n"
       "      --raw               plain completion, no chat template (base models)\n"
       "      --template NAME     chat template: chatml llama2 llama3 mistral zephyr gemma tinyllama\n"
@@ -58,11 +59,16 @@ void usage() {
       "      --rope-scaling none|linear|ntk|yarn|llama3   override the model's RoPE scaling\n"
       "      --rope-scale F  --rope-freq-base F  --rope-orig-ctx N\n"
       "      --verbose           print speed and memory after each answer\n"
-      "In chat: /reset /stats /save FILE /load FILE /help /quit. Ctrl-C stops an answer.\n",
+      "In chat: /reset /stats /save FILE /load FILE /help /quit. Ctrl-C stops an answer.\n"
+      "A message that cannot be answered (invalid UTF-8, a full context) is reported and the chat goes\n"
+      "on; the exit status is then 1.\n",
       tern::tools::kv_spec_grammar().c_str());
 }
 
-bool parse_args(int argc, char** argv, Options& o) {
+bool parse_args(int argc, char** argv, Options& o) try {
+  using tern::cli::float_option;
+  using tern::cli::int_option;
+  constexpr int64_t k_int_max = INT32_MAX;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -75,20 +81,20 @@ bool parse_args(int argc, char** argv, Options& o) {
     if (a == "-h" || a == "--help") { usage(); std::exit(0); }
     else if (a == "-m" || a == "--model") o.model = next();
     else if (a == "-p" || a == "--prompt") o.prompt = next();
-    else if (a == "-n" || a == "--n-predict") o.n_predict = std::atoi(next().c_str());
+    else if (a == "-n" || a == "--n-predict") o.n_predict = int_option(a, next(), -1, k_int_max);
     else if (a == "--system") o.system = next();
     else if (a == "--raw") o.raw = true;
     else if (a == "--template") o.chat_template = next();
-    else if (a == "--temp") o.sampler.temperature = std::strtof(next().c_str(), nullptr);
-    else if (a == "--top-k") o.sampler.top_k = std::atoi(next().c_str());
-    else if (a == "--top-p") o.sampler.top_p = std::strtof(next().c_str(), nullptr);
-    else if (a == "--min-p") o.sampler.min_p = std::strtof(next().c_str(), nullptr);
-    else if (a == "--repeat-penalty") o.sampler.repeat_penalty = std::strtof(next().c_str(), nullptr);
-    else if (a == "--frequency-penalty") o.sampler.frequency_penalty = std::strtof(next().c_str(), nullptr);
-    else if (a == "--presence-penalty") o.sampler.presence_penalty = std::strtof(next().c_str(), nullptr);
-    else if (a == "--repeat-last-n") o.sampler.penalty_last_n = std::atoi(next().c_str());
-    else if (a == "--seed") o.ctx.seed = std::strtoull(next().c_str(), nullptr, 10);
-    else if (a == "--ctx") o.ctx.n_ctx = std::atoi(next().c_str());
+    else if (a == "--temp") o.sampler.temperature = float_option(a, next(), 0, 1e6);
+    else if (a == "--top-k") o.sampler.top_k = int_option(a, next(), 0, k_int_max);
+    else if (a == "--top-p") o.sampler.top_p = float_option(a, next(), 0, 1);
+    else if (a == "--min-p") o.sampler.min_p = float_option(a, next(), 0, 1);
+    else if (a == "--repeat-penalty") o.sampler.repeat_penalty = float_option(a, next(), 1e-3, 1e3);
+    else if (a == "--frequency-penalty") o.sampler.frequency_penalty = float_option(a, next(), -1e3, 1e3);
+    else if (a == "--presence-penalty") o.sampler.presence_penalty = float_option(a, next(), -1e3, 1e3);
+    else if (a == "--repeat-last-n") o.sampler.penalty_last_n = int_option(a, next(), -1, k_int_max);
+    else if (a == "--seed") o.ctx.seed = tern::cli::u64_option(a, next());
+    else if (a == "--ctx") o.ctx.n_ctx = int_option(a, next(), 0, k_int_max);
     else if (a == "--kv" || a == "--kv-budget") {
       try {
         if (a == "--kv") o.kv = tern::tools::parse_kv_spec(next());
@@ -122,14 +128,18 @@ bool parse_args(int argc, char** argv, Options& o) {
       else if (r == "yarn") o.ctx.rope_scaling = TERN_ROPE_SCALING_YARN;
       else if (r == "llama3") o.ctx.rope_scaling = TERN_ROPE_SCALING_LLAMA3;
       else { std::fprintf(stderr, "tern-chat: unknown RoPE scaling '%s'\n", r.c_str()); return false; }
-    } else if (a == "--rope-scale") o.ctx.rope_scale_factor = std::strtof(next().c_str(), nullptr);
-    else if (a == "--rope-freq-base") o.ctx.rope_freq_base = std::strtof(next().c_str(), nullptr);
-    else if (a == "--rope-orig-ctx") o.ctx.rope_original_ctx = std::atoi(next().c_str());
+    // Any finite number: tern_context_create says which RoPE values are usable.
+    } else if (a == "--rope-scale") o.ctx.rope_scale_factor = float_option(a, next(), -1e30, 1e30);
+    else if (a == "--rope-freq-base") o.ctx.rope_freq_base = float_option(a, next(), -1e30, 1e30);
+    else if (a == "--rope-orig-ctx") o.ctx.rope_original_ctx = int_option(a, next(), 0, k_int_max);
     else if (a == "--verbose") o.verbose = true;
     else { std::fprintf(stderr, "tern-chat: unknown option '%s' (see --help)\n", a.c_str()); return false; }
   }
   tern::tools::apply_kv_spec(o.kv, o.ctx);
   return true;
+} catch (const std::invalid_argument& e) {
+  std::fprintf(stderr, "tern-chat: %s\n", e.what());
+  return false;
 }
 
 int progress_bar(float p, void*) {
@@ -225,7 +235,11 @@ int main(int argc, char** argv) {
     contents.push_back(o.system);
   }
   std::string fed;  // the rendered conversation text already in the context
+  // One turn; a failed turn is undone (its message dropped, the context as it was or reset)
+  // and reported, so the conversation goes on.
   auto answer = [&](const std::string& user) -> int {
+    const size_t n_messages = roles.size();
+    const std::string fed_before = fed;
     std::string prompt;
     if (o.raw) {
       prompt = user;
@@ -239,8 +253,11 @@ int main(int argc, char** argv) {
       tern_chat_apply_template(model, tmpl, msgs.data(), msgs.size(), 1, nullptr, 0, &needed);
       std::string buf(needed, '\0');
       if (check(tern_chat_apply_template(model, tmpl, msgs.data(), msgs.size(), 1, buf.data(), buf.size(), &needed),
-                "applying the chat template"))
+                "applying the chat template")) {
+        roles.resize(n_messages);
+        contents.resize(n_messages);
         return 1;
+      }
       buf.resize(needed - 1);
       if (buf.rfind(fed, 0) == 0) {
         prompt = buf.substr(fed.size());  // only what is new since the last turn
@@ -264,8 +281,24 @@ int main(int argc, char** argv) {
     const tern_status s = tern_generate(ctx, prompt.c_str(), &gp, collect, &reply, &n);
     std::fputs("\n", stdout);
     std::fflush(stdout);
-    if (s == TERN_ERR_CANCELLED) std::fprintf(stderr, "[stopped]\n");
-    else if (s != TERN_OK) return check(s, "generating");
+    if (s == TERN_ERR_CANCELLED) {
+      std::fprintf(stderr, "[stopped]\n");
+    } else if (s != TERN_OK) {
+      check(s, "generating");
+      roles.resize(n_messages);
+      contents.resize(n_messages);
+      if (s == TERN_ERR_INVALID_UTF8 || s == TERN_ERR_CONTEXT_FULL) {
+        fed = fed_before;  // refused before anything was fed: the context is as it was
+      } else {
+        tern_context_reset(ctx);  // whatever was fed is unknown: the next turn starts over
+        fed.clear();
+      }
+      if (s == TERN_ERR_CONTEXT_FULL)
+        std::fprintf(stderr, "(the conversation no longer fits the context: /reset starts over; /save FILE keeps it first)\n");
+      else
+        std::fprintf(stderr, "(that message was not answered; the conversation goes on)\n");
+      return 1;
+    }
     if (!o.raw) {
       roles.push_back("assistant");
       contents.push_back(reply);
@@ -275,7 +308,7 @@ int main(int argc, char** argv) {
     return 0;
   };
 
-  int rc = 0;
+  int rc = 0;  // 1 when a turn failed (the session still goes on to the end of its input)
   if (!o.prompt.empty()) {
     rc = answer(o.prompt);
     if (o.verbose) print_stats(ctx);
@@ -316,10 +349,7 @@ int main(int argc, char** argv) {
         }
         continue;
       }
-      if (answer(line)) {
-        rc = 1;
-        break;
-      }
+      if (answer(line)) rc = 1;
     }
     print_stats(ctx);
   }

@@ -38,3 +38,10 @@ target_compile_options(c_api_errors_test PRIVATE -Wall -Wextra -Wpedantic -Werro
 file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/c_api_errors)
 add_test(NAME c_api_errors_test COMMAND c_api_errors_test ${PROJECT_BINARY_DIR}/c_api_errors)
 set_tests_properties(c_api_errors_test PROPERTIES LABELS api TIMEOUT 120)
+
+# What users type wrong into the tools: bad numbers, tern-bench -n 0, and chat lines that fail
+# (invalid UTF-8, a full context, /load of a device) without ending the session.
+add_test(NAME tool_inputs
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/support/tool_inputs_test.sh $<TARGET_FILE:tern-chat>
+                 $<TARGET_FILE:tern-bench> ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR}/test-scratch/tool_inputs)
+set_tests_properties(tool_inputs PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS api)

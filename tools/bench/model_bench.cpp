@@ -10,6 +10,7 @@
 #include "api/context.h"
 #include "bench/bandwidth.h"
 #include "bench/common.h"
+#include "common/error.h"
 #include "model/model.h"
 
 namespace tern::bench {
@@ -159,6 +160,8 @@ std::pair<nlohmann::json, nlohmann::json> decode_ab(Context& ctx, const std::fun
 
 nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   nlohmann::json out;
+  // Every timed decode divides by n_gen and picks tokens modulo it.
+  check(o.n_gen >= 1 && o.repeats >= 1, Status::InvalidArgument, "n_gen and repeats must be at least 1");
   ModelLoadOptions lo;
   lo.use_device = o.device;
   const double t_load = now_ms();

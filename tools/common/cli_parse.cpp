@@ -1,4 +1,4 @@
-#include "perplexity/parse_util.h"
+#include "common/cli_parse.h"
 
 #include <cerrno>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-namespace tern::ppl {
+namespace tern::cli {
 
 bool parse_int(const std::string& s, int32_t& out) {
   if (s.empty()) return false;
@@ -73,4 +73,49 @@ std::vector<double> parse_double_list(const std::string& s, const char* what) {
   return v;
 }
 
-}  // namespace tern::ppl
+namespace {
+
+std::string range_text(double lo, double hi, bool is_int) {
+  auto num = [&](double v) {
+    if (is_int) return std::to_string(int64_t(v));
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+  };
+  const bool no_hi = hi >= 9e18;
+  return no_hi ? "at least " + num(lo) : "between " + num(lo) + " and " + num(hi);
+}
+
+}  // namespace
+
+int32_t int_option(const std::string& flag, const std::string& value, int64_t lo, int64_t hi) {
+  int32_t v = 0;
+  if (!parse_int(value, v)) throw std::invalid_argument(flag + ": '" + value + "' is not an integer");
+  if (v < lo || v > hi)
+    throw std::invalid_argument(flag + ": " + value + " is out of range (" +
+                                range_text(double(lo), hi >= INT32_MAX ? 1e19 : double(hi), true) + ")");
+  return v;
+}
+
+uint64_t u64_option(const std::string& flag, const std::string& value) {
+  uint64_t v = 0;
+  if (!parse_u64(value, v)) throw std::invalid_argument(flag + ": '" + value + "' is not an unsigned integer");
+  return v;
+}
+
+float float_option(const std::string& flag, const std::string& value, double lo, double hi) {
+  double v = 0;
+  if (!parse_double(value, v)) throw std::invalid_argument(flag + ": '" + value + "' is not a number");
+  if (v < lo || v > hi) throw std::invalid_argument(flag + ": " + value + " is out of range (" + range_text(lo, hi, false) + ")");
+  return float(v);
+}
+
+std::vector<uint32_t> uint_list_option(const std::string& flag, const std::string& value, uint32_t lo, uint32_t hi) {
+  std::vector<uint32_t> out;
+  for (const auto& item : split_commas(value)) out.push_back(uint32_t(int_option(flag, item, lo, hi)));
+  if (out.empty()) throw std::invalid_argument(flag + ": '" + value + "' is an empty list");
+  return out;
+}
+
+}  // namespace tern::cli

@@ -2,10 +2,12 @@
 
 #include <stdexcept>
 
-#include "perplexity/parse_util.h"
+#include "common/cli_parse.h"
 #include "perplexity/passkey_prompt.h"
 
 namespace tern::ppl {
+
+using namespace tern::cli;
 
 const char* usage_text() {
   return "usage: tern-perplexity -m MODEL.gguf -f TEXT.txt [options]      streaming perplexity\n"
