@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "gpu/device.h"
+#include "gpu/fault_injection.h"
 #include "gpu/vk_check.h"
 
 namespace tern::gpu {
@@ -87,6 +88,8 @@ uint32_t Allocator::memory_type(uint32_t type_bits, MemoryUse use, bool* host_vi
 
 Buffer Allocator::create(uint64_t size, MemoryUse use, const std::string& what) {
   if (size == 0) size = 4;
+  if (fault::should_fail(fault::Kind::DeviceAlloc))
+    throw Error(Status::OutOfDeviceMemory, "out of device memory: allocating " + mib(size) + " for " + what + " (injected fault)");
   VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   bi.size = size;
   bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;

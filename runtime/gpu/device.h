@@ -96,6 +96,9 @@ class Device {
   // Waits for fence; DEVICE_LOST poisons the device and throws.
   void wait(VkFence fence);
   bool lost() const { return lost_.load(); }
+  // Tests that inject a device loss (gpu/fault_injection.h) into a device that is in fact fine
+  // make it usable again with this.
+  void reset_lost_for_testing() { lost_ = false; }
 
   bool validation_enabled() const { return validation_enabled_; }
   // Number of validation errors/warnings reported so far, and their text.

@@ -1,0 +1,272 @@
+// Fault injection walk (issue 14): the Nth device allocation, the Nth queue submission (as
+// VK_ERROR_DEVICE_LOST) and the Nth host allocation fail (gpu/fault_injection.h), for N over a
+// whole load + generate + save + restore through the C API. Every call must then return OK or a
+// clear status with a message, a context that lost its device must refuse further work with
+// TERN_ERR_DEVICE_LOST, the model must still free, and nothing may leak (LeakSanitizer checks
+// the whole process at exit in the ASan build).
+//
+// Host allocations: this file replaces the global operator new, so only this test binary counts
+// them. Only allocations made by Tern's own code fail (the first caller frame outside the C++
+// runtime is in this executable, where libtern is linked statically): lavapipe's LLVM and the
+// validation layer are C++ too but are not written to survive a failed allocation, and they are
+// not Tern's to fix. Every device allocation and submission is walked; host allocations are
+// walked densely at the start (the first 20) and then at evenly spread points
+// (TERN_FAULT_HOST_POINTS, default 50; "all" for every one; docs/reliability.md reports longer runs).
+#include <dlfcn.h>
+#include <execinfo.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "api/c_api_internal.h"
+#include "gpu/device.h"
+#include "gpu/fault_injection.h"
+#include "support/gpu_fixture.h"
+#include "support/model_files.h"
+#include "support/test_env.h"
+#include "tern.h"
+
+namespace fault = tern::gpu::fault;
+
+// ---- the operator new replacement ------------------------------------------------------------
+
+namespace {
+
+thread_local bool t_in_hook = false;
+
+bool is_runtime_library(const char* path) {
+  for (const char* name : {"libstdc++", "libc.so", "libc-", "libgcc_s", "libasan", "libubsan", "libm.so", "ld-linux"})
+    if (std::strstr(path, name)) return true;
+  return false;
+}
+
+// Whether the allocation being made comes from this executable's code (Tern, statically
+// linked): the first caller outside the C++ runtime decides.
+bool from_tern_code() {
+  static Dl_info self{};
+  static const bool have_self = dladdr(reinterpret_cast<void*>(&from_tern_code), &self) != 0;
+  void* frames[48];
+  const int n = backtrace(frames, 48);
+  for (int i = 2; i < n; ++i) {  // 0: here, 1: the operator new
+    Dl_info info{};
+    if (!dladdr(frames[i], &info) || !info.dli_fname) return false;
+    if (have_self && info.dli_fbase == self.dli_fbase) return true;
+    if (!is_runtime_library(info.dli_fname)) return false;
+  }
+  return false;
+}
+
+bool inject_host_failure() {
+  if (t_in_hook || !fault::host_counting()) return false;
+  t_in_hook = true;
+  const bool fail = from_tern_code() && fault::should_fail(fault::Kind::HostAlloc);
+  t_in_hook = false;
+  return fail;
+}
+
+void* allocate(std::size_t n, std::size_t align, bool nothrow) {
+  if (inject_host_failure()) {
+    if (nothrow) return nullptr;
+    throw std::bad_alloc();
+  }
+  if (n == 0) n = 1;
+  void* p = nullptr;
+  if (align <= alignof(std::max_align_t)) {
+    p = std::malloc(n);
+  } else if (posix_memalign(&p, align, n) != 0) {
+    p = nullptr;
+  }
+  if (!p && !nothrow) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return allocate(n, 0, false); }
+void* operator new[](std::size_t n) { return allocate(n, 0, false); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, 0, true); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return allocate(n, 0, true); }
+void* operator new(std::size_t n, std::align_val_t a) { return allocate(n, std::size_t(a), false); }
+void* operator new[](std::size_t n, std::align_val_t a) { return allocate(n, std::size_t(a), false); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return allocate(n, std::size_t(a), true);
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return allocate(n, std::size_t(a), true);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+// ---- the walk -----------------------------------------------------------------------------------
+
+namespace tern::test {
+namespace {
+
+// What one run saw: the first failed call (step name, status, message), and whether a call after
+// a device loss was refused as it must be. Fixed-size text: nothing here allocates while armed.
+struct RunResult {
+  bool ok = true;
+  char step[32] = "";
+  tern_status status = TERN_OK;
+  char message[256] = "";
+  tern_status after_loss = TERN_OK;  // a further call on the context once the device was lost
+};
+
+struct Collect {
+  int pieces = 0;
+};
+
+int count_piece(const char*, size_t, void* ud) {
+  ++static_cast<Collect*>(ud)->pieces;
+  return 1;
+}
+
+// Load, generate, save to a file, restore into a new context, generate again, free all. Stops at
+// the first call that fails and frees what it made.
+void scenario(const std::shared_ptr<gpu::Device>& device, const char* model_path, const char* state_path, RunResult& r) {
+  tern_model* m = nullptr;
+  tern_context* c = nullptr;
+  auto failed = [&](const char* step, tern_status s) {
+    if (s == TERN_OK) return false;
+    r.ok = false;
+    std::snprintf(r.step, sizeof r.step, "%s", step);
+    r.status = s;
+    std::snprintf(r.message, sizeof r.message, "%s", tern_last_error());
+    if (s == TERN_ERR_DEVICE_LOST && c) {
+      const tern_token t = 1;
+      r.after_loss = tern_eval(c, &t, 1);
+    }
+    return true;
+  };
+  auto finish = [&] {
+    tern_context_free(c);
+    tern_model_free(m);
+  };
+  if (failed("load", internal::model_load_on_device(model_path, device, &m)))
+    return finish();
+  tern_context_params p = tern_context_default_params();
+  p.n_ctx = 64;
+  if (failed("create", tern_context_create(m, &p, &c))) return finish();
+  tern_generate_params g = tern_generate_default_params();
+  g.sampler.temperature = 0.f;
+  g.max_tokens = 6;
+  Collect col;
+  if (failed("generate", tern_generate(c, "Once upon a time", &g, count_piece, &col, nullptr))) return finish();
+  if (failed("save", tern_state_save_file(c, state_path))) return finish();
+  tern_context_free(c);
+  c = nullptr;
+  if (failed("create again", tern_context_create(m, &p, &c))) return finish();
+  if (failed("restore", tern_state_load_file(c, state_path))) return finish();
+  g.max_tokens = 4;
+  if (failed("continue", tern_generate(c, " The end", &g, count_piece, &col, nullptr))) return finish();
+  finish();
+}
+
+const char* kind_name(fault::Kind k) {
+  return k == fault::Kind::DeviceAlloc ? "device allocation" : k == fault::Kind::Submit ? "submission" : "host allocation";
+}
+
+tern_status expected_status(fault::Kind k) {
+  return k == fault::Kind::DeviceAlloc ? TERN_ERR_OUT_OF_DEVICE_MEMORY
+         : k == fault::Kind::Submit    ? TERN_ERR_DEVICE_LOST
+                                       : TERN_ERR_OUT_OF_HOST_MEMORY;
+}
+
+// The N to try for a workload of `events` events: all of them, or for host allocations the
+// first 20 and `points` spread evenly over the rest.
+std::vector<uint64_t> walk_points(fault::Kind kind, uint64_t events) {
+  std::vector<uint64_t> n;
+  const char* env = std::getenv("TERN_FAULT_HOST_POINTS");
+  const bool all = kind != fault::Kind::HostAlloc || (env && std::string(env) == "all");
+  const uint64_t points = env && !all ? std::max<uint64_t>(1, std::strtoull(env, nullptr, 10)) : 50;
+  for (uint64_t i = 1; i <= events; ++i)
+    if (all || i <= 20 || (i - 20) % std::max<uint64_t>(1, (events - 20) / points) == 0) n.push_back(i);
+  return n;
+}
+
+class FaultWalk : public GpuTest, public ::testing::WithParamInterface<fault::Kind> {
+ protected:
+  void SetUp() override {
+    GpuTest::SetUp();
+    model_ = stories260k_gguf(GgmlType::F32);
+    if (model_.empty()) GTEST_SKIP() << "needs ../shared/models/stories260K.bin";
+    state_ = (scratch_dir("fault_walk") / "state.bin").string();
+    device_ = std::shared_ptr<gpu::Device>(&test_device(), [](gpu::Device*) {});  // not owned
+    // A run with nothing injected warms the device's pipelines and the file cache (so later
+    // runs do the same work) and must pass.
+    RunResult warm;
+    scenario(device_, model_.c_str(), state_.c_str(), warm);
+    ASSERT_TRUE(warm.ok) << warm.step << ": " << warm.message;
+  }
+  void TearDown() override {
+    fault::disarm();
+    dev().reset_lost_for_testing();
+    GpuTest::TearDown();
+  }
+  std::filesystem::path model_;
+  std::string state_;
+  std::shared_ptr<gpu::Device> device_;  // made before anything is armed (its control block is an allocation)
+};
+
+TEST_P(FaultWalk, EveryFailureIsAClearStatus) {
+  const fault::Kind kind = GetParam();
+  fault::arm(kind, 0);  // count only
+  RunResult dry;
+  scenario(device_, model_.c_str(), state_.c_str(), dry);
+  const uint64_t events = fault::count(kind);
+  fault::disarm();
+  ASSERT_TRUE(dry.ok) << dry.step << ": " << dry.message;
+  ASSERT_GT(events, 0u) << "the workload makes no " << kind_name(kind);
+  uint64_t tried = 0, failed_runs = 0;
+  for (uint64_t n : walk_points(kind, events)) {
+    RunResult r;
+    fault::arm(kind, n);
+    scenario(device_, model_.c_str(), state_.c_str(), r);
+    const bool fired = fault::fired();
+    fault::disarm();
+    dev().reset_lost_for_testing();  // the injected loss was not a real one
+    ++tried;
+    if (!r.ok) ++failed_runs;
+    SCOPED_TRACE(std::string(kind_name(kind)) + " " + std::to_string(n) + " of " + std::to_string(events));
+    if (!fired) {
+      EXPECT_TRUE(r.ok) << "failed with nothing injected: " << r.step << ": " << r.message;
+      continue;
+    }
+    // A failure some code absorbs (a warning, a retry) may leave the run successful.
+    if (r.ok) continue;
+    EXPECT_EQ(r.status, expected_status(kind)) << r.step << ": " << tern_status_string(r.status) << ": " << r.message;
+    EXPECT_NE(r.message[0], '\0') << r.step << ": no message";
+    if (r.status == TERN_ERR_DEVICE_LOST && std::strcmp(r.step, "load") != 0 && std::strcmp(r.step, "create") != 0) {
+      EXPECT_EQ(r.after_loss, TERN_ERR_DEVICE_LOST) << r.step << ": a context that lost its device took more work";
+    }
+  }
+  std::printf("%s: %llu events, %llu runs, %llu failed cleanly\n", kind_name(kind), (unsigned long long)events,
+              (unsigned long long)tried, (unsigned long long)failed_runs);
+  EXPECT_GT(failed_runs, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, FaultWalk,
+                         ::testing::Values(fault::Kind::DeviceAlloc, fault::Kind::Submit, fault::Kind::HostAlloc),
+                         [](const ::testing::TestParamInfo<fault::Kind>& i) {
+                           return i.param == fault::Kind::DeviceAlloc ? std::string("DeviceAlloc")
+                                  : i.param == fault::Kind::Submit    ? std::string("Submit")
+                                                                      : std::string("HostAlloc");
+                         });
+
+}  // namespace
+}  // namespace tern::test
