@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the runtime and the concurrency stress test (tests/api/concurrency_stress_test.cpp) with
+# ThreadSanitizer in build-tsan, and runs it: several contexts sharing one model across threads,
+# created, generating, cancelled from another thread, saved, restored and freed in random order.
+# Any data race reported in Tern's code fails it. Lavapipe and the Vulkan loader are not
+# instrumented; what TSan cannot see inside them is suppressed in tests/support/tsan.supp.
+#   TERN_STRESS_THREADS / TERN_STRESS_ROUNDS: size of the run (default 4 threads x 6 rounds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build-tsan}
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_TSAN=ON -DTERN_BUILD_TOOLS=OFF \
+  ${TERN_SHARED_DIR:+-DTERN_SHARED_DIR="$TERN_SHARED_DIR"} \
+  ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_C_COMPILER_LAUNCHER="$CMAKE_CXX_COMPILER_LAUNCHER"} \
+  ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER="$CMAKE_CXX_COMPILER_LAUNCHER"} >/dev/null
+cmake --build "$BUILD" -j"${JOBS:-$(nproc)}" --target concurrency_stress_test
+export TSAN_OPTIONS="suppressions=$PWD/tests/support/tsan.supp halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+"$BUILD"/tests/concurrency_stress_test
