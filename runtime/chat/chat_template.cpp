@@ -99,7 +99,7 @@ std::string render_llama2(const std::vector<ChatMessage>& msgs) {
   bool first_user = true;
   for (const auto& m : msgs) {
     if (m.role == "system") {
-      system = m.content;
+      system += (system.empty() ? "" : "\n") + m.content;  // several join, as fold_system does
     } else if (m.role == "user") {
       if (!first_user) s += "<s>";
       s += "[INST] ";
