@@ -181,7 +181,8 @@ TERN_API tern_status tern_model_get_info(const tern_model *model, tern_model_inf
 /* ---- tokenizer --------------------------------------------------------------------------- */
 
 /* Text (UTF-8) to tokens. add_bos: prepend BOS when the model uses it; parse_special: text
- * such as "<|im_start|>" becomes the special token. */
+ * such as "<|im_start|>" becomes the special token. Text is never more than text_len + 2
+ * tokens: a buffer of that capacity tokenizes in one call, without a size query. */
 TERN_API tern_status tern_tokenize(const tern_model *model, const char *text, size_t text_len, int add_bos,
                                    int parse_special, tern_token *tokens, size_t capacity, size_t *n_tokens);
 /* Tokens to text. Special (control) tokens are rendered only when render_special is set. */

@@ -4,7 +4,8 @@
 // byte picks the vocabulary and the mode, the rest is text (or token ids):
 //  - encode: invalid UTF-8 must be InvalidUtf8, nothing else may fail but an unrepresentable
 //    character (InvalidArgument); without special-token parsing, decode(encode(text)) == text
-//    (U+2581 read as a space by sentencepiece vocabularies) and the streamed pieces (stream_text through Utf8Stream) are exactly decode's text;
+//    (U+2581 read as a space by sentencepiece vocabularies), at most len + 2 tokens, and the
+//    streamed pieces (stream_text through Utf8Stream) are exactly decode's text;
 //  - decode of arbitrary ids: valid UTF-8 out, streamed or whole, and the two agree.
 #include <cstdint>
 #include <cstdio>
@@ -144,7 +145,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!valid) fail("encode accepted invalid UTF-8", std::string(text));
   for (int32_t id : ids)
     if (id < 0 || id >= tok.n_vocab()) fail("encode gave an id out of range", std::to_string(id));
-  if (tok.min_tokens(text.size()) > ids.size() + 0) fail("min_tokens overestimates", std::to_string(ids.size()));
+  if (tok.min_tokens(text.size()) > ids.size()) fail("min_tokens overestimates", std::to_string(ids.size()));
+  // tern.h promises at most text_len + 2 tokens (BOS and one dummy prefix), so a caller can
+  // size the buffer without a size query.
+  if (ids.size() > text.size() + 2) fail("more tokens than bytes + 2", std::to_string(ids.size()));
   if (parse_special) return 0;  // control tokens vanish in decode: no round trip
   const std::string back = tok.decode(ids);
   // Sentencepiece reads U+2581 in text as the space it stands for (as llama.cpp does).
