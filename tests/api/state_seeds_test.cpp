@@ -42,9 +42,11 @@ std::vector<Seed> seeds() {
   beacon.beacon_ratio = 2;
   beacon.beacon_window = 4;
   beacon.kv_budget_bytes = KvCache::slot_bytes(5, 32) * 20;  // stories260K: 5 layers, K/V rows of 32
+  ContextParams sliding = beacon;
+  sliding.kv_policy = KvPolicyKind::BeaconSliding;
   return {{"dense-empty", dense, 0},       {"dense", dense, 9},         {"dense-full", dense, 16},
           {"dense-f32", dense_f32, 5},     {"window", window, 30},      {"sinks", sinks, 25},
-          {"beacon", beacon, 23},          {"beacon-short", beacon, 3}};
+          {"beacon", beacon, 23},          {"beacon-short", beacon, 3},  {"beacon-sliding", sliding, 21}};
 }
 
 std::vector<int32_t> tokens(uint32_t n) {

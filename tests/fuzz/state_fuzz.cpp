@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   t.kv_type = h.kv_type;  // GgmlType: 0 F32, 1 F16
   t.row_elems = h.row_elems;
   if ((h.kv_type != 0 && h.kv_type != 1) || h.n_layer == 0 || h.n_layer > 8 || h.row_elems == 0 ||
-      h.row_elems > 512 || h.n_logits > 4096 || h.policy > 2 || h.slots == 0 || h.slots > 2048)
+      h.row_elems > 512 || h.n_logits > 4096 || h.policy > 3 || h.slots == 0 || h.slots > 2048)
     return 0;
   t.row_bytes = uint64_t(h.row_elems) * (h.kv_type == 0 ? 4 : 2);
   t.policy.kind = tern::KvPolicyKind(h.policy);
