@@ -15,7 +15,7 @@
 #include "bench/op_bench.h"
 #include "api/c_params.h"
 #include "cli/kv_spec.h"
-#include "common/cli_parse.h"
+#include "cli/cli_parse.h"
 #include "common/error.h"
 #include "gpu/device.h"
 
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
       else if (a == "-c" || a == "--ctx") n_ctx = uint32_t(cli::int_option(a, value(), 0, INT32_MAX));
       else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(cli::int_option(a, value(), 1, INT32_MAX));
       else if (a == "--kv") kv_spec = tern::tools::parse_kv_spec(value());
-      else if (a == "--kv-budget") kv_budget = tern::tools::parse_byte_size(value());
+      else if (a == "--kv-budget") kv_budget = cli::byte_size_option(a, value());
       else if (a == "--kv-type") kv_type = tern::tools::parse_kv_type(value());
       else if (a == "--bw-mib") bw_mib = uint64_t(cli::int_option(a, value(), 1, 1 << 20));
       else if (a == "--top") mo.top_ops = uint32_t(cli::int_option(a, value(), 0, INT32_MAX));

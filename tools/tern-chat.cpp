@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cli/kv_spec.h"
-#include "common/cli_parse.h"
+#include "cli/cli_parse.h"
 #include "common/env.h"
 #include "platform/console.h"
 #include "tern.h"
@@ -95,15 +95,9 @@ bool parse_args(int argc, char** argv, Options& o) try {
     else if (a == "--repeat-last-n") o.sampler.penalty_last_n = int_option(a, next(), -1, k_int_max);
     else if (a == "--seed") o.ctx.seed = tern::cli::u64_option(a, next());
     else if (a == "--ctx") o.ctx.n_ctx = int_option(a, next(), 0, k_int_max);
-    else if (a == "--kv" || a == "--kv-budget") {
-      try {
-        if (a == "--kv") o.kv = tern::tools::parse_kv_spec(next());
-        else o.ctx.kv_budget_bytes = tern::tools::parse_byte_size(next());
-      } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "tern-chat: %s: %s\n", a.c_str(), e.what());
-        return false;
-      }
-    } else if (a == "--kv-policy" || a == "--kv-window" || a == "--kv-sinks" || a == "--beacon-ratio" ||
+    else if (a == "--kv") o.kv = tern::tools::parse_kv_spec(next());
+    else if (a == "--kv-budget") o.ctx.kv_budget_bytes = tern::cli::byte_size_option(a, next());
+    else if (a == "--kv-policy" || a == "--kv-window" || a == "--kv-sinks" || a == "--beacon-ratio" ||
                a == "--beacon-window") {
       std::fprintf(stderr, "tern-chat: %s was replaced by --kv SPEC (%s)\n", a.c_str(),
                    tern::tools::kv_spec_grammar().c_str());

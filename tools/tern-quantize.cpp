@@ -7,7 +7,7 @@
 #include <iostream>
 #include <string>
 
-#include "common/cli_parse.h"
+#include "cli/cli_parse.h"
 #include "common/error.h"
 #include "platform/console.h"
 #include "platform/file_io.h"

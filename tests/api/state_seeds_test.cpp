@@ -28,22 +28,22 @@ struct Seed {
 
 std::vector<Seed> seeds() {
   ContextParams dense;
-  dense.n_ctx = 16;
+  dense.kv.n_ctx = 16;
   ContextParams dense_f32 = dense;
   dense_f32.kv_type = GgmlType::F32;
   ContextParams window;
-  window.kv_policy = KvPolicyKind::SinksWindow;
-  window.kv_window = 12;
+  window.kv.kind = KvPolicyKind::SinksWindow;
+  window.kv.window = 12;
   ContextParams sinks = window;
-  sinks.kv_sinks = 4;
+  sinks.kv.sinks = 4;
   ContextParams beacon;
-  beacon.kv_policy = KvPolicyKind::Beacon;
-  beacon.kv_sinks = 2;
-  beacon.beacon_ratio = 2;
-  beacon.beacon_window = 4;
-  beacon.kv_budget_bytes = KvCache::slot_bytes(5, 32) * 20;  // stories260K: 5 layers, K/V rows of 32
+  beacon.kv.kind = KvPolicyKind::Beacon;
+  beacon.kv.sinks = 2;
+  beacon.kv.beacon_ratio = 2;
+  beacon.kv.beacon_window = 4;
+  beacon.kv.budget_bytes = KvCache::slot_bytes(5, 32) * 20;  // stories260K: 5 layers, K/V rows of 32
   ContextParams sliding = beacon;
-  sliding.kv_policy = KvPolicyKind::BeaconSliding;
+  sliding.kv.kind = KvPolicyKind::BeaconSliding;
   return {{"dense-empty", dense, 0},       {"dense", dense, 9},         {"dense-full", dense, 16},
           {"dense-f32", dense_f32, 5},     {"window", window, 30},      {"sinks", sinks, 25},
           {"beacon", beacon, 23},          {"beacon-short", beacon, 3},  {"beacon-sliding", sliding, 21}};

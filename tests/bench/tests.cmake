@@ -23,7 +23,7 @@ add_test(NAME tern_bench_quick_test_tiny
 set_tests_properties(tern_bench_quick_test_tiny PROPERTIES FIXTURES_REQUIRED bench_test_tiny TIMEOUT 300 LABELS bench)
 
 # Sinks + window decodes at a depth past its 64-slot cache; a beacon policy under a byte budget
-# runs too; unknown policies are refused (the --kv grammar is tools/common/kv_spec).
+# runs too; unknown policies are refused (the --kv grammar is tools/cli/kv_spec).
 add_test(NAME tern_bench_kv_sinks
          COMMAND $<TARGET_FILE:tern-bench> -m ${TERN_TEST_MODELS}/stories260K-f32.gguf --kv sinks:4:64
                  -p 16 -d 0,200 -n 4 -r 1 --bw-mib 4)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tool_inputs_test.sh TERN_CHAT TERN_BENCH MODEL SCRATCH: what users type wrong (issue 14,
-# reproductions 3, 13 and 14). Bad numbers are reported with the option and the value (they used
+# reproductions 3, 13 and 14). Bad numbers (and byte sizes, KV specs) are reported with the option and the value (they used
 # to mean 0, "greedy" or "unlimited", or print only "stoul"); tern-bench -n 0 is refused (it died
 # of SIGFPE); one bad chat line (invalid UTF-8, a full context, a state file that is a device) is
 # reported and the chat goes on (it used to end the session, conversation lost).
@@ -28,6 +28,9 @@ expect_usage_error "-n: 'abc' is not an integer" "$chat" -m "$model" -n abc
 expect_usage_error "--top-p: 1.5 is out of range (between 0 and 1)" "$chat" -m "$model" --top-p 1.5
 expect_usage_error "--seed: '-1' is not an unsigned integer" "$chat" -m "$model" --seed -1
 expect_usage_error "--ctx: '12x' is not an integer" "$chat" -m "$model" --ctx 12x
+expect_usage_error "--kv-budget: 'abc' is not a byte size" "$chat" -m "$model" --kv-budget abc
+expect_usage_error "--kv-budget: '-5M' is not a byte size" "$bench" -m "$model" --kv-budget -5M
+expect_usage_error "KV spec 'window:abc': slot count 'abc' is not an integer" "$chat" -m "$model" --kv window:abc
 
 # One chat session: an invalid UTF-8 line, a line too long for the 32-token context, /load of a
 # device, /reset, then a good line, which must still be answered.

@@ -1,5 +1,5 @@
 // The --kv grammar the tools share (tools/cli/kv_spec): every kind and its defaults, the errors,
-// what a spec sets in tern_context_params, and byte sizes.
+// and what a spec sets in tern_context_params.
 #include "cli/kv_spec.h"
 
 #include <gtest/gtest.h>
@@ -96,13 +96,4 @@ TEST(KvSpec, KvTypes) {
   EXPECT_EQ(parse_kv_type("f32"), TERN_KV_TYPE_F32);
   EXPECT_EQ(parse_kv_type("q8_0"), TERN_KV_TYPE_Q8_0);
   for (const char* bad : {"", "q8", "F16", "q4_0", "f16 "}) EXPECT_THROW(parse_kv_type(bad), std::invalid_argument) << bad;
-}
-
-TEST(KvSpec, ByteSizes) {
-  EXPECT_EQ(parse_byte_size("4096"), 4096u);
-  EXPECT_EQ(parse_byte_size("64K"), 65536u);
-  EXPECT_EQ(parse_byte_size("1.5M"), 1572864u);
-  EXPECT_EQ(parse_byte_size("2g"), 2147483648u);
-  for (const char* bad : {"", "-1", "1.5X", "12 M", "M", "abc", "1e30", "nan", "inf"})
-    EXPECT_THROW(parse_byte_size(bad), std::invalid_argument) << "'" << bad << "'";
 }

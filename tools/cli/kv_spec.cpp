@@ -1,11 +1,9 @@
 #include "cli/kv_spec.h"
 
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
-#include <limits>
 #include <stdexcept>
 #include <vector>
+
+#include "cli/cli_parse.h"
 
 namespace tern::tools {
 namespace {
@@ -61,11 +59,8 @@ std::vector<std::string> split_colons(const std::string& s) {
 }
 
 int32_t number(const std::string& spec, const std::string& text, const Param& p) {
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || errno || *end || v > std::numeric_limits<int32_t>::max())
-    bad(spec, std::string(p.name) + " '" + text + "' is not an integer");
+  int32_t v = 0;
+  if (!cli::parse_int(text, v)) bad(spec, std::string(p.name) + " '" + text + "' is not an integer");
   if (v < p.min) bad(spec, std::string(p.name) + " must be at least " + std::to_string(p.min));
   return int32_t(v);
 }
@@ -129,21 +124,6 @@ int32_t parse_kv_type(const std::string& text) {
   if (text == "f32") return TERN_KV_TYPE_F32;
   if (text == "q8_0") return TERN_KV_TYPE_Q8_0;
   throw std::invalid_argument("'" + text + "' is not a KV type (f16, f32 or q8_0)");
-}
-
-uint64_t parse_byte_size(const std::string& text) {
-  errno = 0;
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || errno || end == text.c_str() || !std::isfinite(v) || v < 0)
-    throw std::invalid_argument("'" + text + "' is not a byte size (e.g. 4096, 64K, 1.5M, 2G)");
-  std::string unit(end);
-  if (unit == "k" || unit == "K") v *= 1024;
-  else if (unit == "m" || unit == "M") v *= 1024.0 * 1024;
-  else if (unit == "g" || unit == "G") v *= 1024.0 * 1024 * 1024;
-  else if (!unit.empty()) throw std::invalid_argument("'" + text + "' has an unknown unit '" + unit + "' (K, M or G)");
-  if (v >= 9.2e18) throw std::invalid_argument("'" + text + "' is too large a byte size");
-  return uint64_t(v);
 }
 
 }  // namespace tern::tools

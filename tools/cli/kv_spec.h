@@ -10,7 +10,8 @@
 //   sliding:R[:W[:S]]         the sliding beacon mode: the last W tokens raw, a beacon per R
 //                             for what leaves the window, S sinks (0)
 // N left out takes the tool's default (tern-chat: --ctx or the budget; tern-perplexity: its
-// shared --kv-slots). A byte budget (--kv-budget 64M) is a separate option: parse_byte_size.
+// shared --kv-slots). A byte budget (--kv-budget 64M) is a separate option: cli::parse_byte_size
+// (cli/cli_parse.h).
 // Adding a kind is one row of the table in kv_spec.cpp.
 #pragma once
 #include <cstdint>
@@ -42,9 +43,5 @@ void apply_kv_spec(const KvSpec& spec, tern_context_params& p);
 // --kv-type: "f16", "f32" or "q8_0" as a TERN_KV_TYPE_* value; throws std::invalid_argument
 // for anything else.
 int32_t parse_kv_type(const std::string& text);
-
-// "4096", "64K", "1.5M", "2G" (K = 1024 bytes): throws std::invalid_argument for anything
-// else (a negative, a trailing word, an empty string, more than 2^63 bytes).
-uint64_t parse_byte_size(const std::string& text);
 
 }  // namespace tern::tools

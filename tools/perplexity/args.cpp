@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "common/cli_parse.h"
+#include "cli/cli_parse.h"
 #include "perplexity/passkey_prompt.h"
 
 namespace tern::ppl {

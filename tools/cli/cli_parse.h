@@ -1,5 +1,6 @@
-// Strict number and list parsing for the tools' options: the whole string or a failure that
-// names the option and the bad value ("-n: 'abc' is not an integer"), never atoi's silent 0.
+// Strict number, list and byte-size parsing for the tools' options (the one place the tools turn
+// text into numbers): the whole string or a failure that names the option and the bad value
+// ("-n: 'abc' is not an integer"), never atoi's silent 0.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,5 +23,11 @@ uint64_t u64_option(const std::string& flag, const std::string& value);
 float float_option(const std::string& flag, const std::string& value, double lo, double hi);
 // A comma-separated list of integers in [lo, hi] (at least one).
 std::vector<uint32_t> uint_list_option(const std::string& flag, const std::string& value, uint32_t lo, uint32_t hi);
+
+// "4096", "64K", "1.5M", "2G" (K = 1024 bytes): throws std::invalid_argument for anything
+// else (a negative, a trailing word, an empty string, 2^63 bytes or more).
+uint64_t parse_byte_size(const std::string& text);
+// The same, the message naming the option: "--kv-budget: 'abc' is not a byte size (...)".
+uint64_t byte_size_option(const std::string& flag, const std::string& value);
 
 }  // namespace tern::cli

@@ -1,4 +1,4 @@
-#include "common/cli_parse.h"
+#include "cli/cli_parse.h"
 
 #include <cerrno>
 #include <cmath>
@@ -116,6 +116,29 @@ std::vector<uint32_t> uint_list_option(const std::string& flag, const std::strin
   for (const auto& item : split_commas(value)) out.push_back(uint32_t(int_option(flag, item, lo, hi)));
   if (out.empty()) throw std::invalid_argument(flag + ": '" + value + "' is an empty list");
   return out;
+}
+
+uint64_t parse_byte_size(const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || errno || end == text.c_str() || !std::isfinite(v) || v < 0)
+    throw std::invalid_argument("'" + text + "' is not a byte size (e.g. 4096, 64K, 1.5M, 2G)");
+  std::string unit(end);
+  if (unit == "k" || unit == "K") v *= 1024;
+  else if (unit == "m" || unit == "M") v *= 1024.0 * 1024;
+  else if (unit == "g" || unit == "G") v *= 1024.0 * 1024 * 1024;
+  else if (!unit.empty()) throw std::invalid_argument("'" + text + "' has an unknown unit '" + unit + "' (K, M or G)");
+  if (v >= 9.2e18) throw std::invalid_argument("'" + text + "' is too large a byte size");
+  return uint64_t(v);
+}
+
+uint64_t byte_size_option(const std::string& flag, const std::string& value) {
+  try {
+    return parse_byte_size(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(flag + ": " + e.what());
+  }
 }
 
 }  // namespace tern::cli
