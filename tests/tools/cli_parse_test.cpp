@@ -47,6 +47,9 @@ TEST(CliParse, UnsignedAndFloats) {
 }
 
 TEST(CliParse, Lists) {
+  EXPECT_EQ(split("beacon::8", ':'), (std::vector<std::string>{"beacon", "", "8"}));
+  EXPECT_EQ(split("", ':'), (std::vector<std::string>{""}));
+  EXPECT_EQ(split_commas(",a,,b,"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(uint_list_option("-p", "4,,16,", 1, 100), (std::vector<uint32_t>{4, 16}));
   EXPECT_EQ(failure([] { uint_list_option("-p", "4,abc", 1, 100); }), "-p: 'abc' is not an integer");
   EXPECT_EQ(failure([] { uint_list_option("-p", ",", 1, 100); }), "-p: ',' is an empty list");

@@ -39,38 +39,46 @@ bool parse_double(const std::string& s, double& out) {
   return true;
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
+std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> items;
   size_t at = 0;
   for (;;) {
-    const size_t comma = s.find(',', at);
-    std::string item = s.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    if (!item.empty()) items.push_back(std::move(item));
-    if (comma == std::string::npos) return items;
-    at = comma + 1;
+    const size_t next = s.find(sep, at);
+    items.push_back(s.substr(at, next == std::string::npos ? std::string::npos : next - at));
+    if (next == std::string::npos) return items;
+    at = next + 1;
   }
 }
 
-std::vector<int32_t> parse_int_list(const std::string& s, const char* what) {
-  std::vector<int32_t> v;
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> items = split(s, ',');
+  std::erase_if(items, [](const std::string& item) { return item.empty(); });
+  return items;
+}
+
+namespace {
+
+template <class T>
+std::vector<T> parse_list(const std::string& s, const char* what, bool (*parse)(const std::string&, T&),
+                          const char* kind) {
+  std::vector<T> v;
   for (const auto& item : split_commas(s)) {
-    int32_t x = 0;
-    if (!parse_int(item, x)) throw std::invalid_argument(std::string(what) + ": '" + item + "' is not an integer");
+    T x{};
+    if (!parse(item, x)) throw std::invalid_argument(std::string(what) + ": '" + item + "' is not " + kind);
     v.push_back(x);
   }
   if (v.empty()) throw std::invalid_argument(std::string(what) + ": empty list");
   return v;
+}
+
+}  // namespace
+
+std::vector<int32_t> parse_int_list(const std::string& s, const char* what) {
+  return parse_list<int32_t>(s, what, parse_int, "an integer");
 }
 
 std::vector<double> parse_double_list(const std::string& s, const char* what) {
-  std::vector<double> v;
-  for (const auto& item : split_commas(s)) {
-    double x = 0;
-    if (!parse_double(item, x)) throw std::invalid_argument(std::string(what) + ": '" + item + "' is not a number");
-    v.push_back(x);
-  }
-  if (v.empty()) throw std::invalid_argument(std::string(what) + ": empty list");
-  return v;
+  return parse_list<double>(s, what, parse_double, "a number");
 }
 
 namespace {

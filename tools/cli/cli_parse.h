@@ -15,6 +15,8 @@ bool parse_double(const std::string& s, double& out);  // finite values only
 std::vector<int32_t> parse_int_list(const std::string& s, const char* what);
 std::vector<double> parse_double_list(const std::string& s, const char* what);
 std::vector<std::string> split_commas(const std::string& s);
+// Every item between separators, empty ones too ("a::b" on ':' is "a", "", "b").
+std::vector<std::string> split(const std::string& s, char sep);
 
 // Option values in a range, or std::invalid_argument: "--temp: 'abc' is not a number",
 // "-n: -5 is out of range (at least 1)".

@@ -43,17 +43,6 @@ const std::vector<Kind>& kinds() {
   return k;
 }
 
-std::vector<std::string> split_colons(const std::string& s) {
-  std::vector<std::string> parts;
-  size_t at = 0;
-  for (;;) {
-    const size_t colon = s.find(':', at);
-    parts.push_back(s.substr(at, colon == std::string::npos ? std::string::npos : colon - at));
-    if (colon == std::string::npos) return parts;
-    at = colon + 1;
-  }
-}
-
 [[noreturn]] void bad(const std::string& spec, const std::string& why) {
   throw std::invalid_argument("KV spec '" + spec + "': " + why + " (expected " + kv_spec_grammar() + ")");
 }
@@ -62,7 +51,7 @@ int32_t number(const std::string& spec, const std::string& text, const Param& p)
   int32_t v = 0;
   if (!cli::parse_int(text, v)) bad(spec, std::string(p.name) + " '" + text + "' is not an integer");
   if (v < p.min) bad(spec, std::string(p.name) + " must be at least " + std::to_string(p.min));
-  return int32_t(v);
+  return v;
 }
 
 }  // namespace
@@ -74,7 +63,7 @@ std::string kv_spec_grammar() {
 }
 
 KvSpec parse_kv_spec(const std::string& spec) {
-  const std::vector<std::string> p = split_colons(spec);
+  const std::vector<std::string> p = cli::split(spec, ':');
   const Kind* kind = nullptr;
   for (const Kind& k : kinds())
     if (p[0] == k.name) kind = &k;
