@@ -56,11 +56,26 @@ bool is_runtime_library(const char* path) {
 
 // Whether the allocation being made comes from this executable's code (Tern, statically
 // linked): the first caller outside the C++ runtime decides.
+// Libraries Tern calls that are not written to survive a failed allocation either: an
+// allocation made while they are on the stack is never failed. sentencepiece's protobuf messages
+// crash in their destructors when a bad_alloc unwinds through a half-built message (seen in the
+// ASan build: SEGV in ~ModelProto_SentencePiece under SpmBackend's constructor).
+bool under_fragile_library(void* const* frames, int n) {
+  for (int i = 2; i < n; ++i) {
+    Dl_info info{};
+    if (dladdr(frames[i], &info) && info.dli_fname &&
+        (std::strstr(info.dli_fname, "libsentencepiece") || std::strstr(info.dli_fname, "libprotobuf")))
+      return true;
+  }
+  return false;
+}
+
 bool from_tern_code() {
   static Dl_info self{};
   static const bool have_self = dladdr(reinterpret_cast<void*>(&from_tern_code), &self) != 0;
   void* frames[48];
   const int n = backtrace(frames, 48);
+  if (under_fragile_library(frames, n)) return false;
   for (int i = 2; i < n; ++i) {  // 0: here, 1: the operator new
     Dl_info info{};
     if (!dladdr(frames[i], &info) || !info.dli_fname) return false;
