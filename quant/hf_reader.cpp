@@ -17,7 +17,7 @@
 #include "common/error.h"
 #include "platform/file_io.h"
 #include "quant/json_file.h"
-#include "model/model_limits.h"
+#include "quant/model_limits.h"
 #include "quant/model_source.h"
 #include "quant/safetensors.h"
 
@@ -41,7 +41,7 @@ std::vector<float> unpermute_rows(const std::vector<float>& w, uint64_t rows, ui
   return out;
 }
 
-// config.json numbers, each checked against the range Tern loads (model/model_limits.h), so a
+// config.json numbers, each checked against the range Tern loads (quant/model_limits.h), so a
 // hostile or broken config is refused before anything is allocated for it, and no file Tern
 // would refuse is written. Errors name the key.
 uint32_t config_count(const json& cfg, const char* key, uint32_t hi, std::optional<uint32_t> fallback = std::nullopt) {

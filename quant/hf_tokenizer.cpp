@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "quant/json_file.h"
-#include "model/model_limits.h"
+#include "quant/model_limits.h"
 #include "quant/model_source.h"
 
 namespace tern::quant {

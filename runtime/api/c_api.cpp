@@ -24,8 +24,8 @@
 #include "chat/chat_template.h"
 #include "common/error.h"
 #include "model/model.h"
-#include "model/model_limits.h"
 #include "platform/file_io.h"
+#include "quant/model_limits.h"
 
 static_assert(int(tern::Status::Internal) == TERN_ERR_INTERNAL, "tern_status and tern::Status must agree");
 static_assert(int(tern::Status::StateMismatch) == TERN_ERR_STATE_MISMATCH, "tern_status and tern::Status must agree");

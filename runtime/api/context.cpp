@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "kv/kv_budget.h"
 #include "kv/kv_layout.h"
-#include "model/model_limits.h"
+#include "quant/model_limits.h"
 #include "ops/top_k.h"
 
 namespace tern {
@@ -320,7 +320,7 @@ void Context::load_state(std::span<const uint8_t> data) {
     alloc.write(kv_->v(l), 0, p, bytes);
     p += bytes;
   }
-  for (int32_t t : history_) sampler_.accept(t);
+  for (int32_t id : history_) sampler_.accept(id);
   stats_.tokens_consumed = history_.size();
 }
 

@@ -11,7 +11,7 @@
 #include "quant/gguf_reader.h"
 #include "tokenizer/gguf_vocab.h"
 #include "quant/ggml_types.h"
-#include "model/model_limits.h"
+#include "quant/model_limits.h"
 
 namespace tern {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "common/error.h"
 #include "quant/gguf_reader.h"
-#include "model/model_limits.h"
+#include "quant/model_limits.h"
 
 namespace tern {
 namespace {

@@ -74,7 +74,7 @@ ModelConfig read_model_config(const GgufFile& file);
 std::vector<LayerKind> sliding_window_pattern(uint32_t n_layer, uint32_t period);
 
 // Throws Error(BadModel) naming the key (prefix + key, e.g. "llama.rope.freq_base") when a
-// floating-point hyper-parameter is NaN, infinite or outside its range (model/model_limits.h):
+// floating-point hyper-parameter is NaN, infinite or outside its range (quant/model_limits.h):
 // the RMSNorm epsilon, the RoPE base frequency, scaling factor and YaRN settings. Every
 // architecture's config reader ends with it; read_model_config does.
 void check_numbers(const ModelConfig& c, const std::string& prefix);

@@ -69,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tern::DecodedState d = tern::decode_state(state, t);
     if (flags & 2) fail("a state of another model was accepted");
     if (d.n_kv > t.policy.slots || d.policy.n_kv() > d.n_kv) fail("cache rows beyond the context");
-    if (d.kv_layer_bytes != uint64_t(d.n_kv) * t.row_bytes) fail("cache row bytes do not add up");
+    if (d.kv_bytes != t.kv_bytes(d.n_kv) || d.kv + d.kv_bytes != state.data() + state.size())
+      fail("cache row bytes do not add up");
     const tern::KvUsage u = d.policy.usage();
     if (u.used() > u.capacity || u.capacity > t.policy.slots) fail("usage beyond capacity");
     // The restored bookkeeping must keep working: plan the next steps as eval would.

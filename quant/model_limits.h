@@ -1,7 +1,7 @@
 // The ranges a model's hyper-parameters must lie in: one place for the GGUF loader, the C API's
 // overrides and tern-quantize's readers (llama2.c, Hugging Face), so a file one accepts the
 // others accept too, and no value can make Tern allocate without bound or compute garbage.
-// Header-only: tern_quant (below the runtime) uses it as well.
+// Header-only, in quant/ (below the runtime) because tern-quantize's readers use it too.
 #pragma once
 #include <cmath>
 #include <cstdint>
