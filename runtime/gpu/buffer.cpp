@@ -111,6 +111,18 @@ Buffer Allocator::create(uint64_t size, MemoryUse use, const std::string& what) 
   if (device_.info().max_memory_allocation_size && need > device_.info().max_memory_allocation_size)
     fail("larger than the device's maxMemoryAllocationSize");
 
+  // release() runs in destructors and must not allocate: the host memory it and this call need
+  // is taken here first, before anything changes (a failure then leaves nothing behind).
+  auto host_memory = [&](auto&& take) {
+    try {
+      take();
+    } catch (...) {
+      vkDestroyBuffer(device_.vk(), vkb, nullptr);
+      throw;
+    }
+  };
+  host_memory([&] { blocks_.reserve(blocks_.size() + 1); });
+
   bool host_visible = false;
   const uint32_t type = memory_type(req.memoryTypeBits, use, &host_visible);
   // First fit in an existing block of the same type and use; on a miss, add a block and retry.
@@ -122,6 +134,9 @@ Buffer Allocator::create(uint64_t size, MemoryUse use, const std::string& what) 
         const Range r = b.free[fi];
         const uint64_t start = align_up(r.offset, align);
         if (start + need > r.offset + r.size) continue;
+        // Free ranges never outnumber the block's buffers + 1, so release() inserts into room
+        // that is already there.
+        host_memory([&] { b.free.reserve(b.buffers + 3); });
         const VkResult res = vkBindBufferMemory(device_.vk(), vkb, b.memory, start);
         if (res != VK_SUCCESS) fail(vk_result_name(res));
         const Range before{r.offset, start - r.offset};
@@ -139,6 +154,7 @@ Buffer Allocator::create(uint64_t size, MemoryUse use, const std::string& what) 
         out.reserved_ = need;
         out.mapped_ = b.mapped ? static_cast<char*>(b.mapped) + start : nullptr;
         in_use_[int(use)] += need;
+        ++b.buffers;
         return out;
       }
     }
@@ -149,6 +165,7 @@ Buffer Allocator::create(uint64_t size, MemoryUse use, const std::string& what) 
       nb.size = std::min<uint64_t>(nb.size, device_.info().max_memory_allocation_size);
     nb.type = type;
     nb.use = use;
+    host_memory([&] { nb.free.reserve(3); });
     VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
     ai.allocationSize = nb.size;
     ai.memoryTypeIndex = type;
@@ -182,7 +199,8 @@ void Allocator::release(Buffer& b) {
   vkDestroyBuffer(device_.vk(), b.buffer_, nullptr);
   std::lock_guard lock(mutex_);
   in_use_[int(b.use_)] -= b.reserved_;
-  auto& fl = blocks_[b.block_].free;
+  --blocks_[b.block_].buffers;
+  auto& fl = blocks_[b.block_].free;  // has room for the insert below (create reserved it)
   Range r{b.offset_, b.reserved_};
   auto it = std::lower_bound(fl.begin(), fl.end(), r, [](const Range& a, const Range& c) { return a.offset < c.offset; });
   it = fl.insert(it, r);

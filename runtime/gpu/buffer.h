@@ -76,7 +76,8 @@ class Allocator {
     uint32_t type = 0;
     MemoryUse use = MemoryUse::Device;
     void* mapped = nullptr;
-    std::vector<Range> free;  // sorted by offset, coalesced
+    std::vector<Range> free;  // sorted by offset, coalesced; capacity >= buffers + 2 (release)
+    uint32_t buffers = 0;     // live buffers in the block
   };
 
   void release(Buffer& b);
