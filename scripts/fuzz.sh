@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes Tern's input surfaces with libFuzzer (ASan + UBSan), each target for a bounded time, one
-# after another, on a copy of its seed corpus (tests/fuzz/corpus/<target>/).
+# Fuzzes Tern's input surfaces with libFuzzer (ASan + UBSan), each target for a bounded time, as
+# many at once as there are cores (FUZZ_JOBS), on a copy of its seed corpus
+# (tests/fuzz/corpus/<target>/).
 # Usage: scripts/fuzz.sh [SECONDS per target, default 60] [TARGET...]
 #   targets: gguf tokenizer chat_template state hf_import llama2c (default: all)
 #   FUZZ_LOG=FILE appends each target's final statistics there.
@@ -28,15 +29,13 @@ cmake --build "$BUILD" -j"${BUILD_JOBS:-2}" --target gguf_fuzz_corpus "${TARGETS
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$BUILD/fuzz-artifacts"
-for t in "${TARGETS[@]}"; do
-  mkdir -p "$work/$t"
-  cp tests/fuzz/corpus/"$t"/* "$work/$t/"
-  [ "$t" = gguf ] && "$BUILD"/tests/gguf_fuzz_corpus "$work/$t"
-  echo "fuzzing $t for ${SECS}${UNIT} on $(ls "$work/$t" | wc -l) seeds"
-  log="$work/$t.log"
+
+# Fuzzes one target; its output goes to $work/$t.log, "ok" or "failed" to $work/$t.result.
+fuzz_one() {
+  local t=$1 log="$work/$1.log" ok=0 pid cpu stats
   # -timeout: one input taking > 10 s counts as a hang; -rss_limit_mb: so does > 2 GiB.
-  args=(-timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
-        -artifact_prefix="$BUILD/fuzz-artifacts/${t}-" "$work/$t")
+  local args=(-timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
+              -artifact_prefix="$BUILD/fuzz-artifacts/${t}-" "$work/$t")
   if [ -n "${FUZZ_CPU:-}" ]; then
     "$BUILD/tests/${t}_fuzz" -max_total_time=$((SECS * 100)) "${args[@]}" >"$log" 2>&1 &
     pid=$!
@@ -51,12 +50,40 @@ for t in "${TARGETS[@]}"; do
     timeout $((SECS + 300)) "$BUILD/tests/${t}_fuzz" -max_total_time="$SECS" "${args[@]}" >"$log" 2>&1 && ok=1 || ok=0
   fi
   if [ "$ok" != 1 ]; then
-    cat "$log"
-    echo "fuzz: $t FAILED (reproducer in $BUILD/fuzz-artifacts/)"
-    exit 1
+    echo failed >"$work/$t.result"
+    return
   fi
-  stats=$(grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov: " "$log" | tail -3 | tr -s ' \t\n' ' ')
+  stats=$(grep -E "stat::number_of_executed_units|stat::peak_rss_mb|cov: " "$log" | tail -3 | tr -s ' \t\n' ' ' || true)
   echo "fuzz: $t: no crash in ${SECS}${UNIT}; $stats"
   if [ -n "${FUZZ_LOG:-}" ]; then echo "$(date -u +%FT%TZ) $t ${SECS}${UNIT}: no crash; $stats" >>"$FUZZ_LOG"; fi
+  echo ok >"$work/$t.result"
+}
+
+# Each fuzzer is one process on one core: FUZZ_JOBS of them run at once (default: every core;
+# FUZZ_CPU runs, which count CPU time on a shared machine, one at a time).
+JOBS_AT_ONCE=${FUZZ_JOBS:-$(nproc)}
+[ -z "${FUZZ_CPU:-}" ] || JOBS_AT_ONCE=${FUZZ_JOBS:-1}
+running=0
+for t in "${TARGETS[@]}"; do
+  mkdir -p "$work/$t"
+  cp tests/fuzz/corpus/"$t"/* "$work/$t/"
+  [ "$t" = gguf ] && "$BUILD"/tests/gguf_fuzz_corpus "$work/$t"
+  echo "fuzzing $t for ${SECS}${UNIT} on $(ls "$work/$t" | wc -l) seeds"
+  if [ "$running" -ge "$JOBS_AT_ONCE" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
 done
+wait
+failed=0
+for t in "${TARGETS[@]}"; do
+  if [ "$(cat "$work/$t.result" 2>/dev/null)" != ok ]; then
+    cat "$work/$t.log"
+    echo "fuzz: $t FAILED (reproducer in $BUILD/fuzz-artifacts/)"
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] || exit 1
 echo "fuzz: all targets passed"

@@ -133,10 +133,18 @@ TEST_F(ModelFile, AHugeVocabularyIsRefusedBeforeItIsRead) {
     EXPECT_NE(std::string(e.what()).find("vocabulary size"), std::string::npos) << e.what();
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  // Parsing the header is linear in the file; nothing per token is built. Generous bounds: the
-  // point is "not gigabytes, not tens of seconds".
+  // Parsing the header is linear in the file; nothing per token is kept. Generous bounds: the
+  // point is "not gigabytes, not tens of seconds". Under AddressSanitizer (CI) the parse runs
+  // several times slower and its allocator adds redzones and keeps freed blocks in a quarantine
+  // (256 MiB by default; measured: 19.6 s and +233 MiB on the loaded 2-core machine), so there
+  // only the memory bound holds, loosened to what still fails the bug (gigabytes).
+#if defined(__SANITIZE_ADDRESS__)
+  (void)s;
+  EXPECT_LT(peak_rss_kib() - rss_before, 512u * 1024) << "KiB of peak RSS growth";
+#else
   EXPECT_LT(s, 5.0);
   EXPECT_LT(peak_rss_kib() - rss_before, 64u * 1024) << "KiB of peak RSS growth";
+#endif
 
   // Fewer tokens than the limit but more than the embedding's rows: refused by the row count.
   GgufEdit f;
