@@ -123,7 +123,14 @@ TEST(LongText, MemoryStaysBounded) {
     const Ids ids = tok->encode(text, true, false);
     const uint64_t grown = peak_rss_kib() - before;
     EXPECT_GT(ids.size(), text.size() / 8);
+    // Under AddressSanitizer (CI) the allocator's redzones and quarantine make peak RSS say
+    // nothing about Tern (measured there: +285 MiB for the fixed code, as much as the bug's
+    // +190 MiB in a plain build): the bound is the plain build's (scripts/test.sh).
+#if defined(__SANITIZE_ADDRESS__)
+    (void)grown;
+#else
     EXPECT_LT(grown, 32u * 1024) << "KiB of peak RSS growth for " << ids.size() << " tokens";
+#endif
   }
   if (tried == 0) GTEST_SKIP() << "needs a vocabulary";
 }
