@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/env.h"
 #include "support/model_files.h"
 #include "tern.h"
 
@@ -40,8 +41,8 @@ struct Live {
 };
 
 int env_int(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
+  const auto v = tern::env_string(name);
+  return v ? std::atoi(v->c_str()) : fallback;
 }
 
 struct Failure {

@@ -12,12 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/env.h"
+
 namespace tern::fuzz {
 
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    const char* tmp = std::getenv("TMPDIR");
-    auto d = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") / ("tern-fuzz-" + std::to_string(getpid()));
+    auto d = std::filesystem::path(tern::env_string("TMPDIR").value_or("/tmp")) / ("tern-fuzz-" + std::to_string(getpid()));
     std::filesystem::create_directories(d);
     return d;
   }();

@@ -18,6 +18,7 @@ set(TERN_FUZZ_PLATFORM_SOURCES ${PROJECT_SOURCE_DIR}/platform/mapped_file_posix.
     ${PROJECT_SOURCE_DIR}/platform/file_io_posix.cpp ${PROJECT_SOURCE_DIR}/platform/file_io.cpp)
 add_library(tern_fuzz_cpu STATIC ${TERN_FUZZ_QUANT_SOURCES} ${TERN_FUZZ_TOKENIZER_SOURCES} ${TERN_FUZZ_PLATFORM_SOURCES}
             ${PROJECT_SOURCE_DIR}/runtime/chat/chat_template.cpp ${PROJECT_SOURCE_DIR}/common/error.cpp
+            ${PROJECT_SOURCE_DIR}/common/options.cpp
             ${PROJECT_SOURCE_DIR}/runtime/kv/kv_policy.cpp ${PROJECT_SOURCE_DIR}/runtime/api/state_format.cpp)
 target_include_directories(tern_fuzz_cpu PUBLIC ${PROJECT_SOURCE_DIR}/runtime ${PROJECT_SOURCE_DIR}
                            ${PROJECT_SOURCE_DIR}/include)

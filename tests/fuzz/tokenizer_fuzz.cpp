@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/env.h"
 #include "common/error.h"
 #include "quant/gguf_reader.h"
 #include "quant/gguf_writer.h"
@@ -36,8 +37,7 @@ std::vector<std::unique_ptr<Tokenizer>>& vocabularies() {
 }
 
 std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
+  return tern::env_string(name).value_or(fallback);
 }
 
 void add_gguf_vocab(const std::filesystem::path& p) {

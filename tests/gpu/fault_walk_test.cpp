@@ -27,12 +27,14 @@
 #include <cstring>
 #include <filesystem>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "api/c_api_internal.h"
+#include "common/env.h"
 #include "gpu/device.h"
 #include "gpu/fault_injection.h"
 #include "support/gpu_fixture.h"
@@ -247,14 +249,14 @@ tern_status expected_status(fault::Kind k) {
 // TERN_FAULT_WALK=all, else `per_step` points spread over each step that has events (its first
 // and last among them; per_step 3 by default, TERN_FAULT_WALK=K for K).
 std::vector<uint64_t> walk_points(const uint64_t* marks) {
-  const char* env = std::getenv("TERN_FAULT_WALK");
+  const std::optional<std::string> env = tern::env_string("TERN_FAULT_WALK");
   const uint64_t events = marks[k_steps - 1];
   std::vector<uint64_t> n;
-  if (env && std::string(env) == "all") {
+  if (env == "all") {
     for (uint64_t i = 1; i <= events; ++i) n.push_back(i);
     return n;
   }
-  const uint64_t per_step = env ? std::max<uint64_t>(1, std::strtoull(env, nullptr, 10)) : 3;
+  const uint64_t per_step = env ? std::max<uint64_t>(1, std::strtoull(env->c_str(), nullptr, 10)) : 3;
   uint64_t begin = 0;  // events before the step
   for (int s = 0; s < k_steps; ++s) {
     const uint64_t end = marks[s];
