@@ -9,8 +9,9 @@
 #            same; an arm64 Mesa would register arm64 ICDs that every amd64 Vulkan program then
 #            fails to load, with errors on stderr), so linux-arm64/test.sh unpacks those two into
 #            its build tree instead; here go their dependencies.
-#   Windows  MinGW-w64 (POSIX threads), Wine (wine64), and deb-src entries for apt-get source
-#            (platforms/build-deps.sh builds sentencepiece and PCRE2 from Debian's sources).
+#   Windows  MinGW-w64 (POSIX threads) and its zlib (saved states' CRC-32), Wine (wine64), and
+#            deb-src entries for apt-get source (platforms/build-deps.sh builds sentencepiece and
+#            PCRE2 from Debian's sources).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -40,5 +41,5 @@ $SUDO apt-get update -qq
 mesa_deps=$(apt-cache depends mesa-vulkan-drivers:arm64 | awk '$1 == "Depends:" && $2 ~ /:arm64$/ {print $2}' | sort -u)
 
 $SUDO apt-get install -y -qq --no-install-recommends \
-  g++-aarch64-linux-gnu qemu-user-static libvulkan-dev:arm64 libpcre2-dev:arm64 libgtest-dev:arm64 $mesa_deps \
-  g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix wine64 dpkg-dev >/dev/null
+  g++-aarch64-linux-gnu qemu-user-static libvulkan-dev:arm64 libpcre2-dev:arm64 libgtest-dev:arm64 zlib1g-dev:arm64 $mesa_deps \
+  g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix libz-mingw-w64-dev wine64 dpkg-dev >/dev/null
