@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -57,7 +59,15 @@ void usage() {
       "\n"
       "op benchmark:\n"
       "  --ops                matvec / matmul per weight type, decode attention, sampling selections\n"
-      "  --op-groups LIST     only these of matvec,matmul,attention,selection (default all)\n"
+      "  --op-groups LIST     only these of matvec,matmul,attention,selection (default all), or\n"
+      "                       kernels: the variants below of one product, run interleaved\n"
+      "  --kernels LIST       kernel variants (default auto,gpu,lanes), each KERNEL[:OPT...][+fused|+ops]:\n"
+      "                       KERNEL auto, gpu, lanes or q8act; OPT RxC (lanes tile), rows=N, wg=N,\n"
+      "                       words, f16math, shared; +fused the FFN down product with SwiGLU and\n"
+      "                       accumulate fused, +ops the separate ops it replaces\n"
+      "  --kernel-type T      weight type of the kernels group (default q4_0)\n"
+      "  --kernel-shape RxC   weight rows x columns (default 4096x14336; --quick 256x512)\n"
+      "  --kernel-batch N     activation rows (default 1: matrix-vector)\n"
       "\n"
       "common:\n"
       "  -r, --repeats N      repeats per measurement (default 3): median and min-max reported\n"
@@ -87,6 +97,7 @@ int main(int argc, char** argv) {
   int32_t kv_type = TERN_KV_TYPE_F16;
   std::optional<uint32_t> n_ctx;
   bool ops = false, quick = false, validate = false;
+  std::optional<std::pair<uint32_t, uint32_t>> kernel_shape;
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -130,12 +141,28 @@ int main(int argc, char** argv) {
         for (size_t at = 0; at <= list.size();) {
           const size_t comma = std::min(list.find(',', at), list.size());
           const std::string g = list.substr(at, comma - at);
-          if (g != "matvec" && g != "matmul" && g != "attention" && g != "selection")
+          if (g != "matvec" && g != "matmul" && g != "attention" && g != "selection" && g != "kernels")
             throw Error(Status::InvalidArgument, "--op-groups: unknown group '" + g + "'");
           oo.groups.push_back(g);
           at = comma + 1;
         }
       }
+      else if (a == "--kernels") {
+        oo.kernels.variants = cli::split_commas(value());
+        bench::check_kernel_variants(oo.kernels.variants);
+      } else if (a == "--kernel-type") {
+        const std::string t = value();
+        const auto type = ggml_type_from_name(t);
+        if (!type || !ggml_type_runs_on_gpu(*type))
+          throw Error(Status::InvalidArgument, "--kernel-type: '" + t + "' is not a weight type (f32, f16, q8_0, q4_0, q4_k, q6_k)");
+        oo.kernels.type = *type;
+      } else if (a == "--kernel-shape") {
+        const std::string v = value();
+        const size_t x = v.find('x');
+        if (x == std::string::npos) throw Error(Status::InvalidArgument, "--kernel-shape: '" + v + "' is not ROWSxCOLS");
+        kernel_shape = {uint32_t(cli::int_option(a, v.substr(0, x), 1, 1 << 20)),
+                        uint32_t(cli::int_option(a, v.substr(x + 1), 1, 1 << 20))};
+      } else if (a == "--kernel-batch") oo.kernels.batch = uint32_t(cli::int_option(a, value(), 1, 4096));
       else if (a == "--quick") quick = true;
       else if (a == "--validate") validate = true;
       else if (a == "--json") json_path = value();
@@ -171,6 +198,8 @@ int main(int argc, char** argv) {
   mo.repeats = oo.repeats = std::max<uint32_t>(1, repeats.value_or(quick ? 2 : 3));
   mo.bandwidth_bytes = bw_mib.value_or(quick ? 16 : 256) << 20;
   oo.quick = quick;
+  if (kernel_shape) std::tie(oo.kernels.rows, oo.kernels.cols) = *kernel_shape;
+  else if (quick) std::tie(oo.kernels.rows, oo.kernels.cols) = std::pair<uint32_t, uint32_t>{256, 512};
 
   nlohmann::json out;
   try {

@@ -1,4 +1,4 @@
-// bench_json_check FILE [--model] [--ops]: parses tern-bench's JSON and checks that the
+// bench_json_check FILE [--model] [--ops] [--kernels]: parses tern-bench's JSON and checks that the
 // sections asked for are present and hold finite, positive measurements (no speed limits).
 #include <cmath>
 #include <cstdio>
@@ -108,11 +108,25 @@ bool check_ops(const json& j) {
   return o.contains("bandwidth") || fail("ops has no copy bandwidth");
 }
 
+// --op-groups kernels: one row per variant, each measured or refused with its error, and at
+// least one measured with a positive GPU time, CPU time and rate.
+bool check_kernels(const json& j) {
+  if (!j.contains("ops") || !j["ops"].contains("kernels")) return fail("no ops.kernels section");
+  const json& rows = j["ops"]["kernels"];
+  if (!entries(rows, "ms", "ops.kernels")) return false;
+  for (const auto& r : rows) {
+    if (!r.contains("variant")) return fail("ops.kernels row without variant");
+    if (r.contains("error")) continue;
+    if (!positive(r, "cpu_ms", "ops.kernels") || !positive(r, "gflop_per_s", "ops.kernels")) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_json_check FILE [--model] [--ops]\n");
+    std::fprintf(stderr, "usage: bench_json_check FILE [--model] [--ops] [--kernels]\n");
     return 2;
   }
   json j;
@@ -129,6 +143,7 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--model" && !check_model(j)) return 1;
     if (a == "--ops" && !check_ops(j)) return 1;
+    if (a == "--kernels" && !check_kernels(j)) return 1;
     if (a == "--ab-fusion" && !check_ab_fusion(j)) return 1;
     if (a == "--ab-norm-fusion" && !check_ab_fusion(j, "norm_fusion")) return 1;
     if (a == "--ab-gpu-sampling" && !check_ab_gpu_sampling(j)) return 1;

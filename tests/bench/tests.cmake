@@ -56,6 +56,19 @@ add_test(NAME tern_bench_kv_policy_unknown
 set_tests_properties(tern_bench_kv_policy_unknown PROPERTIES PASS_REGULAR_EXPRESSION "unknown kind 'nope'"
                      LABELS bench)
 
+# Kernel variants of one product, interleaved (tern-bench's kernel A/B, where kernel tuning is
+# measured): every kernel family, a lanes tile, matvec options, the fused and unfused FFN down
+# product, under validation; a malformed variant is refused by name.
+add_test(NAME tern_bench_kernels
+         COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check> none
+                 ${PROJECT_BINARY_DIR}/bench-kernels.json --ops --op-groups kernels --kernel-type q8_0
+                 --kernels auto,gpu,gpu:rows=2:wg=64:words,lanes:4x8,q8act,gpu+fused,gpu+ops)
+set_tests_properties(tern_bench_kernels PROPERTIES TIMEOUT 300 LABELS bench)
+add_test(NAME tern_bench_kernels_bad_variant
+         COMMAND $<TARGET_FILE:tern-bench> --ops --op-groups kernels --kernels gpu,lanes:99x1)
+set_tests_properties(tern_bench_kernels_bad_variant PROPERTIES LABELS bench
+                     PASS_REGULAR_EXPRESSION "kernel variant 'lanes:99x1': '99' is not a number in 1..32")
+
 # The fusion A/B (fused and unfused decode steps alternating in one context) under validation.
 add_test(NAME tern_bench_ab_fusion
          COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check>

@@ -1,17 +1,12 @@
 // ops::matmul with MatmulOptions::q8_activations (llama.cpp's integer product for Q8_0 and Q4_0
 // weights) against ref::matmul_q8_0_q8_act / ref::matmul_q4_0_q8_act, at batch 1 (decode) and
 // above, odd row counts and widths, and weights bound in many row ranges.
-#include <algorithm>
-#include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
-#include "common/env.h"
 #include "common/error.h"
 #include "ops/matmul.h"
 #include "ops/quantize_q8_0.h"
-#include "quant/quantize.h"
 #include "ref/matmul.h"
 #include "support/gpu_fixture.h"
 
@@ -113,46 +108,6 @@ TEST_F(MatmulQ8ActArgs, MissingScratchIsInvalidArgument) {
     FAIL() << "no exception";
   } catch (const Error& e) {
     EXPECT_EQ(e.status(), Status::InvalidArgument);
-  }
-}
-
-// Decode matvec time of a 4096 x 14336 weight, q8_0 activations against the default kernels
-// (what Auto picks here). Run with --gtest_also_run_disabled_tests --gtest_filter='*Q8ActTiming*'.
-class MatvecQ8ActTiming : public GpuTest {};
-
-TEST_F(MatvecQ8ActTiming, DISABLED_Timing) {
-  constexpr uint32_t rows = 4096, cols = 14336;
-  const uint32_t reps = uint32_t(std::stoul(env_string("TERN_MV_REPS").value_or("5")));
-  const auto x = random_floats(cols, 3);
-  auto gx = upload(x);
-  auto gy = poisoned(rows * 4);
-  auto scratch = poisoned(ops::q8_act_layout(dev(), 1, cols).total());
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0}) {
-    const uint64_t rb = ggml_row_bytes(t, cols);
-    std::vector<uint8_t> w((rows * rb + 3) / 4 * 4);
-    {
-      const auto f = random_floats(cols, 5);
-      std::vector<uint8_t> row(rb);
-      quant::quantize_row(t, f.data(), row.data(), cols);
-      for (uint32_t r = 0; r < rows; ++r) std::memcpy(w.data() + r * rb, row.data(), rb);
-    }
-    auto gw = upload(w);
-    for (bool q8 : {false, true, false, true}) {  // interleaved: the machine is shared
-      ops::MatmulOptions opt;
-      opt.q8_activations = q8;
-      opt.q8_scratch = scratch;
-      double best = 1e30;
-      for (uint32_t i = 0; i < reps + 1; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        rec().begin();
-        ops::matmul(rec(), {gw, t, rows, cols}, gx, gy, 1, opt);
-        rec().submit_and_wait();
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        if (i > 0) best = std::min(best, ms);  // the first includes the pipeline compile
-      }
-      std::printf("matvec %-5s %ux%u %-16s: best %.2f ms (wall, with submit)\n",
-                  std::string(ggml_type_name(t)).c_str(), rows, cols, q8 ? "q8 activations" : "default (auto)", best);
-    }
   }
 }
 

@@ -90,20 +90,22 @@ std::string mib(uint64_t bytes) {
   return buf;
 }
 
+double time_one_submission(gpu::Recorder& rec, const std::function<void(gpu::Recorder&)>& record) {
+  rec.begin();
+  record(rec);
+  const double t0 = now_ms();
+  rec.submit_and_wait();
+  const double wall = now_ms() - t0;
+  double gpu = 0;
+  for (const auto& t : rec.timings()) gpu += t.ms;
+  return rec.timings().empty() ? wall : gpu;
+}
+
 std::vector<double> time_submissions(gpu::Recorder& rec, uint32_t repeats,
                                      const std::function<void(gpu::Recorder&)>& record) {
+  time_one_submission(rec, record);  // warm-up: pipeline creation
   std::vector<double> ms;
-  for (uint32_t r = 0; r <= repeats; ++r) {
-    rec.begin();
-    record(rec);
-    const double t0 = now_ms();
-    rec.submit_and_wait();
-    const double wall = now_ms() - t0;
-    if (r == 0) continue;  // warm-up
-    double gpu = 0;
-    for (const auto& t : rec.timings()) gpu += t.ms;
-    ms.push_back(rec.timings().empty() ? wall : gpu);
-  }
+  for (uint32_t r = 0; r < repeats; ++r) ms.push_back(time_one_submission(rec, record));
   return ms;
 }
 

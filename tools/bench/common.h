@@ -37,9 +37,13 @@ double load_average_1min();
 std::string utc_timestamp();
 std::string mib(uint64_t bytes);
 
+// Records `record` into one submission and runs it once. Returns its GPU time in ms: from the
+// first to the last dispatch timestamp when the recorder profiles, the wall-clock time of the
+// submit otherwise.
+double time_one_submission(gpu::Recorder& rec, const std::function<void(gpu::Recorder&)>& record);
+
 // Records `record` into one submission, runs it once as warm-up (pipeline creation) and then
-// `repeats` times. Returns the GPU time of each run in ms: from the first to the last
-// dispatch timestamp when the recorder profiles, the wall-clock time of the submit otherwise.
+// `repeats` times. Returns the time_one_submission of each run.
 std::vector<double> time_submissions(gpu::Recorder& rec, uint32_t repeats,
                                      const std::function<void(gpu::Recorder&)>& record);
 

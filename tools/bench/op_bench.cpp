@@ -9,6 +9,8 @@
 
 #include "bench/bandwidth.h"
 #include "bench/common.h"
+#include "bench/device_data.h"
+#include "bench/kernel_bench.h"
 #include "common/error.h"
 #include "common/fp16.h"
 #include "gpu/buffer.h"
@@ -25,52 +27,6 @@ namespace {
 
 constexpr GgmlType k_types[] = {GgmlType::F32, GgmlType::F16, GgmlType::Q8_0,
                                 GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K};
-
-struct Shape {
-  uint32_t rows, cols;
-};
-
-std::vector<float> random_floats(std::mt19937_64& rng, size_t n) {
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
-gpu::Buffer upload(gpu::Device& dev, const void* data, uint64_t bytes, const char* what) {
-  // Kernels read whole uint words: keep the bytes up to the next multiple of 4 in the buffer.
-  gpu::Buffer b = dev.allocator().create((bytes + 3) / 4 * 4 + 4, gpu::MemoryUse::Device, what);
-  dev.allocator().write(b, 0, data, bytes);
-  return b;
-}
-
-// A rows x cols weight of type t on the device. Rows repeat a small pool of distinct random
-// rows: the values do not change the kernels' speed, and quantising a few rows is fast.
-struct DeviceWeight {
-  gpu::Buffer buf;
-  ops::WeightView view;
-  uint64_t bytes = 0;
-};
-DeviceWeight make_weight(gpu::Device& dev, std::mt19937_64& rng, GgmlType t, Shape s) {
-  constexpr uint32_t pool = 32;
-  const uint64_t row_bytes = ggml_row_bytes(t, s.cols);
-  check(row_bytes > 0, Status::InvalidArgument, "row length is not a multiple of the block size");
-  std::vector<uint8_t> pool_rows(pool * row_bytes);
-  const auto f = random_floats(rng, size_t(pool) * s.cols);
-  for (uint32_t r = 0; r < pool; ++r)
-    quant::quantize_row(t, f.data() + size_t(r) * s.cols, pool_rows.data() + r * row_bytes, s.cols);
-  std::vector<uint8_t> host(uint64_t(s.rows) * row_bytes);
-  for (uint32_t r = 0; r < s.rows; ++r)
-    std::memcpy(host.data() + r * row_bytes, pool_rows.data() + (r % pool) * row_bytes, row_bytes);
-  DeviceWeight w;
-  w.bytes = host.size();
-  w.buf = upload(dev, host.data(), host.size(), "bench weight");
-  w.view.buf = gpu::BufferRef(w.buf);
-  w.view.type = t;
-  w.view.rows = s.rows;
-  w.view.cols = s.cols;
-  return w;
-}
 
 nlohmann::json bench_matvec(gpu::Device& dev, gpu::Recorder& rec, std::mt19937_64& rng, const std::vector<Shape>& shapes,
                             uint32_t repeats) {
@@ -292,6 +248,7 @@ nlohmann::json run_op_bench(gpu::Device& device, const OpBenchOptions& o) {
   if (wanted("selection"))
     out["selection"] = o.quick ? bench_selection(device, rec, rng, {512, 3000}, o.repeats)
                                : bench_selection(device, rec, rng, {32000, 128256, 152064}, o.repeats);
+  if (wanted("kernels")) out["kernels"] = bench_kernels(device, rec, o.seed, o.kernels, o.repeats);
   return out;
 }
 

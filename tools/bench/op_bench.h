@@ -1,7 +1,8 @@
 // Op-level benchmark: matrix-vector products per weight type at Llama-sized shapes (time and
 // weight bytes per second), matrix-matrix GFLOP/s at prompt batch sizes, decode attention over
-// long KV caches, and the GPU sampling selections (argmax, top-k) at vocabulary sizes. Random
-// data; weights quantised on the CPU with quant::quantize_row.
+// long KV caches, and the GPU sampling selections (argmax, top-k) at vocabulary sizes; on
+// request, kernel variants of one product interleaved (bench/kernel_bench.h). Random data;
+// weights quantised on the CPU with quant::quantize_row.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/kernel_bench.h"
 #include "gpu/device.h"
 
 namespace tern::bench {
@@ -18,6 +20,8 @@ struct OpBenchOptions {
   uint32_t repeats = 3;
   uint64_t seed = 1;
   std::vector<std::string> groups = {"matvec", "matmul", "attention", "selection"};  // which tables
+  // The "kernels" group (only when asked for): these variants of one product, interleaved.
+  KernelCompareOptions kernels;
 };
 
 // Prints tables to stdout and returns them as JSON.
