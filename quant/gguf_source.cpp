@@ -18,7 +18,7 @@ class GgufSource : public ModelSource {
     const GgufFile& f = *file_;
     auto& hp = hparams;
     const auto arch = f.get_string("general.architecture");
-    check(arch.has_value(), Status::BadModel, path.string() + ": GGUF has no general.architecture");
+    check(arch.has_value(), Status::BadModel, platform::path_to_utf8(path) + ": GGUF has no general.architecture");
     hp.arch = std::string(*arch);
     hp.name = std::string(f.get_string("general.name").value_or(platform::path_to_utf8(path.stem())));
     // What the type policy and the summary line use; absent keys stay 0.
@@ -34,7 +34,7 @@ class GgufSource : public ModelSource {
 
     for (const auto& t : f.tensors()) {
       check(can_dequantize(t.type), Status::Unsupported,
-            path.string() + ": tensor " + t.name + " has type " + std::string(ggml_type_name(t.type)) +
+            platform::path_to_utf8(path) + ": tensor " + t.name + " has type " + std::string(ggml_type_name(t.type)) +
                 ", which tern-quantize cannot read");
       tensors.push_back({t.name, t.dims});
     }

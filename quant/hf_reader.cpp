@@ -73,7 +73,7 @@ class HfSource : public ModelSource {
   explicit HfSource(const std::filesystem::path& dir) {
     const auto cfg_path = dir / "config.json";
     check(std::filesystem::exists(cfg_path), Status::BadModel,
-          dir.string() + ": not a Hugging Face model directory (no config.json)");
+          platform::path_to_utf8(dir) + ": not a Hugging Face model directory (no config.json)");
     const json cfg = read_json_file(cfg_path);
     read_config(cfg, dir);
     open_shards(dir);
@@ -87,7 +87,7 @@ class HfSource : public ModelSource {
     } else if (std::filesystem::exists(dir / "tokenizer.json")) {
       vocab = read_hf_tokenizer(dir / "tokenizer.json", has_tok_cfg ? tok_cfg_path : std::filesystem::path());
     } else {
-      throw Error(Status::BadModel, dir.string() + ": no tokenizer.model or tokenizer.json");
+      throw Error(Status::BadModel, platform::path_to_utf8(dir) + ": no tokenizer.model or tokenizer.json");
     }
     // Special ids must name tokens (an id out of range would be written and then refused).
     auto special_id = [&](const char* key, int32_t& id) {
@@ -160,7 +160,7 @@ class HfSource : public ModelSource {
       if (mt == "llama" || mt == "mistral") hp.arch = "llama";
       else if (mt == "qwen2" || mt == "qwen3") hp.arch = mt;
       else if (mt == "gemma3_text" || mt == "gemma3") hp.arch = "gemma3";
-      else throw Error(Status::Unsupported, dir.string() + ": model_type '" + mt + "' (need llama, qwen2, qwen3 or gemma3)");
+      else throw Error(Status::Unsupported, platform::path_to_utf8(dir) + ": model_type '" + mt + "' (need llama, qwen2, qwen3 or gemma3)");
       // Gemma3ForConditionalGeneration (4B and up) nests the text model's settings, leaving out
       // the ones at Gemma3TextConfig's defaults.
       const bool nested = mt == "gemma3" && root.contains("text_config") && root["text_config"].is_object();
@@ -191,7 +191,7 @@ class HfSource : public ModelSource {
         if (type == "default" || type == "none") type.clear();
         // The scalings Tern's loader reads from a GGUF file (model/model_config.cpp).
         check(type.empty() || type == "linear" || type == "yarn", Status::Unsupported,
-              (dir / "config.json").string() + ": rope_scaling type '" + type + "' cannot be converted (linear and yarn can)");
+              platform::path_to_utf8(dir / "config.json") + ": rope_scaling type '" + type + "' cannot be converted (linear and yarn can)");
         hp.rope_scaling_type = type;
         if (!type.empty()) {
           hp.rope_scaling_factor = config_float(rs, "factor", ModelFloat::RopeScaleFactor, 1.f);
@@ -201,12 +201,12 @@ class HfSource : public ModelSource {
       }
       if (gemma) read_gemma3(cfg, dir);
     } catch (const json::exception& e) {
-      throw Error(Status::BadModel, (dir / "config.json").string() + ": " + e.what());
+      throw Error(Status::BadModel, platform::path_to_utf8(dir / "config.json") + ": " + e.what());
     }
     check(hp.n_head % hp.n_head_kv == 0 && (hp.head_dim != 0 || hp.n_embd % hp.n_head == 0) && hp.rope_dim() % 2 == 0 &&
               hp.rope_dim() <= limits::k_max_head_dim,
           Status::BadModel,
-          dir.string() + ": inconsistent config.json dimensions (heads must divide evenly, the head size be even and at most " +
+          platform::path_to_utf8(dir) + ": inconsistent config.json dimensions (heads must divide evenly, the head size be even and at most " +
               std::to_string(limits::k_max_head_dim) + ")");
   }
 
@@ -215,9 +215,9 @@ class HfSource : public ModelSource {
     auto& hp = hparams;
     const std::string act = cfg.value("hidden_activation", cfg.value("hidden_act", "gelu_pytorch_tanh"));
     check(act == "gelu_pytorch_tanh", Status::Unsupported,
-          dir.string() + ": Gemma 3 with hidden_activation '" + act + "' (Tern runs gelu_pytorch_tanh)");
+          platform::path_to_utf8(dir) + ": Gemma 3 with hidden_activation '" + act + "' (Tern runs gelu_pytorch_tanh)");
     check(!cfg.contains("attn_logit_softcapping") || cfg["attn_logit_softcapping"].is_null(), Status::Unsupported,
-          dir.string() + ": attention logit soft-capping (Gemma 2) is not supported");
+          platform::path_to_utf8(dir) + ": attention logit soft-capping (Gemma 2) is not supported");
     if (cfg.contains("final_logit_softcapping") && cfg["final_logit_softcapping"].is_number())
       hp.final_logit_softcap = cfg["final_logit_softcapping"];
     // llama.cpp (and Tern) derive the attention scale from the layer count: 1/sqrt(head_dim), or
@@ -226,7 +226,7 @@ class HfSource : public ModelSource {
     const uint32_t implied = hp.n_layer == 62 ? hp.n_embd / hp.n_head : hp.head_dim;
     const uint32_t scalar = cfg.value("query_pre_attn_scalar", implied);
     check(scalar == implied, Status::Unsupported,
-          dir.string() + ": query_pre_attn_scalar " + std::to_string(scalar) + " differs from the " +
+          platform::path_to_utf8(dir) + ": query_pre_attn_scalar " + std::to_string(scalar) + " differs from the " +
               std::to_string(implied) + " llama.cpp's gemma3 files imply");
     hp.sliding_window = cfg.value("sliding_window", 4096u);
     hp.rope_freq_base_swa = cfg.value("rope_local_base_freq", 10000.f);
@@ -234,7 +234,7 @@ class HfSource : public ModelSource {
     if (cfg.contains("layer_types") && cfg["layer_types"].is_array()) {
       const json& types = cfg["layer_types"];
       check(types.size() == hp.n_layer, Status::BadModel,
-            dir.string() + ": layer_types has " + std::to_string(types.size()) + " entries for " +
+            platform::path_to_utf8(dir) + ": layer_types has " + std::to_string(types.size()) + " entries for " +
                 std::to_string(hp.n_layer) + " layers");
       for (uint32_t l = 0; l < hp.n_layer; ++l) hp.sliding_layers[l] = types[l].get<std::string>() == "sliding_attention";
     } else {  // Hugging Face's rule: layer i slides unless (i + 1) is a multiple of the pattern
@@ -261,7 +261,7 @@ class HfSource : public ModelSource {
     } else if (std::filesystem::exists(dir / "model.safetensors")) {
       files.push_back(dir / "model.safetensors");
     } else {
-      throw Error(Status::BadModel, dir.string() + ": no model.safetensors or model.safetensors.index.json");
+      throw Error(Status::BadModel, platform::path_to_utf8(dir) + ": no model.safetensors or model.safetensors.index.json");
     }
     for (const auto& f : files) shards_.push_back(std::make_unique<SafetensorsFile>(f));
   }

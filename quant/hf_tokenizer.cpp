@@ -13,6 +13,7 @@
 #include "quant/json_file.h"
 #include "quant/model_limits.h"
 #include "quant/model_source.h"
+#include "platform/file_io.h"
 
 namespace tern::quant {
 namespace {
@@ -94,14 +95,14 @@ size_t token_id(const json& v, const std::filesystem::path& file, const std::str
     const uint64_t id = v.get<uint64_t>();
     if (id < limits::k_max_vocab) return size_t(id);
   }
-  throw Error(Status::BadModel, file.string() + ": " + what + " has id " + v.dump() +
+  throw Error(Status::BadModel, platform::path_to_utf8(file) + ": " + what + " has id " + v.dump() +
                                     ", not an integer in [0, " + std::to_string(limits::k_max_vocab) + ")");
 }
 
 // A merge as its two parts: "a b" (one space) or ["a", "b"] (newer files).
 std::pair<std::string, std::string> merge_parts(const json& m, size_t rank, const std::filesystem::path& file) {
   const auto bad = [&] {  // built only on failure: this runs for every merge
-    return Error(Status::BadModel, file.string() + ": merge " + std::to_string(rank) + " is not \"A B\" or [\"A\", \"B\"]");
+    return Error(Status::BadModel, platform::path_to_utf8(file) + ": merge " + std::to_string(rank) + " is not \"A B\" or [\"A\", \"B\"]");
   };
   if (m.is_string()) {
     const std::string& s = m.get_ref<const std::string&>();
@@ -121,7 +122,7 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
   const std::string type = model.value("type", "");
   const bool byte_fallback = model.value("byte_fallback", false), byte_level = is_byte_level(j);
   check(type == "BPE" && (byte_fallback || byte_level), Status::Unsupported,
-        path.string() + ": only BPE tokenizers with byte fallback (Llama style) or byte-level ones (GPT-2 "
+        platform::path_to_utf8(path) + ": only BPE tokenizers with byte fallback (Llama style) or byte-level ones (GPT-2 "
                         "style) are supported (got type '" + type + "')");
 
   // Tokens by id: the model's vocabulary, then the added tokens (which may reuse an id).
@@ -129,14 +130,14 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
   const json added = j.value("added_tokens", json::array());
   size_t n = vmap.size();
   check(vmap.is_object() && added.is_array(), Status::BadModel,
-        path.string() + ": model.vocab is not an object or added_tokens not an array");
-  check(n <= limits::k_max_vocab, Status::BadModel, path.string() + ": more than " + std::to_string(limits::k_max_vocab) + " tokens");
+        platform::path_to_utf8(path) + ": model.vocab is not an object or added_tokens not an array");
+  check(n <= limits::k_max_vocab, Status::BadModel, platform::path_to_utf8(path) + ": more than " + std::to_string(limits::k_max_vocab) + " tokens");
   for (const auto& a : added) n = std::max<size_t>(n, token_id(a.at("id"), path, "an added token") + 1);
   std::vector<std::string> tokens(n);
   std::vector<bool> present(n, false), is_added(n, false), special(n, false);
   for (auto it = vmap.begin(); it != vmap.end(); ++it) {
     const size_t id = token_id(it.value(), path, "token '" + it.key().substr(0, 64) + "'");
-    if (id >= n) throw Error(Status::BadModel, path.string() + ": token id " + std::to_string(id) + " out of range");
+    if (id >= n) throw Error(Status::BadModel, platform::path_to_utf8(path) + ": token id " + std::to_string(id) + " out of range");
     tokens[id] = it.key();
     present[id] = true;
   }
@@ -152,7 +153,7 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
   std::vector<std::pair<std::string, std::string>> merges;
   const json no_merges = json::array();
   const json& mj = model.contains("merges") ? model["merges"] : no_merges;
-  check(mj.is_array(), Status::BadModel, path.string() + ": model.merges is not an array");
+  check(mj.is_array(), Status::BadModel, platform::path_to_utf8(path) + ": model.merges is not an array");
   merges.reserve(mj.size());
   for (size_t r = 0; r < mj.size(); ++r) merges.push_back(merge_parts(mj[r], r, path));
 
@@ -183,7 +184,7 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
     if (!unk.empty() && id_of.count(unk)) v.unk_id = int32_t(id_of[unk]);
     v.add_space_prefix = prepends_space(j);
   } else {
-    check(!merges.empty(), Status::BadModel, path.string() + ": byte-level BPE without merges");
+    check(!merges.empty(), Status::BadModel, platform::path_to_utf8(path) + ": byte-level BPE without merges");
     v.model = "gpt2";
     v.unk_id = v.bos_id = v.eos_id = -1;
     for (size_t i = 0; i < n; ++i) {
@@ -204,19 +205,19 @@ Vocabulary read(const std::filesystem::path& path, const json& tok_cfg) {
     for (const auto& [a, b] : merges) {
       // GGUF stores a merge as one string; a part holding a space would be split wrongly.
       if (a.find(' ') != std::string::npos || b.find(' ') != std::string::npos)
-        throw Error(Status::BadModel, path.string() + ": merge '" + a + "' + '" + b + "' has a space inside a part");
+        throw Error(Status::BadModel, platform::path_to_utf8(path) + ": merge '" + a + "' + '" + b + "' has a space inside a part");
       if (!id_of.count(a) || !id_of.count(b) || !id_of.count(a + b))
         throw Error(Status::BadModel,
-                    path.string() + ": merge '" + a + " " + b + "' names a token that is not in the vocabulary");
+                    platform::path_to_utf8(path) + ": merge '" + a + " " + b + "' names a token that is not in the vocabulary");
       v.merges.push_back(a + " " + b);
     }
     if (j.contains("normalizer") && !j["normalizer"].is_null())
-      std::cerr << "warning: " << path.string() << ": its normalizer ("
+      std::cerr << "warning: " << platform::path_to_utf8(path) << ": its normalizer ("
                 << (j["normalizer"].is_object() ? j["normalizer"].value("type", "?") : "?") << ") has no place in GGUF and is not applied (as in llama.cpp): text it would change may "
                    "tokenize differently\n";
     v.pre = pre_tokenizer_name(j.value("pre_tokenizer", json()));
     if (v.pre.empty()) {
-      std::cerr << "warning: " << path.string()
+      std::cerr << "warning: " << platform::path_to_utf8(path)
                 << ": pre-tokenizer not recognised; writing tokenizer.ggml.pre = 'default', which may "
                    "tokenize differently from this tokenizer\n";
       v.pre = "default";
@@ -246,7 +247,7 @@ Vocabulary read_hf_tokenizer(const std::filesystem::path& tokenizer_json, const 
   try {
     return read(tokenizer_json, cfg.is_object() ? cfg : json::object());
   } catch (const json::exception& e) {
-    throw Error(Status::BadModel, tokenizer_json.string() + ": " + e.what());
+    throw Error(Status::BadModel, platform::path_to_utf8(tokenizer_json) + ": " + e.what());
   }
 }
 

@@ -26,14 +26,14 @@ class Llama2cSource : public ModelSource {
  public:
   Llama2cSource(const std::filesystem::path& path, const std::filesystem::path& tok_path) : path_(path) {
     std::ifstream f(path, std::ios::binary);
-    check(f.good(), Status::Io, "cannot open llama2.c checkpoint " + path.string());
+    check(f.good(), Status::Io, "cannot open llama2.c checkpoint " + platform::path_to_utf8(path));
     Header h{};
     f.read(reinterpret_cast<char*>(&h), sizeof h);
-    check(f.gcount() == sizeof h, Status::BadModel, path.string() + ": truncated llama2.c header");
+    check(f.gcount() == sizeof h, Status::BadModel, platform::path_to_utf8(path) + ": truncated llama2.c header");
     const bool shared = h.vocab_size > 0;
     const int64_t n_vocab = shared ? h.vocab_size : -int64_t(h.vocab_size);
     auto bad = [&](const std::string& why) {
-      throw Error(Status::BadModel, path.string() + ": not a llama2.c checkpoint (" + why + ")");
+      throw Error(Status::BadModel, platform::path_to_utf8(path) + ": not a llama2.c checkpoint (" + why + ")");
     };
     if (h.dim <= 0 || h.dim > 65536) bad("dim " + std::to_string(h.dim));
     if (h.hidden_dim <= 0 || h.hidden_dim > 1 << 20) bad("hidden_dim " + std::to_string(h.hidden_dim));
@@ -81,7 +81,7 @@ class Llama2cSource : public ModelSource {
     // Exactly: a file longer than its header says is another layout (or not a checkpoint at all),
     // which would convert to garbage with no error.
     check(have == need, Status::BadModel,
-          path.string() + ": " + (have < need ? "truncated llama2.c checkpoint (" : "not a llama2.c checkpoint of this header (") +
+          platform::path_to_utf8(path) + ": " + (have < need ? "truncated llama2.c checkpoint (" : "not a llama2.c checkpoint of this header (") +
               std::to_string(have) + " bytes, the header implies " + std::to_string(need) + ")");
 
     for (const auto& t : tensors) {
@@ -118,7 +118,7 @@ class Llama2cSource : public ModelSource {
     std::ifstream f(path_, std::ios::binary);
     f.seekg(static_cast<std::streamoff>(offsets_[index]));
     f.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * 4));
-    check(f.good(), Status::Io, path_.string() + ": read of " + t.name + " failed");
+    check(f.good(), Status::Io, platform::path_to_utf8(path_) + ": read of " + t.name + " failed");
     return v;
   }
 
@@ -126,20 +126,20 @@ class Llama2cSource : public ModelSource {
   // tokenizer.bin: int32 max_token_length, then per token: f32 score, i32 length, bytes.
   void read_tokenizer(const std::filesystem::path& tok_path) {
     std::ifstream f(tok_path, std::ios::binary);
-    check(f.good(), Status::Io, "cannot open llama2.c tokenizer " + tok_path.string());
+    check(f.good(), Status::Io, "cannot open llama2.c tokenizer " + platform::path_to_utf8(tok_path));
     int32_t max_len = 0;
     f.read(reinterpret_cast<char*>(&max_len), 4);
-    check(f.good() && max_len > 0 && max_len < 65536, Status::BadModel, tok_path.string() + ": bad tokenizer header");
+    check(f.good() && max_len > 0 && max_len < 65536, Status::BadModel, platform::path_to_utf8(tok_path) + ": bad tokenizer header");
     for (uint32_t i = 0; i < hparams.n_vocab; ++i) {
       float score = 0;
       int32_t len = 0;
       f.read(reinterpret_cast<char*>(&score), 4);
       f.read(reinterpret_cast<char*>(&len), 4);
       check(f.good() && len >= 0 && len <= max_len, Status::BadModel,
-            tok_path.string() + ": truncated or corrupt at token " + std::to_string(i));
+            platform::path_to_utf8(tok_path) + ": truncated or corrupt at token " + std::to_string(i));
       std::string s(size_t(len), '\0');
       f.read(s.data(), len);
-      check(f.good(), Status::BadModel, tok_path.string() + ": truncated at token " + std::to_string(i));
+      check(f.good(), Status::BadModel, platform::path_to_utf8(tok_path) + ": truncated at token " + std::to_string(i));
       add_token(i, s, score);
     }
     vocab.bos_id = 1;

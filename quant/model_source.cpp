@@ -117,7 +117,7 @@ void write_vocab_metadata(GgufWriter& g, const Vocabulary& v) {
 Vocabulary read_sentencepiece_vocab(const std::filesystem::path& model_file) {
   sentencepiece::SentencePieceProcessor sp;
   const auto st = sp.Load(platform::path_to_utf8(model_file));
-  check(st.ok(), Status::BadModel, "cannot load sentencepiece model " + model_file.string() + ": " + st.ToString());
+  check(st.ok(), Status::BadModel, "cannot load sentencepiece model " + platform::path_to_utf8(model_file) + ": " + st.ToString());
   Vocabulary v;
   for (int i = 0; i < sp.GetPieceSize(); ++i) {
     TokenType type = TokenType::Normal;

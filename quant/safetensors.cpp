@@ -6,28 +6,29 @@
 
 #include "common/error.h"
 #include "quant/quantize.h"
+#include "platform/file_io.h"
 
 namespace tern::quant {
 
 SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(path)) {
   std::ifstream f(path_, std::ios::binary);
-  check(f.good(), Status::Io, "cannot open " + path_.string());
+  check(f.good(), Status::Io, "cannot open " + platform::path_to_utf8(path_));
   const uint64_t file_size = std::filesystem::file_size(path_);
   uint64_t n = 0;
   f.read(reinterpret_cast<char*>(&n), 8);
-  check(f.good() && file_size >= 8, Status::BadModel, path_.string() + ": truncated safetensors header");
+  check(f.good() && file_size >= 8, Status::BadModel, platform::path_to_utf8(path_) + ": truncated safetensors header");
   check(n <= kMaxHeader && n <= file_size - 8, Status::BadModel,
-        path_.string() + ": safetensors header length " + std::to_string(n) + " is implausible");
+        platform::path_to_utf8(path_) + ": safetensors header length " + std::to_string(n) + " is implausible");
   std::string text(n, '\0');
   f.read(text.data(), static_cast<std::streamsize>(n));
-  check(f.good(), Status::BadModel, path_.string() + ": truncated safetensors header");
+  check(f.good(), Status::BadModel, platform::path_to_utf8(path_) + ": truncated safetensors header");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
-    throw Error(Status::BadModel, path_.string() + ": bad safetensors header JSON: " + e.what());
+    throw Error(Status::BadModel, platform::path_to_utf8(path_) + ": bad safetensors header JSON: " + e.what());
   }
-  check(j.is_object(), Status::BadModel, path_.string() + ": safetensors header is not an object");
+  check(j.is_object(), Status::BadModel, platform::path_to_utf8(path_) + ": safetensors header is not an object");
   const uint64_t data_start = 8 + n;
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() == "__metadata__") continue;
@@ -38,19 +39,19 @@ SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(p
       e.shape = v.at("shape").get<std::vector<uint64_t>>();
       const auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
       check(off.size() == 2 && off[0] <= off[1] && off[1] <= file_size - data_start, Status::BadModel,
-            path_.string() + ": tensor " + it.key() + " has data outside the file");
+            platform::path_to_utf8(path_) + ": tensor " + it.key() + " has data outside the file");
       e.begin = data_start + off[0];
       e.end = data_start + off[1];
       entries_.emplace(it.key(), std::move(e));
     } catch (const nlohmann::json::exception& ex) {
-      throw Error(Status::BadModel, path_.string() + ": bad entry for " + it.key() + ": " + ex.what());
+      throw Error(Status::BadModel, platform::path_to_utf8(path_) + ": bad entry for " + it.key() + ": " + ex.what());
     }
   }
 }
 
 std::vector<float> SafetensorsFile::read_f32(const std::string& name) const {
   const auto it = entries_.find(name);
-  check(it != entries_.end(), Status::BadModel, path_.string() + ": no tensor " + name);
+  check(it != entries_.end(), Status::BadModel, platform::path_to_utf8(path_) + ": no tensor " + name);
   const auto& e = it->second;
   uint64_t n = 1;
   for (auto d : e.shape) {
@@ -69,7 +70,7 @@ std::vector<float> SafetensorsFile::read_f32(const std::string& name) const {
   std::ifstream f(path_, std::ios::binary);
   f.seekg(static_cast<std::streamoff>(e.begin));
   f.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size()));
-  check(f.good(), Status::Io, path_.string() + ": read of " + name + " failed");
+  check(f.good(), Status::Io, platform::path_to_utf8(path_) + ": read of " + name + " failed");
   std::vector<float> out(n);
   dequantize_row(t, raw.data(), out.data(), static_cast<int64_t>(n));
   return out;

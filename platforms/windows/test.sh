@@ -27,8 +27,8 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/platforms/windows/
 
 # The GPU-free tests: GGUF reader and writer, tokenizers, sampler, chat templates, the C API's
 # error paths; plus libtern.dll's export table.
-TEST_TARGETS=(c_api_errors_test gguf_reader_test gguf_writer_test tokenizer_test bpe_test bpe_golden_test
-              sampler_test chat_template_test)
+TEST_TARGETS=(c_api_errors_test gguf_reader_test gguf_writer_test importer_paths_test tokenizer_test bpe_test
+              bpe_golden_test sampler_test chat_template_test)
 cmake --build "$BUILD" -j"$JOBS" --target tern tern-chat tern-quantize "${TEST_TARGETS[@]}"
 
 export WINEPREFIX=$ROOT/$BUILD/wine-prefix
