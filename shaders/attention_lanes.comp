@@ -257,6 +257,7 @@ void main() {
   const uint group = p.n_head / p.n_head_kv;
   const uint n_rows = p.n_q * group, r0 = gl_WorkGroupID.z * RB;
   uint qrow[RB];
+  int qpos[RB];  // each row's query position
   bool live[RB];
   uint q_first = 0xffffffffu, q_last = 0u;
   for (uint i = 0u; i < RB; ++i) {
@@ -265,6 +266,7 @@ void main() {
     qrow[i] = r / group;
     q_first = min(q_first, qrow[i]);
     q_last = max(q_last, qrow[i]);
+    qpos[i] = query_position(qrow[i]);
     const uint qbase = (qrow[i] * p.n_head + kvh * group + r % group) * HD;
     if (BY_DIM) {
       for (uint x = 0u; x < DL; ++x) qx[i][x] = live[i] ? q[qbase + lane * DL + x] * p.scale : 0.0;
@@ -291,13 +293,17 @@ void main() {
 
   for (uint kb = k_begin; kb < k_end; kb += L) {
     const uint nb = min(L, k_end - kb);
+    // Lane l's key kb + l (a valid index past the batch end: hidden below) and its position,
+    // read once per key for the rotation and every row's visibility.
+    const uint j = kb + lane, jc = min(j, p.n_kv - 1u);
+    const int kp = key_position(jc);
     // s[i]: row i's score of key kb + lane (raw dot; visibility below).
     float s[RB];
     if (BY_DIM) {
       for (uint i = 0u; i < RB; ++i) s[i] = 0.0;
       for (uint t = 0u; t < nb; ++t) {
         const uint key = kb + t;
-        load_key(key, kvh, lane * DL, ROPE == 0u ? 0 : p.has_pos != 0u ? key_pos[key] : int(key));
+        load_key(key, kvh, lane * DL, ROPE == 0u ? 0 : subgroupShuffle(kp, t));
         for (uint i = 0u; i < RB; ++i) {
           float d = 0.0;
           for (uint x = 0u; x < DL; ++x) d += qx[i][x] * kx[x];
@@ -307,7 +313,7 @@ void main() {
       }
     } else {
       const uint key = kb + min(lane, nb - 1u);  // lanes past the end score a valid slot, hidden below
-      load_key(key, kvh, 0u, ROPE == 0u ? 0 : p.has_pos != 0u ? key_pos[key] : int(key));
+      load_key(key, kvh, 0u, ROPE == 0u ? 0 : subgroupShuffle(kp, min(lane, nb - 1u)));
       for (uint i = 0u; i < RB; ++i) {
         float d = 0.0;
         for (uint e = 0u; e < HD; ++e) d += subgroupShuffle(qx[i][e / L], e % L) * kx[e];
@@ -315,11 +321,9 @@ void main() {
       }
     }
     // Online softmax: the batch's max (uniform), the running state rescaled when it grows.
-    const uint j = kb + lane;
     float pr[RB];
     for (uint i = 0u; i < RB; ++i) {
-      const uint jc = min(j, p.n_kv - 1u);  // lanes past the batch end: a valid index, hidden
-      const bool vis = live[i] && lane < nb && key_visible(qrow[i], jc);
+      const bool vis = live[i] && lane < nb && position_visible(kp, qpos[i]);
       const float sv = vis ? s[i] : NEG_INF;
       const float mn = max(m[i], lanes_max(sv));
       float alpha = 1.0;

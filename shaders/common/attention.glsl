@@ -32,16 +32,20 @@ uint visible_key_begin(uint qi) {
   return p.window == 0u || p.has_pos != 0u || qp < p.window ? 0u : qp + 1u - p.window;
 }
 
+// A key's position (key_pos, else its slot index) and a query's (query_pos, else q_pos0 + qi).
+int key_position(uint key) { return p.has_pos != 0u ? key_pos[key] : int(key); }
+int query_position(uint qi) { return p.has_pos != 0u ? query_pos[qi] : int(p.q_pos0 + qi); }
+
+// Whether a query at position qp sees a key at position kp (kp -1: an empty slot). Kernels that
+// test many (query, key) pairs take each position once and call this (a key_pos read is a gather
+// on a CPU driver: once per key, not once per query row).
+bool position_visible(int kp, int qp) {
+  return kp >= 0 && kp <= qp && (p.window == 0u || kp > qp - int(p.window));
+}
+
 // Whether query qi sees key `key` (< visible_key_end(qi)). An invisible key is never read: its
 // slot may hold garbage.
-bool key_visible(uint qi, uint key) {
-  if (p.has_pos != 0u) {
-    const int kp = key_pos[key], qp = query_pos[qi];
-    return kp >= 0 && kp <= qp && (p.window == 0u || kp > qp - int(p.window));
-  }
-  const uint qp = p.q_pos0 + qi;
-  return key <= qp && (p.window == 0u || key + p.window > qp);
-}
+bool key_visible(uint qi, uint key) { return position_visible(key_position(key), query_position(qi)); }
 
 // The cache is read one pair of elements at a time: a uint of two f16 halves, or (KV_F32) a
 // vec2 of two floats. Either way the pair index of an element is its index / 2.

@@ -67,6 +67,25 @@ bool check_ab_fusion(const json& j, const char* key = "fusion") {
   return true;
 }
 
+// --ab-kv: an entry and a profile of each KV policy (key "ab_kv": true for the B policy) at
+// every depth measured, and the B policy named.
+bool check_ab_kv(const json& j) {
+  const json& m = j["model_bench"];
+  if (!m.contains("ab_kv_policy")) return fail("no ab_kv_policy");
+  std::map<double, std::map<bool, int>> entries, profiles;  // depth -> B -> count
+  for (const auto& e : m["decode"]) {
+    if (e.contains("skipped")) continue;
+    if (!e.contains("ab_kv") || !e.contains("cpu_ms_per_token")) return fail("decode entry without ab_kv / cpu_ms_per_token");
+    ++entries[e["depth"].get<double>()][e["ab_kv"].get<bool>()];
+  }
+  for (const auto& p : m["decode_profile"])
+    if (p.contains("ab_kv")) ++profiles[p["depth"].get<double>()][p["ab_kv"].get<bool>()];
+  if (entries.empty() || entries != profiles) return fail("KV A/B entries and profiles do not pair up");
+  for (const auto& [depth, e] : entries)
+    if (e.size() != 2) return fail("a depth lacks the A or the B policy");
+  return true;
+}
+
 // --ab-gpu-sampling: a GPU-sampling and a CPU-sampling decode entry and profile at every depth
 // measured, the GPU one with one dispatch more or two (the selection) per step.
 bool check_ab_gpu_sampling(const json& j) {
@@ -95,7 +114,8 @@ bool check_ops(const json& j) {
   if (!(entries(o["matvec"], "ms", "ops.matvec") && entries(o["matmul"], "gflop_per_s", "ops.matmul") &&
         entries(o["attention"], "kv_gb_per_s", "ops.attention") && entries(o["selection"], "ms", "ops.selection")))
     return false;
-  // Attention rows: f16 and q8_0 caches, keys rotated and before RoPE, with the K/V bytes they
+  // Attention rows: f16 and q8_0 caches, keys rotated, before RoPE, and before RoPE with slot
+  // positions (sinks + window), with the K/V bytes they
   // read and the fraction of the copy bandwidth.
   std::map<std::string, int> forms;
   for (const auto& r : o["attention"]) {
@@ -103,7 +123,8 @@ bool check_ops(const json& j) {
       return fail("ops.attention row without kv_bytes / copy_fraction");
     ++forms[r["kv_type"].get<std::string>() + " " + r["keys_form"].get<std::string>()];
   }
-  for (const char* f : {"f16 rotated", "f16 pre-RoPE", "q8_0 rotated", "q8_0 pre-RoPE"})
+  for (const char* f : {"f16 rotated", "f16 pre-RoPE", "f16 pre-RoPE positions", "q8_0 rotated",
+                        "q8_0 pre-RoPE", "q8_0 pre-RoPE positions"})
     if (!forms.count(f)) return fail(std::string("ops.attention has no ") + f + " rows");
   return o.contains("bandwidth") || fail("ops has no copy bandwidth");
 }
@@ -147,6 +168,7 @@ int main(int argc, char** argv) {
     if (a == "--ab-fusion" && !check_ab_fusion(j)) return 1;
     if (a == "--ab-norm-fusion" && !check_ab_fusion(j, "norm_fusion")) return 1;
     if (a == "--ab-gpu-sampling" && !check_ab_gpu_sampling(j)) return 1;
+    if (a == "--ab-kv" && !check_ab_kv(j)) return 1;
   }
   std::printf("bench_json_check: %s is well-formed\n", argv[1]);
   return 0;

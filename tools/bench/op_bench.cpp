@@ -104,7 +104,10 @@ struct AttentionShape {
 };
 
 // Decode attention (one query) over caches of f16 and q8_0 keys and values, holding keys rotated
-// (dense caches) or before RoPE (streaming policies: rotated as attention loads them). K/V bytes
+// (dense caches) or before RoPE (streaming policies: rotated as attention loads them), the latter
+// also with slot positions as a full sinks + window cache has them after evicting (4 sinks, then
+// the window's ring, its oldest slot half-way along; the query at the newest position): the
+// positions path the forward pass takes for every policy but dense. K/V bytes
 // read per call: every key and value of the cache once (what a kernel that shares each KV head
 // between its query heads reads); GB/s of those against the copy bandwidth (read + write).
 nlohmann::json bench_attention(gpu::Device& dev, gpu::Recorder& rec, std::mt19937_64& rng,
@@ -121,9 +124,10 @@ nlohmann::json bench_attention(gpu::Device& dev, gpu::Recorder& rec, std::mt1993
     const auto freqs = tern::rope_freqs(int(s.head_dim), 10000.f, {});
     gpu::Buffer gfreqs = upload(dev, freqs.data(), freqs.size() * 4, "bench rope freqs");
     for (GgmlType t : {GgmlType::F16, GgmlType::Q8_0}) {
-      for (bool pre_rope : {false, true}) {
+      for (int form_i : {0, 1, 2}) {
+        const bool pre_rope = form_i > 0, with_pos = form_i == 2;
         for (uint32_t n_kv : keys) {
-          const char* form = pre_rope ? "pre-RoPE" : "rotated";
+          const char* form = with_pos ? "pre-RoPE positions" : pre_rope ? "pre-RoPE" : "rotated";
           nlohmann::json r = {{"shape", s.name}, {"keys", n_kv},        {"n_head", s.n_head},
                               {"n_head_kv", s.n_head_kv}, {"head_dim", s.head_dim}, {"kv_type", ggml_type_name(t)},
                               {"keys_form", form}};
@@ -158,8 +162,16 @@ nlohmann::json bench_attention(gpu::Device& dev, gpu::Recorder& rec, std::mt1993
             gpu::Buffer scratch = dev.allocator().create(std::max<uint64_t>(ops::attention_scratch_bytes(p), 16),
                                                          gpu::MemoryUse::Device, "bench attention scratch");
             const ops::AttentionRope rope{gfreqs, s.head_dim, RopeMode::Interleaved, 1.f};
+            const uint32_t sinks = std::min<uint32_t>(4, n_kv), ring = n_kv - sinks;
+            std::vector<int32_t> key_pos(n_kv);
+            for (uint32_t j = 0; j < n_kv; ++j)
+              key_pos[j] = j < sinks ? int32_t(j) : int32_t(sinks + (j - sinks + ring - ring / 2) % ring);
+            const int32_t query_pos = int32_t(n_kv) - 1;
+            gpu::Buffer kpos = upload(dev, key_pos.data(), key_pos.size() * 4, "bench key positions");
+            gpu::Buffer qpos = upload(dev, &query_pos, 4, "bench query position");
+            const ops::AttentionPositions positions{kpos, qpos};
             const auto ms = time_submissions(rec, repeats, [&](gpu::Recorder& rr) {
-              ops::attention(rr, p, q, k, v, o, scratch, nullptr, pre_rope ? &rope : nullptr);
+              ops::attention(rr, p, q, k, v, o, scratch, with_pos ? &positions : nullptr, pre_rope ? &rope : nullptr);
             });
             const double bytes = 2.0 * double(cache.size());
             const Spread gbs = spread_of(ms, [&](double m) { return bytes / (m * 1e-3) / 1e9; });
