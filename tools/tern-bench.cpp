@@ -56,6 +56,9 @@ void usage() {
       "                       step evals and samples (MODE greedy, or a top-k K with the default\n"
       "                       temperature, top-p and min-p), feeding the token; every other step\n"
       "                       selects on the GPU and reads back only the selection\n"
+      "  --ab-kv SPEC         decode A/B of two KV policies (with --depth-fill synthetic): --kv's\n"
+      "                       and SPEC's, each in its own context on the model, the timed steps\n"
+      "                       alternating between them; per-op profiles of both\n"
       "\n"
       "op benchmark:\n"
       "  --ops                matvec / matmul per weight type, decode attention, sampling selections\n"
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
   std::optional<uint64_t> bw_mib;
   std::string json_path, device;
   tern::tools::KvSpec kv_spec = tern::tools::parse_kv_spec("dense");
+  std::optional<tern::tools::KvSpec> ab_kv_spec;
   uint64_t kv_budget = 0;
   int32_t kv_type = TERN_KV_TYPE_F16;
   std::optional<uint32_t> n_ctx;
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
       else if (a == "-c" || a == "--ctx") n_ctx = uint32_t(cli::int_option(a, value(), 0, INT32_MAX));
       else if (a == "-b" || a == "--batch") mo.n_batch = uint32_t(cli::int_option(a, value(), 1, INT32_MAX));
       else if (a == "--kv") kv_spec = tern::tools::parse_kv_spec(value());
+      else if (a == "--ab-kv") ab_kv_spec = tern::tools::parse_kv_spec(value());
       else if (a == "--kv-budget") kv_budget = cli::byte_size_option(a, value());
       else if (a == "--kv-type") kv_type = tern::tools::parse_kv_type(value());
       else if (a == "--bw-mib") bw_mib = uint64_t(cli::int_option(a, value(), 1, 1 << 20));
@@ -183,9 +188,22 @@ int main(int argc, char** argv) {
     static const tern::BeaconSettings no_file;  // the context applies the model file's own (api/context.cpp)
     mo.kv = kv_request_from(cp, no_file);
     mo.kv_type = kv_type_from(cp);
+    if (ab_kv_spec) {  // the B policy of --ab-kv: the same context length, budget and type
+      tern_context_params cpb = tern_context_default_params();
+      if (n_ctx) cpb.n_ctx = int32_t(*n_ctx);
+      tern::tools::apply_kv_spec(*ab_kv_spec, cpb);
+      cpb.kv_budget_bytes = kv_budget;
+      cpb.kv_type = kv_type;
+      mo.ab_kv = kv_request_from(cpb, no_file);
+    }
   }
-  if (int(mo.ab_fusion) + int(mo.ab_norm_fusion) + int(mo.ab_gpu_sampling) > 1) {
-    std::fprintf(stderr, "tern-bench: --ab-fusion, --ab-norm-fusion and --ab-gpu-sampling are separate runs\n");
+  if (int(mo.ab_fusion) + int(mo.ab_norm_fusion) + int(mo.ab_gpu_sampling) + int(mo.ab_kv.has_value()) > 1) {
+    std::fprintf(stderr,
+                 "tern-bench: --ab-fusion, --ab-norm-fusion, --ab-gpu-sampling and --ab-kv are separate runs\n");
+    return 2;
+  }
+  if (mo.ab_kv && mo.depth_fill != bench::DepthFill::Synthetic) {
+    std::fprintf(stderr, "tern-bench: --ab-kv needs --depth-fill synthetic (both contexts filled alike)\n");
     return 2;
   }
   if (mo.model_path.empty() && !ops) {

@@ -18,7 +18,7 @@ groups=0
 for a in "$@"; do if [ "$a" = --op-groups ]; then groups=1; fi; done
 for a in "$@"; do
   case "$a" in --ops) [ $groups = 1 ] || checks+=("$a") ;;
-    --ab-fusion | --ab-norm-fusion | --ab-gpu-sampling) checks+=("$a") ;;
+    --ab-fusion | --ab-norm-fusion | --ab-gpu-sampling | --ab-kv) checks+=("$a") ;;
     kernels) checks+=(--kernels) ;; esac
 done
 "$check" "$json" "${checks[@]}"

@@ -91,3 +91,16 @@ add_test(NAME tern_bench_ab_gpu_sampling
                  --ab-gpu-sampling 40)
 set_tests_properties(tern_bench_ab_gpu_sampling PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77
                      TIMEOUT 300 LABELS bench)
+
+# The KV policy A/B (dense and sinks + window in two contexts, steps alternating; the sinks cache
+# full and evicting at depth 64).
+add_test(NAME tern_bench_ab_kv
+         COMMAND ${TERN_BENCH_SMOKE} $<TARGET_FILE:tern-bench> $<TARGET_FILE:bench_json_check>
+                 ${TERN_TEST_MODELS}/stories260K-f32.gguf ${PROJECT_BINARY_DIR}/bench-ab-kv.json
+                 --depth-fill synthetic -d 64 --ab-kv sinks:4:32)
+set_tests_properties(tern_bench_ab_kv PROPERTIES FIXTURES_REQUIRED stories260K SKIP_RETURN_CODE 77
+                     TIMEOUT 300 LABELS bench)
+add_test(NAME tern_bench_ab_kv_needs_synthetic
+         COMMAND $<TARGET_FILE:tern-bench> --ab-kv sinks:4:32 -m ${TERN_TEST_MODELS}/stories260K-f32.gguf)
+set_tests_properties(tern_bench_ab_kv_needs_synthetic PROPERTIES PASS_REGULAR_EXPRESSION
+                     "--ab-kv needs --depth-fill synthetic" LABELS bench)

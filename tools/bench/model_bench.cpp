@@ -95,12 +95,16 @@ struct AbSwitch {
 };
 
 // An A/B at one depth: repeats of n_gen steps from the same state, step i of repeat r with the
-// setting on when i + r is even; then `repeats` profiled single steps per setting. Prints a row
-// and a profile per setting; returns the decode entries and the profiles.
-std::pair<nlohmann::json, nlohmann::json> decode_ab(Context& ctx, const std::function<void()>& restore,
+// setting on when i + r is even; then `repeats` profiled single steps per setting. ctx_of(on) is
+// the context a step runs in: one context for a setting, two for two KV policies (--ab-kv), each
+// stepping every other time. Prints a row and a profile per setting; returns the decode entries
+// and the profiles.
+std::pair<nlohmann::json, nlohmann::json> decode_ab(const std::function<Context&(int)>& ctx_of,
+                                                    const std::function<void()>& restore,
                                                     const std::vector<int32_t>& gen, uint32_t depth, uint32_t repeats,
                                                     uint32_t top, const AbSwitch& sw) {
-  if (sw.sample) ctx.expect_sampling(*sw.sample);
+  if (sw.sample)
+    for (int on : {0, 1}) ctx_of(on).expect_sampling(*sw.sample);
   std::vector<double> ms[2], cpu[2];  // per repeat: mean ms and CPU ms per token, [off, on]
   uint32_t timed[2] = {0, 0};         // steps timed in all
   for (uint32_t r = 0; r < repeats; ++r) {
@@ -112,6 +116,7 @@ std::pair<nlohmann::json, nlohmann::json> decode_ab(Context& ctx, const std::fun
       const int on = (i + r) % 2 == 0;
       sw.set(on);
       const int32_t t = sw.sample ? next : gen[i];
+      Context& ctx = ctx_of(on);
       const double t0 = now_ms(), c0 = process_cpu_ms();
       ctx.eval(std::span<const int32_t>(&t, 1));
       if (sw.sample) next = ctx.sample(*sw.sample);
@@ -124,16 +129,17 @@ std::pair<nlohmann::json, nlohmann::json> decode_ab(Context& ctx, const std::fun
       if (count[on]) ms[on].push_back(sum_ms[on] / count[on]), cpu[on].push_back(sum_cpu[on] / count[on]);
   }
   std::vector<std::vector<gpu::DispatchTiming>> steps[2];
-  ctx.set_profiling(true);
+  for (int on : {0, 1}) ctx_of(on).set_profiling(true);
   for (uint32_t r = 0; r < repeats; ++r)
     for (int k : {0, 1}) {
       const int on = (k + r) % 2;
       restore();
       sw.set(on);
+      Context& ctx = ctx_of(on);
       ctx.eval(std::span<const int32_t>(&gen[r % gen.size()], 1));
       if (!ctx.timings().empty()) steps[on].push_back(ctx.timings());
     }
-  ctx.set_profiling(false);
+  for (int on : {0, 1}) ctx_of(on).set_profiling(false);
   nlohmann::json dec = nlohmann::json::array(), profiles = nlohmann::json::array();
   for (int on : {0, 1}) {
     if (ms[on].empty()) continue;
@@ -176,9 +182,17 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
   cp.kv = o.kv;
   cp.kv_type = o.kv_type;
   Context ctx(model, cp);
+  // --ab-kv: a second context on the same model with the other KV policy (B), stepping in turn.
+  std::unique_ptr<Context> ctx_b;
+  if (o.ab_kv) {
+    ContextParams cpb = cp;
+    cpb.kv = *o.ab_kv;
+    ctx_b = std::make_unique<Context>(model, cpb);
+    out["ab_kv_policy"] = describe(ctx_b->kv_config());
+  }
   const uint32_t n_ctx = ctx.n_ctx();
   // Tokens a context can take: the cache size for dense, unbounded for window policies.
-  const uint64_t capacity = ctx.room();
+  const uint64_t capacity = ctx_b ? std::min(ctx.room(), ctx_b->room()) : ctx.room();
   out["kv_policy"] = describe(ctx.kv_config());
   out["kv_type"] = ggml_type_name(o.kv_type);
   std::mt19937_64 rng(o.seed);
@@ -207,10 +221,13 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
                         std::any_of(o.prompt_sizes.begin(), o.prompt_sizes.end(), [](uint32_t p) { return p > 0; });
   if (n_ctx >= 2) {
     const auto warm = random_tokens(rng, prefills ? std::min<uint32_t>(64, n_ctx - 1) : 1, c.n_vocab);
-    ctx.eval(warm);
     const int32_t t = warm[0];
-    ctx.eval(std::span<const int32_t>(&t, 1));
-    ctx.reset();
+    for (Context* x : {&ctx, ctx_b.get()}) {
+      if (!x) continue;
+      x->eval(warm);
+      x->eval(std::span<const int32_t>(&t, 1));
+      x->reset();
+    }
   }
 
   // Prompt processing.
@@ -288,11 +305,16 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
       if (!d) ctx.reset();
       else if (synthetic) ctx.fill_synthetic(fill, o.seed + d);
       else ctx.load_state(state);
+      if (ctx_b && !d) ctx_b->reset();
+      else if (ctx_b) ctx_b->fill_synthetic(fill, o.seed + d);  // tern-bench requires the synthetic fill
     };
     const auto gen = random_tokens(rng, o.n_gen, c.n_vocab);
-    if (o.ab_fusion || o.ab_norm_fusion || o.ab_gpu_sampling) {
+    if (o.ab_fusion || o.ab_norm_fusion || o.ab_gpu_sampling || ctx_b) {
       AbSwitch sw;
-      if (o.ab_fusion) {
+      const std::string label_a = describe(ctx.kv_config()), label_b = ctx_b ? describe(ctx_b->kv_config()) : "";
+      if (ctx_b) {
+        sw = {"ab_kv", label_b.c_str(), label_a.c_str(), [](bool) {}, std::nullopt};
+      } else if (o.ab_fusion) {
         sw = {"fusion", "fused", "unfused", [&](bool on) { ctx.set_fusion(on); }, std::nullopt};
       } else if (o.ab_norm_fusion) {
         sw = {"norm_fusion", "norm fused", "norm unfused", [&](bool on) { ctx.set_norm_fusion(on); }, std::nullopt};
@@ -304,7 +326,9 @@ nlohmann::json run_model_bench(const ModelBenchOptions& o) {
       }
       const bool fused = ctx.fusion(), norm_fused = ctx.norm_fusion(), gpu_sampling = ctx.gpu_sampling();
       if (o.ab_norm_fusion) ctx.set_fusion(true);
-      auto [entries, profs] = decode_ab(ctx, restore, gen, d, o.repeats, o.top_ops, sw);
+      auto [entries, profs] =
+          decode_ab([&](int on) -> Context& { return on && ctx_b ? *ctx_b : ctx; }, restore, gen, d, o.repeats,
+                    o.top_ops, sw);
       ctx.set_fusion(fused);
       ctx.set_norm_fusion(norm_fused);
       ctx.set_gpu_sampling(gpu_sampling);

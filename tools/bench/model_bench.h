@@ -50,6 +50,10 @@ struct ModelBenchOptions {
   // sampling is greedy (ab_sampling_top_k 0) or the library's defaults with that top_k.
   bool ab_gpu_sampling = false;
   uint32_t ab_sampling_top_k = 0;
+  // Decode A/B of two KV policies: `kv` (A) and this (B), each in its own context on the one
+  // model, the timed steps alternating between them; depths by the synthetic fill only (both
+  // contexts filled alike). Per-op profiles of both, so the policies' costs compare in one run.
+  std::optional<KvRequest> ab_kv;
 };
 
 // Prints tables to stdout as it goes and returns everything as JSON.
