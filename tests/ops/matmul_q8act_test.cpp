@@ -2,6 +2,7 @@
 // weights) against ref::matmul_q8_0_q8_act / ref::matmul_q4_0_q8_act, at batch 1 (decode) and
 // above, odd row counts and widths, and weights bound in many row ranges.
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "common/error.h"

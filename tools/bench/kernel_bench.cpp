@@ -1,6 +1,8 @@
 #include "bench/kernel_bench.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <string>
 
 #include "bench/common.h"
