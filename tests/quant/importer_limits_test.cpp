@@ -21,6 +21,7 @@
 #include "quant/convert.h"
 #include "quant/model_source.h"
 #include "quant/safetensors.h"
+#include "support/error_of.h"
 #include "support/test_env.h"
 
 namespace tern::quant {
@@ -45,16 +46,7 @@ fs::path hf_dir(const std::string& name, const std::function<void(json& cfg, jso
   return dir;
 }
 
-// Runs f; returns the Error it throws (status Ok when it throws none).
-template <class F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  return Error(Status::Ok, "");
-}
+using test::error_of;
 
 class ImporterLimits : public ::testing::Test {
  protected:

@@ -12,6 +12,7 @@
 #include "platform/file_io.h"
 #include "quant/model_source.h"
 #include "quant/safetensors.h"
+#include "support/error_of.h"
 #include "support/test_env.h"
 
 namespace tern::quant {
@@ -19,15 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  return Error(Status::Ok, "");
-}
+using test::error_of;
 
 // A truncated safetensors file, a llama2.c checkpoint and a folder without config.json, all
 // under a non-ASCII name.
