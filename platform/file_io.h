@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tern::platform {
@@ -44,6 +45,12 @@ void sync_parent_directory(const std::string& path);
 struct FileReadError {
   enum Kind { None, Missing, NotRegular, TooLarge, Io } kind = None;
   std::string message;  // what is wrong, to follow "the file ": "is a directory", "does not exist"
+
+  // How the readers refuse: sets *err when given and returns false.
+  static bool fail(FileReadError* err, Kind kind, std::string message) {
+    if (err) *err = {kind, std::move(message)};
+    return false;
+  }
 };
 
 // Reads the UTF-8 path whole when it is a regular file of at most max_bytes; otherwise returns

@@ -8,15 +8,6 @@
 #include "platform/file_io.h"
 
 namespace tern::platform {
-namespace {
-
-bool fail_read(FileReadError* err, FileReadError::Kind kind, std::string message) {
-  if (err) *err = {kind, std::move(message)};
-  return false;
-}
-
-}  // namespace
-
 std::FILE* fopen_utf8(const std::string& path, const char* mode) { return std::fopen(path.c_str(), mode); }
 
 bool sync_file(std::FILE* f) { return std::fflush(f) == 0 && fsync(fileno(f)) == 0; }
@@ -37,24 +28,24 @@ bool read_file_bounded(const std::string& path, uint64_t max_bytes, std::vector<
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
-    if (e == ENOENT) return fail_read(err, FileReadError::Missing, "does not exist");
-    return fail_read(err, FileReadError::Io, std::string("cannot be opened: ") + std::strerror(e));
+    if (e == ENOENT) return FileReadError::fail(err, FileReadError::Missing, "does not exist");
+    return FileReadError::fail(err, FileReadError::Io, std::string("cannot be opened: ") + std::strerror(e));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
     ::close(fd);
-    return fail_read(err, FileReadError::Io, std::string("cannot be examined: ") + std::strerror(e));
+    return FileReadError::fail(err, FileReadError::Io, std::string("cannot be examined: ") + std::strerror(e));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return fail_read(err, FileReadError::NotRegular,
+    return FileReadError::fail(err, FileReadError::NotRegular,
                      S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file (a device, pipe or socket)");
   }
   const uint64_t size = uint64_t(st.st_size);
   if (size > max_bytes) {
     ::close(fd);
-    return fail_read(err, FileReadError::TooLarge,
+    return FileReadError::fail(err, FileReadError::TooLarge,
                      "is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) + " allowed");
   }
   out.resize(size);
@@ -66,7 +57,7 @@ bool read_file_bounded(const std::string& path, uint64_t max_bytes, std::vector<
       const std::string why = n < 0 ? std::string("cannot be read: ") + std::strerror(errno) : "shrank while being read";
       ::close(fd);
       out.clear();
-      return fail_read(err, FileReadError::Io, why);
+      return FileReadError::fail(err, FileReadError::Io, why);
     }
     done += uint64_t(n);
   }

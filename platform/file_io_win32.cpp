@@ -7,15 +7,6 @@
 #include "platform/utf16_win32.h"
 
 namespace tern::platform {
-namespace {
-
-bool fail_read(FileReadError* err, FileReadError::Kind kind, std::string message) {
-  if (err) *err = {kind, std::move(message)};
-  return false;
-}
-
-}  // namespace
-
 std::FILE* fopen_utf8(const std::string& path, const char* mode) {
   try {
     return _wfopen(widen(path).c_str(), widen(mode).c_str());
@@ -40,14 +31,15 @@ bool read_file_bounded(const std::string& path, uint64_t max_bytes, std::vector<
   try {
     wide = widen(path);
   } catch (...) {  // not UTF-8: no file can have that name
-    return fail_read(err, FileReadError::Missing, "does not exist");
+    return FileReadError::fail(err, FileReadError::Missing, "does not exist");
   }
   const HANDLE h = CreateFileW(wide.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                                nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
     const DWORD e = GetLastError();
-    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) return fail_read(err, FileReadError::Missing, "does not exist");
-    return fail_read(err, FileReadError::Io, "cannot be opened: " + error_message(e));
+    if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+      return FileReadError::fail(err, FileReadError::Missing, "does not exist");
+    return FileReadError::fail(err, FileReadError::Io, "cannot be opened: " + error_message(e));
   }
   // FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so it can be told apart from a device or pipe.
   BY_HANDLE_FILE_INFORMATION info{};
@@ -55,13 +47,13 @@ bool read_file_bounded(const std::string& path, uint64_t max_bytes, std::vector<
   if (!disk || !GetFileInformationByHandle(h, &info) || (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
     const bool dir = disk && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY);
     CloseHandle(h);
-    return fail_read(err, FileReadError::NotRegular,
+    return FileReadError::fail(err, FileReadError::NotRegular,
                      dir ? "is a directory" : "is not a regular file (a device, pipe or socket)");
   }
   const uint64_t size = (uint64_t(info.nFileSizeHigh) << 32) | info.nFileSizeLow;
   if (size > max_bytes) {
     CloseHandle(h);
-    return fail_read(err, FileReadError::TooLarge,
+    return FileReadError::fail(err, FileReadError::TooLarge,
                      "is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) + " allowed");
   }
   out.resize(size);
@@ -74,7 +66,7 @@ bool read_file_bounded(const std::string& path, uint64_t max_bytes, std::vector<
       const std::string why = ok ? std::string("shrank while being read") : "cannot be read: " + error_message(GetLastError());
       CloseHandle(h);
       out.clear();
-      return fail_read(err, FileReadError::Io, why);
+      return FileReadError::fail(err, FileReadError::Io, why);
     }
     done += got;
   }
