@@ -68,6 +68,14 @@ add_test(NAME tern_bench_kernels_bad_variant
          COMMAND $<TARGET_FILE:tern-bench> --ops --op-groups kernels --kernels gpu,lanes:99x1)
 set_tests_properties(tern_bench_kernels_bad_variant PROPERTIES LABELS bench
                      PASS_REGULAR_EXPRESSION "kernel variant 'lanes:99x1': '99' is not a number in 1..32")
+add_test(NAME tern_bench_kernels_bad_type
+         COMMAND $<TARGET_FILE:tern-bench> --ops --op-groups kernels --kernel-type q5_1)
+set_tests_properties(tern_bench_kernels_bad_type PROPERTIES LABELS bench
+                     PASS_REGULAR_EXPRESSION "--kernel-type: 'q5_1' is not a weight type")
+add_test(NAME tern_bench_kernels_bad_shape
+         COMMAND $<TARGET_FILE:tern-bench> --ops --op-groups kernels --kernel-shape 4096)
+set_tests_properties(tern_bench_kernels_bad_shape PROPERTIES LABELS bench
+                     PASS_REGULAR_EXPRESSION "--kernel-shape: '4096' is not ROWSxCOLS")
 
 # The fusion A/B (fused and unfused decode steps alternating in one context) under validation.
 add_test(NAME tern_bench_ab_fusion
