@@ -46,11 +46,12 @@ PKG_CONFIG_PATH=$STAGE/root/usr/lib/$ARCH/pkgconfig \
   -DCMAKE_BUILD_RPATH="$STAGE/root/usr/lib/$ARCH" "${launcher[@]}" \
   ${TERN_SHARED_DIR:+-DTERN_SHARED_DIR="$TERN_SHARED_DIR"} >/dev/null
 
-# What the subset needs: libtern, tern-quantize (the model fixture) and these tests.
-TEST_TARGETS=(c_api_test c_api_errors_test gguf_reader_test tokenizer_test sampler_test golden_test
-              forward_test matmul_test rms_norm_test rope_test attention_test kv_store_test embedding_test
-              silu_mul_test add_test bias_add_test argmax_test top_k_test quantize_q8_0_test
-              kv_streaming_test)
+# What the subset needs: libtern, tern-quantize (the model fixture) and these tests: every op
+# test (tests/ops: each kernel family, every weight type), the forward pass, the stories260K
+# golden case, the C API and its error paths, the CPU-side parsers, quantisers and sampler.
+TEST_TARGETS=(c_api_test c_api_errors_test gguf_reader_test tokenizer_test sampler_test quantize_test
+              golden_test forward_test)
+for f in tests/ops/*_test.cpp; do TEST_TARGETS+=("$(basename "$f" .cpp)"); done
 # The smoke set: libtern, the C API's error paths, the CPU-side parsers and quantisers (every
 # weight type: where char signedness, alignment or byte order would show) and two op kernels on
 # the arm64 lavapipe.
@@ -62,15 +63,28 @@ case "${TERN_ARM64_TESTS:-}" in
 esac
 
 # ---- run ----------------------------------------------------------------------------------
-# The subset: every op kernel family and weight type at small shapes, the CPU-side parsers,
-# the stories260K golden case (llama2.c's logits) and the C API test.
-SUBSET='^(c_api_test|c_api_errors_test|fixture_stories260K_f32|GgufReader\.|TokenizerTest\.|SamplerTest\.'
-SUBSET+='|Golden(Test)?\.Stories260K|ForwardTest|MatmulTest|RmsNorm|Rope|Attention|KvStore|Embedding|SiluMul'
-SUBSET+='|Add|BiasAdd|Argmax|TopK|QuantizeQ8_0|KvStreaming)'
+# The subset: whatever of the above was built (tests of targets not built are *_NOT_BUILT
+# entries), less the long-context, large-shape and other models' cases (SUBSET_OUT), the tools'
+# command-line tests and the bindings (their tools and packages are not built for arm64), and
+# the tests whose shaders convert between f16 and f32 (F16_OUT): Debian 12's arm64 lavapipe
+# (Mesa 22.3, LLVM 15) under qemu-user either aborts compiling them ("LLVM ERROR: Cannot select:
+# v4f32 = truncate", "... load (s16) ... zext from i16") or returns wrong f16 values (every
+# element of the f16 embedding), while every f32 kernel passes, the stories260K f32 golden case
+# included (platforms/README.md). That leaves f16 caches, every quantised weight type on the GPU
+# and the f16 attention kernels untested on arm64 here.
+SUBSET_OUT='_NOT_BUILT$|LongCache|TwentyThousand|TinyStories656K|Golden\.Stories260KQ8_0|Types/GoldenQ4'
+SUBSET_OUT+='|^(tern_chat_scripted|tool_inputs)$'
+F16_OUT='GpuTest\.Stories260KForwardMatchesReference|Synthetic/Forward|Golden\.Stories260KF32WeightsF16Kv'
+F16_OUT+='|AttentionGgml(Args|Test)|AttentionMatrix|Attention(Decode|Prefill|Semantics)\.|AttentionWindowErrors'
+F16_OUT+='|Shapes/AttentionWindow\.|Types/[A-Za-z0-9]+Test\.[A-Za-z]+/(f16|q8_0|q4_0|q4_K|q6_K)_'
+F16_OUT+='|MatmulRmsNormArgs|QuantizeQ8_0(SwigluTest|Test)\.|QuantizeQ8_0Edges\.Ties|RopeConvention\.RejectsBadShapes'
+F16_OUT+='|RopeTest\.F16|^c_api_test$'
+SUBSET_LABELS_OUT='^(tools|bench|perplexity|bindings)$'
 # gtest groups may start 'Shapes/' or 'Types/' (quantize_test's per-type RoundTrip and EdgeCases)
 SMOKE='^c_api_errors_test$|GgufReader\.|Quantize|Types/(RoundTrip|EdgeCases)\.|Sampler\.|RmsNorm|AddTest'
+exclude=()
 case "${TERN_ARM64_TESTS:-}" in
-  "") regex=$SUBSET ;;
+  "") regex=.; exclude=(-E "$SUBSET_OUT|$F16_OUT" -LE "$SUBSET_LABELS_OUT") ;;
   smoke) regex=$SMOKE ;;
   all) regex='.' ;;
   *) regex=$TERN_ARM64_TESTS ;;
@@ -82,5 +96,5 @@ export VK_LOADER_LAYERS_DISABLE='~implicit~'   # the amd64 Mesa's implicit layer
 export TERN_TEST_EMULATOR=${TERN_TEST_EMULATOR:-qemu-aarch64-static}
 export QEMU_LD_PREFIX=/                         # the multiarch tree holds ld-linux-aarch64.so.1
 cd "$BUILD"
-echo "arm64 (qemu-user): running ctest -R '$regex'"
-ctest -R "$regex" -j"$JOBS" --output-on-failure --timeout 900
+echo "arm64 (qemu-user): running ctest -R '$regex' ${exclude[*]}"
+ctest -R "$regex" "${exclude[@]}" -j"$JOBS" --output-on-failure --timeout 900
