@@ -25,9 +25,10 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/platforms/windows/
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG $O1_CXX_FLAGS" \
   -DTERN_SHARED_DIR="$SHARED" "${launcher[@]}" >/dev/null
 
-# The GPU-free tests: GGUF reader and writer, tokenizers, sampler, chat templates, the C API's
-# error paths; plus libtern.dll's export table.
-TEST_TARGETS=(c_api_errors_test gguf_reader_test gguf_writer_test importer_paths_test tokenizer_test bpe_test
+# The GPU-free tests: GGUF reader and writer, the platform layer's bounded reads and atomic
+# writes, tokenizers, sampler, chat templates, the C API's error paths; plus libtern.dll's
+# export table.
+TEST_TARGETS=(c_api_errors_test gguf_reader_test gguf_writer_test importer_paths_test file_io_test tokenizer_test bpe_test
               bpe_golden_test sampler_test chat_template_test)
 cmake --build "$BUILD" -j"$JOBS" --target tern tern-chat tern-quantize "${TEST_TARGETS[@]}"
 
@@ -40,7 +41,7 @@ export TERN_TEST_EMULATOR=$wine_run  # scripts that run a built tool (tests/supp
 cd "$BUILD"
 # Every test of these areas that was built (tern-quantize's command-line tests included), then the
 # C API's error paths and the DLL's exports.
-ctest -L '^(quant|tokenizer|sampling|chat)$' -E '_NOT_BUILT$' -j"$JOBS" --output-on-failure --timeout 300
+ctest -L '^(quant|tokenizer|sampling|chat|platform)$' -E '_NOT_BUILT$' -j"$JOBS" --output-on-failure --timeout 300
 ctest -R '^(c_api_errors_test|exported_symbols)$' -j"$JOBS" --output-on-failure --timeout 300
 
 # tern-quantize.exe converts llama2.c's stories260K (CPU only) to the bytes the Linux build writes.
