@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "quant/gguf_reader.h"
 #include "quant/gguf_writer.h"
+#include "quant/json_file.h"
 
 namespace tern {
 namespace {
@@ -100,17 +101,22 @@ BeaconSettings beacon_settings_from_hf_config(const nlohmann::json& cfg) {
   if (!cfg.contains("beacon_window")) return s;
   s.present = true;
   try {
-    s.window = cfg.at("beacon_window").get<uint32_t>();
-    s.stride = cfg.value("beacon_stride", s.window);
+    // Counts through json_uint: get<uint32_t>() of a float or negative number is no error.
+    auto count = [&](const nlohmann::json& v, const char* key) {
+      return uint32_t(quant::json_uint(v, UINT32_MAX, std::string("config.json ") + key));
+    };
+    auto count_or = [&](const char* key, uint32_t fallback) { return cfg.contains(key) ? count(cfg.at(key), key) : fallback; };
+    s.window = count(cfg.at("beacon_window"), "beacon_window");
+    s.stride = count_or("beacon_stride", s.window);
     const auto& r = cfg.contains("beacon_ratio") ? cfg.at("beacon_ratio") : nlohmann::json::array({8});
     if (r.is_array())
-      for (const auto& x : r) s.ratios.push_back(x.get<uint32_t>());
+      for (const auto& x : r) s.ratios.push_back(count(x, "beacon_ratio"));
     else
-      s.ratios.push_back(r.get<uint32_t>());
+      s.ratios.push_back(count(r, "beacon_ratio"));
     s.ratio_mix = cfg.value("beacon_ratio_mix", std::string("adapt-1024"));
     s.attention = cfg.value("beacon_attn", std::string("full-coverage"));
     s.position = cfg.value("beacon_pos", std::string("interleave"));
-    s.sink_size = cfg.value("beacon_sink_size", 0u);
+    s.sink_size = count_or("beacon_sink_size", 0);
     // beacon_param: a list such as ["q", "k", "v"] (or one string "qkv").
     if (cfg.contains("beacon_param")) {
       const auto& p = cfg.at("beacon_param");
@@ -121,7 +127,7 @@ BeaconSettings beacon_settings_from_hf_config(const nlohmann::json& cfg) {
     }
     s.embed_init = cfg.value("beacon_embed_init", std::string("eos"));
     s.attend_prev = cfg.value("beacon_attend_prev", true);
-    s.parallel_window = cfg.value("beacon_parallel_window", 1u);
+    s.parallel_window = count_or("beacon_parallel_window", 1);
   } catch (const nlohmann::json::exception& e) {
     throw Error(Status::BadModel, std::string("config.json: malformed beacon settings: ") + e.what());
   }

@@ -5,10 +5,22 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "quant/json_file.h"
 #include "quant/quantize.h"
 #include "platform/file_io.h"
 
 namespace tern::quant {
+namespace {
+
+// A header's list of sizes or offsets (non-negative integers, every one checked).
+std::vector<uint64_t> uint_array(const nlohmann::json& a, const std::string& what) {
+  check(a.is_array(), Status::BadModel, what + " is not an array");
+  std::vector<uint64_t> out;
+  for (const auto& x : a) out.push_back(json_uint(x, UINT64_MAX, what));
+  return out;
+}
+
+}  // namespace
 
 SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(path)) {
   std::ifstream f(path_, std::ios::binary);
@@ -33,11 +45,12 @@ SafetensorsFile::SafetensorsFile(std::filesystem::path path) : path_(std::move(p
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() == "__metadata__") continue;
     const auto& v = it.value();
+    const std::string where = platform::path_to_utf8(path_) + ": tensor " + it.key().substr(0, 64);
     try {
       SafetensorsEntry e;
       e.dtype = v.at("dtype").get<std::string>();
-      e.shape = v.at("shape").get<std::vector<uint64_t>>();
-      const auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
+      e.shape = uint_array(v.at("shape"), where + " shape");
+      const auto off = uint_array(v.at("data_offsets"), where + " data_offsets");
       check(off.size() == 2 && off[0] <= off[1] && off[1] <= file_size - data_start, Status::BadModel,
             platform::path_to_utf8(path_) + ": tensor " + it.key() + " has data outside the file");
       e.begin = data_start + off[0];

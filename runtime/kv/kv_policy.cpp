@@ -82,6 +82,25 @@ bool in_text_order(const KvStep& s) {
   return true;
 }
 
+// A beacon policy's current entries in the order advance() leaves them: `lead` raw tokens whose
+// group's beacon has gone to memory (sliding mode), whole groups of r raw tokens each followed
+// by its beacon, then `open` raw tokens of the group still filling.
+template <class Entries>
+bool groups_in_order(const Entries& current, uint32_t r, uint32_t lead, uint32_t open) {
+  size_t i = 0;
+  auto raws = [&](uint32_t n) {
+    for (uint32_t j = 0; j < n; ++j, ++i)
+      if (i >= current.size() || current[i].beacon) return false;
+    return true;
+  };
+  if (!raws(lead)) return false;
+  while (i < current.size() && current.size() - i > open) {
+    if (!raws(r) || i >= current.size() || !current[i].beacon) return false;
+    ++i;
+  }
+  return raws(open) && i == current.size();
+}
+
 }  // namespace
 
 KvStep dense_step(uint32_t first, uint32_t n) {
@@ -346,15 +365,32 @@ void KvPolicy::restore(std::span<const uint32_t> words) {
         "saved KV policy state does not account for every slot");
   check(s.sinks.size() <= config_.sinks || config_.kind == KvPolicyKind::Dense, Status::StateMismatch,
         "saved KV policy state has too many sinks");
+  // What advance() takes for granted, so a hostile state is refused here rather than failing a
+  // later step with "internal error" (found by the state fuzzer: a sinks + window state whose
+  // slots sat in the beacon memory, leaving no free slot for the next token).
+  uint32_t raw = 0, beacons = 0;
+  for (const Entry& e : s.current) (e.beacon ? beacons : raw) += 1;
+  const bool sinks_filling = s.sinks.size() < config_.sinks;  // sinks are taken before anything else
+  if (!is_beacon_kind(config_.kind))
+    check(s.memory.empty() && beacons == 0 && s.chunk_raw == 0 && s.since_beacon == 0 &&
+              (config_.kind == KvPolicyKind::Dense ? s.sinks.empty() : !sinks_filling || s.current.empty()) &&
+              (config_.kind == KvPolicyKind::Dense || raw <= config_.slots - config_.sinks),
+          Status::StateMismatch, "saved KV policy state is inconsistent");
   check(config_.kind != KvPolicyKind::Beacon ||
-            (s.chunk_raw < config_.beacon_window && s.since_beacon < config_.beacon_ratio),
+            (s.chunk_raw < config_.beacon_window && s.since_beacon < config_.beacon_ratio &&
+             raw == s.chunk_raw && beacons == s.chunk_raw / config_.beacon_ratio &&
+             s.since_beacon == s.chunk_raw % config_.beacon_ratio && s.memory.size() <= memory_capacity() &&
+             (!sinks_filling || s.memory.empty()) &&
+             groups_in_order(s.current, config_.beacon_ratio, 0, s.since_beacon)),
         Status::StateMismatch, "saved beacon state is inconsistent");
   if (config_.kind == KvPolicyKind::BeaconSliding) {
-    uint32_t raw = 0, hidden = 0;
-    for (const Entry& e : s.current) (e.beacon ? hidden : raw) += 1;
+    const uint32_t hidden = beacons;
     check(s.chunk_raw == raw && raw <= config_.beacon_window && s.since_beacon < config_.beacon_ratio &&
               s.evicted_phase < config_.beacon_ratio && hidden <= config_.beacon_window / config_.beacon_ratio &&
-              s.memory.size() <= memory_capacity() && (s.current.empty() || !s.current.front().beacon),
+              s.memory.size() <= memory_capacity() && (s.current.empty() || !s.current.front().beacon) &&
+              (!sinks_filling || (s.current.empty() && s.memory.empty())) &&
+              groups_in_order(s.current, config_.beacon_ratio,
+                              s.evicted_phase ? config_.beacon_ratio - s.evicted_phase : 0, s.since_beacon),
           Status::StateMismatch, "saved sliding beacon state is inconsistent");
   }
   state_ = std::move(s);

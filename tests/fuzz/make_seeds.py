@@ -16,7 +16,8 @@ def out_dir(target):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
-        os.remove(os.path.join(d, f))
+        if not f.startswith("found-"):  # inputs the fuzzers found (bugs since fixed) stay as seeds
+            os.remove(os.path.join(d, f))
     return d
 
 

@@ -193,6 +193,69 @@ TEST(KvPolicy, SavedStateRoundTripsAndBadStateIsRefused) {
   EXPECT_THROW(b.restore(words), Error);
 }
 
+// Saved words with every slot still accounted for but moved between the lists (sinks, beacon
+// memory, current, free) or counters changed: restore() must refuse the state, or the policy
+// must go on planning and committing steps (the state fuzzer found a sinks + window state with
+// slots in the beacon memory that restored and then failed the next step with "internal error").
+TEST(KvPolicy, ShuffledSavedStatesAreRefusedOrKeepWorking) {
+  std::mt19937 rng(11);
+  for (const KvPolicyConfig c : {KvPolicyConfig{KvPolicyKind::Dense, 24}, KvPolicyConfig{KvPolicyKind::SinksWindow, 12, 4},
+                                 KvPolicyConfig{KvPolicyKind::Beacon, 40, 2, 8, 4},
+                                 KvPolicyConfig{KvPolicyKind::BeaconSliding, 40, 2, 12, 4}}) {
+    uint32_t refused = 0, kept = 0;
+    for (int trial = 0; trial < 400; ++trial) {
+      KvPolicy a(c);
+      feed(a, 1 + rng() % (c.kind == KvPolicyKind::Dense ? 20 : 30), 1 + rng() % 5);
+      // The words as lists, one slot moved to another list, one counter maybe nudged.
+      const std::vector<uint32_t> w = a.save();
+      std::vector<std::vector<uint32_t>> lists(4);
+      size_t at = 0;
+      for (auto& l : lists) {
+        const uint32_t n = w[at++];
+        l.assign(w.begin() + at, w.begin() + at + n);
+        at += n;
+      }
+      std::vector<uint32_t> tail(w.begin() + at, w.end());
+      const uint32_t from = rng() % 4, to = rng() % 4;
+      if (!lists[from].empty()) {
+        const size_t i = rng() % lists[from].size();
+        uint32_t v = lists[from][i] & 0x7fffffffu;
+        lists[from].erase(lists[from].begin() + i);
+        if (to == 2 && rng() % 2) v |= 0x80000000u;  // a current entry, maybe a beacon
+        lists[to].insert(lists[to].begin() + rng() % (lists[to].size() + 1), v);
+      }
+      if (rng() % 4 == 0) tail[rng() % tail.size()] += 1;
+      std::vector<uint32_t> words;
+      for (const auto& l : lists) {
+        words.push_back(uint32_t(l.size()));
+        words.insert(words.end(), l.begin(), l.end());
+      }
+      words.insert(words.end(), tail.begin(), tail.end());
+      KvPolicy b(c);
+      try {
+        b.restore(words);
+      } catch (const Error& e) {
+        EXPECT_EQ(e.status(), Status::StateMismatch) << e.what();
+        ++refused;
+        continue;
+      }
+      ++kept;
+      for (int step = 0; step < 40; ++step) {
+        try {
+          const KvStep s = b.plan(1 + rng() % 7, 2 + rng() % 16);
+          for (const KvRow& r : s.rows) ASSERT_LT(r.slot, c.slots);
+          b.commit(s);
+        } catch (const Error& e) {
+          ASSERT_EQ(e.status(), Status::ContextFull) << describe(c) << ": " << e.what();
+          break;
+        }
+      }
+    }
+    EXPECT_GT(refused, 0u) << describe(c);
+    EXPECT_GT(kept, 0u) << describe(c);
+  }
+}
+
 // Sliding beacon mode: visible slots hold positions 0..visible-1 and hidden beacons -1; hidden
 // beacons are at most window / r.
 void expect_consistent_sliding(const KvPolicy& p) {

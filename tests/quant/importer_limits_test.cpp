@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -93,6 +94,9 @@ TEST_F(ImporterLimits, ConfigValuesOutOfRange) {
       {"rope_scaling", {{"type", "bogus"}, {"factor", 2.0}}, Status::Unsupported, "rope_scaling type 'bogus'"},
       {"rope_scaling", {{"type", "linear"}, {"factor", 1e-30}}, Status::BadModel, "factor is 1e-30"},
       {"bos_token_id", 5000, Status::BadModel, "bos_token_id is 5000, outside the vocabulary"},
+      // Beacon settings (hf_import fuzzer): get<uint32_t>() of a float was undefined behaviour.
+      {"beacon_window", 1e48, Status::BadModel, "beacon_window is 1e+48, not a non-negative integer"},
+      {"beacon_window", -8, Status::BadModel, "beacon_window is -8, not a non-negative integer"},
   };
   for (const Case& c : cases) {
     const fs::path dir = hf_dir("config", [&](json& cfg, json&) { cfg[c.key] = c.value; });
@@ -101,6 +105,25 @@ TEST_F(ImporterLimits, ConfigValuesOutOfRange) {
     EXPECT_EQ(e.status(), c.status) << c.key << " = " << c.value.dump() << ": " << e.what();
     EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << e.what();
     EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0) << c.key;
+  }
+}
+
+// The hf_import fuzzer: a safetensors header's sizes and offsets that are not non-negative
+// integers (1e48 in data_offsets was a float-to-integer conversion with undefined behaviour).
+TEST(SafetensorsHeader, SizesAndOffsetsMustBeNonNegativeIntegers) {
+  const fs::path dir = test::scratch_dir("safetensors_numbers");
+  for (const char* entry : {R"({"shape": [2], "data_offsets": [0, 1e48]})", R"({"shape": [2], "data_offsets": [0, 8.5]})",
+                            R"({"shape": [-2], "data_offsets": [0, 8]})", R"({"shape": [2.0], "data_offsets": [0, 8]})"}) {
+    const std::string header = std::string(R"({"w": {"dtype": "F32", )") + (entry + 1) + "}";
+    const uint64_t n = header.size();
+    std::ofstream f(dir / "model.safetensors", std::ios::binary | std::ios::trunc);
+    for (int i = 0; i < 8; ++i) f.put(char(n >> (8 * i)));
+    f << header << std::string(8, '\0');
+    f.close();
+    const Error e = error_of([&] { SafetensorsFile st(dir / "model.safetensors"); });
+    EXPECT_EQ(e.status(), Status::BadModel) << entry << ": " << e.what();
+    EXPECT_NE(std::string(e.what()).find("tensor w "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a non-negative integer"), std::string::npos) << e.what();
   }
 }
 
