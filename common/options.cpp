@@ -33,6 +33,7 @@ EnvOptions read_env_options() {
   e.fusion = env_bool("TERN_FUSE");
   e.norm_fusion = env_bool("TERN_FUSE_NORM");
   e.gpu_sampling = env_bool("TERN_GPU_SAMPLING");
+  e.shifted_keys = env_bool("TERN_SHIFTED_KEYS");
   return e;
 }
 

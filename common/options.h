@@ -14,6 +14,7 @@
 //   TERN_PIPELINE_CACHE=FILE     pipeline cache file (ModelLoadOptions::pipeline_cache_path)
 //   TERN_FUSE=0, TERN_FUSE_NORM=0|1, TERN_GPU_SAMPLING=0
 //                                the forward pass's fusions and GPU sampling (ContextParams)
+//   TERN_SHIFTED_KEYS=0          a sinks + window cache keeps keys before RoPE (ContextParams)
 // A boolean switch unset or empty says nothing, "0" is off and anything else on.
 #pragma once
 #include <optional>
@@ -29,6 +30,7 @@ struct EnvOptions {
   std::optional<std::string> matmul_kernel;
   std::optional<std::string> pipeline_cache;
   std::optional<bool> fusion, norm_fusion, gpu_sampling;
+  std::optional<bool> shifted_keys;
 };
 
 // The switches as the environment holds them now.

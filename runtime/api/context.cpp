@@ -64,7 +64,10 @@ Context::Context(std::shared_ptr<const Model> model, const ContextParams& params
   fo.fusion = params.fusion.value_or(env.fusion.value_or(true));
   fo.norm_fusion = params.norm_fusion ? params.norm_fusion : env.norm_fusion;  // then the device's default
   fo.numerics = params.numerics;
-  fo.keys = key_storage_for(dense, params.kv_type);
+  fo.keys = key_storage_for(kc.kind, params.kv_type);
+  if (fo.keys == KeyStorage::Shifted && !params.shifted_keys.value_or(env.shifted_keys.value_or(true)))
+    fo.keys = KeyStorage::PreRope;
+  fo.sinks = kc.sinks;
   fo.max_logit_rows = 1;  // each step asks logits for its last row only (Context::eval)
   fo.sliding = ring_.get();
   if (params.rope_scaling || params.rope_freq_base > 0.f) {
@@ -146,6 +149,12 @@ void Context::check_tokens(std::span<const int32_t> tokens) const {
           "token id " + std::to_string(t) + " is outside the vocabulary");
 }
 
+void Context::rebase_keys_if_due() {
+  if (!policy_->wants_rebase()) return;
+  forward_->rebase_keys(policy_->slot_positions(), policy_->key_offset());
+  policy_->rebase_keys();
+}
+
 KvStep Context::plan_step(size_t remaining) const {
   uint32_t avail = uint32_t(std::min<size_t>(params_.n_batch, remaining));
   // A step ends where the sliding-window ring wraps: its rows then go to consecutive slots.
@@ -164,6 +173,7 @@ void Context::eval(std::span<const int32_t> tokens) {
   size_t done = 0;
   while (done < tokens.size()) {
     check_cancel();
+    rebase_keys_if_due();
     const KvStep step = plan_step(tokens.size() - done);
     const size_t next = done + step.n_raw;
     // Only the last step's logits are sampled from.
@@ -269,6 +279,7 @@ StateTarget Context::state_target() const {
   t.n_layer = c.n_layer;
   t.n_vocab = c.n_vocab;
   t.kv_type = uint32_t(kv_->dtype());
+  t.key_storage = uint32_t(forward_->key_storage());
   t.row_elems = kv_->row_elems();
   t.row_bytes = kv_->row_bytes();
   t.policy = policy_->config();

@@ -44,6 +44,11 @@ struct ContextParams {
   // TERN_FUSE_NORM; the device's default) and sampling on the GPU (set_gpu_sampling;
   // TERN_GPU_SAMPLING; on).
   std::optional<bool> fusion, norm_fusion, gpu_sampling;
+  // How a sinks + window policy's f16/f32 cache holds keys (model/key_path.h): rotated once at
+  // shifted positions (on, the default: attention reads the window as a dense cache does) or
+  // before RoPE, every key rotated as attention loads it (off; TERN_SHIFTED_KEYS=0). A/B runs
+  // and tests: the rotation positions differ, so the logits agree to rounding, not bit for bit.
+  std::optional<bool> shifted_keys;
 };
 
 struct GenerateParams {
@@ -153,6 +158,8 @@ class Context {
   // The next step eval takes for `remaining` tokens (at most n_batch, ending where the
   // sliding-window ring wraps), and its commit to the policy and the ring after it ran.
   KvStep plan_step(size_t remaining) const;
+  // Before each step: a Shifted key path's re-base when the policy's key offset is due (Forward::rebase_keys).
+  void rebase_keys_if_due();
   void commit_step(const KvStep& step);
   // Finite random values in every cache row the policy and the ring occupy (fill_synthetic).
   void fill_cache_random(uint64_t seed);

@@ -26,7 +26,7 @@ struct StateHeader {
   uint64_t n_logits;
   uint64_t n_policy_words;
   uint32_t checksum;  // CRC-32 (zlib's) of the whole state with this field zero
-  uint32_t reserved;  // 0
+  uint32_t key_storage;  // how the cache holds keys (StateTarget::key_storage)
 };
 static_assert(sizeof(StateHeader) == 88, "the state header has no padding");
 constexpr size_t k_checksum_at = offsetof(StateHeader, checksum);
@@ -42,6 +42,15 @@ std::string kv_type_label(uint32_t t) {
   // Built with append: GCC 12 at -O3 gives a false -Wrestrict for "literal" + std::string.
   std::string label = "type ";
   label.append(std::to_string(t)).append(" (unknown)");
+  return label;
+}
+
+std::string key_storage_label(uint32_t k) {
+  if (k == 0) return "before RoPE";
+  if (k == 1) return "rotated";
+  if (k == 2) return "rotated at shifted positions";
+  std::string label = "in form ";
+  label.append(std::to_string(k)).append(" (unknown)");
   return label;
 }
 
@@ -102,6 +111,7 @@ std::vector<uint8_t> encode_state(const StateTarget& t, std::span<const int32_t>
   h.n_layer = t.n_layer;
   h.fingerprint = t.fingerprint;
   h.kv_type = t.kv_type;
+  h.key_storage = t.key_storage;
   h.row_elems = t.row_elems;
   h.policy = uint32_t(t.policy.kind);
   h.slots = t.policy.slots;
@@ -165,6 +175,9 @@ DecodedState decode_state(std::span<const uint8_t> data, const StateTarget& t) {
   check(h.kv_type == t.kv_type, Status::StateMismatch,
         "state holds a KV cache of type " + kv_type_label(h.kv_type) + " but this context's cache is " +
             kv_type_label(t.kv_type));
+  check(h.key_storage == t.key_storage, Status::StateMismatch,
+        "state holds keys stored " + key_storage_label(h.key_storage) + " but this context stores them " +
+            key_storage_label(t.key_storage) + " (TERN_SHIFTED_KEYS or ContextParams::shifted_keys differ)");
   check(h.policy == uint32_t(kc.kind) && h.slots == kc.slots && h.sinks == kc.sinks &&
             h.beacon_window == kc.beacon_window && h.beacon_ratio == kc.beacon_ratio,
         Status::StateMismatch, "state was saved with another KV policy or size than this context's (" + describe(kc) + ")");

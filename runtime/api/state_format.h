@@ -15,12 +15,15 @@
 
 namespace tern {
 
-// Version 5: a CRC-32 over the whole state (the field itself zero). Version 4 had none, and
-// states of other versions cannot be loaded (3 held a dense cache's keys before RoPE). Keys are
-// as the context's Forward stores them: rotated for a dense f16/f32 cache, else before RoPE. A
+// Version 6: a sinks + window policy's words end with its key offset, and an f16/f32 cache of
+// that policy holds its keys rotated at position + offset (KeyStorage::Shifted). Version 5 had
+// neither (window keys before RoPE), 4 no CRC-32 over the whole state (the field itself zero),
+// and states of other versions cannot be loaded (3 held a dense cache's keys before RoPE). Keys
+// are as the context's Forward stores them: rotated for a dense f16/f32 cache, rotated at
+// shifted positions for a sinks + window one, else before RoPE. A
 // model with sliding-window layers adds its ring's words after the policy's
 // (SlidingWindowCache::save) and saves every ring slot of those layers (n_kv rows of the others).
-constexpr uint32_t k_state_version = 5;
+constexpr uint32_t k_state_version = 6;
 // A state carries at most this many tokens of history (256 MiB; Context::save_state keeps the
 // latest ones), so no header can make a load allocate more than its context could hold.
 constexpr uint64_t k_max_state_history = 1ull << 26;
@@ -31,6 +34,7 @@ struct StateTarget {
   uint32_t n_layer = 0;
   uint32_t n_vocab = 0;
   uint32_t kv_type = 0;    // GgmlType of the cache rows
+  uint32_t key_storage = 0;  // KeyStorage of the keys (model/key_path.h): 0 PreRope, 1 Rotated, 2 Shifted
   uint32_t row_elems = 0;
   uint64_t row_bytes = 0;  // bytes of one cache row (K or V of one slot in one layer)
   KvPolicyConfig policy;

@@ -16,6 +16,7 @@ void Context::fill_synthetic(std::span<const int32_t> tokens, uint64_t seed) {
   check_tokens(tokens);
   // The policy's own steps, as eval takes them, committed without running them.
   for (size_t done = 0; done < tokens.size();) {
+    if (policy_->wants_rebase()) policy_->rebase_keys();  // the cache is filled below: nothing to turn
     const KvStep step = plan_step(tokens.size() - done);
     commit_step(step);
     done += step.n_raw;

@@ -191,6 +191,7 @@ void KvPolicy::advance(State& s, uint32_t avail, uint32_t max_rows, KvStep& step
         if (!sink && s.free.empty()) {
           s.free.push_back(s.current.front().slot);
           s.current.pop_front();
+          ++s.key_offset;
         }
         const uint32_t slot = take_slot(s);
         if (sink)
@@ -268,6 +269,7 @@ KvStep KvPolicy::plan(uint32_t avail, uint32_t max_rows) const {
     if (step.slot_pos[i] >= 0) step.n_kv = i + 1;
   step.slot_pos.resize(step.n_kv);
   step.in_order = in_text_order(step);
+  step.key_offset = s.key_offset;
   return step;
 }
 
@@ -330,6 +332,7 @@ std::vector<uint32_t> KvPolicy::save() const {
   w.push_back(s.chunk_raw);
   w.push_back(s.since_beacon);
   if (config_.kind == KvPolicyKind::BeaconSliding) w.push_back(s.evicted_phase);
+  if (config_.kind == KvPolicyKind::SinksWindow) w.push_back(s.key_offset);
   return w;
 }
 
@@ -361,6 +364,7 @@ void KvPolicy::restore(std::span<const uint32_t> words) {
   s.chunk_raw = next();
   s.since_beacon = next();
   if (config_.kind == KvPolicyKind::BeaconSliding) s.evicted_phase = next();
+  if (config_.kind == KvPolicyKind::SinksWindow) s.key_offset = next();
   check(at == words.size() && std::find(seen.begin(), seen.end(), 0) == seen.end(), Status::StateMismatch,
         "saved KV policy state does not account for every slot");
   check(s.sinks.size() <= config_.sinks || config_.kind == KvPolicyKind::Dense, Status::StateMismatch,
@@ -374,7 +378,9 @@ void KvPolicy::restore(std::span<const uint32_t> words) {
   if (!is_beacon_kind(config_.kind))
     check(s.memory.empty() && beacons == 0 && s.chunk_raw == 0 && s.since_beacon == 0 &&
               (config_.kind == KvPolicyKind::Dense ? s.sinks.empty() : !sinks_filling || s.current.empty()) &&
-              (config_.kind == KvPolicyKind::Dense || raw <= config_.slots - config_.sinks),
+              (config_.kind == KvPolicyKind::Dense || raw <= config_.slots - config_.sinks) &&
+              // a step evicts at most the window, and a re-base follows once the offset reaches slots
+              s.key_offset < 2 * config_.slots && (s.key_offset == 0 || !sinks_filling),
           Status::StateMismatch, "saved KV policy state is inconsistent");
   check(config_.kind != KvPolicyKind::Beacon ||
             (s.chunk_raw < config_.beacon_window && s.since_beacon < config_.beacon_ratio &&

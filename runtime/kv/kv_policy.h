@@ -3,7 +3,8 @@
 //
 // One mechanism for all policies: the cache is `slots` rows per layer; keys are stored before
 // RoPE and rotated at attention time with the slot's position (Dense, whose positions never
-// change, stores them rotated: KeyStorage in model/forward.h); the logical cache order is
+// change, stores them rotated, and SinksWindow rotated at shifted positions: KeyStorage in
+// model/key_path.h); the logical cache order is
 //   [sinks][beacon memory (oldest first)][current rows (oldest first)]
 // and a slot's position is its index in that order, so the newest row always has the largest
 // position and no position ever reaches `slots`. Policies differ only in what they keep:
@@ -26,6 +27,14 @@
 //                ends after a beacon row (later rows must not see it), so prefill steps hold at
 //                most r raw tokens; like SinksWindow, a step of n tokens evicts first.
 // Physical slots come from a free list, so nothing is ever copied on the GPU.
+//
+// Key offset (SinksWindow): the window tokens evicted since the last re-base. Every eviction
+// moves each window token one position down while its distance to the newest token stays the
+// same, so a window key rotated once at (its position + the key offset of its step) stays right
+// for every later query rotated at (its position + the key offset then): the relative angle is
+// the text distance (model/key_path.h, KeyStorage::Shifted). The offset only grows; once it
+// reaches `slots` (wants_rebase) the owner rotates the window keys back by it and calls
+// rebase_keys(), so rotation positions stay below 2 * slots + one step's rows.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -71,6 +80,9 @@ struct KvStep {
   // the cache is in text order (a dense cache, or any policy before it evicts or compacts), so
   // the plain causal rule says what the positions say.
   bool in_order = false;
+  // SinksWindow: the key offset during the step (this step's evictions included; sinks are
+  // only ever stored while it is 0).
+  uint32_t key_offset = 0;
 };
 
 // The step of n rows at slots and positions first..first+n-1 over a dense cache (slots
@@ -103,6 +115,11 @@ class KvPolicy {
   void restore(std::span<const uint32_t> words);
   // Highest occupied slot + 1.
   uint32_t n_kv() const;
+  // The key offset (above) and whether it has grown far enough that the window keys should be
+  // rotated back by it before the next step; rebase_keys() then sets it to 0.
+  uint32_t key_offset() const { return state_.key_offset; }
+  bool wants_rebase() const { return state_.key_offset >= config_.slots; }
+  void rebase_keys() { state_.key_offset = 0; }
   // Positions of the slots as they are now (the order above), -1 for free slots.
   std::vector<int32_t> slot_positions() const;
 
@@ -121,6 +138,7 @@ class KvPolicy {
     uint32_t chunk_raw = 0;        // raw tokens in the current chunk (BeaconSliding: in the window)
     uint32_t since_beacon = 0;     // raw tokens since the last beacon (the interleave remainder)
     uint32_t evicted_phase = 0;    // BeaconSliding: raw tokens evicted from the window, mod r
+    uint32_t key_offset = 0;       // SinksWindow: window tokens evicted since the last re-base
   };
   // Applies up to `avail` tokens to s, appending the rows to step (positions not yet set).
   void advance(State& s, uint32_t avail, uint32_t max_rows, KvStep& step) const;

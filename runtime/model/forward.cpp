@@ -55,6 +55,7 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   }
   ids_ = make(B * 4, "token ids");
   pos_ = make(B * 4, "positions");
+  if (o.keys == KeyStorage::Shifted) rot_pos_ = make(B * 4, "rotation positions");
   slot_pos_ = make(uint64_t(kv.slots()) * 4, "slot positions");
   rope_ = std::make_unique<Rotary>(model_->device(), c_,
                                    o.rope.value_or(Rotary::Table{model_->rope_freqs(), model_->rope_attn_factor()}),
@@ -68,7 +69,7 @@ Forward::Forward(std::shared_ptr<const Model> model, KvCache& kv, uint32_t max_b
   gate_up_ = make(parts_bytes(part_align_, max_batch, {c_.n_ff, c_.n_ff}), "activations gate, up");
   last_ = make(uint64_t(max_logit_rows_) * c_.n_embd * 4, "logit rows");
   logits_ = make(uint64_t(max_logit_rows_) * c_.n_vocab * 4, "logits");
-  keys_ = make_key_path(o.keys, model_->device(), kv, c_, numerics_, max_batch);
+  keys_ = make_key_path(o.keys, model_->device(), kv, c_, numerics_, max_batch, o.sinks);
   layers_.assign(c_.n_layer, LayerAttention{rope_.get()});  // global layers: the model's RoPE (or the override)
   if (c_.has_sliding_layers()) {  // sliding-window layers: their own base, no scaling, and the window
     rope_swa_ = std::make_unique<Rotary>(model_->device(), c_, Rotary::Table{model_->rope_freqs_swa(), 1.f},
@@ -161,9 +162,25 @@ StepPlan Forward::plan(const KvStep& step, std::span<const int32_t> tokens, Logi
   alloc.write(ids_, 0, p.ids.data(), uint64_t(p.n) * 4);
   alloc.write(pos_, 0, p.positions.data(), uint64_t(p.n) * 4);
   alloc.write(slot_pos_, 0, p.kv.slot_pos.data(), uint64_t(p.kv.n_kv) * 4);
+  p.kv.rot_pos = p.kv.row_pos;
+  if (keys_->storage() == KeyStorage::Shifted && step.key_offset) {
+    std::vector<int32_t> rot(p.positions);
+    for (int32_t& at : rot) at += int32_t(step.key_offset);
+    alloc.write(rot_pos_, 0, rot.data(), uint64_t(p.n) * 4);
+    p.kv.rot_pos = gpu::BufferRef(rot_pos_, 0, uint64_t(p.n) * 4);
+    p.kv.key_offset = step.key_offset;
+  }
   rope_->upload(p.positions);
   if (rope_swa_) rope_swa_->upload(p.positions);
   return p;
+}
+
+void Forward::rebase_keys(std::span<const int32_t> slot_pos, uint32_t offset) {
+  if (keys_->storage() != KeyStorage::Shifted || offset == 0) return;
+  rec_.begin();
+  for (uint32_t l = 0; l < c_.n_layer; ++l)
+    if (!(sliding_ && c_.sliding(l))) keys_->rebase(rec_, l, layers_[l], slot_pos, offset);  // the ring has no offset
+  rec_.submit_and_wait();
 }
 
 // The sliding-window layers' view of the step: its rows at their text positions in the ring.
@@ -178,7 +195,7 @@ void Forward::plan_ring(StepPlan& p) {
   // One run: the key paths bind the run's row positions at its first row, which must be the
   // step's first (storage-buffer offsets are aligned); Context ends its steps where the ring wraps.
   check(v.runs.size() == 1, Status::Internal, "a step that wraps the sliding-window ring");
-  v.row_pos = gpu::BufferRef(swa_pos_, 0, uint64_t(p.n) * 4);
+  v.row_pos = v.rot_pos = gpu::BufferRef(swa_pos_, 0, uint64_t(p.n) * 4);
   v.key_pos = gpu::BufferRef(swa_slot_pos_, 0, uint64_t(v.n_kv) * 4);
   auto& alloc = model_->device().allocator();
   alloc.write(swa_pos_, 0, swa_step_.positions.data(), uint64_t(p.n) * 4);
@@ -208,7 +225,7 @@ void Forward::attention_block(uint32_t l, const StepPlan& p) {
   project_qkv(L, p);                                                       // q, k, v = Wq h + bq, Wk h + bk, Wv h + bv
   if (c_.qk_norm) norm_heads(L, p);                                        // q, k = rmsnorm(q) * q_norm, rmsnorm(k) * k_norm
   const StepPlan::Kv& kv = a.window && p.swa ? *p.swa : p.kv;            // the ring, or the cache
-  a.rope->rotate(rec_, parts_.q, kv.row_pos, parts_.q, p.n, c_.n_head);    // q = rope(q, position)
+  a.rope->rotate(rec_, parts_.q, kv.rot_pos, parts_.q, p.n, c_.n_head);    // q = rope(q, position (+ key offset))
   keys_->store(rec_, l, a, parts_.k, parts_.v, p.n, kv);  // cache[slot] = k, v (k rotated where the key path stores it so)
   keys_->attend(rec_, l, a, parts_.q, att_, p.n, kv);     // att = softmax(q K^T / sqrt(head_dim)) V
   project_out(L, p);                                // x += Wo att

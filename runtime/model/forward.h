@@ -32,8 +32,10 @@ struct ForwardOptions {
   // unscaled interleaved (llama) RoPE and no override (Unsupported otherwise); its RoPE or its
   // attention store keys rotated (steps in text order only).
   LlamaCppNumerics numerics;
-  // How the cache holds keys (key_storage_for): Rotated needs every step in text order.
+  // How the cache holds keys (key_storage_for): Rotated needs every step in text order;
+  // Shifted needs the policy's sinks count and a rebase_keys() call whenever the policy wants one.
   KeyStorage keys = KeyStorage::PreRope;
+  uint32_t sinks = 0;
   // The most rows one step asks logits for (0: max_batch). The logits buffer is sized by it: a
   // context needs one row, and 512 rows of Qwen2's logits would be 311 MB.
   uint32_t max_logit_rows = 0;
@@ -59,6 +61,10 @@ class Forward {
   // the same command buffer and reads back only those: the GPU sampling path, where the host
   // never sees the logits unless it asks (read_logits).
   void run(const KvStep& step, std::span<const int32_t> tokens, LogitRows logits, uint32_t select_k);
+  // Before a step of a policy that wants_rebase(): turns the cached window keys back by its key
+  // offset (a Shifted key path; nothing for others) in a submission of its own, so the policy's
+  // rebase_keys() follows only once it is done. slot_pos: the policy's slot_positions().
+  void rebase_keys(std::span<const int32_t> slot_pos, uint32_t offset);
   // Runs one step and reads its logits back: n_vocab floats per logit row.
   void run(const KvStep& step, std::span<const int32_t> tokens, LogitRows logits, std::vector<float>& out);
   // The last step's logits, read from the device.
@@ -161,7 +167,7 @@ class Forward {
   bool fuse_norm_ = true;
   bool last_used_q8_ = false;  // the last matmul() quantised its input into q8_
   // Activations for up to max_batch rows.
-  gpu::Buffer ids_, pos_, slot_pos_, x_, h_, att_, o_, last_, logits_;
+  gpu::Buffer ids_, pos_, rot_pos_, slot_pos_, x_, h_, att_, o_, last_, logits_;
   gpu::Buffer qkv_;      // a step's q, k and v rows, one part after the other (see parts())
   gpu::Buffer gate_up_;  // a step's gate and up rows, the same way
   uint64_t part_align_ = 16;

@@ -63,25 +63,45 @@ class PreRopeKeys final : public KeyPath {
   KeyStorage storage() const override { return KeyStorage::PreRope; }
 };
 
-// Keys rotated once, on their way into a dense cache, with PreRope's roundings: an f32 cache
-// gets them rotated in place; an f16 cache stages them as f16 (the rounding PreRope's cache
-// applies) and ops::rope_f16 rotates them into their slots.
+// Keys rotated once, on their way into the cache, with PreRope's roundings: an f32 cache gets
+// them rotated in place; an f16 cache stages them as f16 (the rounding PreRope's cache applies)
+// and ops::rope_f16 rotates them into their slots. Rotated (a dense cache): at the rows'
+// positions. Shifted (sinks + window): at their rotation positions (position + key offset, the
+// step's rot_pos), the sinks turned by the offset for each attention.
 class RotatedKeys final : public KeyPath {
  public:
-  RotatedKeys(gpu::Device& d, KvCache& kv, const ModelConfig& c, const LlamaCppNumerics& n,
-              uint32_t max_rows)
+  RotatedKeys(gpu::Device& d, KvCache& kv, const ModelConfig& c, const LlamaCppNumerics& n, uint32_t max_rows,
+              bool shifted, uint32_t sinks)
       : KeyPath(d, kv, c, n, max_rows,
-                kv.dtype() == GgmlType::F32 ? 16 : uint64_t(max_rows) * ops::kv_row_bytes(GgmlType::F16, c.kv_dim())) {
+                kv.dtype() == GgmlType::F32 ? 16 : uint64_t(max_rows) * ops::kv_row_bytes(GgmlType::F16, c.kv_dim())),
+        max_rows_(max_rows),
+        shifted_(shifted),
+        sinks_(sinks) {
     check(kv.dtype() == GgmlType::F16 || kv.dtype() == GgmlType::F32, Status::Internal,
           "keys stored rotated need an f16 or f32 KV cache");
+    if (shifted_) {
+      auto& alloc = d.allocator();
+      turn_pos_ = alloc.create(uint64_t(max_rows) * 4, gpu::MemoryUse::Device, "key re-base positions");
+      if (kv.dtype() == GgmlType::F16)
+        rotated_ = alloc.create(uint64_t(max_rows) * kv.row_bytes(), gpu::MemoryUse::Device, "rotated keys");
+      if (sinks_) {
+        sink_pos_ = alloc.create(uint64_t(sinks_) * 4, gpu::MemoryUse::Device, "sink turn positions");
+        sink_keys_ = alloc.create(uint64_t(sinks_) * kv.row_bytes(), gpu::MemoryUse::Device, "sink keys");
+        sink_turned_ = alloc.create(uint64_t(sinks_) * kv.row_bytes(), gpu::MemoryUse::Device, "turned sink keys");
+      }
+    }
   }
 
   void store(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef k, gpu::BufferRef v,
-             uint32_t /*n*/, const StepPlan::Kv& view) override {
+             uint32_t n, const StepPlan::Kv& view) override {
+    if (view.runs.size() > 1) {
+      store_runs(rec, l, a, k, v, n, view);
+      return;
+    }
     const uint64_t row_bytes = kv_.row_bytes();
-    for (const SlotRun& r : view.runs) {
+    for (const SlotRun& r : view.runs) {  // one run, from row 0
       const gpu::BufferRef slots(kv_.k(l), uint64_t(r.slot) * row_bytes, uint64_t(r.len) * row_bytes);
-      const gpu::BufferRef pos(*view.row_pos.buffer, view.row_pos.offset + uint64_t(r.row) * 4, uint64_t(r.len) * 4);
+      const gpu::BufferRef pos(*view.rot_pos.buffer, view.rot_pos.offset + uint64_t(r.row) * 4, uint64_t(r.len) * 4);
       if (kv_.dtype() == GgmlType::F32) {
         a.rope->rotate(rec, rows(k, r.row, r.len), pos, slots, r.len, config_.n_head_kv);
       } else {
@@ -94,9 +114,99 @@ class RotatedKeys final : public KeyPath {
   }
   void attend(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef q, gpu::BufferRef att,
               uint32_t n, const StepPlan::Kv& view) override {
-    attention(rec, l, a, q, gpu::BufferRef(kv_.k(l), 0, uint64_t(view.n_kv) * kv_.row_bytes()), att, n, view);
+    const gpu::BufferRef keys(kv_.k(l), 0, uint64_t(view.n_kv) * kv_.row_bytes());
+    if (!shifted_ || view.key_offset == 0 || sinks_ == 0) {
+      attention(rec, l, a, q, keys, att, n, view);
+      return;
+    }
+    // The sinks keep their positions while the window's shift by the key offset, so for this
+    // attention they are turned by the offset too: their slots' keys set aside, turned copies in
+    // their place, and the originals put back after. (Turning them as attention loads them was
+    // measured first: on lavapipe the kernel variant that can rotate costs what rotating every key
+    // did, even when the branch skips all but 4 keys, because the driver runs both sides of it.)
+    const uint64_t rb = kv_.row_bytes();
+    std::vector<VkBufferCopy> aside, put;  // slot -> row `position` of the sink buffers, and back
+    for (uint32_t j = 0; j < view.n_kv; ++j) {
+      const int32_t pos = view.slot_pos[j];
+      if (pos < 0 || pos >= int32_t(sinks_)) continue;
+      aside.push_back({uint64_t(j) * rb, uint64_t(pos) * rb, rb});
+      put.push_back({uint64_t(pos) * rb, uint64_t(j) * rb, rb});
+    }
+    const std::vector<int32_t> by(sinks_, int32_t(view.key_offset));
+    device_.allocator().write(sink_pos_, 0, by.data(), by.size() * 4);
+    rec.copy(kv_.k(l), sink_keys_, aside);
+    const gpu::BufferRef originals(sink_keys_, 0, sinks_ * rb), turned(sink_turned_, 0, sinks_ * rb);
+    if (kv_.dtype() == GgmlType::F32)
+      a.rope->turn(rec, originals, sink_pos_, turned, sinks_, config_.n_head_kv);
+    else
+      a.rope->turn_f16(rec, originals, sink_pos_, turned, sinks_, config_.n_head_kv);
+    rec.copy(sink_turned_, kv_.k(l), put);
+    attention(rec, l, a, q, keys, att, n, view);
+    rec.copy(sink_keys_, kv_.k(l), put);
   }
-  KeyStorage storage() const override { return KeyStorage::Rotated; }
+  void rebase(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, std::span<const int32_t> slot_pos,
+              uint32_t offset) override {
+    if (!shifted_ || offset == 0) return;
+    auto& alloc = device_.allocator();
+    const std::vector<int32_t> back(max_rows_, -int32_t(offset));
+    alloc.write(turn_pos_, 0, back.data(), back.size() * 4);
+    const uint64_t row_bytes = kv_.row_bytes();
+    // Runs of window slots (position >= sinks), max_rows_ at a time: through the f16 staging
+    // buffer (rope_f16 may not write its input), or in place for an f32 cache.
+    for (uint32_t j = 0; j < slot_pos.size();) {
+      if (slot_pos[j] < int32_t(sinks_)) {
+        ++j;
+        continue;
+      }
+      uint32_t len = 1;
+      while (j + len < slot_pos.size() && len < max_rows_ && slot_pos[j + len] >= int32_t(sinks_)) ++len;
+      const gpu::BufferRef slots(kv_.k(l), uint64_t(j) * row_bytes, uint64_t(len) * row_bytes);
+      const gpu::BufferRef pos(turn_pos_, 0, uint64_t(len) * 4);
+      if (kv_.dtype() == GgmlType::F32) {
+        a.rope->turn(rec, slots, pos, slots, len, config_.n_head_kv);
+      } else {
+        const gpu::BufferRef staged(keys_, 0, uint64_t(len) * row_bytes);
+        a.rope->turn_f16(rec, slots, pos, staged, len, config_.n_head_kv);
+        rec.copy(staged, slots, staged.bytes());
+      }
+      j += len;
+    }
+  }
+  KeyStorage storage() const override { return shifted_ ? KeyStorage::Shifted : KeyStorage::Rotated; }
+  uint64_t device_bytes() const override {
+    return KeyPath::device_bytes() + sink_pos_.size() + sink_keys_.size() + sink_turned_.size();
+  }
+
+ private:
+  // A step whose rows go to several runs of slots (a sinks + window ring wrapping within a
+  // prefill batch): positions bind only at aligned offsets, so all n keys are rotated at once
+  // (f32 in place, f16 from the staging buffer into rotated_, the same arithmetic as one run) and
+  // each run is copied into its slots.
+  void store_runs(gpu::Recorder& rec, uint32_t l, const LayerAttention& a, gpu::BufferRef k, gpu::BufferRef v,
+                  uint32_t n, const StepPlan::Kv& view) {
+    const uint64_t row_bytes = kv_.row_bytes();
+    const gpu::BufferRef pos(*view.rot_pos.buffer, view.rot_pos.offset, uint64_t(n) * 4);
+    if (kv_.dtype() == GgmlType::F32) {
+      a.rope->rotate(rec, rows(k, 0, n), pos, rows(k, 0, n), n, config_.n_head_kv);
+      for (const SlotRun& r : view.runs)
+        ops::kv_store(rec, rows(k, r.row, r.len), kv_.k(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
+    } else {
+      ops::kv_store(rec, rows(k, 0, n), keys_, 0, n, config_.kv_dim(), GgmlType::F16);
+      const gpu::BufferRef staged(keys_, 0, uint64_t(n) * row_bytes);
+      a.rope->rotate_f16(rec, staged, pos, gpu::BufferRef(rotated_, 0, uint64_t(n) * row_bytes), n, config_.n_head_kv);
+      std::vector<VkBufferCopy> regions;
+      for (const SlotRun& r : view.runs)
+        regions.push_back({uint64_t(r.row) * row_bytes, uint64_t(r.slot) * row_bytes, uint64_t(r.len) * row_bytes});
+      rec.copy(rotated_, kv_.k(l), regions);
+    }
+    for (const SlotRun& r : view.runs)
+      ops::kv_store(rec, rows(v, r.row, r.len), kv_.v(l), r.slot, r.len, config_.kv_dim(), kv_.dtype());
+  }
+
+  uint32_t max_rows_;
+  bool shifted_;
+  uint32_t sinks_;
+  gpu::Buffer sink_pos_, sink_keys_, sink_turned_;  // Shifted with sinks: the step's turn of the sinks
 };
 
 // llama.cpp's order: the step's keys rotated in fp32 where they are, then rounded into the cache.
@@ -123,14 +233,16 @@ class RotatedBeforeStoreKeys final : public KeyPath {
 
 }  // namespace
 
-KeyStorage key_storage_for(bool dense_policy, GgmlType cache_type) {
-  return dense_policy && (cache_type == GgmlType::F16 || cache_type == GgmlType::F32) ? KeyStorage::Rotated
-                                                                                       : KeyStorage::PreRope;
+KeyStorage key_storage_for(KvPolicyKind policy, GgmlType cache_type) {
+  if (cache_type != GgmlType::F16 && cache_type != GgmlType::F32) return KeyStorage::PreRope;
+  return policy == KvPolicyKind::Dense         ? KeyStorage::Rotated
+         : policy == KvPolicyKind::SinksWindow ? KeyStorage::Shifted
+                                               : KeyStorage::PreRope;
 }
 
 KeyPath::KeyPath(gpu::Device& device, KvCache& kv, const ModelConfig& config, const LlamaCppNumerics& numerics,
                  uint32_t max_rows, uint64_t key_scratch_bytes)
-    : kv_(kv), config_(config), numerics_(numerics) {
+    : device_(device), kv_(kv), config_(config), numerics_(numerics) {
   auto& alloc = device.allocator();
   scratch_ = alloc.create(split_scratch_bytes(config, kv, numerics, max_rows), gpu::MemoryUse::Device,
                           "attention scratch");
@@ -154,11 +266,12 @@ void KeyPath::attention(gpu::Recorder& rec, uint32_t l, const LayerAttention& a,
 }
 
 std::unique_ptr<KeyPath> make_key_path(KeyStorage storage, gpu::Device& device, KvCache& kv, const ModelConfig& config,
-                                       const LlamaCppNumerics& numerics, uint32_t max_rows) {
+                                       const LlamaCppNumerics& numerics, uint32_t max_rows, uint32_t sinks) {
   if (numerics.rotates_keys_before_store())
     return std::make_unique<RotatedBeforeStoreKeys>(device, kv, config, numerics, max_rows);
-  if (storage == KeyStorage::Rotated)
-    return std::make_unique<RotatedKeys>(device, kv, config, numerics, max_rows);
+  if (storage != KeyStorage::PreRope)
+    return std::make_unique<RotatedKeys>(device, kv, config, numerics, max_rows, storage == KeyStorage::Shifted,
+                                         sinks);
   return std::make_unique<PreRopeKeys>(device, kv, config, numerics, max_rows);
 }
 

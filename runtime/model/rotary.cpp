@@ -42,6 +42,20 @@ void Rotary::rotate_f16(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef pos
   ops::rope_f16(rec, x, positions, freqs_, y, n, heads, c.head_dim, c.n_rot, mode_, attn_factor_, x_type);
 }
 
+void Rotary::turn(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef positions, gpu::BufferRef y, uint32_t n,
+                  uint32_t heads) const {
+  check(!ggml_, Status::Internal, "llama.cpp's RoPE does not turn cached keys");
+  const ModelConfig& c = config_;
+  ops::rope(rec, x, positions, freqs_, y, n, heads, c.head_dim, c.n_rot, mode_, 1.f);
+}
+
+void Rotary::turn_f16(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef positions, gpu::BufferRef y, uint32_t n,
+                      uint32_t heads) const {
+  check(!ggml_, Status::Internal, "llama.cpp's RoPE does not turn cached keys");
+  const ModelConfig& c = config_;
+  ops::rope_f16(rec, x, positions, freqs_, y, n, heads, c.head_dim, c.n_rot, mode_, 1.f, GgmlType::F16);
+}
+
 ops::AttentionRope Rotary::at_load() const {
   check(!ggml_, Status::Internal, "llama.cpp's RoPE is not applied at load");
   return ops::AttentionRope{freqs_, config_.n_rot, mode_, attn_factor_};

@@ -37,6 +37,13 @@ class Rotary {
   void rotate_f16(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef positions, gpu::BufferRef y, uint32_t n,
                   uint32_t heads, GgmlType x_type = GgmlType::F16) const;
 
+  // rotate / rotate_f16 without the cos/sin factor: a pure rotation, turning keys stored rotated
+  // to other positions (a Shifted cache's re-base). turn may write in place, turn_f16 may not.
+  void turn(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef positions, gpu::BufferRef y, uint32_t n,
+            uint32_t heads) const;
+  void turn_f16(gpu::Recorder& rec, gpu::BufferRef x, gpu::BufferRef positions, gpu::BufferRef y, uint32_t n,
+                uint32_t heads) const;
+
   // The same rotation applied by attention to keys cached before RoPE as it loads them (with
   // rope_f16's arithmetic and roundings); theta table only.
   ops::AttentionRope at_load() const;

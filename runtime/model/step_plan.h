@@ -43,6 +43,10 @@ struct StepPlan {
     uint32_t first_slot = 0;            // row 0's slot: the causal rule's first query position
     std::vector<SlotRun> runs;          // where the rows' K and V are stored
     gpu::BufferRef row_pos, key_pos;    // positions of the rows and of the slots, on the device
+    // Where the rows' queries and stored keys are rotated: row_pos, or with a Shifted key path
+    // (model/key_path.h) the rows' positions plus key_offset, KvStep::key_offset (0 otherwise).
+    gpu::BufferRef rot_pos;
+    uint32_t key_offset = 0;
   } kv;
   // The sliding-window layers' ring (kv/sliding_window.h) when the Forward has one: the rows at
   // their text positions, the slots at theirs (never in_order: attention takes the positions).

@@ -141,9 +141,9 @@ TEST_F(StateFile, FlippedBytesAreRefused) {
 // States of the format before the checksum (version 4) are refused with a reason.
 TEST_F(StateFile, AnOlderFormatIsNamed) {
   std::vector<uint8_t> s = state();
-  const uint32_t v4 = 4;
-  std::memcpy(s.data() + 8, &v4, 4);
-  expect_error(tern_state_load(ctx_, s.data(), s.size()), TERN_ERR_STATE_MISMATCH, "format version 4 is not 5");
+  const uint32_t v5 = 5;
+  std::memcpy(s.data() + 8, &v5, 4);
+  expect_error(tern_state_load(ctx_, s.data(), s.size()), TERN_ERR_STATE_MISMATCH, "format version 5 is not 6");
 }
 
 }  // namespace

@@ -17,14 +17,14 @@
 
 namespace {
 
-// Header fields as api/state_format.cpp lays them out (version 5).
+// Header fields as api/state_format.cpp lays them out (version 6).
 struct Header {
   char magic[8];
   uint32_t version, n_layer;
   uint64_t fingerprint;
   uint32_t kv_type, row_elems, policy, slots, sinks, beacon_window, beacon_ratio, n_kv;
   uint64_t n_history, n_logits, n_policy_words;
-  uint32_t checksum, reserved;
+  uint32_t checksum, key_storage;
 };
 static_assert(sizeof(Header) == 88);
 
@@ -49,6 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   t.n_vocab = h.n_logits ? uint32_t(h.n_logits) : 512;
   t.kv_type = h.kv_type;  // GgmlType: 0 F32, 1 F16
   t.row_elems = h.row_elems;
+  t.key_storage = h.key_storage;  // the context stores keys as the state says (else refused first)
   if ((h.kv_type != 0 && h.kv_type != 1) || h.n_layer == 0 || h.n_layer > 8 || h.row_elems == 0 ||
       h.row_elems > 512 || h.n_logits > 4096 || h.policy > 3 || h.slots == 0 || h.slots > 2048)
     return 0;

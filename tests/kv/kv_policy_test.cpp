@@ -118,6 +118,42 @@ TEST(KvPolicy, BatchesAtAFullWindowEvictFirst) {
   EXPECT_EQ(p.plan(100, 100).n_raw, 6u);
 }
 
+// The key offset counts window evictions since the last re-base, this step's included (they
+// come first), so a window key stored at (position + offset) keeps its distance to every later
+// query rotated the same way; it survives save/restore, and a restore refuses one no context
+// could reach.
+TEST(KvPolicy, KeyOffsetCountsEvictionsUntilARebase) {
+  const KvPolicyConfig c{KvPolicyKind::SinksWindow, 10, 2};
+  KvPolicy p(c);
+  feed(p, 10, 4);
+  EXPECT_EQ(p.key_offset(), 0u) << "no eviction while the cache fills";
+  KvStep s = p.plan(3, 8);
+  EXPECT_EQ(s.key_offset, 3u) << "the step's own evictions count";
+  // Before any re-base, position + offset is the text index: the newest row (text 12) sits at
+  // position 9, the oldest window token left (text 5) at position 2.
+  EXPECT_EQ(s.rows.back().position + int32_t(s.key_offset), 12);
+  EXPECT_EQ(*std::min_element(s.slot_pos.begin() + 2, s.slot_pos.end()) + int32_t(s.key_offset), 5);
+  p.commit(s);
+  EXPECT_EQ(p.key_offset(), 3u);
+  EXPECT_FALSE(p.wants_rebase());
+  feed(p, 7, 1);
+  EXPECT_EQ(p.key_offset(), 10u);
+  EXPECT_TRUE(p.wants_rebase());
+  KvPolicy q(c);
+  q.restore(p.save());
+  EXPECT_EQ(q.key_offset(), 10u);
+  p.rebase_keys();
+  EXPECT_EQ(p.key_offset(), 0u);
+  EXPECT_EQ(p.plan(1, 2).key_offset, 1u);
+  auto words = q.save();
+  words.back() = 2 * c.slots;  // more evictions than any step between re-bases makes
+  EXPECT_THROW(q.restore(words), Error);
+  // Other policies never shift.
+  KvPolicy d({KvPolicyKind::Dense, 8, 0});
+  feed(d, 8, 3);
+  EXPECT_EQ(d.key_offset(), 0u);
+}
+
 TEST(KvPolicy, BeaconInterleavesAndCompactsAsTheDocExampleSays) {
   // long-context.md: W = 8, r = 2, a 20-token prompt: the last token sits at position 12.
   const KvPolicyConfig c{KvPolicyKind::Beacon, 64, 0, 8, 2};

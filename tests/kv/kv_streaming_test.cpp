@@ -105,6 +105,62 @@ TEST_F(KvStreamingTest, PoliciesGiveIdenticalLogitsWhileTheTextFits) {
   }
 }
 
+// Keys stored rotated at shifted positions (KeyStorage::Shifted, the default for an f16/f32
+// sinks + window cache) against keys kept before RoPE and rotated as attention loads them
+// (shifted_keys = false), over 300 tokens through 24 slots, so the key offset re-bases about a
+// dozen times, in prefill batches and one token at a time. Not the same bits (the rotation
+// positions differ, and a re-base rounds each window key once more), the same logits to rounding.
+TEST_F(KvStreamingTest, ShiftedKeysMatchKeysRotatedAtLoad) {
+  for (const auto& path : {tiny_model(), stories260k_gguf(GgmlType::F32)}) {
+    if (path.empty()) continue;
+    auto model = load_test_model(path);
+    const uint32_t vocab = model->config().n_vocab, slots = 24;
+    const auto prompt = random_tokens(200, vocab, 21), decode = random_tokens(100, vocab, 22);
+    for (GgmlType kv_type : {GgmlType::F16, GgmlType::F32})
+      for (uint32_t sinks : {0u, 4u})
+        for (uint32_t batch : {7u, 64u}) {
+          ContextParams p = params(KvPolicyKind::SinksWindow, slots, sinks, kv_type, batch);
+          p.shifted_keys = true;
+          Context shifted(model, p);
+          p.shifted_keys = false;
+          Context at_load(model, p);
+          ASSERT_EQ(shifted.state_target().key_storage, uint32_t(KeyStorage::Shifted));
+          ASSERT_EQ(at_load.state_target().key_storage, uint32_t(KeyStorage::PreRope));
+          const std::string what = path.filename().string() + " " + std::string(ggml_type_name(kv_type)) + " sinks " +
+                                   std::to_string(sinks) + " batch " + std::to_string(batch);
+          const double tol = kv_type == GgmlType::F16 ? 5e-3 : 1e-5;  // measured: up to 1.5e-3 and 8e-7
+          const double e = compare(run(at_load, prompt, decode), run(shifted, prompt, decode), tol, what);
+          EXPECT_LT(shifted.kv_policy().key_offset(), slots + batch) << what << ": re-based as it went";
+          record_error("kv/shifted_keys/" + std::string(ggml_type_name(kv_type)), e);
+        }
+  }
+}
+
+// A saved sinks + window state with a key offset (keys rotated at shifted positions) continues
+// exactly, across the next re-base; a context that keeps keys before RoPE refuses it.
+TEST_F(KvStreamingTest, ShiftedKeysStateContinuesExactly) {
+  auto model = load_test_model(tiny_model());
+  const uint32_t vocab = model->config().n_vocab;
+  ContextParams p = params(KvPolicyKind::SinksWindow, 24, 4, GgmlType::F16, 5);
+  Context a(model, p);
+  a.eval(random_tokens(61, vocab, 31));
+  ASSERT_NE(a.kv_policy().key_offset(), 0u);
+  const auto state = a.save_state();
+  const auto more = random_tokens(12, vocab, 32), decode = random_tokens(30, vocab, 33);
+  const auto want = run(a, more, decode);
+  Context b(model, p);
+  b.load_state(state);
+  EXPECT_EQ(run(b, more, decode), want);
+  p.shifted_keys = false;
+  Context c(model, p);
+  try {
+    c.load_state(state);
+    ADD_FAILURE() << "a state of shifted keys loaded into a context of keys before RoPE";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.status(), Status::StateMismatch) << e.what();
+  }
+}
+
 struct EvictCase {
   uint32_t sinks;
   GgmlType kv_type;
