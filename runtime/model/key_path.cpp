@@ -125,15 +125,20 @@ class RotatedKeys final : public KeyPath {
     // measured first: on lavapipe the kernel variant that can rotate costs what rotating every key
     // did, even when the branch skips all but 4 keys, because the driver runs both sides of it.)
     const uint64_t rb = kv_.row_bytes();
+    // The sinks took the first free slots, so the scan stops after sinks_ slots in practice
+    // (every layer of every step runs it; a restored state may have them anywhere).
     std::vector<VkBufferCopy> aside, put;  // slot -> row `position` of the sink buffers, and back
-    for (uint32_t j = 0; j < view.n_kv; ++j) {
+    for (uint32_t j = 0; j < view.n_kv && aside.size() < sinks_; ++j) {
       const int32_t pos = view.slot_pos[j];
       if (pos < 0 || pos >= int32_t(sinks_)) continue;
       aside.push_back({uint64_t(j) * rb, uint64_t(pos) * rb, rb});
       put.push_back({uint64_t(pos) * rb, uint64_t(j) * rb, rb});
     }
-    const std::vector<int32_t> by(sinks_, int32_t(view.key_offset));
-    device_.allocator().write(sink_pos_, 0, by.data(), by.size() * 4);
+    if (view.key_offset != sink_pos_offset_) {  // once per step, not once per layer
+      const std::vector<int32_t> by(sinks_, int32_t(view.key_offset));
+      device_.allocator().write(sink_pos_, 0, by.data(), by.size() * 4);
+      sink_pos_offset_ = view.key_offset;
+    }
     rec.copy(kv_.k(l), sink_keys_, aside);
     const gpu::BufferRef originals(sink_keys_, 0, sinks_ * rb), turned(sink_turned_, 0, sinks_ * rb);
     if (kv_.dtype() == GgmlType::F32)
@@ -207,6 +212,7 @@ class RotatedKeys final : public KeyPath {
   bool shifted_;
   uint32_t sinks_;
   gpu::Buffer sink_pos_, sink_keys_, sink_turned_;  // Shifted with sinks: the step's turn of the sinks
+  uint32_t sink_pos_offset_ = 0;                    // the offset sink_pos_ holds (0: not written yet)
 };
 
 // llama.cpp's order: the step's keys rotated in fp32 where they are, then rounded into the cache.
