@@ -15,7 +15,9 @@
 
 #include "perplexity/args.h"
 #include "perplexity/context_setup.h"
+#include "perplexity/csv.h"
 #include "perplexity/passkey_eval.h"
+#include "perplexity/passkey_merge.h"
 #include "perplexity/passkey_report.h"
 #include "perplexity/report.h"
 #include "perplexity/stream_eval.h"
@@ -49,7 +51,26 @@ std::vector<tern_token> token_stream(const tern_model* model, tern_token bos, co
   return s;
 }
 
+// --passkey-merge: one table, CSV and heat map over earlier runs' per-cell CSVs.
+int merge(const Options& o) {
+  std::vector<PasskeyCsv> files;
+  for (const auto& path : o.passkey_merge) files.push_back({path, parse_csv(read_file(path), path)});
+  const MergedPasskey m = merge_passkey_cells(files);
+  std::printf("passkey: %zu runs merged, needle %s, filler %s\n", files.size(), m.info.needle.c_str(), m.info.filler.c_str());
+  for (const auto& r : m.results) print_passkey_table(r);
+  if (!o.passkey_csv.empty()) write_passkey_csv(o.passkey_csv, m.results, m.info), std::printf("wrote %s\n", o.passkey_csv.c_str());
+  if (!o.passkey_svg.empty()) {
+    const std::string title = o.title.empty() ? "Passkey retrieval (" + m.info.needle + " needle), " +
+                                                    std::to_string(files.size()) + " runs merged"
+                                              : o.title;
+    write_passkey_svg(o.passkey_svg, m.results, title);
+    std::printf("wrote %s\n", o.passkey_svg.c_str());
+  }
+  return 0;
+}
+
 int run(const Options& o) {
+  if (!o.passkey_merge.empty()) return merge(o);
   tern_model_params mp = tern_model_default_params();
   if (!o.device.empty()) mp.device = o.device.c_str();
   tern_model* model = nullptr;

@@ -2,8 +2,8 @@
 # longrange_smoke.sh TERN_PERPLEXITY MODEL HELDOUT SCRATCH: the long-range model (models/longrange)
 # through tern-perplexity: 320 tokens of its held-out stream with window and sinks:4 at 64 slots
 # (both slide past their first tokens), then a passkey and a secret-word run, dense at its
-# trained length and the window at 64 slots. Checks what the runs write, never an accuracy: the
-# numbers are the README's (tools/longrange/measure.sh), exactness is beacon_golden_test's.
+# trained length and the window at 64 slots, then merges runs (--passkey-merge). Checks what the
+# runs write, never an accuracy: the numbers are the README's (tools/longrange/measure.sh), exactness is beacon_golden_test's.
 set -euo pipefail
 tool=$1 model=$2 text=$3 scratch=$4
 [ -e "$model" ] || { echo "SKIP: $model is absent"; exit 77; }
@@ -28,4 +28,12 @@ finite_rows() {
 [ "$(grep -c ',key,' "$pkt")" -eq 4 ] || fail "trials CSV: expected 4 pass-key rows"
 grep -q '^dense:512,256,0,' "$pk" || fail "passkey CSV lacks the dense row"
 grep -q '^dense:512,200,0.5,' "$pkw" || fail "passkey CSV lacks the word-needle row"
+# Merging: the run with itself doubles every cell's trials; a key run with a word run is refused.
+pkm="$scratch/longrange-passkey-merged.csv" svgm="$scratch/longrange-passkey-merged.svg"
+rm -f "$pkm" "$svgm"
+"$tool" --passkey-merge "$pk,$pk" --passkey-csv "$pkm" --passkey-svg "$svgm" || fail "merge exited non-zero"
+[ "$(awk -F, 'NR > 1 && $5 == 2' "$pkm" | wc -l)" -eq 4 ] || fail "merged CSV: expected 4 cells of 2 trials"
+grep -q '<svg' "$svgm" || fail "merged heat map missing"
+if "$tool" --passkey-merge "$pk,$pkw" 2> "$scratch/merge-err.txt"; then fail "merged a key run with a word run"; fi
+grep -q "needle 'word'" "$scratch/merge-err.txt" || fail "merge error does not name the needle kinds"
 echo "longrange_smoke: passed"

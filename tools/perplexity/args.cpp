@@ -12,6 +12,8 @@ using namespace tern::cli;
 const char* usage_text() {
   return "usage: tern-perplexity -m MODEL.gguf -f TEXT.txt [options]      streaming perplexity\n"
          "       tern-perplexity -m MODEL.gguf --passkey [options]         passkey retrieval\n"
+         "       tern-perplexity --passkey-merge A.csv,B.csv [--passkey-csv F] [--passkey-svg F]\n"
+         "                                                                  one table of several runs\n"
          "\n"
          "  -m, --model FILE      GGUF model\n"
          "  -f, --file FILE       text to score token by token (BOS first)\n"
@@ -54,6 +56,11 @@ const char* usage_text() {
          "  --passkey-csv FILE    one row per (policy, length, depth)\n"
          "  --passkey-trials-csv FILE  one row per trial: the needle, the prompt length, the answer\n"
          "  --passkey-svg FILE    heat map of accuracy by length and depth, one panel per policy\n"
+         "  --passkey-merge LIST  per-cell CSVs of earlier --passkey runs (comma-separated, repeatable):\n"
+         "                        trials, skips and correct answers summed per (policy, length, depth)\n"
+         "                        into one table, --passkey-csv and --passkey-svg; runs no model, and\n"
+         "                        refuses files whose needle kind or filler differ\n"
+         "  --title TEXT          the merged heat map's title\n"
          "\n"
          "  --device SEL          Vulkan device index or name substring\n"
          "  -h, --help            this text\n";
@@ -118,9 +125,17 @@ Options parse_args(const std::vector<std::string>& args) {
     else if (a == "--passkey-csv") o.passkey_csv = value();
     else if (a == "--passkey-trials-csv") o.passkey_trials_csv = value();
     else if (a == "--passkey-svg") o.passkey_svg = value();
+    else if (a == "--passkey-merge") {
+      for (const auto& f : split_commas(value())) o.passkey_merge.push_back(f);
+    } else if (a == "--title") o.title = value();
     else throw std::invalid_argument("unknown argument '" + a + "' (see --help)");
   }
   if (o.help) return o;
+  if (!o.passkey_merge.empty()) {
+    if (!o.model.empty() || !o.text_file.empty() || o.passkey)
+      throw std::invalid_argument("--passkey-merge runs no model: leave out -m, -f and --passkey");
+    return o;
+  }
   if (o.model.empty()) throw std::invalid_argument("no model: give -m MODEL.gguf");
   if (o.text_file.empty() && !o.passkey) throw std::invalid_argument("nothing to do: give -f TEXT.txt and/or --passkey");
   if (o.loop && o.max_tokens == 0) throw std::invalid_argument("--loop needs --max-tokens");

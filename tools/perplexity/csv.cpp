@@ -34,6 +34,46 @@ void write_csv(const std::string& path, const std::vector<std::string>& header,
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
+std::vector<std::vector<std::string>> parse_csv(const std::string& text, const std::string& what) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  size_t line = 1, i = 0;
+  auto fail = [&](const char* why) { throw std::invalid_argument(what + ", line " + std::to_string(line) + ": " + why); };
+  while (i < text.size()) {
+    // One field: quoted (ends at a quote not doubled) or plain (ends at a comma or line break).
+    if (text[i] == '"') {
+      for (++i;; ++i) {
+        if (i >= text.size()) fail("unterminated quoted field");
+        if (text[i] == '"') {
+          if (i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
+          else break;
+        } else {
+          if (text[i] == '\n') ++line;
+          field += text[i];
+        }
+      }
+      ++i;
+      if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') fail("text after a closing quote");
+    } else {
+      while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') field += text[i++];
+    }
+    row.push_back(std::move(field));
+    field.clear();
+    if (i < text.size() && text[i] == ',') {
+      if (++i == text.size()) row.emplace_back();  // a trailing comma ends with an empty field
+      continue;
+    }
+    if (i < text.size() && text[i] == '\r') ++i;
+    if (i < text.size() && text[i] == '\n') ++i;
+    ++line;
+    if (row.size() > 1 || !row[0].empty()) rows.push_back(std::move(row));  // blank lines are skipped
+    row.clear();
+  }
+  if (!row.empty()) rows.push_back(std::move(row));
+  return rows;
+}
+
 std::string num(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.10g", v);
