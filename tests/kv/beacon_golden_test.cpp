@@ -93,7 +93,7 @@ TEST_P(BeaconGolden, PerTokenLogLikelihoodsMatchPyTorch) {
 INSTANTIATE_TEST_SUITE_P(Models, BeaconGolden,
                          ::testing::Values("stories260k-sliding.json", "stories260k-beacon.json",
                                            "tinystories656k-sliding.json", "tinystories656k-beacon.json",
-                                           "longrange.json", "longrange-sliding.json"),
+                                           "longrange.json", "longrange-sliding.json", "longrange-beacon.json"),
                          [](const auto& param_info) {
                            std::string s = param_info.param;
                            s = s.substr(0, s.find('.'));

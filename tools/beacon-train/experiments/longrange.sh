@@ -1,6 +1,7 @@
 #!/bin/sh
 # Reproduces models/beacons/longrange-sliding.gguf (sliding beacons for the long-range model,
-# models/longrange/longrange-2.7M-f16.gguf), its golden file for tests/kv/beacon_golden_test.cpp and
+# models/longrange/longrange-2.7M-f16.gguf) and models/beacons/longrange-beacon.gguf (chunk-mode
+# beacons for it), their golden files for tests/kv/beacon_golden_test.cpp and
 # docs/long-context/longrange-budgets.{csv,svg}. Needs a build (tern-quantize, libtern.so) and the
 # long-range model's training stories (tools/longrange/build-model.sh: TinyStories-656K's own
 # samples, seed 101; LONGRANGE_STORIES). Run from the repository root; deterministic under the seeds
@@ -40,6 +41,18 @@ nice -n 5 $T golden models/beacons/longrange-sliding.gguf --tokens "$D/lr-heldou
 nice -n 5 $T python tools/beacon-train/experiments/budget_table.py $M models/beacons/longrange-sliding.gguf - \
   --select "$D/lr-heldout.i32" --select-offset 4096 --select-tokens 2048 --eval "$D/lr-heldout.i32" \
   --name longrange --out-dir docs/long-context --slots 128,64 --sliding-ratios 4,8
+# Chunk-mode beacons (models/beacons/longrange-beacon.gguf), the issue's recipe: ratios 2, 4 and 8
+# drawn per chunk, chunks of 32 and 64 (within the trained length; the ones a 128-slot budget
+# derives), on 240 packed sequences of 2,048 tokens (4x the trained length; packer seed 33), 80
+# steps of 2 x 2,048 tokens, base frozen, answers weighted 4x, seed 23.
+nice -n 5 $L data $M --stories "$S" -o "$D/lr-train-2048.i32" --seq-len 2048 --sequences 240 --seed 33 --p-single 0.5
+nice -n 5 $T train $M --data "$D/lr-train-2048.i32" --packed --answer-weight 4 --seq-len 2048 \
+  -o "$D/longrange-chunk-f32.gguf" --mode beacon --ratios 2,4,8 --windows 32,64 --slots 128 \
+  --batch 2 --steps "${CHUNK_STEPS:-80}" --lr 2e-3 --warmup 8 --save-every 10 --seed 23
+build/tools/tern-quantize "$D/longrange-chunk-f32.gguf" -o models/beacons/longrange-beacon.gguf --type f16 --quiet
+nice -n 5 $T golden models/beacons/longrange-beacon.gguf --tokens "$D/lr-heldout.i32" --n 160 \
+  --model-path models/beacons/longrange-beacon.gguf -o tests/kv/golden/longrange-beacon.json \
+  --run 32@beacon:8:16 --run 64@beacon:4:32:4 --run 32@beacon:2:8
 # The passkey follow-up (README: retrieved nothing more, not committed): the trained beacons
 # continued on needle documents only, answers weighted 16x.
 if [ "${NEEDLE_RUN:-0}" = 1 ]; then
