@@ -44,3 +44,42 @@ for s in 1 31; do
     --depths 0,0.25,0.5,0.75,1 --trials 2 --n-batch 64 --passkey-csv $O-passkey-128-beacon-seed$s.csv \
     --passkey-svg $O-passkey-128-beacon-seed$s.svg
 done
+# Up to 10 trials per cell: 6 more at 1x-4x (key seeds 61-150), then 8x the trained length (4,096
+# tokens, 10 trials, seeds 151-200), the same policies and budget.
+$B --passkey --seed 61 --kv-slots 128 --kv window,sinks:4,sliding:4:63 --lengths 512,1024,2048 \
+  --depths 0,0.25,0.5,0.75,1 --trials 6 --n-batch 64 --passkey-csv $O-passkey-128-seed61.csv \
+  --passkey-svg $O-passkey-128-seed61.svg
+$P --passkey --seed 61 --kv-slots 128 --kv beacon:4 --lengths 512,1024,2048 \
+  --depths 0,0.25,0.5,0.75,1 --trials 6 --n-batch 64 --passkey-csv $O-passkey-128-beacon-seed61.csv \
+  --passkey-svg $O-passkey-128-beacon-seed61.svg
+$B --passkey --seed 151 --kv-slots 128 --kv window,sinks:4,sliding:4:63 --lengths 4096 \
+  --depths 0,0.25,0.5,0.75,1 --trials 10 --n-batch 64 --passkey-csv $O-passkey-128-8x.csv \
+  --passkey-svg $O-passkey-128-8x.svg
+$P --passkey --seed 151 --kv-slots 128 --kv beacon:4 --lengths 4096 \
+  --depths 0,0.25,0.5,0.75,1 --trials 10 --n-batch 64 --passkey-csv $O-passkey-128-beacon-8x.csv \
+  --passkey-svg $O-passkey-128-beacon-8x.svg
+# Trained chunk-mode beacons (models/beacons/longrange-beacon.gguf: ratios 2, 4, 8, chunks 32 and
+# 64, trained on 2,048-token sequences by tools/beacon-train/experiments/longrange.sh): the stream
+# at each ratio and the training-free beacons at r = 8 and 2 on the model itself, then passkey at
+# the best ratio (r = 8), 1x-8x, 10 trials per cell, key seeds 201-400.
+C="nice -n 10 build/tools/tern-perplexity -m models/beacons/longrange-beacon.gguf"
+$C -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv beacon:4,beacon:8,beacon:2 --segment 256 \
+  --csv $O-ppl-beacon-trained.csv -q
+$P -f $O-heldout.txt --max-tokens 4096 --kv-slots 128 --kv beacon:8,beacon:2 --segment 256 --csv $O-ppl-beacon-free.csv -q
+$C --passkey --seed 201 --kv-slots 128 --kv beacon:8 --lengths 512,1024,2048,4096 \
+  --depths 0,0.25,0.5,0.75,1 --trials 10 --n-batch 64 \
+  --passkey-csv $O-passkey-128-beacon-trained.csv --passkey-svg $O-passkey-128-beacon-trained.svg
+# One table and heat map of every policy: dense (10 trials within the trained length), the runs
+# above summed per cell (10 trials at 1x-4x: key seeds 1-150; 8x: seeds 151-200; the trained
+# chunk beacon: seeds 201-400).
+build/tools/tern-perplexity --passkey-merge $O-dense-key.csv,$O-passkey-128-seed1.csv,$O-passkey-128-seed31.csv,\
+$O-passkey-128-seed61.csv,$O-passkey-128-8x.csv,$O-passkey-128-beacon-seed1.csv,$O-passkey-128-beacon-seed31.csv,\
+$O-passkey-128-beacon-seed61.csv,$O-passkey-128-beacon-8x.csv,$O-passkey-128-beacon-trained.csv \
+  --passkey-csv $O-passkey-all.csv --passkey-svg $O-passkey-all.svg \
+  --title "Passkey, long-range model (trained on 512 tokens), 128 slots' KV bytes; dense: 512 slots"
+# Why the chunk-mode beacon misses at depth 1 too: its answers where the key's chunk is compacted
+# during the answer (512), before the question (480) and not at all (490).
+for n in 512 480 490; do
+  $C --passkey --seed 201 --kv-slots 128 --kv beacon:8 --lengths $n --depths 1 --trials 4 --n-batch 64 \
+    --passkey-trials-csv $O-passkey-chunk-depth1-$n.csv
+done
