@@ -76,7 +76,7 @@ build/tools/tern-perplexity --passkey-merge $O-dense-key.csv,$O-passkey-128-seed
 $O-passkey-128-seed61.csv,$O-passkey-128-8x.csv,$O-passkey-128-beacon-seed1.csv,$O-passkey-128-beacon-seed31.csv,\
 $O-passkey-128-beacon-seed61.csv,$O-passkey-128-beacon-8x.csv,$O-passkey-128-beacon-trained.csv \
   --passkey-csv $O-passkey-all.csv --passkey-svg $O-passkey-all.svg \
-  --title "Passkey, long-range model (trained on 512 tokens), 128 slots' KV bytes; dense: 512 slots"
+  --title "Passkey, long-range model (trained on 512 tokens), 128 slots' KV bytes (dense: 512); sliding:4:63 and beacon:8 trained, beacon:4 not"
 # Why the chunk-mode beacon misses at depth 1 too: its answers where the key's chunk is compacted
 # during the answer (512), before the question (480) and not at all (490).
 for n in 512 480 490; do
