@@ -40,10 +40,10 @@ TEST(Csv, ReadsBackWhatTheWriterWrote) {
 
 TEST(Csv, RefusesBrokenQuotesNamingTheLine) {
   try {
-    parse_csv("a,b\n\"open,c\n", "x.csv");
+    parse_csv("a,b\n\"open,c\nd,e\n", "x.csv");
     FAIL() << "an unterminated quote was accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()), "x.csv, line 3: unterminated quoted field");
+    EXPECT_EQ(std::string(e.what()), "x.csv, line 2: unterminated quoted field");  // where the quote opened
   }
   EXPECT_THROW(parse_csv("\"a\"b,c\n", "x.csv"), std::invalid_argument);
 }

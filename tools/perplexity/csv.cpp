@@ -43,8 +43,9 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text, const s
   while (i < text.size()) {
     // One field: quoted (ends at a quote not doubled) or plain (ends at a comma or line break).
     if (text[i] == '"') {
+      const size_t opened = line;
       for (++i;; ++i) {
-        if (i >= text.size()) fail("unterminated quoted field");
+        if (i >= text.size()) line = opened, fail("unterminated quoted field");
         if (text[i] == '"') {
           if (i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
           else break;
