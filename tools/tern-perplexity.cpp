@@ -51,6 +51,18 @@ std::vector<tern_token> token_stream(const tern_model* model, tern_token bos, co
   return s;
 }
 
+// The passkey files a run or a merge asked for; `title` is the heat map's unless --title gives one.
+void write_passkey_outputs(const Options& o, const std::vector<PasskeyResult>& results, const PasskeyRunInfo& info,
+                           const std::string& title) {
+  if (!o.passkey_csv.empty()) write_passkey_csv(o.passkey_csv, results, info), std::printf("wrote %s\n", o.passkey_csv.c_str());
+  if (!o.passkey_trials_csv.empty())
+    write_passkey_trials_csv(o.passkey_trials_csv, results, info), std::printf("wrote %s\n", o.passkey_trials_csv.c_str());
+  if (!o.passkey_svg.empty()) {
+    write_passkey_svg(o.passkey_svg, results, o.title.empty() ? title : o.title);
+    std::printf("wrote %s\n", o.passkey_svg.c_str());
+  }
+}
+
 // --passkey-merge: one table, CSV and heat map over earlier runs' per-cell CSVs.
 int merge(const Options& o) {
   std::vector<PasskeyCsv> files;
@@ -58,14 +70,8 @@ int merge(const Options& o) {
   const MergedPasskey m = merge_passkey_cells(files);
   std::printf("passkey: %zu runs merged, needle %s, filler %s\n", files.size(), m.info.needle.c_str(), m.info.filler.c_str());
   for (const auto& r : m.results) print_passkey_table(r);
-  if (!o.passkey_csv.empty()) write_passkey_csv(o.passkey_csv, m.results, m.info), std::printf("wrote %s\n", o.passkey_csv.c_str());
-  if (!o.passkey_svg.empty()) {
-    const std::string title = o.title.empty() ? "Passkey retrieval (" + m.info.needle + " needle), " +
-                                                    std::to_string(files.size()) + " runs merged"
-                                              : o.title;
-    write_passkey_svg(o.passkey_svg, m.results, title);
-    std::printf("wrote %s\n", o.passkey_svg.c_str());
-  }
+  write_passkey_outputs(o, m.results, m.info,
+                        "Passkey retrieval (" + m.info.needle + " needle), " + std::to_string(files.size()) + " runs merged");
   return 0;
 }
 
@@ -166,17 +172,11 @@ int run(const Options& o) {
       any_ok = any_ok || r.ok;
       results.push_back(std::move(r));
     }
-    if (!o.passkey_csv.empty()) write_passkey_csv(o.passkey_csv, results, run_info), std::printf("wrote %s\n", o.passkey_csv.c_str());
-    if (!o.passkey_trials_csv.empty())
-      write_passkey_trials_csv(o.passkey_trials_csv, results, run_info), std::printf("wrote %s\n", o.passkey_trials_csv.c_str());
-    if (!o.passkey_svg.empty()) {
-      std::ostringstream title;
-      const std::string& src = cfg.filler.source;
-      title << "Passkey retrieval (" << o.needle << " needle, " << src.substr(src.find_last_of('/') + 1) << " filler), " << info.name
-            << ", " << kv_slots_caption(o.policies, o.kv_slots);
-      write_passkey_svg(o.passkey_svg, results, title.str());
-      std::printf("wrote %s\n", o.passkey_svg.c_str());
-    }
+    std::ostringstream title;
+    const std::string& src = cfg.filler.source;
+    title << "Passkey retrieval (" << o.needle << " needle, " << src.substr(src.find_last_of('/') + 1) << " filler), " << info.name
+          << ", " << kv_slots_caption(o.policies, o.kv_slots);
+    write_passkey_outputs(o, results, run_info, title.str());
     any_failed_all = any_failed_all || !any_ok;
   }
   if (any_failed_all) {

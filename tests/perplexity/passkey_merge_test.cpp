@@ -105,4 +105,6 @@ TEST(PasskeyMerge, OptionsRunNoModel) {
   EXPECT_EQ(o.passkey_merge, (std::vector<std::string>{"a.csv", "b.csv", "c.csv"}));
   EXPECT_EQ(o.title, "all seeds");
   EXPECT_THROW(parse_args({"--passkey-merge", "a.csv", "-m", "x.gguf", "--passkey"}), std::invalid_argument);
+  EXPECT_THROW(parse_args({"--passkey-merge", "a.csv", "--passkey-trials-csv", "t.csv"}), std::invalid_argument);
+  EXPECT_EQ(parse_args({"-m", "x.gguf", "--passkey", "--title", "t"}).title, "t");  // a run's heat map too
 }

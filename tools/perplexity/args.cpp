@@ -60,7 +60,8 @@ const char* usage_text() {
          "                        trials, skips and correct answers summed per (policy, length, depth)\n"
          "                        into one table, --passkey-csv and --passkey-svg; runs no model, and\n"
          "                        refuses files whose needle kind or filler differ\n"
-         "  --title TEXT          the merged heat map's title\n"
+         "  --title TEXT          the passkey heat map's title (default: the model, filler and KV\n"
+         "                        slots of a run, the number of runs of a merge)\n"
          "\n"
          "  --device SEL          Vulkan device index or name substring\n"
          "  -h, --help            this text\n";
@@ -134,6 +135,8 @@ Options parse_args(const std::vector<std::string>& args) {
   if (!o.passkey_merge.empty()) {
     if (!o.model.empty() || !o.text_file.empty() || o.passkey)
       throw std::invalid_argument("--passkey-merge runs no model: leave out -m, -f and --passkey");
+    if (!o.passkey_trials_csv.empty())
+      throw std::invalid_argument("--passkey-merge has per-cell rows only: leave out --passkey-trials-csv");
     return o;
   }
   if (o.model.empty()) throw std::invalid_argument("no model: give -m MODEL.gguf");

@@ -32,9 +32,8 @@ struct Options {
   std::string filler_file;            // empty: the repeated filler sentences
   int32_t n_batch = 0;                // prompt tokens per submit (0: the library's default)
   std::string passkey_csv, passkey_trials_csv, passkey_svg;
-  // Merging earlier runs' per-cell CSVs (no model): the files, and the heat map's title.
-  std::vector<std::string> passkey_merge;
-  std::string title;
+  std::string title;                  // the passkey heat map's (empty: built from the run)
+  std::vector<std::string> passkey_merge;  // earlier runs' per-cell CSVs to merge (no model)
   bool help = false;
 };
 

@@ -1,11 +1,11 @@
 #include "perplexity/passkey_merge.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <stdexcept>
 #include <tuple>
 
+#include "cli/cli_parse.h"
 #include "perplexity/passkey_report.h"
 
 namespace tern::ppl {
@@ -16,17 +16,14 @@ namespace {
 enum Column { kPolicy, kLength, kDepth, kPromptTokens, kTrials, kSkipped, kCorrect, kAccuracy, kLastAnswer, kNote, kNeedle, kFiller };
 
 int32_t count_field(const std::string& s, const std::string& where) {
-  char* end = nullptr;
-  const long v = s.empty() ? -1 : std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v < 0 || v > INT32_MAX)
-    throw std::invalid_argument(where + ": '" + s + "' is not a count");
-  return int32_t(v);
+  int32_t v = -1;
+  if (!cli::parse_int(s, v) || v < 0) throw std::invalid_argument(where + ": '" + s + "' is not a count");
+  return v;
 }
 
 double depth_field(const std::string& s, const std::string& where) {
-  char* end = nullptr;
-  const double d = s.empty() ? -1 : std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || !(d >= 0 && d <= 1)) throw std::invalid_argument(where + ": '" + s + "' is not a depth in [0, 1]");
+  double d = -1;
+  if (!cli::parse_double(s, d) || d < 0 || d > 1) throw std::invalid_argument(where + ": '" + s + "' is not a depth in [0, 1]");
   return d;
 }
 
