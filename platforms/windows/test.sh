@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-BUILD=${1:-build-windows}
+BUILD=$(mkdir -p "${1:-build-windows}" && cd "${1:-build-windows}" && pwd)  # relative to the root, or absolute
 JOBS=${JOBS:-$(nproc)}
-export TERN_WINDOWS_DEPS=$ROOT/$BUILD/deps
+export TERN_WINDOWS_DEPS=$BUILD/deps
 SHARED=${TERN_SHARED_DIR:-$(cd .. && pwd)/shared}
 
 bash platforms/build-deps.sh "$TERN_WINDOWS_DEPS" platforms/windows/toolchain.cmake
@@ -32,7 +32,7 @@ TEST_TARGETS=(c_api_errors_test gguf_reader_test gguf_writer_test importer_paths
               bpe_golden_test sampler_test chat_template_test)
 cmake --build "$BUILD" -j"$JOBS" --target tern tern-chat tern-quantize "${TEST_TARGETS[@]}"
 
-export WINEPREFIX=$ROOT/$BUILD/wine-prefix
+export WINEPREFIX=$BUILD/wine-prefix
 wine_run=$ROOT/platforms/windows/wine-run.sh
 "$wine_run" "$BUILD/tests/c_api_errors_test.exe" --version >/dev/null 2>&1 || true  # creates the prefix once
 trap 'wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver); "$wineserver" -k 2>/dev/null || true' EXIT
@@ -46,7 +46,7 @@ ctest -R '^(c_api_errors_test|exported_symbols)$' -j"$JOBS" --output-on-failure 
 
 # tern-quantize.exe converts llama2.c's stories260K (CPU only) to the bytes the Linux build writes.
 if [[ -f "$SHARED/models/stories260K.bin" ]]; then
-  out=$ROOT/$BUILD/test-models
+  out=$BUILD/test-models
   mkdir -p "$out"
   "$wine_run" tools/tern-quantize.exe "$SHARED/models/stories260K.bin" --tokenizer "$SHARED/models/tok512.bin" \
     -o "$out/stories260K-q8_0-windows.gguf" --type q8_0 --quiet
