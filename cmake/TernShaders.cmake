@@ -54,9 +54,58 @@ function(tern_compile_shader out_var name src defines)
   set(${out_var} "${name}=${spv}=${iface}" PARENT_SCOPE)
 endfunction()
 
+# SPIR-V is the same bytes for every target, so a cross build may take another build's instead
+# of compiling its 88 modules again (about 95 CPU-s each for the Windows and arm64 builds, which
+# CI runs after the native one): TERN_SPIRV_FROM names that build's shaders/ folder. Its shader
+# sources must be these (a digest of shaders/, the generator and this file, checked here).
+set(TERN_SPIRV_FROM "" CACHE PATH "Another Tern build's shaders/ folder whose SPIR-V this build embeds instead of compiling its own")
+
+# tern_shader_digest(out dir): SHA-256 over every file the SPIR-V and the table come from.
+function(tern_shader_digest out dir)
+  file(GLOB_RECURSE files ${dir}/*.comp ${dir}/*.glsl)
+  list(SORT files)
+  list(APPEND files ${PROJECT_SOURCE_DIR}/cmake/shader_table.py ${PROJECT_SOURCE_DIR}/cmake/TernShaders.cmake)
+  set(all "")
+  foreach(f ${files})
+    file(SHA256 ${f} h)
+    file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${f})
+    string(APPEND all "${rel} ${h}\n")
+  endforeach()
+  string(SHA256 digest "${all}")
+  set(${out} ${digest} PARENT_SCOPE)
+endfunction()
+
 # tern_embed_shaders(TARGET dir): builds every dir/*.comp (with variants) into a static
 # library TARGET exposing tern::gpu::embedded_shader() and the generated gpu/shader_ids.h.
 function(tern_embed_shaders target dir)
+  tern_shader_digest(digest ${dir})
+  set(gen_dir ${CMAKE_CURRENT_BINARY_DIR}/generated)
+  set(header ${gen_dir}/gpu/shader_ids.h)
+  set(source ${CMAKE_CURRENT_BINARY_DIR}/embedded_shaders.cpp)
+  if(TERN_SPIRV_FROM)
+    set(from_digest "")
+    if(EXISTS ${TERN_SPIRV_FROM}/shader-sources.sha256)
+      file(READ ${TERN_SPIRV_FROM}/shader-sources.sha256 from_digest)
+      string(STRIP "${from_digest}" from_digest)
+    endif()
+    if(NOT from_digest STREQUAL digest OR NOT EXISTS ${TERN_SPIRV_FROM}/embedded_shaders.cpp
+       OR NOT EXISTS ${TERN_SPIRV_FROM}/generated/gpu/shader_ids.h)
+      message(FATAL_ERROR "TERN_SPIRV_FROM=${TERN_SPIRV_FROM} is not a built shaders/ folder of these shader "
+                          "sources (its digest '${from_digest}', these '${digest}')")
+    endif()
+    add_custom_command(
+      OUTPUT ${header} ${source}
+      COMMAND ${CMAKE_COMMAND} -E copy ${TERN_SPIRV_FROM}/generated/gpu/shader_ids.h ${header}
+      COMMAND ${CMAKE_COMMAND} -E copy ${TERN_SPIRV_FROM}/embedded_shaders.cpp ${source}
+      DEPENDS ${TERN_SPIRV_FROM}/generated/gpu/shader_ids.h ${TERN_SPIRV_FROM}/embedded_shaders.cpp
+      COMMENT "Shader table and embedded SPIR-V from ${TERN_SPIRV_FROM}"
+      VERBATIM)
+    tern_shader_library(${target} ${gen_dir} ${header} ${source})
+    return()
+  endif()
+  file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/shader-sources.sha256.new "${digest}\n")
+  file(COPY_FILE ${CMAKE_CURRENT_BINARY_DIR}/shader-sources.sha256.new ${CMAKE_CURRENT_BINARY_DIR}/shader-sources.sha256
+       ONLY_IF_DIFFERENT)
   file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.comp)
   set(modules "")
   set(outputs "")
@@ -83,9 +132,6 @@ function(tern_embed_shaders target dir)
     list(POP_FRONT parts unused)
     list(APPEND outputs ${parts})
   endforeach()
-  set(gen_dir ${CMAKE_CURRENT_BINARY_DIR}/generated)
-  set(header ${gen_dir}/gpu/shader_ids.h)
-  set(source ${CMAKE_CURRENT_BINARY_DIR}/embedded_shaders.cpp)
   add_custom_command(
     OUTPUT ${header} ${source}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${gen_dir}/gpu
@@ -93,6 +139,10 @@ function(tern_embed_shaders target dir)
     DEPENDS ${outputs} ${PROJECT_SOURCE_DIR}/cmake/shader_table.py
     COMMENT "Shader table (gpu/shader_ids.h) and embedded SPIR-V"
     VERBATIM)
+  tern_shader_library(${target} ${gen_dir} ${header} ${source})
+endfunction()
+
+function(tern_shader_library target gen_dir header source)
   add_library(${target} STATIC ${source} ${header})
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/runtime ${gen_dir})
   target_link_libraries(${target} PUBLIC tern_common)  # gpu/shader_id.h throws common/error.h's Error

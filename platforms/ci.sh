@@ -8,6 +8,8 @@
 #   TERN_CI_PLATFORMS      full (default): both; windows or arm64: that one; none: nothing
 #   TERN_ARM64_TESTS       which arm64 tests (linux-arm64/test.sh; default here: ci)
 #   NATIVE_QUANTIZE        a Linux tern-quantize: the Windows one must write the same GGUF bytes
+#   TERN_SPIRV_FROM        a native build's shaders/ folder: both embed its SPIR-V (the same bytes
+#                          on every target) instead of compiling the 88 modules twice more
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${TERN_CI_PLATFORMS:-full}

@@ -7,7 +7,8 @@
 # leaves out and why: platforms/README.md). TERN_ARM64_TESTS=ci builds and runs the set the
 # default CI runs (CI below: every kernel family once, the stories260K golden prefill, the C
 # API's error paths, the parsers, quantisers and sampler); =smoke a smaller set; =all everything
-# that was built; =REGEX the ctest entries matching REGEX.
+# that was built; =REGEX the ctest entries matching REGEX. TERN_SPIRV_FROM=path/to/build/shaders
+# embeds that (native) build's SPIR-V instead of compiling the shaders again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -44,7 +45,7 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DC
 PKG_CONFIG_PATH=$STAGE/root/usr/lib/$ARCH/pkgconfig \
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/platforms/linux-arm64/toolchain.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG $O1_CXX_FLAGS" \
-  -DCMAKE_BUILD_RPATH="$STAGE/root/usr/lib/$ARCH" "${launcher[@]}" \
+  -DCMAKE_BUILD_RPATH="$STAGE/root/usr/lib/$ARCH" "${launcher[@]}" -DTERN_SPIRV_FROM="${TERN_SPIRV_FROM:-}" \
   ${TERN_SHARED_DIR:+-DTERN_SHARED_DIR="$TERN_SHARED_DIR"} >/dev/null
 
 # What the subset needs: libtern, tern-quantize (the model fixture) and these tests: every op

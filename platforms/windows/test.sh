@@ -4,7 +4,8 @@
 # (toolchain.cmake), then runs those tests under Wine. Packages: platforms/install-deps.sh; the
 # libraries Debian lacks for Windows come from platforms/build-deps.sh. Default BUILD_DIR:
 # build-windows. NATIVE_QUANTIZE=path/to/tern-quantize (a Linux build) also checks that the
-# Windows tern-quantize writes the same GGUF bytes from stories260K.
+# Windows tern-quantize writes the same GGUF bytes from stories260K. TERN_SPIRV_FROM=path/to/build/shaders
+# embeds that (native) build's SPIR-V instead of compiling the shaders again (cmake/TernShaders.cmake).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -23,7 +24,7 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$ROOT/platforms/windows/toolchain.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG $O1_CXX_FLAGS" \
-  -DTERN_SHARED_DIR="$SHARED" "${launcher[@]}" >/dev/null
+  -DTERN_SHARED_DIR="$SHARED" "${launcher[@]}" -DTERN_SPIRV_FROM="${TERN_SPIRV_FROM:-}" >/dev/null
 
 # The GPU-free tests: GGUF reader and writer, the platform layer's bounded reads and atomic
 # writes, tokenizers, sampler, chat templates, the C API's error paths; plus libtern.dll's
@@ -35,7 +36,17 @@ cmake --build "$BUILD" -j"$JOBS" --target tern tern-chat tern-quantize "${TEST_T
 export WINEPREFIX=$BUILD/wine-prefix
 wine_run=$ROOT/platforms/windows/wine-run.sh
 "$wine_run" "$BUILD/tests/c_api_errors_test.exe" --version >/dev/null 2>&1 || true  # creates the prefix once
-trap 'wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver); "$wineserver" -k 2>/dev/null || true' EXIT
+# One wineserver for the whole run. Left to itself it exits 3 s after its last program, and a
+# test starting in that moment (ctest -j2) died with "wine client error:0: recvmsg: Connection
+# reset by peer" after 0.02 s (BpeGolden, fresh-clone .ci/run, 2026-12-06).
+wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+"$wineserver" -w
+"$wineserver" -p
+trap '"$wineserver" -k 2>/dev/null || true' EXIT
+# Wine's own services (services.exe, rpcss, ...) start with the first program and live as long as
+# the server: started here, they hold /dev/null, not the pipe of the first test, whose end ctest
+# would otherwise wait for until its timeout.
+"$wine_run" "$BUILD/tests/c_api_errors_test.exe" --version </dev/null >/dev/null 2>&1 || true
 
 export TERN_TEST_EMULATOR=$wine_run  # scripts that run a built tool (tests/support/convert_if_present.sh)
 cd "$BUILD"
