@@ -103,9 +103,7 @@ function(tern_embed_shaders target dir)
     tern_shader_library(${target} ${gen_dir} ${header} ${source})
     return()
   endif()
-  file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/shader-sources.sha256.new "${digest}\n")
-  file(COPY_FILE ${CMAKE_CURRENT_BINARY_DIR}/shader-sources.sha256.new ${CMAKE_CURRENT_BINARY_DIR}/shader-sources.sha256
-       ONLY_IF_DIFFERENT)
+  file(CONFIGURE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/shader-sources.sha256 CONTENT "${digest}\n")  # written when it changes
   file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.comp)
   set(modules "")
   set(outputs "")
