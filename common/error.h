@@ -3,6 +3,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace tern {
 
@@ -37,9 +38,20 @@ class Error : public std::runtime_error {
   Status status_;
 };
 
-// Throws Error(status, message) when cond is false.
+// Throws Error(status, message) when cond is false. A message that is composed (numbers, names)
+// is passed as a lambda that returns it, built only when the check fails: checks sit on every
+// dispatch, and building their messages eagerly was 8 heap allocations per dispatch (a
+// std::string per literal too), the most frequent allocations of a decode step.
+inline void check(bool cond, Status status, const char* message) {
+  if (!cond) [[unlikely]] throw Error(status, message);
+}
 inline void check(bool cond, Status status, const std::string& message) {
-  if (!cond) throw Error(status, message);
+  if (!cond) [[unlikely]] throw Error(status, message);
+}
+template <class MakeMessage>
+  requires std::is_invocable_v<MakeMessage&>
+inline void check(bool cond, Status status, MakeMessage&& make_message) {
+  if (!cond) [[unlikely]] throw Error(status, std::string(make_message()));
 }
 
 }  // namespace tern

@@ -141,12 +141,13 @@ void Context::check_cancel() {
 
 void Context::check_tokens(std::span<const int32_t> tokens) const {
   check(!tokens.empty(), Status::InvalidArgument, "no tokens to evaluate");
-  check(tokens.size() <= policy_->room(), Status::ContextFull,
-        std::to_string(tokens.size()) + " tokens do not fit: " + std::to_string(policy_->usage().used()) + " of " +
-            std::to_string(n_ctx()) + " context slots are used");
+  check(tokens.size() <= policy_->room(), Status::ContextFull, [&] {
+    return std::to_string(tokens.size()) + " tokens do not fit: " + std::to_string(policy_->usage().used()) + " of " +
+           std::to_string(n_ctx()) + " context slots are used";
+  });
   for (int32_t t : tokens)
     check(t >= 0 && uint32_t(t) < model_->config().n_vocab, Status::InvalidArgument,
-          "token id " + std::to_string(t) + " is outside the vocabulary");
+          [&] { return "token id " + std::to_string(t) + " is outside the vocabulary"; });
 }
 
 void Context::rebase_keys_if_due() {
@@ -206,10 +207,11 @@ int32_t Context::generate(std::string_view prompt, const GenerateParams& gp,
   // A prompt that cannot fit is refused before it is tokenized: no token covers more than the
   // vocabulary's longest piece, so it needs at least this many.
   const uint64_t at_least = tok.min_tokens(prompt.size());
-  check(at_least <= policy_->room(), Status::ContextFull,
-        "the prompt (" + std::to_string(prompt.size()) + " bytes, at least " + std::to_string(at_least) +
-            " tokens) does not fit: " + std::to_string(policy_->room()) + " of " + std::to_string(n_ctx()) +
-            " context slots are free");
+  check(at_least <= policy_->room(), Status::ContextFull, [&] {
+    return "the prompt (" + std::to_string(prompt.size()) + " bytes, at least " + std::to_string(at_least) +
+           " tokens) does not fit: " + std::to_string(policy_->room()) + " of " + std::to_string(n_ctx()) +
+           " context slots are free";
+  });
   auto ids = tok.encode(prompt, gp.add_bos && history_.empty() && tok.vocab().add_bos, gp.parse_special);
   expect_sampling(gp.sampler);
   if (!ids.empty()) {

@@ -112,15 +112,17 @@ void Recorder::dispatch(const Pipeline& p, std::span<const BufferRef> buffers, c
   check(recording_, Status::Internal, "Recorder::dispatch outside begin/submit");
   // Ops static_assert both against the shader's declaration (gpu/shader_id.h); shaders chosen at
   // run time are checked here.
-  check(buffers.size() == p.desc.buffers(), Status::Internal,
-        "dispatch of " + p.desc.name() + ": " + std::to_string(buffers.size()) + " buffers for a shader that declares " +
-            std::to_string(p.desc.buffers()));
-  check(push_bytes == p.desc.push_bytes(), Status::Internal,
-        "dispatch of " + p.desc.name() + ": " + std::to_string(push_bytes) + " bytes of push constants for a block of " +
-            std::to_string(p.desc.push_bytes()));
+  check(buffers.size() == p.desc.buffers(), Status::Internal, [&] {
+    return "dispatch of " + p.desc.name() + ": " + std::to_string(buffers.size()) +
+           " buffers for a shader that declares " + std::to_string(p.desc.buffers());
+  });
+  check(push_bytes == p.desc.push_bytes(), Status::Internal, [&] {
+    return "dispatch of " + p.desc.name() + ": " + std::to_string(push_bytes) +
+           " bytes of push constants for a block of " + std::to_string(p.desc.push_bytes());
+  });
   const auto& info = device_.info();
   check(gx <= info.max_workgroup_count[0] && gy <= info.max_workgroup_count[1] && gz <= info.max_workgroup_count[2],
-        Status::Internal, "dispatch of " + p.desc.name() + ": grid exceeds maxComputeWorkGroupCount");
+        Status::Internal, [&] { return "dispatch of " + p.desc.name() + ": grid exceeds maxComputeWorkGroupCount"; });
   if (gx == 0 || gy == 0 || gz == 0) return;
 
   VkDescriptorSet set = allocate_set(p.set_layout);
@@ -128,10 +130,14 @@ void Recorder::dispatch(const Pipeline& p, std::span<const BufferRef> buffers, c
   std::vector<VkWriteDescriptorSet> writes(buffers.size());
   for (size_t i = 0; i < buffers.size(); ++i) {
     const BufferRef& b = buffers[i];
-    check(b.buffer && b.buffer->vk(), Status::Internal, "dispatch of " + p.desc.name() + ": null buffer");
-    check(b.offset + b.bytes() <= b.buffer->size(), Status::Internal, "dispatch of " + p.desc.name() + ": range past buffer");
-    check(b.bytes() <= info.max_storage_buffer_range, Status::Unsupported,
-          p.desc.name() + ": a binding of " + std::to_string(b.bytes()) + " bytes exceeds the device's maxStorageBufferRange");
+    check(b.buffer && b.buffer->vk(), Status::Internal,
+          [&] { return "dispatch of " + p.desc.name() + ": null buffer"; });
+    check(b.offset + b.bytes() <= b.buffer->size(), Status::Internal,
+          [&] { return "dispatch of " + p.desc.name() + ": range past buffer"; });
+    check(b.bytes() <= info.max_storage_buffer_range, Status::Unsupported, [&] {
+      return p.desc.name() + ": a binding of " + std::to_string(b.bytes()) +
+             " bytes exceeds the device's maxStorageBufferRange";
+    });
     infos[i] = {b.buffer->vk(), b.offset, b.size ? b.size : VK_WHOLE_SIZE};
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     writes[i].dstSet = set;

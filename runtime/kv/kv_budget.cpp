@@ -40,19 +40,22 @@ KvRequest with_file_beacon(const KvRequest& in, std::vector<uint32_t>* ratios) {
   const BeaconSettings* f = in.file_beacon;
   if (!f || !f->present || !is_beacon_kind(in.kind)) return req;
   const std::string why = f->unsupported();
-  check(why.empty(), Status::Unsupported, "this model's " + why);
+  check(why.empty(), Status::Unsupported, [&] { return "this model's " + why; });
   *ratios = f->ratios;
   std::sort(ratios->begin(), ratios->end());
   std::string list;
   for (uint32_t r : *ratios) list += (list.empty() ? "" : ", ") + std::to_string(r);
   check(!req.beacon_ratio || std::find(ratios->begin(), ratios->end(), req.beacon_ratio) != ratios->end(),
-        Status::InvalidArgument,
-        "beacon ratio " + std::to_string(req.beacon_ratio) + " is not one of this model's trained ratios (" + list + ")");
+        Status::InvalidArgument, [&] {
+          return "beacon ratio " + std::to_string(req.beacon_ratio) + " is not one of this model's trained ratios (" +
+                 list + ")";
+        });
   const bool own_mode = (f->attention == "sliding") == (in.kind == KvPolicyKind::BeaconSliding);
   if (!own_mode) return req;
-  check(req.beacon_window <= f->window, Status::InvalidArgument,
-        "beacon window " + std::to_string(req.beacon_window) + " is larger than this model's (" +
-            std::to_string(f->window) + ")");
+  check(req.beacon_window <= f->window, Status::InvalidArgument, [&] {
+    return "beacon window " + std::to_string(req.beacon_window) + " is larger than this model's (" +
+           std::to_string(f->window) + ")";
+  });
   if (!req.beacon_ratio && f->fixed_ratio() &&
       std::find(ratios->begin(), ratios->end(), f->fixed_ratio()) != ratios->end())
     req.beacon_ratio = f->fixed_ratio();
@@ -67,9 +70,10 @@ KvPolicyConfig derive_kv_config(const KvRequest& request, uint32_t n_ctx_train, 
   uint64_t budget_slots = 0;
   if (req.budget_bytes) {
     budget_slots = req.budget_bytes / slot_bytes;
-    check(budget_slots > 0, Status::InvalidArgument,
-          "KV budget of " + std::to_string(req.budget_bytes) + " bytes is too small for one token (" +
-              std::to_string(slot_bytes) + " bytes per token for this model)");
+    check(budget_slots > 0, Status::InvalidArgument, [&] {
+      return "KV budget of " + std::to_string(req.budget_bytes) + " bytes is too small for one token (" +
+             std::to_string(slot_bytes) + " bytes per token for this model)";
+    });
   }
   const uint32_t trained = n_ctx_train ? n_ctx_train : 2048;
   KvPolicyConfig c;
@@ -83,9 +87,10 @@ KvPolicyConfig derive_kv_config(const KvRequest& request, uint32_t n_ctx_train, 
     case KvPolicyKind::SinksWindow:
       c.sinks = req.sinks;
       slots = req.window ? req.window : budget_slots ? budget_slots : req.n_ctx ? req.n_ctx : trained;
-      check(!budget_slots || slots <= budget_slots, Status::InvalidArgument,
-            "a KV window of " + std::to_string(slots) + " tokens needs " + std::to_string(slots * slot_bytes) +
-                " bytes, over the budget of " + std::to_string(req.budget_bytes));
+      check(!budget_slots || slots <= budget_slots, Status::InvalidArgument, [&] {
+        return "a KV window of " + std::to_string(slots) + " tokens needs " + std::to_string(slots * slot_bytes) +
+               " bytes, over the budget of " + std::to_string(req.budget_bytes);
+      });
       break;
     case KvPolicyKind::Beacon: {
       c.sinks = req.sinks;
@@ -136,8 +141,9 @@ KvPolicyConfig derive_kv_config(const KvRequest& request, uint32_t n_ctx_train, 
       break;
     }
   }
-  check(slots > 0 && slots <= k_max_slots, Status::InvalidArgument,
-        "KV cache of " + std::to_string(slots) + " slots is out of range (1.." + std::to_string(k_max_slots) + ")");
+  check(slots > 0 && slots <= k_max_slots, Status::InvalidArgument, [&] {
+    return "KV cache of " + std::to_string(slots) + " slots is out of range (1.." + std::to_string(k_max_slots) + ")";
+  });
   c.slots = uint32_t(slots);
   validate(c);
   return c;

@@ -19,10 +19,12 @@ KvCache::KvCache(gpu::Device& device, std::vector<uint32_t> layer_slots, uint32_
   for (uint32_t slots : layer_slots_) {
     check(slots > 0, Status::InvalidArgument, "KV cache needs at least one slot");
     const uint64_t per_layer = uint64_t(slots) * row_bytes();
-    check(per_layer <= device.info().max_storage_buffer_range, Status::Unsupported,
-          "a KV cache layer of " + std::to_string(per_layer >> 20) + " MiB exceeds the device's storage buffer range (" +
-              std::to_string(device.info().max_storage_buffer_range >> 20) +
-              " MiB); use a smaller context or a KV budget");
+    check(per_layer <= device.info().max_storage_buffer_range, Status::Unsupported, [&] {
+      return "a KV cache layer of " + std::to_string(per_layer >> 20) +
+             " MiB exceeds the device's storage buffer range (" +
+             std::to_string(device.info().max_storage_buffer_range >> 20) +
+             " MiB); use a smaller context or a KV budget";
+    });
     slots_ = std::max(slots_, slots);
   }
   for (uint32_t slots : layer_slots_) {

@@ -23,14 +23,17 @@ KvPlan plan_kv(const KvRequest& req, uint32_t n_ctx_train, const KvLayerShape& s
     // A dense cache shorter than the ring makes the ring that short too: slots * (g + s) bytes.
     const uint64_t short_slots = req.budget_bytes / (g + s);
     if (dense && short_slots < ring) {
-      check(short_slots > 0, Status::InvalidArgument,
-            "KV budget of " + std::to_string(req.budget_bytes) + " bytes is too small for one token (" +
-                std::to_string(g + s) + " bytes per token for this model)");
+      check(short_slots > 0, Status::InvalidArgument, [&] {
+        return "KV budget of " + std::to_string(req.budget_bytes) + " bytes is too small for one token (" +
+               std::to_string(g + s) + " bytes per token for this model)";
+      });
       r.budget_bytes = short_slots * std::max<uint64_t>(g, 1);
     } else {
-      check(req.budget_bytes > ring * s || (g == 0 && req.budget_bytes == ring * s), Status::InvalidArgument,
-            "KV budget of " + std::to_string(req.budget_bytes) + " bytes does not cover the sliding-window layers (" +
-                std::to_string(ring * s) + " bytes for " + std::to_string(ring) + " slots) and the global layers");
+      check(req.budget_bytes > ring * s || (g == 0 && req.budget_bytes == ring * s), Status::InvalidArgument, [&] {
+        return "KV budget of " + std::to_string(req.budget_bytes) +
+               " bytes does not cover the sliding-window layers (" + std::to_string(ring * s) + " bytes for " +
+               std::to_string(ring) + " slots) and the global layers";
+      });
       r.budget_bytes = g ? req.budget_bytes - ring * s : 0;  // no global layer: the policy only numbers positions
     }
   }

@@ -19,36 +19,43 @@ void validate(const KvPolicyConfig& c) {
     case KvPolicyKind::Dense:
       break;
     case KvPolicyKind::SinksWindow:
-      check(c.slots > c.sinks, Status::InvalidArgument,
-            "KV window of " + std::to_string(c.slots) + " slots leaves no room after " + std::to_string(c.sinks) +
-                " sink tokens");
+      check(c.slots > c.sinks, Status::InvalidArgument, [&] {
+        return "KV window of " + std::to_string(c.slots) + " slots leaves no room after " + std::to_string(c.sinks) +
+               " sink tokens";
+      });
       break;
     case KvPolicyKind::Beacon: {
       check(c.beacon_ratio >= 1, Status::InvalidArgument, "beacon ratio must be at least 1");
-      check(c.beacon_window >= c.beacon_ratio && c.beacon_window % c.beacon_ratio == 0, Status::InvalidArgument,
-            "beacon window (" + std::to_string(c.beacon_window) + " tokens) must be a positive multiple of the ratio (" +
-                std::to_string(c.beacon_ratio) + ")");
+      check(c.beacon_window >= c.beacon_ratio && c.beacon_window % c.beacon_ratio == 0, Status::InvalidArgument, [&] {
+        return "beacon window (" + std::to_string(c.beacon_window) +
+               " tokens) must be a positive multiple of the ratio (" + std::to_string(c.beacon_ratio) + ")";
+      });
       check(c.sinks <= c.beacon_window, Status::InvalidArgument, "beacon policy: more sinks than a chunk holds");
       const uint64_t need = uint64_t(beacon_working_slots(c)) + c.beacon_window / c.beacon_ratio;
-      check(c.slots >= need, Status::InvalidArgument,
-            "beacon policy with window " + std::to_string(c.beacon_window) + ", ratio " + std::to_string(c.beacon_ratio) +
-                " and " + std::to_string(c.sinks) + " sinks needs at least " + std::to_string(need) +
-                " KV slots (sinks + one chunk with its beacons + one chunk of beacon memory); the budget gives " +
-                std::to_string(c.slots));
+      check(c.slots >= need, Status::InvalidArgument, [&] {
+        return "beacon policy with window " + std::to_string(c.beacon_window) + ", ratio " +
+               std::to_string(c.beacon_ratio) + " and " + std::to_string(c.sinks) + " sinks needs at least " +
+               std::to_string(need) +
+               " KV slots (sinks + one chunk with its beacons + one chunk of beacon memory); the budget gives " +
+               std::to_string(c.slots);
+      });
       break;
     }
     case KvPolicyKind::BeaconSliding: {
       check(c.beacon_ratio >= 1, Status::InvalidArgument, "beacon ratio must be at least 1");
-      check(c.beacon_window >= c.beacon_ratio, Status::InvalidArgument,
-            "sliding beacon: the raw window (" + std::to_string(c.beacon_window) +
-                " tokens) must hold at least one group of ratio " + std::to_string(c.beacon_ratio) + " tokens");
+      check(c.beacon_window >= c.beacon_ratio, Status::InvalidArgument, [&] {
+        return "sliding beacon: the raw window (" + std::to_string(c.beacon_window) +
+               " tokens) must hold at least one group of ratio " + std::to_string(c.beacon_ratio) + " tokens";
+      });
       const uint64_t need = uint64_t(beacon_working_slots(c)) + 1;
-      check(c.slots >= need, Status::InvalidArgument,
-            "sliding beacon with raw window " + std::to_string(c.beacon_window) + ", ratio " +
-                std::to_string(c.beacon_ratio) + " and " + std::to_string(c.sinks) + " sinks needs at least " +
-                std::to_string(need) +
-                " KV slots (sinks + raw window + window / ratio hidden beacons + one beacon of memory); the budget "
-                "gives " + std::to_string(c.slots));
+      check(c.slots >= need, Status::InvalidArgument, [&] {
+        return "sliding beacon with raw window " + std::to_string(c.beacon_window) + ", ratio " +
+               std::to_string(c.beacon_ratio) + " and " + std::to_string(c.sinks) + " sinks needs at least " +
+               std::to_string(need) +
+               " KV slots (sinks + raw window + window / ratio hidden beacons + one beacon of memory); the budget "
+               "gives " +
+               std::to_string(c.slots);
+      });
       break;
     }
   }
@@ -173,7 +180,8 @@ void KvPolicy::advance(State& s, uint32_t avail, uint32_t max_rows, KvStep& step
   switch (c.kind) {
     case KvPolicyKind::Dense: {
       const uint32_t n = std::min<uint32_t>({avail, max_rows, uint32_t(s.free.size())});
-      check(n > 0, Status::ContextFull, "the KV cache is full (" + std::to_string(c.slots) + " tokens)");
+      check(n > 0, Status::ContextFull,
+            [&] { return "the KV cache is full (" + std::to_string(c.slots) + " tokens)"; });
       for (uint32_t i = 0; i < n; ++i) {
         const uint32_t slot = take_slot(s);
         s.current.push_back({slot, false});

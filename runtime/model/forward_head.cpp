@@ -78,9 +78,10 @@ uint32_t Forward::head_piece_rows(uint32_t select_k) const {
     step = std::lcm(step, align / std::gcd(b, align));
   const uint64_t range = std::min(info.max_storage_buffer_range, max_logits_binding_);
   const uint64_t fit = range / logit_bytes / step * step;
-  check(fit > 0, Status::Unsupported,
-        "the device's storage buffer range (" + std::to_string(range) + " bytes) cannot hold " + std::to_string(step) +
-            " rows of " + std::to_string(c_.n_vocab) + " logits");
+  check(fit > 0, Status::Unsupported, [&] {
+    return "the device's storage buffer range (" + std::to_string(range) + " bytes) cannot hold " +
+           std::to_string(step) + " rows of " + std::to_string(c_.n_vocab) + " logits";
+  });
   return uint32_t(std::min<uint64_t>(fit, max_logit_rows_));
 }
 

@@ -43,8 +43,9 @@ StepPlan plan_step(const KvStep& step, std::span<const int32_t> tokens, LogitRow
     }
     check(next < tokens.size(), Status::Internal, "forward: more raw rows than tokens");
     const int32_t t = tokens[next++];
-    check(t >= 0 && uint32_t(t) < c.n_vocab, Status::InvalidArgument,
-          "token id " + std::to_string(t) + " is outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")");
+    check(t >= 0 && uint32_t(t) < c.n_vocab, Status::InvalidArgument, [&] {
+      return "token id " + std::to_string(t) + " is outside the vocabulary (0.." + std::to_string(c.n_vocab - 1) + ")";
+    });
     p.ids.push_back(t);
     if (logits == LogitRows::All || p.logit_rows.empty()) p.logit_rows.push_back(i);
     else p.logit_rows.back() = i;  // LogitRows::Last: the last raw row

@@ -65,26 +65,29 @@ GgmlType v_type_of(const AttentionParams& p) { return p.v_type.value_or(p.kv_typ
 
 void validate(const AttentionParams& p, bool has_positions, const AttentionRope* rope) {
   check(p.n_q > 0 && p.n_kv > 0, Status::InvalidArgument, "attention: n_q and n_kv must be > 0");
-  check(p.n_head_kv > 0 && p.n_head % p.n_head_kv == 0, Status::InvalidArgument,
-        "attention: n_head (" + std::to_string(p.n_head) + ") must be a multiple of n_head_kv (" +
-            std::to_string(p.n_head_kv) + ")");
+  check(p.n_head_kv > 0 && p.n_head % p.n_head_kv == 0, Status::InvalidArgument, [&] {
+    return "attention: n_head (" + std::to_string(p.n_head) + ") must be a multiple of n_head_kv (" +
+           std::to_string(p.n_head_kv) + ")";
+  });
   check(p.head_dim >= 2 && p.head_dim % 2 == 0 && p.head_dim <= k_attention_max_head_dim, Status::InvalidArgument,
-        "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256");
+        [&] { return "attention: head_dim " + std::to_string(p.head_dim) + " must be even and at most 256"; });
   check(has_positions || p.q_pos0 || p.n_kv >= p.n_q, Status::InvalidArgument,
         "attention: n_kv < n_q needs an explicit q_pos0 (queries would see no key)");
   const GgmlType kt = p.kv_type, vt = v_type_of(p);
   const bool supported = (kt == GgmlType::F16 && (vt == GgmlType::F16 || vt == GgmlType::Q8_0)) ||
                          (kt == GgmlType::F32 && vt == GgmlType::F32) ||
                          (kt == GgmlType::Q8_0 && vt == GgmlType::Q8_0);
-  check(supported, Status::Unsupported,
-        "attention: K/V cache types (" + std::string(ggml_type_name(kt)) + ", " + std::string(ggml_type_name(vt)) +
-            ") unsupported; use (f16, f16), (f32, f32), (q8_0, q8_0) or (f16, q8_0)");
-  check(vt != GgmlType::Q8_0 || (p.n_head_kv * p.head_dim) % 32 == 0, Status::InvalidArgument,
-        "attention: a q8_0 cache needs n_head_kv * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
-            std::to_string(p.n_head_kv) + " * " + std::to_string(p.head_dim));
+  check(supported, Status::Unsupported, [&] {
+    return "attention: K/V cache types (" + std::string(ggml_type_name(kt)) + ", " + std::string(ggml_type_name(vt)) +
+           ") unsupported; use (f16, f16), (f32, f32), (q8_0, q8_0) or (f16, q8_0)";
+  });
+  check(vt != GgmlType::Q8_0 || (p.n_head_kv * p.head_dim) % 32 == 0, Status::InvalidArgument, [&] {
+    return "attention: a q8_0 cache needs n_head_kv * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
+           std::to_string(p.n_head_kv) + " * " + std::to_string(p.head_dim);
+  });
   if (rope) {
     check(rope->n_rot >= 2 && rope->n_rot % 2 == 0 && rope->n_rot <= p.head_dim, Status::InvalidArgument,
-          "attention: n_rot " + std::to_string(rope->n_rot) + " must be even and in [2, head_dim]");
+          [&] { return "attention: n_rot " + std::to_string(rope->n_rot) + " must be even and in [2, head_dim]"; });
     check(rope->mode == RopeMode::Interleaved || rope->mode == RopeMode::Neox, Status::InvalidArgument,
           "attention: unknown RoPE mode");
     require_bytes(rope->freqs, uint64_t(rope->n_rot / 2) * 4, "attention", "rope freqs");
@@ -265,7 +268,7 @@ void attention(Recorder& rec, const AttentionParams& p, BufferRef q, BufferRef k
   if (kernel == AttentionKernel::Split) {
     const uint64_t part_bytes = attention_scratch_bytes(p);
     check(split_chunks(p) == 1 || (scratch.buffer && scratch.bytes() >= part_bytes), Status::InvalidArgument,
-          "attention: scratch smaller than attention_scratch_bytes() = " + std::to_string(part_bytes));
+          [&] { return "attention: scratch smaller than attention_scratch_bytes() = " + std::to_string(part_bytes); });
     if (use_lanes(info, p.split_impl))
       split_lanes(rec, p, b, push, scratch, rope);
     else

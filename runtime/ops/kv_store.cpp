@@ -10,21 +10,23 @@ constexpr uint32_t k_q8_block_elems = 32, k_q8_block_bytes = 34;
 }  // namespace
 
 uint32_t kv_elem_bytes(GgmlType cache_type) {
-  check(cache_type == GgmlType::F16 || cache_type == GgmlType::F32, Status::InvalidArgument,
-        "KV cache element bytes: type must be f16 or f32, not " + std::string(ggml_type_name(cache_type)));
+  check(cache_type == GgmlType::F16 || cache_type == GgmlType::F32, Status::InvalidArgument, [&] {
+    return "KV cache element bytes: type must be f16 or f32, not " + std::string(ggml_type_name(cache_type));
+  });
   return cache_type == GgmlType::F32 ? 4 : 2;
 }
 
 uint64_t kv_row_bytes(GgmlType cache_type, uint32_t row_elems) {
   if (cache_type == GgmlType::Q8_0) {
-    check(row_elems > 0 && row_elems % k_q8_block_elems == 0, Status::InvalidArgument,
-          "q8_0 KV cache: a row of " + std::to_string(row_elems) +
-              " elements (n_head_kv * head_dim) is not a multiple of 32, the q8_0 block size");
+    check(row_elems > 0 && row_elems % k_q8_block_elems == 0, Status::InvalidArgument, [&] {
+      return "q8_0 KV cache: a row of " + std::to_string(row_elems) +
+             " elements (n_head_kv * head_dim) is not a multiple of 32, the q8_0 block size";
+    });
     const uint64_t bytes = uint64_t(row_elems / k_q8_block_elems) * k_q8_block_bytes;
     return (bytes + 15) / 16 * 16;
   }
   check(cache_type == GgmlType::F16 || cache_type == GgmlType::F32, Status::InvalidArgument,
-        "KV cache type must be f16, f32 or q8_0, not " + std::string(ggml_type_name(cache_type)));
+        [&] { return "KV cache type must be f16, f32 or q8_0, not " + std::string(ggml_type_name(cache_type)); });
   check(row_elems > 0 && row_elems % 2 == 0, Status::InvalidArgument, "KV cache rows must have an even number of elements");
   return uint64_t(row_elems) * kv_elem_bytes(cache_type);
 }
@@ -35,9 +37,10 @@ void kv_store(Recorder& rec, BufferRef src, BufferRef cache, uint32_t first_slot
   if (n_tok == 0) return;
   const uint64_t dst_begin = uint64_t(first_slot) * row_bytes;
   const uint64_t dst_bytes = uint64_t(n_tok) * row_bytes;
-  check(dst_begin + dst_bytes <= cache.bytes(), Status::InvalidArgument,
-        "kv_store: slots " + std::to_string(first_slot) + ".." + std::to_string(uint64_t(first_slot) + n_tok - 1) +
-            " lie past the end of the cache");
+  check(dst_begin + dst_bytes <= cache.bytes(), Status::InvalidArgument, [&] {
+    return "kv_store: slots " + std::to_string(first_slot) + ".." + std::to_string(uint64_t(first_slot) + n_tok - 1) +
+           " lie past the end of the cache";
+  });
   check(uint64_t(n_tok) * row_elems * 4 <= src.bytes(), Status::InvalidArgument, "kv_store: source buffer too small");
 
   if (cache_type == GgmlType::F32) {  // same layout as the source: a transfer copy

@@ -82,7 +82,7 @@ void dispatch_chunks(Recorder& rec, const gpu::Pipeline& pipe, const WeightView&
     if (batch) {
       g = {div_up(c.rows, group_rows), div_up(batch, group_cols)};
       check(g.x <= info.max_workgroup_count[0] && g.y <= info.max_workgroup_count[1], Status::Unsupported,
-            label + ": grid too large");
+            [&] { return label + ": grid too large"; });
     }
     rec.dispatch(pipe, refs, &push, push_bytes, g.x, g.y, 1, label.c_str());
   }

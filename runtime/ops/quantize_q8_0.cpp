@@ -22,8 +22,9 @@ namespace {
 // binding 3 is x again.
 void quantize(Recorder& rec, BufferRef x, BufferRef up, BufferRef q, BufferRef d, uint32_t rows, uint32_t cols,
               GatedActivation act) {
-  check(cols % 32 == 0, Status::InvalidArgument,
-        "quantize_q8_0: cols (" + std::to_string(cols) + ") must be a multiple of 32, the q8_0 block size");
+  check(cols % 32 == 0, Status::InvalidArgument, [&] {
+    return "quantize_q8_0: cols (" + std::to_string(cols) + ") must be a multiple of 32, the q8_0 block size";
+  });
   if (rows == 0 || cols == 0) return;
   const uint64_t elems = uint64_t(rows) * cols, blocks = elems / 32;
   require_u32(elems, "quantize_q8_0");

@@ -7,7 +7,8 @@ namespace tern::ops {
 ShaderId reduction_shader(const gpu::Device& device, ShaderId shared, ShaderId subgroup, Reduction r) {
   const bool has = device.features().subgroup_arithmetic;
   if (r == Reduction::Subgroup)
-    check(has, Status::Unsupported, std::string(gpu::shader_name(shared)) + ": subgroup reduction requested, device lacks it");
+    check(has, Status::Unsupported,
+          [&] { return std::string(gpu::shader_name(shared)) + ": subgroup reduction requested, device lacks it"; });
   return r == Reduction::Subgroup || (r == Reduction::Auto && has) ? subgroup : shared;
 }
 

@@ -17,10 +17,12 @@ RopePush check_rope(const char* op, const BufferRef& x, const BufferRef& positio
                     const BufferRef& y, uint32_t n_rows, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
                     RopeMode mode, float attn_factor, uint32_t elem_bytes, uint64_t x_bytes = 0) {
   const std::string name(op);
-  check(head_dim % 2 == 0 && head_dim > 0, Status::InvalidArgument, name + ": head_dim must be even and > 0");
+  check(head_dim % 2 == 0 && head_dim > 0, Status::InvalidArgument,
+        [&] { return name + ": head_dim must be even and > 0"; });
   check(n_rot % 2 == 0 && n_rot > 0 && n_rot <= head_dim, Status::InvalidArgument,
-        name + ": n_rot must be even, > 0 and <= head_dim");
-  check(mode == RopeMode::Interleaved || mode == RopeMode::Neox, Status::InvalidArgument, name + ": unknown mode");
+        [&] { return name + ": n_rot must be even, > 0 and <= head_dim"; });
+  check(mode == RopeMode::Interleaved || mode == RopeMode::Neox, Status::InvalidArgument,
+        [&] { return name + ": unknown mode"; });
   const uint64_t elems = uint64_t(n_rows) * n_heads * head_dim;
   require_u32(elems, op);
   require_bytes(x, x_bytes ? x_bytes : elems * elem_bytes, op, "x");
@@ -47,12 +49,13 @@ void rope_f16(Recorder& rec, BufferRef x, BufferRef positions, BufferRef freqs, 
               uint32_t n_heads, uint32_t head_dim, uint32_t n_rot, RopeMode mode, float attn_factor,
               GgmlType x_type) {
   check(x_type == GgmlType::F16 || x_type == GgmlType::Q8_0, Status::Unsupported,
-        "rope_f16: x must be f16 or q8_0, not " + std::string(ggml_type_name(x_type)));
+        [&] { return "rope_f16: x must be f16 or q8_0, not " + std::string(ggml_type_name(x_type)); });
   if (n_rows == 0 || n_heads == 0) return;
   const bool q8 = x_type == GgmlType::Q8_0;
-  check(!q8 || (uint64_t(n_heads) * head_dim) % 32 == 0, Status::InvalidArgument,
-        "rope_f16: a q8_0 x needs n_heads * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
-            std::to_string(n_heads) + " * " + std::to_string(head_dim));
+  check(!q8 || (uint64_t(n_heads) * head_dim) % 32 == 0, Status::InvalidArgument, [&] {
+    return "rope_f16: a q8_0 x needs n_heads * head_dim a multiple of 32 (whole q8_0 blocks per row), not " +
+           std::to_string(n_heads) + " * " + std::to_string(head_dim);
+  });
   const uint64_t x_row_bytes = q8 ? kv_row_bytes(GgmlType::Q8_0, n_heads * head_dim) : 0;
   const struct {
     RopePush rope;

@@ -25,8 +25,9 @@ bool top_k_subgroup_fits(const gpu::Device& device) {
 void top_k(Recorder& rec, BufferRef x, BufferRef out, BufferRef scratch, uint32_t rows, uint32_t n, uint32_t k,
            Reduction variant, uint32_t chunk) {
   if (rows == 0) return;
-  check(k >= 1 && k <= k_top_k_max && k <= n, Status::InvalidArgument,
-        "top_k: k = " + std::to_string(k) + " must be in 1..min(n, " + std::to_string(k_top_k_max) + ")");
+  check(k >= 1 && k <= k_top_k_max && k <= n, Status::InvalidArgument, [&] {
+    return "top_k: k = " + std::to_string(k) + " must be in 1..min(n, " + std::to_string(k_top_k_max) + ")";
+  });
   if (!chunk) chunk = top_k_chunk(rec.device());
   check(chunk >= 2 * k, Status::InvalidArgument, "top_k: chunk must hold at least 2k entries");
   const uint64_t total = uint64_t(rows) * n;

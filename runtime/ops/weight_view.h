@@ -76,9 +76,10 @@ class WeightShaders {
   constexpr bool has(GgmlType t) const { return slot(t) < std::size(ids_) && ids_[slot(t)]; }
   // Its kernel for t; throws Unsupported when there is none.
   ShaderId operator()(GgmlType t) const {
-    check(has(t), Status::Unsupported,
-          "no GPU kernel " + std::string(prefix_) + "*" + std::string(suffix_) + " for weight type " +
-              std::string(ggml_type_name(t)));
+    check(has(t), Status::Unsupported, [&] {
+      return "no GPU kernel " + std::string(prefix_) + "*" + std::string(suffix_) + " for weight type " +
+             std::string(ggml_type_name(t));
+    });
     return ShaderId(ids_[slot(t)] - 1);
   }
 
