@@ -40,7 +40,7 @@ class Error : public std::runtime_error {
 
 // Throws Error(status, message) when cond is false. A message that is composed (numbers, names)
 // is passed as a lambda that returns it, built only when the check fails: checks sit on every
-// dispatch, and building their messages eagerly was 8 heap allocations per dispatch (a
+// dispatch, and building their messages eagerly took several heap allocations per dispatch (a
 // std::string per literal too), the most frequent allocations of a decode step.
 inline void check(bool cond, Status status, const char* message) {
   if (!cond) [[unlikely]] throw Error(status, message);

@@ -16,7 +16,8 @@
 // create again, restore, continue, free) begins and ends in each kind's events, and the walk
 // fails the first, the middle and the last event of every step that has any, so every kind of
 // site (every step's allocations and submissions) is hit while the test stays short under ASan
-// (the whole walk, about 52,000 host allocations, took 704 s there on a loaded machine).
+// (the whole walk, then about 52,000 host allocations, now about 10,000, took 704 s there on a
+// loaded machine).
 // TERN_FAULT_WALK=all walks every event of every kind; TERN_FAULT_WALK=K fails K points spread
 // over each step (docs/reliability.md reports the longer walks).
 #include <dlfcn.h>
