@@ -19,8 +19,8 @@ gpu::Device& test_device() {
   // the tests' short-lived buffers do not make the allocator free and reallocate that block each
   // time they empty it. Under ASan each such cycle cost 30-50 ms (the 256 MiB allocation's shadow
   // poisoned and unpoisoned, its pages faulted in): top_k_test's MatchesReferenceOnEveryPattern
-  // took 44.8 s in CI with the cycles and 13.8 s without (2026-12-06). Tests of the allocator
-  // measure from the block count they start with.
+  // group took 44.8 s in a CI run with the cycles and 22.7 s without (13.8 s alone; 2026-12-06).
+  // Tests of the allocator measure from the block count they start with.
   static const gpu::Buffer keep_one_block = dev->allocator().create(4, gpu::MemoryUse::Device, "test block keeper");
   return *dev;
 }
