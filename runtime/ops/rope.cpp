@@ -16,13 +16,12 @@ struct RopePush {
 RopePush check_rope(const char* op, const BufferRef& x, const BufferRef& positions, const BufferRef& freqs,
                     const BufferRef& y, uint32_t n_rows, uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
                     RopeMode mode, float attn_factor, uint32_t elem_bytes, uint64_t x_bytes = 0) {
-  const std::string name(op);
   check(head_dim % 2 == 0 && head_dim > 0, Status::InvalidArgument,
-        [&] { return name + ": head_dim must be even and > 0"; });
+        [&] { return std::string(op) + ": head_dim must be even and > 0"; });
   check(n_rot % 2 == 0 && n_rot > 0 && n_rot <= head_dim, Status::InvalidArgument,
-        [&] { return name + ": n_rot must be even, > 0 and <= head_dim"; });
+        [&] { return std::string(op) + ": n_rot must be even, > 0 and <= head_dim"; });
   check(mode == RopeMode::Interleaved || mode == RopeMode::Neox, Status::InvalidArgument,
-        [&] { return name + ": unknown mode"; });
+        [&] { return std::string(op) + ": unknown mode"; });
   const uint64_t elems = uint64_t(n_rows) * n_heads * head_dim;
   require_u32(elems, op);
   require_bytes(x, x_bytes ? x_bytes : elems * elem_bytes, op, "x");
